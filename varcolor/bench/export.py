@@ -60,57 +60,24 @@ GRAY = "8-bit gray PNG with the photo's CIE lightness, at the protocol's resolut
 
 def photo_key(name: str) -> str:
     """Where a photo's files go in an export: its path in its folder (``/``-separated) without the
-    suffix.
-
-    Parameters
-    ----------
-    name : str
-        The photo's path in its folder (``/``-separated), suffix included.
-    """
+    suffix."""
     return PurePosixPath(name).with_suffix("").as_posix()
 
 
 def gray_name(key: str, n: int) -> str:
-    """The gray input of photo ``key`` with ``n`` hints; a result is written under the same name.
-
-    Parameters
-    ----------
-    key : str
-        The photo's key (:func:`photo_key`).
-    n : int
-        The hint count.
-    """
+    """The gray input of photo ``key`` with ``n`` hints; a result is written under the same name."""
     return f"{key}/{n}.png"
 
 
 def points_name(key: str, n: int) -> str:
     """The points file of photo ``key`` with ``n`` hints (``X.points.json`` beside ``X.png``: the
-    name ``varcolor colorize`` looks for beside an image).
-
-    Parameters
-    ----------
-    key : str
-        The photo's key (:func:`photo_key`).
-    n : int
-        The hint count.
-    """
+    name ``varcolor colorize`` looks for beside an image)."""
     return f"{key}/{n}.points.json"
 
 
 def check_keys(names: Sequence[str]) -> dict[str, str]:
     """Each photo's key (:func:`photo_key`) by name; two photos with one key (``a.png`` and
-    ``a.jpg``) are an :class:`InputError`: their files would be one.
-
-    Parameters
-    ----------
-    names : sequence of str
-        The photos' paths in their folder.
-
-    Returns
-    -------
-    dict of str to str
-        Each name's key, in the order of ``names``.
-    """
+    ``a.jpg``) are an :class:`InputError`: their files would be one."""
     keys: dict[str, str] = {}
     for name in names:
         key = photo_key(name)
@@ -121,13 +88,7 @@ def check_keys(names: Sequence[str]) -> dict[str, str]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file's bytes, read in blocks (hex).
-
-    Parameters
-    ----------
-    path : path-like
-        The file to hash; one that cannot be read is an :class:`InputError`.
-    """
+    """The SHA-256 of a file's bytes, read in blocks (hex)."""
     try:
         return _file_sha256(path)
     except OSError as exc:
@@ -148,21 +109,7 @@ def protocol(
     change across versions), the resize filter (:data:`varcolor.bench.RESIZE`), what the scores
     compare (:data:`varcolor.bench.SCORED`), and the versions that shaped the numbers
     (``versions``: :func:`varcolor.bench.versions`, the network's weights' hash where ``methods``
-    run it).
-
-    Parameters
-    ----------
-    seed : int
-        The protocol's seed.
-    resolution : str
-        A side length, or ``"full"``.
-    hints : sequence of int
-        The hint counts.
-    methods : sequence of str
-        The run's methods (``METHOD[+PRIOR]``).
-    network_file, fid_file : str, optional
-        The network's weights (None: the shipped model) and the FID network's (``--fid``).
-    """
+    run it)."""
     return {
         "protocol": "ideepcolor",
         "patch": sweep.PATCH,
@@ -181,17 +128,7 @@ def check_folder(folder: str | os.PathLike, overwrite: bool, inputs: Sequence[st
     """Refuse, before any work, an export folder that is or holds an input, or lies in an input
     folder (a later run would read the grays as photos); one that holds an earlier export (its
     manifest) unless ``overwrite``; and a folder with other files in it (no file is ever replaced
-    that an export did not write).
-
-    Parameters
-    ----------
-    folder : path-like
-        The export folder (``--export-hints``).
-    overwrite : bool
-        Replace an earlier export (:func:`clear_earlier`).
-    inputs : sequence of path-like
-        The run's photos and their folder.
-    """
+    that an export did not write)."""
     folder = Path(folder)
     for given in map(Path, inputs):
         if identity(folder) == identity(given) or inside(folder, given) or inside(given, folder):
@@ -218,13 +155,7 @@ def check_folder(folder: str | os.PathLike, overwrite: bool, inputs: Sequence[st
 
 def clear_earlier(folder: str | os.PathLike) -> None:
     """Remove an earlier export from ``folder``: its manifest first (the folder then reads as an
-    unfinished export), then the files it lists; nothing else (results written beside it stay).
-
-    Parameters
-    ----------
-    folder : path-like
-        The export folder; one without a manifest is left as it is.
-    """
+    unfinished export), then the files it lists; nothing else (results written beside it stay)."""
     folder = Path(folder)
     if not (folder / MANIFEST).is_file():
         return
@@ -241,23 +172,7 @@ def clear_earlier(folder: str | os.PathLike) -> None:
 
 def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Sequence[int], index: int, seed: int):
     """Write one photo's inputs, for every hint count, as one unit (the last points file published
-    last); return its manifest entry (less the photo's name and file hash, which the caller adds).
-
-    Parameters
-    ----------
-    folder : path-like
-        The export folder.
-    rgb : ndarray, ``H×W×3``
-        The original at the protocol's resolution (:func:`varcolor.bench.original`).
-    key : str
-        The photo's key (:func:`photo_key`).
-    hints : sequence of int
-        The hint counts.
-    index : int
-        The photo's place in its set (the manifest's order; the hints do not depend on it).
-    seed : int
-        The protocol's seed (:func:`varcolor.bench.hint_points`).
-    """
+    last); return its manifest entry (less the photo's name and file hash, which the caller adds)."""
     folder = Path(folder)
     height, width = rgb.shape[:2]
     gray = encode_image(sweep.protocol_gray(rgb))
@@ -279,22 +194,7 @@ def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Se
 
 def write_manifest(folder: str | os.PathLike, run: dict, photos: Sequence[dict]) -> Path:
     """Publish the export's manifest (its marker) atomically: ``run`` (:func:`protocol`) and the
-    photos' entries (:func:`export_photo`, with ``photo`` and ``sha256``), in their order.
-
-    Parameters
-    ----------
-    folder : path-like
-        The export folder.
-    run : dict
-        The protocol (:func:`protocol`), written at the manifest's top level.
-    photos : sequence of dict
-        The photos' entries, written sorted by their ``index``.
-
-    Returns
-    -------
-    Path
-        The manifest written.
-    """
+    photos' entries (:func:`export_photo`, with ``photo`` and ``sha256``), in their order."""
     path = Path(folder) / MANIFEST
     data = {"format": FORMAT, "version": FORMAT_VERSION, "varcolor": __version__, **run, "gray": GRAY}
     data["photos"] = sorted(photos, key=lambda photo: photo["index"])
@@ -305,13 +205,7 @@ def write_manifest(folder: str | os.PathLike, run: dict, photos: Sequence[dict])
 
 def read_manifest(path: str | os.PathLike) -> dict:
     """An export's manifest, checked: its format, protocol fields and photo entries (names, index,
-    hashes, sizes, files); anything else is one :class:`InputError` line naming the file.
-
-    Parameters
-    ----------
-    path : path-like
-        The manifest file (``manifest.json`` of an export).
-    """
+    hashes, sizes, files); anything else is one :class:`InputError` line naming the file."""
     path = Path(path)
     try:
         size = path.stat().st_size

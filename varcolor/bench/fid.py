@@ -2,21 +2,15 @@
 beside it, from a weights file the user supplies: varcolor ships none and downloads none.
 
 The features come from one of two networks, told apart by the file's keys (:func:`load`):
+**InceptionV3**, the FID of papers (pytorch-fid's weights file, computed as pytorch-fid does:
+:class:`varcolor.neural.inception.FIDInceptionV3`), or **FeatureNet**, a small network defined
+here from a state dict the user trains or converts, whose values compare runs made with one
+weights file, not papers' FIDs.
 
-- **InceptionV3**, the FID of papers: pytorch-fid's weights file
-  (``pt_inception-2015-12-05-6726825d.pth``, the TensorFlow Inception of Heusel et al.'s code),
-  its 2048 pool features computed as pytorch-fid computes them
-  (:class:`varcolor.neural.inception.FIDInceptionV3`).
-- **FeatureNet**, a small network defined here (four 3×3 convolutions of stride 2, ReLU, a global
-  mean: :data:`FEATURES` numbers per image) from a state dict the user trains or converts
-  (``torch.save(net.state_dict(), path)``); its values compare runs made with one weights file,
-  not papers' FIDs.
-
-The distance is Heusel et al.'s (2017) Fréchet distance between the two sets' Gaussian fits,
-``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`, :func:`fid`). A set of no
-more images than features has a singular covariance and a distance dominated by the sample
-(:func:`small_set`; papers use thousands of images): the KID (:func:`kernel_distance`) is
-unbiased at any size.
+The distance is Heusel et al.'s (2017) between the two sets' Gaussian fits,
+``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`). A set of no more images
+than features has a singular covariance (:func:`small_set`); the KID (:func:`kernel_distance`)
+is unbiased at any size.
 """
 
 from __future__ import annotations
@@ -57,13 +51,6 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     from two symmetric eigendecompositions (pytorch-fid takes :func:`scipy.linalg.sqrtm` of the
     product, which singular covariances make inaccurate).
 
-    Parameters
-    ----------
-    mu1, mu2 : ndarray, ``d``
-        The means.
-    sigma1, sigma2 : ndarray, ``d×d``
-        The covariances.
-
     Examples
     --------
     >>> import numpy as np
@@ -96,11 +83,6 @@ def fid(first: np.ndarray, second: np.ndarray) -> float:
     ``Tr (Σ₁Σ₂)^½`` is the sum of the singular values of ``A Bᵀ`` (``m×n``): exact, and quick
     where the ``d×d`` route decomposes two matrices of 2048².
 
-    Parameters
-    ----------
-    first, second : ndarray, ``m×d`` and ``n×d``
-        The two sets' features, one row per image (``m, n ≥ 2``).
-
     Examples
     --------
     >>> import numpy as np
@@ -130,13 +112,6 @@ def small_set(images: int, features: int) -> bool:
     (2049 images for InceptionV3's 2048; pytorch-fid's documentation asks for 2048 at least). The
     FID of such a set is dominated by the sample; the KID beside it is not.
 
-    Parameters
-    ----------
-    images : int
-        The images in the smaller of the two sets.
-    features : int
-        Numbers per image.
-
     Examples
     --------
     >>> small_set(500, 2048), small_set(2049, 2048)
@@ -151,11 +126,6 @@ def kernel_distance(first: np.ndarray, second: np.ndarray) -> float:
     ``k(x, y) = (x·y / d + 1)³``. Unlike the FID it has no covariance to estimate: unbiased for a
     set of any size (at least two images), where the FID of fewer images than features is
     dominated by the sample.
-
-    Parameters
-    ----------
-    first, second : ndarray, ``m×d`` and ``n×d``
-        The two sets' features, one row per image (``m, n ≥ 2``).
 
     Examples
     --------
@@ -184,12 +154,7 @@ def kernel_distance(first: np.ndarray, second: np.ndarray) -> float:
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mean and covariance (``ddof=1``) of ``features`` (``n×d``, one row per image; at
-    least two rows).
-
-    Parameters
-    ----------
-    features : ndarray, ``n×d``
-    """
+    least two rows)."""
     features = np.asarray(features, np.float64)
     if features.ndim != 2 or features.shape[0] < 2:
         raise InputError(f"FID needs the features of at least two images, got {features.shape[0]}")
@@ -237,13 +202,7 @@ def make_network():
 
 
 def network_name(features: int) -> str:
-    """What made features of ``features`` numbers, in words, for a table's note.
-
-    Parameters
-    ----------
-    features : int
-        Numbers per image.
-    """
+    """What made features of ``features`` numbers, in words, for a table's note."""
     if features == INCEPTION_FEATURES:
         return "the 2048 pool features of InceptionV3 as pytorch-fid computes them (papers' FID)"
     return f"the {features} features of varcolor's FeatureNet (comparable between runs with one weights file only)"
@@ -255,13 +214,7 @@ def load(path: str | os.PathLike):
     :class:`FeatureNet`. The file is read by :func:`varcolor.neural.weights.read_state` (a
     PyTorch file with ``weights_only=True``: no code runs from it; or safetensors). No file, an
     unreadable one, or one that is neither network's state dict is one :class:`InputError` line
-    naming the file; nothing is downloaded.
-
-    Parameters
-    ----------
-    path : path-like
-        The weights file.
-    """
+    naming the file; nothing is downloaded."""
     path = Path(path)
     if not path.is_file():
         raise InputError(

@@ -36,18 +36,7 @@ MAX_CURVE_BYTES = 1 << 20
 
 def check(path: str | os.PathLike) -> None:
     """Refuse, before any work, a plot that could not be written: another suffix than
-    :data:`SUFFIXES`, or no matplotlib installed.
-
-    Parameters
-    ----------
-    path : path-like
-        The plot's file (only its suffix is read).
-
-    Raises
-    ------
-    InputError
-        Where its suffix is not one of :data:`SUFFIXES`, or matplotlib is not installed.
-    """
+    :data:`SUFFIXES`, or no matplotlib installed."""
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"{path}: a plot is written as {' or '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
@@ -60,11 +49,6 @@ def check(path: str | os.PathLike) -> None:
 def read_curve(path: str | os.PathLike) -> dict[int, float]:
     """A published curve from a CSV file: a header line, then the number of hints (a whole number
     >= 0) and the value (finite) in the first two columns of each row; other columns are ignored.
-
-    Parameters
-    ----------
-    path : path-like
-        The CSV file.
 
     Examples
     --------
@@ -106,19 +90,6 @@ def lines(
     """Each method's values of ``metric`` from a summary (:func:`varcolor.bench.summarize`), by its
     label in the plot; a cell missing from the summary is a gap.
 
-    Parameters
-    ----------
-    summary : mapping
-        Means keyed ``"resolution/method/hints"``.
-    labels : mapping
-        ``method → label``, in the plot's order.
-    resolution : str
-        The run's resolution.
-    hints : sequence of int
-        The run's hint counts.
-    metric : str
-        The score drawn.
-
     Examples
     --------
     >>> lines({"256/levin/0": {"psnr": 22.5}}, {"levin": "levin", "net": "net (incomplete)"}, "256", [0, 5])
@@ -143,23 +114,7 @@ def plot(
     The hint axis is logarithmic past 1 and linear below, so that 0 hints has its place. A line
     whose values are those of a line drawn before it, every one (``levin-multiscale`` and
     ``levin`` at 256²: one solve), would be hidden under it: its legend entry says so
-    (:func:`identical`), and it is drawn dashed over the other.
-
-    Parameters
-    ----------
-    path : path-like
-        ``.png`` or ``.svg``.
-    lines : mapping
-        Each method's values, ``label → {hints: value}`` (a hint count left out is a gap).
-    metric : str
-        The score drawn (its axis label: :data:`AXIS`).
-    title : str
-        The plot's title.
-    published : (str, mapping), optional
-        A published curve and its label, drawn dashed.
-    errors : mapping, optional
-        Each line's standard errors, ``label → {hints: error}``: drawn as error bars (±1).
-    """
+    (:func:`identical`), and it is drawn dashed over the other."""
     check(path)
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
@@ -213,11 +168,6 @@ def plot(
 def identical(lines: Mapping[str, Mapping[int, float]]) -> dict[str, str]:
     """The lines whose values (at least one) are exactly those of a line before them, each with
     the first such line's label: on a plot one hides the other.
-
-    Parameters
-    ----------
-    lines : mapping
-        ``label → {hints: value}``, in the plot's order.
 
     Examples
     --------

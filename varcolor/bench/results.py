@@ -72,19 +72,7 @@ def parse(specs: Sequence[str], methods: Sequence[str], run: dict, export: str |
     """The ``NAME=DIR`` results of the command line, checked before any work: a name that is
     unique, not one of ``methods`` and of letters, digits and ``._+-``; a folder that exists, is
     not the export folder, and holds a manifest made with the protocol of ``run``
-    (:func:`varcolor.bench.export.protocol`: the same seed, patch and resolution).
-
-    Parameters
-    ----------
-    specs : sequence of str
-        ``NAME=DIR`` each.
-    methods : sequence of str
-        The methods the run colorizes itself.
-    run : dict
-        The run's protocol.
-    export : str, optional
-        The run's export folder, which no results folder may be.
-    """
+    (:func:`varcolor.bench.export.protocol`: the same seed, patch and resolution)."""
     found: list[ResultsFolder] = []
     for spec in specs:
         name, sep, folder = spec.partition("=")
@@ -121,24 +109,7 @@ def plan(
     """The result file of each photo and hint count of the run, from the folder's listing and the
     files' headers (no pixel is decoded), and a line for each problem: a result missing, of
     another size, given twice or unreadable; an extra file; a photo the manifest lacks or knows
-    with another hash or place (its hints were others).
-
-    Parameters
-    ----------
-    results : ResultsFolder
-        The folder (:func:`parse`).
-    photos : sequence of Photo
-        The run's photos.
-    hints : sequence of int
-        The run's hint counts.
-
-    Returns
-    -------
-    files : dict
-        ``(photo name, hints) → Path`` of each result that can be scored.
-    problems : list of str
-        One line each.
-    """
+    with another hash or place (its hints were others)."""
     name, folder, manifest = results.name, results.folder, results.manifest
     entries = {entry["photo"]: entry for entry in manifest["photos"]}
     stems, exported = {}, set()  # a result's name without its suffix → (photo, hints); the points files
@@ -216,13 +187,6 @@ def follows_gray(result: np.ndarray, gray: np.ndarray) -> float:
     """How well a result's CIE lightness follows a gray image's: their correlation (a flat pair:
     1 where their lightness agrees within 2, else 0).
 
-    Parameters
-    ----------
-    result : ndarray, ``H×W×3``
-        A colorized image in [0, 1].
-    gray : ndarray, ``H×W``
-        The gray it should have been made from, in [0, 1].
-
     Examples
     --------
     >>> import numpy as np
@@ -242,19 +206,7 @@ def score_photo(
 ) -> tuple[list[dict], list[str]]:
     """Score one photo's results: rows as :func:`varcolor.bench.evaluate` gives them (seconds
     NaN: they were made elsewhere), and a line for each result that cannot be read or is not a
-    colorization of this photo's gray (:data:`FOLLOWS`).
-
-    Parameters
-    ----------
-    rgb : ndarray, ``H×W×3``
-        The original at the protocol's resolution (:func:`varcolor.bench.original`).
-    photo, resolution : str
-        The photo's name and the run's resolution, for the rows.
-    files : sequence of (str, int, Path)
-        ``(results name, hints, file)`` of each of the photo's results (:func:`plan`).
-    max_pixels : int, optional
-        The pixel limit of a result read.
-    """
+    colorization of this photo's gray (:data:`FOLLOWS`)."""
     gray = sweep.protocol_gray(rgb)
     rows, problems = [], []
     for name, n, path in files:
@@ -283,19 +235,6 @@ def score_photo(
 def complete(summary: dict, names: Sequence[str], hints: Sequence[int], resolution: str, photos: int) -> dict:
     """Take out of ``summary`` (:func:`varcolor.bench.summarize`) each cell of the results
     ``names`` that is not a mean over all ``photos``; return them, ``name → {hints: photos scored}``.
-
-    Parameters
-    ----------
-    summary : dict
-        Means keyed ``"resolution/method/hints"``, changed in place.
-    names : sequence of str
-        The results' names.
-    hints : sequence of int
-        The run's hint counts.
-    resolution : str
-        The run's resolution.
-    photos : int
-        The photos the run scored.
 
     Examples
     --------

@@ -91,20 +91,7 @@ class RoundTrip:
 
 def sample_document(shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The bundled example as an 8-bit gray photo and its scribbles as a strokes layer (RGBA on
-    transparency), resized to ``shape`` (default: its own size).
-
-    Parameters
-    ----------
-    shape : tuple of int, optional
-        ``(height, width)`` of the document; None: the example's own.
-
-    Returns
-    -------
-    gray : ndarray
-        ``H×W``: the photo, floats on 8-bit levels.
-    strokes : ndarray
-        ``H×W×4``: the scribbles, RGBA floats on 8-bit levels (transparent where unpainted).
-    """
+    transparency), resized to ``shape`` (default: its own size)."""
     from .. import data
 
     gray, marked = data.chelsea(), data.chelsea_marked()
@@ -120,16 +107,7 @@ def sample_document(shape: tuple[int, int] | None = None) -> tuple[np.ndarray, n
 
 def write_ora(path: Path, layers: list[tuple[str, np.ndarray]]) -> None:
     """An OpenRaster file of whole-canvas 8-bit layers ``(name, RGBA)``, bottom first (the format's
-    specification: a stack of PNG layers in a zip whose first entry is its uncompressed mimetype).
-
-    Parameters
-    ----------
-    path : Path
-        The file to write.
-    layers : list of tuple
-        ``(name, pixels)`` of each layer, bottom first: its name and its ``H×W×4`` RGBA floats, all
-        of the canvas's size (the first one is also the merged image).
-    """
+    specification: a stack of PNG layers in a zip whose first entry is its uncompressed mimetype)."""
     height, width = layers[0][1].shape[:2]
     with zipfile.ZipFile(path, "w") as ora:
         ora.writestr(zipfile.ZipInfo("mimetype"), "image/openraster")
@@ -146,20 +124,7 @@ def write_ora(path: Path, layers: list[tuple[str, np.ndarray]]) -> None:
 
 
 def read_ora_layer(path: Path, name: str) -> np.ndarray:
-    """The layer called ``name`` of an OpenRaster file (a top-level one) as RGBA on the canvas.
-
-    Parameters
-    ----------
-    path : Path
-        The OpenRaster file.
-    name : str
-        The layer's name; exactly one layer must have it.
-
-    Returns
-    -------
-    ndarray
-        ``H×W×4``: the layer's RGBA floats placed on the canvas (transparent outside it).
-    """
+    """The layer called ``name`` of an OpenRaster file (a top-level one) as RGBA on the canvas."""
     with zipfile.ZipFile(path) as ora, tempfile.TemporaryDirectory() as folder:
         root = ET.fromstring(ora.read("stack.xml"))
         height, width = root.get("h"), root.get("w")
@@ -188,18 +153,7 @@ def read_ora_layer(path: Path, name: str) -> np.ndarray:
 def krita_programs(screenshot: bool = False) -> tuple[str, str]:
     """``krita`` and ``xvfb-run`` (and ImageMagick's ``import`` for a screenshot), found on the
     PATH Krita gets (:func:`~varcolor.krita.launch.krita_environment`); one line naming what is
-    missing.
-
-    Parameters
-    ----------
-    screenshot : bool
-        Whether ImageMagick's ``import`` is needed too (a screenshot is asked for).
-
-    Returns
-    -------
-    krita, xvfb_run : str
-        The paths of ``krita`` and ``xvfb-run``.
-    """
+    missing."""
     path = krita_environment().get("PATH")
     names = ("krita", "xvfb-run", "import") if screenshot else ("krita", "xvfb-run")
     found = {name: shutil.which(name, path=path) for name in names}
@@ -236,13 +190,7 @@ def _varcolor_command() -> list[str]:
 
 def krita_failure(log: str) -> str | None:
     """The line of Krita's log that says its Python or the plug-in failed to load (a Python error
-    of ``krita.scripting``), in plain words; None where there is none.
-
-    Parameters
-    ----------
-    log : str
-        Krita's log (its output and errors).
-    """
+    of ``krita.scripting``), in plain words; None where there is none."""
     for line in log.splitlines():
         if "krita.scripting" not in line:
             continue
@@ -324,56 +272,14 @@ def round_trip(
     screenshot: Path | None = None,
 ) -> RoundTrip:
     """Run the round trip in ``folder`` (it keeps the document, Krita's saved result and log, and
-    the command line's result): see the module's docstring.
-
-    Parameters
-    ----------
-    folder : Path
-        An empty folder for the files.
-    shape : (int, int), optional
-        The document's size (default: the bundled example's, 300×451).
-    method : str
-        The method chosen in the docker.
-    screenshot : Path, optional
-        Where to save a picture of Krita's window with the docker, after the runs (needs
-        ImageMagick's ``import``).
-    """
+    the command line's result): see the module's docstring."""
     krita, xvfb_run = krita_programs(screenshot is not None)
-    gray, painted_first = sample_document(shape)
-    # Live's stroke, painted in Krita after the Colorize runs: the command line's result holds it too.
-    stroke = _live_stroke(gray.shape)
-    strokes = painted_first.copy()
-    top, left, height, width = stroke[:4]
-    strokes[top : top + height, left : left + width] = [*(np.array(stroke[4:]) / 255), 1]
-    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
-    write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
-    (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
-    (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
-    (folder / "strokes_first.png").write_bytes(encode_image(painted_first, ".png"))
-
+    strokes, stroke = _write_documents(folder, shape)
     environ = _profile_environment(folder / "profile")
     install.install(environ)
     for name in ("report.json", "started.json"):
         (folder / name).unlink(missing_ok=True)
-    plan = {
-        "settings": {
-            "varcolor": shlex.join(_varcolor_command()),
-            "method": method,
-            "strokes": "",
-            "photo": "",
-            "confidence": "1",
-        },
-        "select": "strokes",
-        "runs": 2,
-        "cancel_first": True,
-        "output": str(folder / "result.ora"),
-        "runs_output": str(folder / "runs.ora"),
-        "report": str(folder / "report.json"),
-        "started": str(folder / "started.json"),
-        "linger": 4 if screenshot else 0,
-        "live_stroke": stroke,
-    }
-    (folder / "plan.json").write_text(json.dumps(plan))
+    (folder / "plan.json").write_text(json.dumps(_plan(folder, method, screenshot, stroke)))
     environ["VARCOLOR_KRITA_CHECK"] = str(folder / "plan.json")
     script = f"{shlex.quote(krita)} --nosplash document.ora & krita=$!; "
     if screenshot:  # once the report is written the plug-in waits, showing the result and the docker
@@ -381,22 +287,8 @@ def round_trip(
             "while [ ! -e report.json ]; do sleep 0.2; done; sleep 2; "
             f"import -window root {shlex.quote(str(screenshot))}; "
         )
-    # The command line's result, made while Krita starts (its own start is most of the check).
-    command = [sys.executable, "-m", "varcolor.cli"]
-    expected_run = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "expected.png", "--overwrite"]
-    referee = subprocess.Popen(
-        [*expected_run, "--method", method],
-        cwd=folder,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # The Colorize runs' strokes (before Live's): the confidence layer is theirs.
-    known_run = [*command, "colorize", "photo.png", "--mask", "strokes_first.png", "-o", "expected_first.png"]
-    known_run += ["--confidence-map", "expected_confidence.png", "--overwrite", "--method", method]
-    known_referee = subprocess.Popen(
-        known_run, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The command line's results, made while Krita starts (its own start is most of the check).
+    referee, known_referee = _referees(folder, method)
     try:
         start = time.perf_counter()
         _run_krita(
@@ -428,6 +320,69 @@ def round_trip(
         raise InputError(
             f"varcolor colorize failed on the check's document: {lines[-1] if lines else referee.returncode}"
         )
+    return _outcome(folder, strokes, seconds)
+
+
+def _write_documents(folder: Path, shape: tuple[int, int] | None) -> tuple[np.ndarray, list[int]]:
+    """The check's document and the command line's inputs in ``folder``: the strokes (Live's
+    included) and Live's stroke."""
+    gray, painted_first = sample_document(shape)
+    # Live's stroke, painted in Krita after the Colorize runs: the command line's result holds it too.
+    stroke = _live_stroke(gray.shape)
+    strokes = painted_first.copy()
+    top, left, height, width = stroke[:4]
+    strokes[top : top + height, left : left + width] = [*(np.array(stroke[4:]) / 255), 1]
+    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
+    write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
+    (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
+    (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
+    (folder / "strokes_first.png").write_bytes(encode_image(painted_first, ".png"))
+    return strokes, stroke
+
+
+def _plan(folder: Path, method: str, screenshot: Path | None, stroke: list[int]) -> dict:
+    """What the plug-in does in Krita (``VARCOLOR_KRITA_CHECK``'s file)."""
+    return {
+        "settings": {
+            "varcolor": shlex.join(_varcolor_command()),
+            "method": method,
+            "strokes": "",
+            "photo": "",
+            "confidence": "1",
+        },
+        "select": "strokes",
+        "runs": 2,
+        "cancel_first": True,
+        "output": str(folder / "result.ora"),
+        "runs_output": str(folder / "runs.ora"),
+        "report": str(folder / "report.json"),
+        "started": str(folder / "started.json"),
+        "linger": 4 if screenshot else 0,
+        "live_stroke": stroke,
+    }
+
+
+def _referees(folder: Path, method: str) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The command line's result for all the strokes, and for the Colorize runs' (with their confidence)."""
+    command = [sys.executable, "-m", "varcolor.cli"]
+    expected_run = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "expected.png", "--overwrite"]
+    referee = subprocess.Popen(
+        [*expected_run, "--method", method],
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    known_run = [*command, "colorize", "photo.png", "--mask", "strokes_first.png", "-o", "expected_first.png"]
+    known_run += ["--confidence-map", "expected_confidence.png", "--overwrite", "--method", method]
+    known_referee = subprocess.Popen(
+        known_run, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    return referee, known_referee
+
+
+def _outcome(folder: Path, strokes: np.ndarray, seconds: float) -> RoundTrip:
+    """The round trip read from the plug-in's report and Krita's saved documents."""
     report = json.loads((folder / "report.json").read_text())
     failed = [run["message"] for run in report["runs"] if not run["ok"]]
     if report["error"] or failed or not report.get("saved"):

@@ -46,13 +46,7 @@ _SCALE = {"U8": 255.0, "U16": 65535.0, "F16": 1.0, "F32": 1.0}
 
 
 def channel_order(found: dict) -> list[int]:
-    """Where each channel of RGBA (or gray, alpha) lies among the layer's bytes.
-
-    Parameters
-    ----------
-    found : dict
-        The layer's layout (:func:`varcolor.krita.protocol.layout`).
-    """
+    """Where each channel of RGBA (or gray, alpha) lies among the layer's bytes."""
     names = ("Red", "Green", "Blue", "Alpha") if found["model"] == "RGBA" else ("Gray", "Alpha")
     return [found["channels"].index(name) for name in names]
 
@@ -82,14 +76,7 @@ def _icc(found: dict) -> bytes | None:
 
 def check_canvas(request: dict) -> None:
     """Refuse a canvas of more than :data:`~varcolor.errors.MAX_PIXELS` pixels from the size the
-    request declares, before any layer is read (``varcolor colorize`` refuses such an image from
-    its header): a 400 MP canvas's layers were read whole, 3.2 GB before running out of memory.
-
-    Parameters
-    ----------
-    request : dict
-        The exchange request (:func:`varcolor.krita.protocol.make_request`).
-    """
+    request declares, before any layer is read (as ``varcolor colorize`` does from a header)."""
     width, height = request["width"], request["height"]
     if width * height > MAX_PIXELS:
         raise InputError(
@@ -100,29 +87,17 @@ def check_canvas(request: dict) -> None:
 
 def read_layer(data: bytes | np.ndarray, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
     """A layer's raw pixels (``Node.pixelData`` of the canvas) as sRGB floats in [0, 1]:
-    ``H×W×4`` RGBA (a gray layer's gray repeated), converted from the layer's profile.
-
-    Parameters
-    ----------
-    data : bytes or ndarray of uint8
-        The raw pixels, rows of pixels of ``found["channels"]``.
-    found : dict
-        The layer's layout (:func:`varcolor.krita.protocol.layout`).
-    shape : (int, int)
-        The canvas ``(H, W)``.
-    what : str
-        The layer, named in errors.
-    """
+    ``H×W×4`` RGBA (a gray layer's gray repeated), converted from the layer's profile."""
     samples = _samples(data, found, shape, what)
     count = samples.shape[2]
-    # The layer's channels in RGBA order straight into floats: one 12 MP float image (384 MB), not
-    # a reordered copy, its floats and an RGBA joined from them (a good share of each Live stroke).
+    # The layer's channels in RGBA order straight into floats: one float image, not a reordered
+    # copy, its floats and an RGBA joined from them (a good share of each Live stroke).
     pixels = np.empty(shape + (count,))
     for to, at in enumerate(channel_order(found)):
         pixels[..., to] = samples[..., at]
     pixels /= _SCALE[found["depth"]]
-    # Integer levels always lie in [0, 1]: only floating-point layers are checked (three passes
-    # over a 12 MP layer's 384 MB of floats cost as much as reading it, for each Live stroke).
+    # Integer levels always lie in [0, 1]: only floating-point layers are checked (the passes over
+    # the floats cost as much as reading them, for each Live stroke).
     floating = found["depth"] in ("F16", "F32")
     if floating and (not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1):
         raise InputError(f"the {what} layer has values outside [0, 1] (high dynamic range): varcolor needs [0, 1]")
@@ -152,17 +127,7 @@ def _size_error(what: str, held: int, shape: tuple[int, int]) -> InputError:
 def encode_layer(rgb: np.ndarray, found: dict, profiled: bool = True) -> bytes:
     """sRGB floats ``rgb`` (``H×W×3``) as an opaque layer's raw pixels in the layout and profile
     ``found`` (an RGBA one): what :func:`read_layer` reads back. Not ``profiled``: the values as
-    they are, not converted to the document's profile (a map, not a colour).
-
-    Parameters
-    ----------
-    rgb : ndarray
-        ``H×W×3`` sRGB floats in [0, 1].
-    found : dict
-        The layout to write (:func:`varcolor.krita.protocol.layout`), an RGBA one.
-    profiled : bool
-        Whether to convert the colours to the layout's profile.
-    """
+    they are, not converted to the document's profile (a map, not a colour)."""
     icc = _icc(found)
     if icc is not None and profiled:
         rgb = srgb_to_profile(rgb, icc, "the document")
@@ -176,18 +141,7 @@ def encode_layer(rgb: np.ndarray, found: dict, profiled: bool = True) -> bytes:
 
 def gray_of(photo: np.ndarray) -> np.ndarray:
     """The photo layer (:func:`read_layer`'s ``H×W×4``) as ``varcolor colorize photo`` takes it from
-    a file: a photo whose channels are equal is gray.
-
-    Parameters
-    ----------
-    photo : ndarray
-        ``H×W×4``: the photo layer, RGBA floats.
-
-    Returns
-    -------
-    ndarray
-        ``H×W`` where the three colour channels are equal, else ``H×W×3``.
-    """
+    a file: a photo whose channels are equal is gray."""
     colour = photo[..., :3]
     if np.array_equal(colour[..., 0], colour[..., 1]) and np.array_equal(colour[..., 1], colour[..., 2]):
         colour = colour[..., 0]
@@ -196,31 +150,13 @@ def gray_of(photo: np.ndarray) -> np.ndarray:
 
 def photo_and_cues(photo: np.ndarray, strokes: np.ndarray, edges: str) -> tuple[np.ndarray, Cues]:
     """The gray (or colour) photo and the cues of a strokes layer, as ``varcolor colorize photo
-    --mask strokes`` takes them from files: the strokes layer is a stroke mask on transparency.
-
-    Parameters
-    ----------
-    photo, strokes : ndarray
-        ``H×W×4``: the photo and the strokes layers (:func:`read_layer`).
-    edges : str
-        How blended pixels at the strokes' edges are read (:meth:`varcolor.Cues.from_mask`).
-    """
+    --mask strokes`` takes them from files: the strokes layer is a stroke mask on transparency."""
     gray = gray_of(photo)
     return gray, Cues.from_mask(strokes, gray.shape[:2], edges=edges)
 
 
 def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np.ndarray:
-    """Layer ``name`` (``photo`` or ``strokes``) of an exchange folder, read as :func:`read_layer`.
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    request : dict
-        Its request, checked (:func:`varcolor.krita.protocol.read_request`).
-    name : {"photo", "strokes"}
-        Which layer.
-    """
+    """Layer ``name`` (``photo`` or ``strokes``) of an exchange folder, read as :func:`read_layer`."""
     return read_layer(_layer_bytes(folder, request, name), request[name], (request["height"], request["width"]), name)
 
 
@@ -229,15 +165,7 @@ def read_strokes(folder: str | os.PathLike, request: dict) -> tuple[np.ndarray, 
     channels' order (``"BGRA"``...): where it holds sRGB levels, its 8- or 16-bit samples as they
     lie in the file (``H×W×4`` uint8 or uint16, read-only; putting them in RGBA order cost each
     stroke), else :func:`read_layer`'s floats (another profile, floating point; for
-    :meth:`~varcolor.Cues.from_mask`), ``"RGBA"``.
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    request : dict
-        Its request, checked (:func:`varcolor.krita.protocol.read_request`).
-    """
+    :meth:`~varcolor.Cues.from_mask`), ``"RGBA"``."""
     found = request["strokes"]
     if found["model"] != "RGBA" or found["depth"] not in ("U8", "U16") or found.get("profile_file") is not None:
         return read_folder_layer(folder, request, "strokes"), "RGBA"
@@ -273,15 +201,7 @@ def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> np.ndar
 
 
 def check_strokes(cues: Cues, prior: str | None) -> None:
-    """Refuse strokes that leave nothing to colorize (no paint and no prior; paint everywhere).
-
-    Parameters
-    ----------
-    cues : Cues
-        The strokes layer's cues.
-    prior : str or None
-        The prior asked for (``"ideepcolor"``), or None.
-    """
+    """Refuse strokes that leave nothing to colorize (no paint and no prior; paint everywhere)."""
     if cues.count == 0 and prior is None:
         raise InputError("the strokes layer has no paint: paint colours on it, or use the ideepcolor prior")
     check_cue_share(Path("the strokes layer"), "mask", cues)
@@ -289,17 +209,7 @@ def check_strokes(cues: Cues, prior: str | None) -> None:
 
 def write_result(folder: str | os.PathLike, data: bytes | memoryview, name: str = protocol.RESULT) -> None:
     """``colorized.raw`` (or ``name``) of an exchange folder, whole or absent (a temporary name,
-    then a rename).
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    data : bytes or memoryview
-        The raw pixels (:func:`encode_layer`).
-    name : str
-        The file's name in the folder.
-    """
+    then a rename)."""
     result = Path(folder) / name
     temporary = result.with_name(result.name + ".part")
     temporary.write_bytes(data)
@@ -307,13 +217,7 @@ def write_result(folder: str | os.PathLike, data: bytes | memoryview, name: str 
 
 
 def reply_for(error: BaseException) -> dict:
-    """The one-line error reply for what stopped a colorize (varcolor's refusals, lack of memory).
-
-    Parameters
-    ----------
-    error : BaseException
-        What was raised.
-    """
+    """The one-line error reply for what stopped a colorize (varcolor's refusals, lack of memory)."""
     if isinstance(error, MemoryError):
         return {"ok": False, "error": "out of memory: the image is too big for this machine"}
     return {"ok": False, "error": " ".join(str(error).split())}
@@ -322,13 +226,7 @@ def reply_for(error: BaseException) -> dict:
 def colorize_folder(folder: str | os.PathLike) -> dict:
     """Colorize an exchange folder: read its request and layers, colorize, write ``colorized.raw``
     and the reply (``reply.json``: ``ok`` with ``seconds``, or one line of ``error``). Returns
-    the reply. Bad input is an error reply, not an exception.
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    """
+    the reply. Bad input is an error reply, not an exception."""
     start = time.perf_counter()
     try:
         try:

@@ -41,24 +41,12 @@ def _home(variable: str, default: str, environ) -> Path:
 
 
 def pykrita_folder(environ=os.environ) -> Path:
-    """Krita's folder of Python plug-ins for this user (Linux: XDG base directories).
-
-    Parameters
-    ----------
-    environ : mapping
-        The environment whose ``XDG_DATA_HOME`` (an absolute path; else ``HOME``) says where.
-    """
+    """Krita's folder of Python plug-ins for this user (Linux: XDG base directories)."""
     return _home("XDG_DATA_HOME", ".local/share", environ) / "krita" / "pykrita"
 
 
 def kritarc_path(environ=os.environ) -> Path:
-    """Krita's settings file for this user.
-
-    Parameters
-    ----------
-    environ : mapping
-        The environment whose ``XDG_CONFIG_HOME`` (an absolute path; else ``HOME``) says where.
-    """
+    """Krita's settings file for this user."""
     return _home("XDG_CONFIG_HOME", ".config", environ) / "kritarc"
 
 
@@ -136,15 +124,7 @@ def program_command() -> list[str]:
 
 def install(environ=os.environ, *, enable: bool = True) -> Installed:
     """Copy the plug-in into Krita's ``pykrita`` folder (replacing an older copy of it) and enable
-    it in ``kritarc``; Krita loads it at its next start.
-
-    Parameters
-    ----------
-    environ : mapping
-        The environment whose ``HOME``, ``XDG_DATA_HOME`` and ``XDG_CONFIG_HOME`` say where.
-    enable : bool
-        Enable it in ``kritarc`` (else Krita's Python Plugin Manager does it).
-    """
+    it in ``kritarc``; Krita loads it at its next start."""
     folder = pykrita_folder(environ)
     package = folder / NAME
     kritarc = kritarc_path(environ) if enable else None
@@ -180,13 +160,7 @@ def _check_writable(kritarc: Path) -> None:
 def uninstall(environ=os.environ) -> Installed:
     """Remove the plug-in's files from ``pykrita`` and its line from ``kritarc``, nothing else: a
     file someone else put in the plug-in's folder stays (and so does the folder, then); a plug-in
-    folder that is a link (a developer's checkout) loses the link, not the files it points to.
-
-    Parameters
-    ----------
-    environ : mapping
-        The environment whose ``HOME``, ``XDG_DATA_HOME`` and ``XDG_CONFIG_HOME`` say where.
-    """
+    folder that is a link (a developer's checkout) loses the link, not the files it points to."""
     folder = pykrita_folder(environ)
     installed = Installed(folder / NAME, folder / f"{NAME}.desktop", kritarc_path(environ))
     try:

@@ -42,11 +42,6 @@ def krita_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]
     """``environ`` without what leads Krita's embedded Python to another environment: the variables
     :data:`PYTHON_VARIABLES` and the ``PATH`` entries of Python environments (virtual or conda).
 
-    Parameters
-    ----------
-    environ : mapping
-        The environment to clean (default: this process's); it is not changed.
-
     Examples
     --------
     >>> krita_environment({"PATH": "/usr/bin", "PYTHONPATH": "/src", "HOME": "/home/a"})
@@ -61,13 +56,7 @@ def krita_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]
 
 def launch(files: Sequence[str | os.PathLike]) -> subprocess.Popen:
     """Start Krita on ``files`` in :func:`krita_environment`, on its own (it goes on after this
-    process ends). Returns its process.
-
-    Parameters
-    ----------
-    files : sequence of path-like
-        The files Krita opens; each must exist.
-    """
+    process ends). Returns its process."""
     environ = krita_environment()
     krita = shutil.which("krita", path=environ.get("PATH"))
     if krita is None:

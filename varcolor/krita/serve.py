@@ -62,18 +62,7 @@ class Worker:
         self.rgb: np.ndarray | None = None  # the last result's colours
 
     def handle(self, line: str) -> dict:
-        """The reply to one request line (never raises for bad input: an error reply).
-
-        Parameters
-        ----------
-        line : str
-            The request: JSON ``{"folder": path}``, with ``"whole": true`` for the whole layer.
-
-        Returns
-        -------
-        dict
-            The reply (the module's docstring says its keys).
-        """
+        """The reply to one request line (never raises for bad input: an error reply)."""
         start = time.perf_counter()
         try:
             folder, whole = _read_line(line)
@@ -119,7 +108,7 @@ class Worker:
 
     def _encode(self, rgb: np.ndarray, found: dict, box: list[int]) -> None:
         """The result in the document's layout: integer levels copied into it where they changed
-        (a 12 MP layer is 48 MB: encoding it whole for each stroke costs as much as the update)."""
+        (encoding a large layer whole for each stroke costs as much as the update)."""
         if rgb.dtype.kind == "f":  # a profile to convert to, or a floating-point document
             self.layer = np.frombuffer(encode_layer(rgb, found), DTYPES[found["depth"]]).reshape(rgb.shape[:2] + (4,))
             return
@@ -208,15 +197,7 @@ def _read_line(line: str) -> tuple[str, bool]:
 
 def serve(requests: IO[str], replies: IO[str]) -> int:
     """Answer request lines from ``requests`` with reply lines on ``replies`` until ``requests``
-    ends (or ``replies`` is closed). Returns 0.
-
-    Parameters
-    ----------
-    requests : text stream
-        One JSON request a line (``{"folder": path}``).
-    replies : text stream
-        Where each reply is written, one JSON line, flushed.
-    """
+    ends (or ``replies`` is closed). Returns 0."""
     worker = Worker()
     while True:
         line = requests.readline(MAX_LINE)

@@ -37,9 +37,8 @@ TEMPERATURE = 0.38
 MIX = 0.5
 SIGMA = 5.0
 #: How much of the rebalancing the decoder applies to a head trained with plain cross-entropy
-#: (1 is the full reweighting): the setting with the best PSNR among those reaching 70 % of the
-#: originals' colourfulness on the tuning part (benchmarks/tune_automatic.py; it was 0.75, chosen
-#: on BSDS500 val, now a test set).
+#: (1 is the full reweighting): the best PSNR among the settings that keep most of the originals'
+#: colourfulness on the tuning part (benchmarks/tune_automatic.py).
 REBALANCE = 1.0
 
 
@@ -69,16 +68,6 @@ def in_gamut() -> np.ndarray:
 def bin_index(ab: np.ndarray) -> np.ndarray:
     """The class (nearest bin, clipped to the grid) of each chroma in ``ab`` (``…×2``).
 
-    Parameters
-    ----------
-    ab : array_like, ``…×2``
-        Chroma values (a, b).
-
-    Returns
-    -------
-    ndarray of int, ``…``
-        Each value's class, ``i·23 + j``.
-
     Examples
     --------
     >>> bin_index(np.array([[-110.0, -110.0], [0.0, 0.0], [4.9, -5.1]])).tolist()
@@ -91,16 +80,6 @@ def bin_index(ab: np.ndarray) -> np.ndarray:
 def empirical_distribution(ab_images) -> np.ndarray:
     """The fraction of pixels in each of the 529 bins over ``ab_images`` (arrays ``…×2``), each
     image reduced by 4×4 average pooling first, as the class head's targets are.
-
-    Parameters
-    ----------
-    ab_images : iterable of array_like
-        Chroma images, ``H×W×2`` each; rows and columns beyond a multiple of 4 are left out.
-
-    Returns
-    -------
-    ndarray, ``(529,)``
-        The fractions, summing to 1.
 
     Examples
     --------
@@ -123,24 +102,6 @@ def rebalancing_weights(
     distribution: np.ndarray, *, mix: float = MIX, sigma: float = SIGMA, support: np.ndarray | None = None
 ) -> np.ndarray:
     """Zhang et al. 2016's class weights for a bin distribution.
-
-    Parameters
-    ----------
-    distribution : ndarray, (529,)
-        Empirical bin frequencies (any scale; normalised here).
-    mix : float
-        λ, the weight of the uniform distribution over the ``Q`` support bins (0: pure inverse
-        frequency, 1: every weight 1).
-    sigma : float
-        Gaussian smoothing of the distribution on the ab plane, in ab units (0: none).
-    support : ndarray of bool, (529,), optional
-        The bins the uniform part covers (default: the 313 in-gamut bins); ``Q = support.sum()``.
-
-    Returns
-    -------
-    ndarray, (529,)
-        ``w_q = 1 / ((1 − λ) p̃_q + λ 1[q ∈ support] / Q)`` scaled so that ``Σ p̃_q w_q = 1``.
-        A bin with neither smoothed mass nor support gets weight 0 (no pixel falls in it).
 
     Examples
     --------
@@ -172,13 +133,6 @@ def annealed_mean(logits: torch.Tensor, temperature: float = TEMPERATURE) -> tor
     ``f_T(z) ∝ exp(log z / T)`` of the softmax ``z`` is ``softmax(logits / T)``; its mean over the
     bin centres is returned. ``T = 1`` gives the mean, ``T → 0`` the mode.
 
-    Parameters
-    ----------
-    logits : torch.Tensor, ``N×529×h×w``
-        The class head's logits.
-    temperature : float, optional
-        ``T``, positive (default :data:`TEMPERATURE`).
-
     Examples
     --------
     >>> logits = torch.full((1, 529, 1, 1), -1e4); logits[0, 264] = 0.0; logits[0, 265] = -1.0
@@ -202,18 +156,6 @@ def rebalanced_logits(
 ) -> torch.Tensor:
     """``logits + strength · log w`` with ``w`` the :func:`rebalancing_weights` of the training
     set's bin ``distribution``; out-of-gamut bins are ruled out (logit −10⁴).
-
-    Parameters
-    ----------
-    logits : torch.Tensor, ``N×529×h×w``
-        The class head's logits.
-    distribution : ndarray, ``(529,)``
-        The training set's bin frequencies (:func:`empirical_distribution`).
-    strength : float, optional
-        ``s``, the share of the rebalancing applied (default :data:`REBALANCE`: all of it).
-    mix, sigma : float, optional
-        λ and the smoothing, as :func:`rebalancing_weights` takes them (default :data:`MIX`,
-        :data:`SIGMA`).
 
     Examples
     --------

@@ -30,13 +30,6 @@ def hint_planes(cues: Cues, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarr
     """(ab ``h×w×2``, mask ``h×w``) at working size ``size``: per cell, the mean chroma of the cue
     pixels inside it, and whether it has any.
 
-    Parameters
-    ----------
-    cues : Cues
-        The cues, at the image's size.
-    size : tuple of int
-        The working size ``(h, w)``.
-
     Examples
     --------
     >>> import numpy as np
@@ -59,17 +52,7 @@ def hint_planes(cues: Cues, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarr
 
 
 def planes_to_cues(ab: np.ndarray, marked: np.ndarray, shape: tuple[int, int]) -> Cues:
-    """The inverse: each marked working-size cell becomes a cue over the pixels it covers.
-
-    Parameters
-    ----------
-    ab : ndarray, ``h×w×2``
-        The cells' chroma.
-    marked : ndarray of bool, ``h×w``
-        The cells that are cues.
-    shape : tuple of int
-        The image's ``(height, width)``.
-    """
+    """The inverse: each marked working-size cell becomes a cue over the pixels it covers."""
     rows, cols = _cells(shape, marked.shape)
     mask = marked[rows][:, cols]
     return Cues(mask, np.where(mask[..., None], ab[rows][:, cols], 0.0))
@@ -88,13 +71,6 @@ def lightness_plane(gray: np.ndarray, size: int | tuple[int, int] = 256) -> np.n
     suggestions after each stroke), it is made once (not again for each stroke) and given to
     :func:`network_input`.
 
-    Parameters
-    ----------
-    gray : ndarray
-        The gray image, values in [0, 1] (a colour image is made gray first).
-    size : int or tuple of int, optional
-        The working size, a side or ``(h, w)``, each a multiple of 8 (default 256).
-
     Examples
     --------
     >>> lightness_plane(np.full((48, 64), 0.5), 32).shape
@@ -112,21 +88,7 @@ def network_input(
     plane: np.ndarray | None = None,
 ) -> torch.Tensor:
     """The normalised 1×4×h×w input for ``gray`` (any size) and its cues, at working size ``size``;
-    ``plane``: :func:`lightness_plane` of the same ``gray`` and ``size``, made before.
-
-    Parameters
-    ----------
-    gray : ndarray
-        The gray image, values in [0, 1] (a colour image is made gray first).
-    cues : Cues
-        The cues, of the gray image's size.
-    mask_cent : float
-        What the network's weights subtract from the hint mask (:func:`~varcolor.neural.weights.parse_mask_cent`).
-    size : int or tuple of int, optional
-        The working size, a side or ``(h, w)``, each a multiple of 8 (default 256).
-    plane : ndarray, ``h×w``, optional
-        The lightness plane made before (:func:`lightness_plane`); None: made here.
-    """
+    ``plane``: :func:`lightness_plane` of the same ``gray`` and ``size``, made before."""
     work = _working_size(size)
     if plane is None:
         gray = to_gray(gray)
@@ -153,11 +115,6 @@ def network_input(
 def global_input(hints: GlobalHints | None) -> torch.Tensor:
     """The 1×316×1×1 global input: the 313-bin histogram, its "given" flag, the mean saturation,
     its flag (all zeros when ``hints`` is None).
-
-    Parameters
-    ----------
-    hints : GlobalHints or None
-        The global hints (a colour histogram and a saturation), or None: none.
 
     Examples
     --------

@@ -216,17 +216,7 @@ class FIDInceptionV3(nn.Module):
 
     @torch.inference_mode()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The pool features of a batch.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``N×3×H×W`` RGB in [0, 1], any size (resized here to :data:`SIDE`).
-
-        Returns
-        -------
-        torch.Tensor, ``N×FEATURES``
-        """
+        """The pool features of a batch."""
         return self._pool(F.interpolate(x.float(), size=(SIDE, SIDE), mode="bilinear", align_corners=False))
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
@@ -241,19 +231,7 @@ class FIDInceptionV3(nn.Module):
         return x.mean(dim=(2, 3))
 
     def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """The pool features of ``images``, one row each, in float64.
-
-        Parameters
-        ----------
-        images : sequence of ndarray
-            ``H×W×3`` RGB (a fourth channel is dropped; a gray ``H×W`` is taken as three equal
-            channels), uint8 levels (divided by 255, as pytorch-fid reads a PNG) or numbers in
-            [0, 1]; of any sizes.
-
-        Returns
-        -------
-        ndarray, ``n×FEATURES``
-        """
+        """The pool features of ``images``, one row each, in float64."""
         device = self.fc.weight.device
         resized = []
         for image in images:
@@ -274,28 +252,14 @@ class FIDInceptionV3(nn.Module):
 
 def is_inception_state(state: dict) -> bool:
     """Whether a state dict is meant for :class:`FIDInceptionV3` (it has the first convolution's
-    weights under pytorch-fid's key), whatever else it holds.
-
-    Parameters
-    ----------
-    state : dict
-        Tensors by key, as read from a weights file.
-    """
+    weights under pytorch-fid's key), whatever else it holds."""
     return "Conv2d_1a_3x3.conv.weight" in state
 
 
 def from_state(state: dict, path: str | os.PathLike) -> FIDInceptionV3:
     """:class:`FIDInceptionV3` with the weights of ``state`` (read from ``path``), in evaluation
     mode; a key missing, left over or of another shape, or a tensor that is not finite floating
-    point, is one :class:`InputError` line naming the file.
-
-    Parameters
-    ----------
-    state : dict
-        Tensors by key (pytorch-fid's layout; its ``num_batches_tracked`` counters may be absent).
-    path : path-like
-        The file they came from, named in the errors.
-    """
+    point, is one :class:`InputError` line naming the file."""
     net = FIDInceptionV3()
     expected = net.state_dict()
     optional = {key for key in expected if key.endswith("num_batches_tracked")}
@@ -310,13 +274,7 @@ def load(path: str | os.PathLike) -> FIDInceptionV3:
     """:class:`FIDInceptionV3` with the weights of ``path``, pytorch-fid's :data:`FILE_NAME` (or
     a safetensors file of the same tensors), read with ``weights_only=True``: no code runs from
     the file. No file, an unreadable one or one of another layout is one :class:`InputError` line
-    naming it; nothing is downloaded.
-
-    Parameters
-    ----------
-    path : path-like
-        The weights file.
-    """
+    naming it; nothing is downloaded."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such weights file (the FID needs {FILE_NAME}; none is downloaded)")

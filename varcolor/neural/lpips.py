@@ -110,22 +110,7 @@ class LPIPS(nn.Module):
         every tensor's presence, shape, type and finiteness as the prior's weights are
         (:func:`~varcolor.neural.weights.check_tensors`), and then that the network tells two
         different images apart (all-zero calibration weights, or a backbone whose features
-        overflow, would score every pair 0); errors name ``*_name``.
-
-        Parameters
-        ----------
-        backbone : dict of str to torch.Tensor
-            AlexNet's state dict, with torchvision's key names (``features.0.weight`` …).
-        calibration : dict of str to torch.Tensor
-            LPIPS v0.1's calibration state dict (``lin0.model.1.weight`` …).
-        backbone_name, calibration_name : str, optional
-            What the errors call each (their files' names).
-
-        Returns
-        -------
-        LPIPS
-            This network, its weights set.
-        """
+        overflow, would score every pair 0); errors name ``*_name``."""
         wanted = {}
         for index, (c_in, c_out, k, _, _) in _CONVS.items():
             for part, shape in (("weight", (c_out, c_in, k, k)), ("bias", (c_out,))):
@@ -168,18 +153,7 @@ class LPIPS(nn.Module):
 
     @torch.inference_mode()
     def forward(self, result: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
-        """Distances of two ``N×3×H×W`` batches in [0, 1], one per image (shape ``N``).
-
-        Parameters
-        ----------
-        result, original : torch.Tensor
-            The two batches, ``N×3×H×W`` sRGB in [0, 1], of one shape.
-
-        Returns
-        -------
-        torch.Tensor, ``(N,)``
-            Each pair's distance; NaN where the features overflow.
-        """
+        """Distances of two ``N×3×H×W`` batches in [0, 1], one per image (shape ``N``)."""
         n = result.shape[0]
         x = (torch.cat([result, original]).float() * 2 - 1 - self.shift) / self.scale
         total = torch.zeros(n, dtype=torch.float32, device=x.device)
@@ -200,13 +174,7 @@ class LPIPS(nn.Module):
         return total
 
     def distance(self, result: np.ndarray, original: np.ndarray) -> float:
-        """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different).
-
-        Parameters
-        ----------
-        result, original : ndarray
-            The two images, ``H×W×3`` sRGB in [0, 1], of one size, each side at least :attr:`MIN_SIDE`.
-        """
+        """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different)."""
         if min(np.shape(result)[:2]) < self.MIN_SIDE:
             raise InputError(
                 f"LPIPS needs images of at least {self.MIN_SIDE}×{self.MIN_SIDE} pixels, "
@@ -233,18 +201,7 @@ def _folders(folder: str | os.PathLike | None) -> list[Path]:
 def find_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """(backbone, calibration) files in ``folder``, else in ``$VARCOLOR_MODELS`` then the package's ``neural/models/``.
 
-    A missing file is an :class:`InputError` (one line: which files, where they come from).
-
-    Parameters
-    ----------
-    folder : path-like, optional
-        The folder holding both files; None: ``$VARCOLOR_MODELS``, then the package's ``neural/models/``.
-
-    Returns
-    -------
-    tuple of Path
-        The backbone's file and the calibration's.
-    """
+    A missing file is an :class:`InputError` (one line: which files, where they come from)."""
     folders = _folders(folder)
     if folder is not None and not Path(folder).is_dir():
         raise InputError(
@@ -278,13 +235,7 @@ def _load(backbone: Path, calibration: Path, stamp: tuple) -> LPIPS:
 
 def load(folder: str | os.PathLike | None = None) -> LPIPS:
     """The LPIPS network with the weights found by :func:`find_files` (cached while the files
-    are unchanged).
-
-    Parameters
-    ----------
-    folder : path-like, optional
-        The folder holding both files; None: ``$VARCOLOR_MODELS``, then the package's ``neural/models/``.
-    """
+    are unchanged)."""
     backbone, calibration = find_files(folder)
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (backbone, calibration))
     return _load(backbone.resolve(), calibration.resolve(), stamp)
@@ -292,26 +243,14 @@ def load(folder: str | os.PathLike | None = None) -> LPIPS:
 
 def distance(result: np.ndarray, original: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
     """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1) of a result to the
-    original: 0 for identical images, larger for more different ones (about 0.1 for a mild
-    distortion, up to about 1). Symmetric, computed at the images' own size. (Here, beside its
-    network, and not in :mod:`varcolor.metrics`, which the network's training uses: the two
-    would import each other.)
+    original: 0 for identical images, larger for more different ones (up to about 1). Symmetric,
+    at the images' own size. (Here, not in :mod:`varcolor.metrics`: the two would import each other.)
 
-    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
-    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
-    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
-    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
-    line naming the missing file (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`: the names
-    each may have); docs/metrics.md ("LPIPS") says where to get them.
-
-    Parameters
-    ----------
-    result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size (:func:`varcolor.metrics.check_pair`).
-    weights : path, optional
-        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
-    """
+    Needs the ``neural`` extra and two weight files varcolor never downloads: AlexNet's ImageNet
+    weights (``alexnet-owt-7be5be79.pth``, torchvision's) and LPIPS v0.1's calibration
+    (``alex.pth``, from the ``lpips`` package), in ``weights`` (else ``$VARCOLOR_MODELS`` or the
+    package's ``neural/models/``); without them, one line naming the missing file
+    (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`). docs/metrics.md ("LPIPS") says where to
+    get them."""
     result, original = check_pair(result, original)
     return load(weights).distance(result, original)

@@ -27,19 +27,6 @@ def forward(
     regression ab (working size). :func:`read_colours` turns them into colours; a sweep over
     decodings runs the network once (``benchmarks/tune_automatic.py``).
 
-    Parameters
-    ----------
-    net : SIGGRAPH17
-        The network (its ``mask_cent`` read, 0 where it has none).
-    gray : ndarray
-        The gray image, values in [0, 1] (a colour image is made gray first).
-    cues : Cues
-        The cues, of the gray image's size.
-    size : int, optional
-        The working size's side, a multiple of 8 (default 256).
-    global_hints : GlobalHints, optional
-        Global hints, given to a network with a global-hints branch (unused by one without).
-
     Examples
     --------
     >>> from varcolor.neural.siggraph17 import SIGGRAPH17
@@ -69,20 +56,6 @@ def read_colours(
 ) -> torch.Tensor:
     """The 1×2 ab at working size that :func:`forward`'s outputs give under ``decode`` (see
     :func:`predict`).
-
-    Parameters
-    ----------
-    net : SIGGRAPH17
-        The network that gave the outputs (its ``ab_distribution`` and ``mask_cent`` read).
-    x, logits, ab : torch.Tensor
-        :func:`forward`'s outputs: the input, the class head's logits and the regression ab.
-    decode : {"regression", "annealed"}, optional
-        The regression output, or the class head's annealed mean (default ``regression``).
-    temperature : float, optional
-        The annealed mean's temperature (default :data:`~varcolor.neural.classes.TEMPERATURE`).
-    rebalance : float, optional
-        The rebalancing's strength where the weights carry a bin distribution (0: none; default
-        :data:`~varcolor.neural.classes.REBALANCE`).
 
     Examples
     --------
@@ -114,13 +87,6 @@ def read_colours(
 
 def upsample(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
     """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear).
-
-    Parameters
-    ----------
-    ab : torch.Tensor, ``1×2×h×w``
-        The chroma at working size.
-    shape : tuple of int
-        The image's ``(height, width)``.
 
     Examples
     --------
@@ -154,32 +120,7 @@ def predict(
     weights carry their training photos' bin distribution (``net.ab_distribution``), the class
     probabilities are first rebalanced with strength ``rebalance``
     (:func:`varcolor.neural.classes.rebalanced_logits`). The regression output is the
-    least-squares guess (muted); the rebalanced annealed mean is more colourful.
-
-    Parameters
-    ----------
-    net : SIGGRAPH17
-        The network.
-    gray : ndarray
-        The gray image, values in [0, 1] (a colour image is made gray first).
-    cues : Cues
-        The cues, of the gray image's size, given to the network as hints.
-    size : int, optional
-        The working size's side, a multiple of 8 (default 256).
-    global_hints : GlobalHints, optional
-        Global hints, for a network with a global-hints branch (unused by one without).
-    decode : {"regression", "annealed"}, optional
-        How the chroma is read (default ``regression``).
-    temperature : float, optional
-        The annealed mean's temperature (default :data:`~varcolor.neural.classes.TEMPERATURE`).
-    rebalance : float, optional
-        The rebalancing's strength (0: none; default :data:`~varcolor.neural.classes.REBALANCE`).
-
-    Returns
-    -------
-    ab : ndarray, ``H×W×2``
-    confidence : ndarray, ``H×W`` in [0, 1]
-    """
+    least-squares guess (muted); the rebalanced annealed mean is more colourful."""
     if decode not in DECODINGS:
         raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
     gray = to_gray(gray)
@@ -199,15 +140,13 @@ def predict(
 #: reaches across the image, and positive so that without cues the result is the guess itself.
 SPREAD_FADE = 1e-7
 #: α, the share of the network's own colour variation kept where cues exist in ``"spread"`` mode.
-#: α and the fade were chosen in issue 31 on 12 photos each of Kodak, McMaster and BSDS500 val. The
-#: tuning part (the network's own training photos) prefers α = 1, fade 1e-6, but on the test part
-#: that setting falls 0.2–0.26 dB under Levin alone on BSDS500 val from 2 hints on (the network is
-#: right more often on photos it was trained on): not taken (benchmarks/results/tune_automatic_prior*.md).
+#: α and the fade were chosen in issue 31 on Kodak, McMaster and BSDS500 val; the tuning part's
+#: own preference fell under Levin alone on the test part: not taken
+#: (benchmarks/results/tune_automatic_prior*.md).
 SPREAD_CONTRAST = 0.5
 #: How far a network without a global-hints branch moves its automatic guess onto the global
-#: hints' colour distribution (1: all the way), by decoding: the faithful guess a quarter of the
-#: way, the vivid one three quarters (the best PSNR on the tuning part at 256²,
-#: benchmarks/results/tune_automatic_global.md; it was 0.5 for both, chosen on Kodak).
+#: hints' colour distribution (1: all the way), by decoding: the best PSNR on the tuning part
+#: (benchmarks/results/tune_automatic_global.md).
 GLOBAL_SHARE = {"regression": 0.25, "annealed": 0.75}
 
 
@@ -239,25 +178,6 @@ def guess(
 
     ``decode`` (see :func:`predict`): ``"regression"`` for the ``faithful`` automatic colours,
     ``"annealed"`` for the ``vivid`` ones (:data:`varcolor.options.AUTOMATIC`), with or without cues.
-
-    Parameters
-    ----------
-    net : SIGGRAPH17
-        The network.
-    gray : ndarray
-        The gray image, ``H×W`` in [0, 1].
-    cues : Cues
-        The user's cues, of the gray image's size.
-    mode : {"anchor", "residual", "spread"}
-        How the method uses the prior.
-    prior_weight : float
-        β, the prior's weight (unused by ``spread``, whose weight is ``SPREAD_FADE``).
-    confidence : {"uniform", "entropy"}, optional
-        ``c``: 1 everywhere, or the network's entropy confidence (default ``uniform``).
-    decode : {"regression", "annealed"}, optional
-        How the network's chroma is read (:func:`predict`; default ``regression``).
-    global_hints : GlobalHints, optional
-        Global hints: the network's input where it has the branch, else a transport of its guess.
 
     Examples
     --------

@@ -36,14 +36,6 @@ class SIGGRAPH17(nn.Module):
     """Zhang et al. 2017's network: ``forward(x)`` with ``x`` the normalised N×4×H×W input
     (L, a, b, mask) returns the 529-bin class logits (at 1/4 size) and the ab map (×110, tanh).
 
-    Parameters
-    ----------
-    width : float
-        Channel multiplier; 1.0 is the official network.
-    global_hints : bool
-        Add a branch for global hints (313-bin ab histogram + mean saturation, each with a
-        "given" flag, as an N×316×1×1 input) that is added to the trunk before block 5.
-
     Examples
     --------
     >>> import torch
@@ -101,16 +93,7 @@ class SIGGRAPH17(nn.Module):
 
     def forward(self, x: torch.Tensor, global_input: torch.Tensor | None = None):
         """The class logits (``N×529×H/4×W/4``) and the ab map (``N×2×H×W``, within ±110) of the
-        normalised input ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor, ``N×4×H×W``
-            The normalised input (:func:`~varcolor.neural.hints.network_input`), ``H`` and ``W`` multiples of 8.
-        global_input : torch.Tensor, ``N×316×1×1``, optional
-            The global hints (:func:`~varcolor.neural.hints.global_input`); unused by a network without the
-            global branch.
-        """
+        normalised input ``x``."""
         if x.shape[1] != 4 or x.shape[2] % 8 or x.shape[3] % 8:
             raise ValueError(f"input must be N×4×H×W with H, W multiples of 8, got {tuple(x.shape)}")
         conv1 = self.model1(x)

@@ -1,18 +1,12 @@
 """Training a :class:`~varcolor.neural.siggraph17.SIGGRAPH17` prior from folders of color photos.
 
 As the paper trained it: random resized crops and flips of color photos (near-gray ones dropped),
-hints drawn per crop — their number geometric with p = 1/8 (zero allowed), each a square of side
-uniform in 1–9 filled with the mean true chroma, placed by the ideepcolor rule — and a smooth-L1
-loss on ab plus, optionally, cross-entropy on the 529-bin head at quarter size. With
-``global_hints``, the network gets the global-hints branch and each crop its own hints (its ab
-histogram over the 313 gamut bins and mean saturation, each given with probability
-``global_given``); ``init`` starts from another model's weights (e.g. the shipped one: only the
-new branch then starts from scratch). The learning rate
-follows a cosine from ``lr`` down to 1 % of it; a checkpoint (model, optimizer, step, history) is
-written atomically every ``checkpoint_every`` steps and training resumes from it.
-
-Every random draw of step ``k`` comes from a generator seeded with ``(seed, k)``, so a resumed run
-sees the same batches as an uninterrupted one.
+geometric numbers of square hints filled with the mean true chroma (the ideepcolor rule), and a
+smooth-L1 loss on ab plus, optionally, cross-entropy on the class head. ``global_hints`` adds the
+global-hints branch; ``init`` starts from another model's weights. The learning rate follows a
+cosine; a checkpoint is written atomically every ``checkpoint_every`` steps and training resumes
+from it. Every random draw of step ``k`` is seeded with ``(seed, k)``, so a resumed run sees the
+same batches as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -79,13 +73,7 @@ class TrainingConfig:
     def check(self, max_memory: float | None = None) -> None:
         """Refuse, before any photo is loaded, numbers no run can use (each one line naming the
         option): a non-finite or out-of-range value, and a batch of crops that would not fit in
-        memory (:func:`train_bytes_per_pixel`; ``max_memory``: the budget, see :mod:`varcolor.memory`).
-
-        Parameters
-        ----------
-        max_memory : float, optional
-            The memory budget in bytes (None: a share of what is available).
-        """
+        memory (:func:`train_bytes_per_pixel`; ``max_memory``: the budget, see :mod:`varcolor.memory`)."""
         whole = {"crop": 8, "batch": 1, "steps": 1, "short_side": 8, "validate_every": 1, "checkpoint_every": 1}
         for name, least in whole.items():
             value = getattr(self, name)
@@ -122,13 +110,7 @@ def _interval(low: float, high: float, closed: bool) -> str:
 def train_bytes_per_pixel(width: float) -> int:
     """Bytes a training step holds per pixel of a crop: the network's activations (1813·width + 15
     floats per pixel, counted on its layers' outputs) kept for the backward pass and their
-    gradients, float32, plus the batch's own tensors.
-
-    Parameters
-    ----------
-    width : float
-        The network's channel multiplier (:class:`~varcolor.neural.siggraph17.SIGGRAPH17`'s ``width``).
-    """
+    gradients, float32, plus the batch's own tensors."""
     return int(8 * (1813 * width + 15) + 64)
 
 
@@ -145,19 +127,7 @@ def load_photos(
     folders: Sequence[str | Path], short_side: int, limit: int | None = None, progress: bool = True
 ) -> Photos:
     """Every readable color photo under ``folders``; unreadable and near-gray files are counted
-    and skipped. A folder with no image at all is an error.
-
-    Parameters
-    ----------
-    folders : sequence of path-like
-        The folders searched, with their subfolders.
-    short_side : int
-        The shorter side photos are scaled down to (a smaller photo is kept at its size).
-    limit : int, optional
-        Read only the first this many images found (None: all).
-    progress : bool, optional
-        Show a progress bar (default True).
-    """
+    and skipped. A folder with no image at all is an error."""
     paths = []
     for folder in folders:
         folder = Path(folder)
@@ -197,17 +167,7 @@ def load_photos(
 
 
 def random_crop(lab: np.ndarray, size: int, generator: np.random.Generator) -> torch.Tensor:
-    """A 3×size×size crop covering 25–100 % of the photo's area, aspect 3:4–4:3, maybe mirrored.
-
-    Parameters
-    ----------
-    lab : ndarray, ``H×W×3``
-        The photo, in Lab.
-    size : int
-        The crop's side after resizing, in pixels.
-    generator : numpy.random.Generator
-        The step's random draws.
-    """
+    """A 3×size×size crop covering 25–100 % of the photo's area, aspect 3:4–4:3, maybe mirrored."""
     height, width = lab.shape[:2]
     area = generator.uniform(0.25, 1.0) * height * width
     aspect = math.exp(generator.uniform(math.log(3 / 4), math.log(4 / 3)))
@@ -223,19 +183,7 @@ def random_hints(
     ab: torch.Tensor, generator: np.random.Generator, p: float = 1 / 8, largest: int = 9
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(hint ab 2×H×W, mask 1×H×W) for a crop's true ``ab``: a geometric(p) number of squares
-    (zero allowed), sides uniform in 1–``largest``, each filled with its mean true chroma.
-
-    Parameters
-    ----------
-    ab : torch.Tensor, ``2×H×W``
-        The crop's true chroma.
-    generator : numpy.random.Generator
-        The step's random draws.
-    p : float, optional
-        The geometric distribution's stopping probability (default 1/8).
-    largest : int, optional
-        The largest square's side, in pixels (default 9).
-    """
+    (zero allowed), sides uniform in 1–``largest``, each filled with its mean true chroma."""
     _, height, width = ab.shape
     hint, mask = torch.zeros_like(ab), torch.zeros((1, height, width), dtype=ab.dtype)
     while generator.random() > p:
@@ -248,13 +196,7 @@ def random_hints(
 
 
 def ab_classes(ab: torch.Tensor) -> torch.Tensor:
-    """The class head's target: the 23×23 bin of each pixel (a-major), at quarter size.
-
-    Parameters
-    ----------
-    ab : torch.Tensor, ``N×2×H×W``
-        True chroma, in ab units; it is average-pooled over 4×4 cells first.
-    """
+    """The class head's target: the 23×23 bin of each pixel (a-major), at quarter size."""
     quarter = F.avg_pool2d(ab, 4)
     index = torch.clamp(torch.round((quarter + AB_NORM) / AB_BIN), 0, AB_BINS_PER_AXIS - 1).long()
     return index[:, 0] * AB_BINS_PER_AXIS + index[:, 1]
@@ -262,17 +204,7 @@ def ab_classes(ab: torch.Tensor) -> torch.Tensor:
 
 def crop_global_hints(lab: torch.Tensor, generator: np.random.Generator, given: float) -> torch.Tensor:
     """The 316-vector of a 3×S×S Lab crop's global hints; histogram and saturation are each given
-    with probability ``given`` (else zero with a zero flag).
-
-    Parameters
-    ----------
-    lab : torch.Tensor, ``3×S×S``
-        The crop, in Lab.
-    generator : numpy.random.Generator
-        The step's random draws.
-    given : float
-        The probability that each of the two hints is given.
-    """
+    with probability ``given`` (else zero with a zero flag)."""
     pixels = lab.permute(1, 2, 0).double().numpy()
     vector = global_input(GlobalHints(ab_histogram(pixels[..., 1:]), mean_saturation(lab_to_rgb(pixels))))
     if generator.random() >= given:
@@ -283,17 +215,7 @@ def crop_global_hints(lab: torch.Tensor, generator: np.random.Generator, given: 
 
 
 def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Generator):
-    """(network input N×4×S×S, true ab N×2×S×S, global input N×316×1×1 or None) for one step.
-
-    Parameters
-    ----------
-    photos : Photos
-        The training photos.
-    config : TrainingConfig
-        The run's options (its ``batch``, ``crop``, ``mask_cent``, ``global_hints`` and ``global_given``).
-    generator : numpy.random.Generator
-        The step's random draws.
-    """
+    """(network input N×4×S×S, true ab N×2×S×S, global input N×316×1×1 or None) for one step."""
     inputs, targets, globals_ = [], [], []
     for index in generator.integers(0, len(photos.lab), size=config.batch):
         lab = random_crop(photos.lab[index], config.crop, generator)
@@ -313,21 +235,7 @@ def loss_terms(
     class_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(smooth-L1 on ab in ab units, cross-entropy of the class head — each pixel weighted by its
-    true class's ``class_weights`` when given, averaged over pixels).
-
-    Parameters
-    ----------
-    net : SIGGRAPH17
-        The network being trained.
-    inputs : torch.Tensor, ``N×4×S×S``
-        The batch's network input (:func:`make_batch`).
-    targets : torch.Tensor, ``N×2×S×S``
-        The true chroma.
-    global_inputs : torch.Tensor, ``N×316×1×1``, optional
-        The batch's global hints (None: none).
-    class_weights : torch.Tensor, ``(529,)``, optional
-        Each class's weight in the cross-entropy (None: plain cross-entropy).
-    """
+    true class's ``class_weights`` when given, averaged over pixels)."""
     logits, ab = net(inputs, global_inputs)
     classes = ab_classes(targets)
     if class_weights is None:
@@ -338,30 +246,14 @@ def loss_terms(
 
 
 def photo_distribution(photos: Photos) -> torch.Tensor:
-    """The photos' ab-bin frequencies (:func:`varcolor.neural.classes.empirical_distribution`).
-
-    Parameters
-    ----------
-    photos : Photos
-        The photos, in Lab.
-    """
+    """The photos' ab-bin frequencies (:func:`varcolor.neural.classes.empirical_distribution`)."""
     return torch.from_numpy(empirical_distribution(lab[..., 1:] for lab in photos.lab)).float()
 
 
 def add_distribution(weights: str | Path, folders: list[str | Path], short_side: int = 256) -> Path:
     """Store in the safetensors file ``weights`` (rewritten atomically) the ab-bin distribution
     of the photos under ``folders`` — the training photos, as :func:`train` loads them — for a
-    model exported before training stored it.
-
-    Parameters
-    ----------
-    weights : path-like
-        The safetensors file, rewritten with the distribution added (its other tensors and metadata kept).
-    folders : list of path-like
-        The training photos' folders.
-    short_side : int, optional
-        The photos' shorter side, as :func:`load_photos` takes it (default 256).
-    """
+    model exported before training stored it."""
     from safetensors import safe_open
     from safetensors.torch import save_file
 
@@ -377,15 +269,7 @@ def add_distribution(weights: str | Path, folders: list[str | Path], short_side:
 
 
 def learning_rate(config: TrainingConfig, step: int) -> float:
-    """Linear warm-up over the first 2 % of steps, then a cosine down to 1 % of ``lr``.
-
-    Parameters
-    ----------
-    config : TrainingConfig
-        The run's options (its ``lr`` and ``steps``).
-    step : int
-        The step, counted from 0.
-    """
+    """Linear warm-up over the first 2 % of steps, then a cosine down to 1 % of ``lr``."""
     warmup = max(1, config.steps // 50)
     if step < warmup:
         return config.lr * (step + 1) / warmup
@@ -403,17 +287,7 @@ class ValidationSet:
     @classmethod
     def from_folder(cls, folder: str | Path, count: int, hints: int = VALIDATION_HINTS) -> ValidationSet:
         """The set of the first ``count`` images under ``folder`` (unreadable and near-gray ones skipped),
-        resized to 256², each with ``hints`` hints drawn by the ideepcolor protocol, seeded by its place.
-
-        Parameters
-        ----------
-        folder : path-like
-            The validation photos' folder.
-        count : int
-            Read at most this many images.
-        hints : int, optional
-            The hints per image (default :data:`VALIDATION_HINTS`).
-        """
+        resized to 256², each with ``hints`` hints drawn by the ideepcolor protocol, seeded by its place."""
         photos = load_photos([folder], short_side=256, limit=count, progress=False)
         rgb = [
             np.clip(resize(lab_to_rgb(lab.astype(np.float64)), (256, 256), order=1, anti_aliasing=True), 0, 1)
@@ -422,13 +296,7 @@ class ValidationSet:
         return cls(rgb, [sample_ideepcolor(image, hints, rng=k) for k, image in enumerate(rgb)])
 
     def psnr(self, net: SIGGRAPH17) -> float:
-        """Mean PSNR (dB) of the network alone over the set.
-
-        Parameters
-        ----------
-        net : SIGGRAPH17
-            The network scored, given each image's hints.
-        """
+        """Mean PSNR (dB) of the network alone over the set."""
         scores = []
         for rgb, cues in zip(self.rgb, self.cues):
             lightness = rgb_to_lab(rgb)[..., :1]
@@ -438,13 +306,7 @@ class ValidationSet:
 
 
 def training_device(name: str) -> torch.device:
-    """The torch device of ``name`` ("cpu" or "cuda"); a one-line error when CUDA is not usable.
-
-    Parameters
-    ----------
-    name : {"cpu", "cuda"}
-        The device's name.
-    """
+    """The torch device of ``name`` ("cpu" or "cuda"); a one-line error when CUDA is not usable."""
     if name not in ("cpu", "cuda"):
         raise InputError(f"unknown device {name!r}; available: cpu, cuda")
     if name == "cuda" and not torch.cuda.is_available():
@@ -472,19 +334,6 @@ def train(
     ``"changes"`` the old ones with the step from which they changed. ``config.init`` may not be
     the checkpoint itself.
 
-    Parameters
-    ----------
-    config : TrainingConfig
-        What the run does (checked first).
-    checkpoint : path-like
-        The checkpoint file, read where it exists and written as the run goes.
-    progress : bool, optional
-        Show a progress bar (default True).
-    stop_at : int, optional
-        End after this step (None: after ``config.steps``).
-    accept_changes : bool, optional
-        Resume from a checkpoint made with other options (default False: refused).
-
     Examples
     --------
     >>> import tempfile, numpy as np, skimage.data
@@ -503,6 +352,44 @@ def train(
     checkpoint = Path(checkpoint)
     if config.init and identity(config.init) == identity(checkpoint):
         raise InputError(f"{config.init}: the weights to start from cannot be the checkpoint this run writes")
+    net, optimizer = _network(config, checkpoint, device)
+    start, history, changes = _resume(checkpoint, config, net, optimizer, accept_changes)
+    photos = load_photos(config.data, config.short_side, progress=progress)
+    if progress and (photos.unreadable or photos.gray):
+        tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
+    validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
+    net.mask_cent = config.mask_cent
+    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
+    class_weights = (
+        None
+        if config.rebalance is None
+        else torch.from_numpy(rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
+    )
+    bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
+    smoothed = None
+    end = config.steps if stop_at is None else min(stop_at, config.steps)
+    for step in range(start, end):
+        regression, classification = _step(net, optimizer, config, photos, class_weights, step, device)
+        l1 = regression.item()
+        smoothed = l1 if smoothed is None else 0.98 * smoothed + 0.02 * l1
+        record = {"step": step + 1, "l1": l1, "ce": classification.item()}
+        done = step + 1
+        if validation and (done % config.validate_every == 0 or done == config.steps):
+            record["val_psnr"] = validation.psnr(net)
+            bar.set_postfix(l1=f"{smoothed:.2f}", val=f"{record['val_psnr']:.2f} dB")
+        else:
+            bar.set_postfix(l1=f"{smoothed:.2f}", refresh=False)
+        history.append(record)
+        bar.update()
+        if done % config.checkpoint_every == 0 or done == end:
+            _check_finite(net.state_dict(), f"training diverged by step {done}")
+            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
+    bar.close()
+    return net.eval()
+
+
+def _network(config: TrainingConfig, checkpoint: Path, device: torch.device) -> tuple[SIGGRAPH17, torch.optim.Adam]:
+    """The network to train (from ``config.init`` on a new run) on ``device``, and its optimizer."""
     torch.manual_seed(config.seed)
     net = SIGGRAPH17(width=config.width, global_hints=config.global_hints)
     if config.init and not checkpoint.is_file():
@@ -519,7 +406,14 @@ def train(
         learning = list(net.model_class.parameters())
         for parameter in learning:
             parameter.requires_grad_(True)
-    optimizer = torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
+    return net, torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
+
+
+def _resume(
+    checkpoint: Path, config: TrainingConfig, net: SIGGRAPH17, optimizer: torch.optim.Adam, accept_changes: bool
+) -> tuple[int, list, list]:
+    """The step, history and option changes of ``checkpoint`` (loaded into ``net`` and
+    ``optimizer``), or a new run's where there is none."""
     start, history, changes = 0, [], []
     if checkpoint.is_file():
         state = _read_checkpoint(checkpoint)
@@ -547,56 +441,39 @@ def train(
             raise InputError(f"{checkpoint}: not a checkpoint of this run ({str(exc).splitlines()[0][:160]})") from None
         if changed:  # the checkpoint keeps what the run was made with before, and from which step
             changes.append({"step": start, "options": {name: list(pair) for name, pair in changed.items()}})
-    photos = load_photos(config.data, config.short_side, progress=progress)
-    if progress and (photos.unreadable or photos.gray):
-        tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
-    validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
-    net.mask_cent = config.mask_cent
-    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
-    class_weights = (
-        None
-        if config.rebalance is None
-        else torch.from_numpy(rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
+    return start, history, changes
+
+
+def _step(
+    net: SIGGRAPH17,
+    optimizer: torch.optim.Adam,
+    config: TrainingConfig,
+    photos,
+    class_weights: torch.Tensor | None,
+    step: int,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on a batch drawn for ``step``: its regression and classification losses."""
+    generator = np.random.default_rng([config.seed, step])
+    torch.manual_seed(config.seed * 1_000_003 + step)
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, step)
+    net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
+    inputs, targets, global_inputs = (
+        None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
     )
-    bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
-    smoothed = None
-    end = config.steps if stop_at is None else min(stop_at, config.steps)
-    for step in range(start, end):
-        generator = np.random.default_rng([config.seed, step])
-        torch.manual_seed(config.seed * 1_000_003 + step)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
-        inputs, targets, global_inputs = (
-            None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
+    assert inputs is not None and targets is not None  # make_batch's: only the global hints may be None
+    regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
+    loss = classification if config.train_only == "class" else regression + config.class_weight * classification
+    if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
+        raise InputError(
+            f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
+            "(an earlier one is kept): lower the learning rate (lr) or the class weight"
         )
-        assert inputs is not None and targets is not None  # make_batch's: only the global hints may be None
-        regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
-        loss = classification if config.train_only == "class" else regression + config.class_weight * classification
-        if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
-            raise InputError(
-                f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
-                "(an earlier one is kept): lower the learning rate (lr) or the class weight"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        l1 = regression.item()
-        smoothed = l1 if smoothed is None else 0.98 * smoothed + 0.02 * l1
-        record = {"step": step + 1, "l1": l1, "ce": classification.item()}
-        done = step + 1
-        if validation and (done % config.validate_every == 0 or done == config.steps):
-            record["val_psnr"] = validation.psnr(net)
-            bar.set_postfix(l1=f"{smoothed:.2f}", val=f"{record['val_psnr']:.2f} dB")
-        else:
-            bar.set_postfix(l1=f"{smoothed:.2f}", refresh=False)
-        history.append(record)
-        bar.update()
-        if done % config.checkpoint_every == 0 or done == end:
-            _check_finite(net.state_dict(), f"training diverged by step {done}")
-            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
-    bar.close()
-    return net.eval()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return regression, classification
 
 
 #: Options that may change when a run resumes: where it runs, not what it learns.
@@ -608,13 +485,6 @@ def changed_options(saved: dict, config: TrainingConfig) -> dict[str, tuple]:
     (saved, new)), but for :data:`RUNTIME_OPTIONS`. Folders and files are compared as absolute
     paths (a relative one recorded is taken from the current folder); an option the checkpoint
     does not record (an older varcolor's) counts as its default.
-
-    Parameters
-    ----------
-    saved : dict
-        The options a checkpoint records (its ``config``).
-    config : TrainingConfig
-        The options of the run now.
 
     Examples
     --------
@@ -686,27 +556,7 @@ def save_checkpoint(
 ) -> None:
     """Model, optimizer, step, configuration, history, the photos' ab-bin distribution and the
     options changed on resuming (:func:`train`); only tensors and plain values, so it loads with
-    ``weights_only=True``.
-
-    Parameters
-    ----------
-    path : Path
-        The checkpoint file, written atomically.
-    net : SIGGRAPH17
-        The network.
-    optimizer : torch.optim.Optimizer
-        Its optimizer.
-    step : int
-        The steps done.
-    config : TrainingConfig
-        The run's options.
-    history : list of dict
-        Each step's record (losses; the validation PSNR where scored).
-    distribution : torch.Tensor, ``(529,)``, optional
-        The training photos' ab-bin frequencies (None: not stored).
-    changes : list of dict, optional
-        The options changed on resuming, each with the step from which it changed (None or empty: not stored).
-    """
+    ``weights_only=True``."""
     with atomic_path(path) as temporary:
         torch.save(
             {
@@ -726,19 +576,7 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
     """Write a checkpoint's network as safetensors (float16 by default, but batch-norm running
     statistics in float32: their variances can pass float16's largest value, 65504), with its
     ``mask_cent``, width, training steps and ``metadata`` in the header;
-    :func:`varcolor.neural.weights.load` reads it.
-
-    Parameters
-    ----------
-    checkpoint : path-like
-        The training checkpoint (:func:`save_checkpoint`).
-    destination : path-like
-        The safetensors file written (atomically).
-    half : bool, optional
-        Store the weights as float16 (default True); False: as the checkpoint holds them.
-    **metadata : str
-        More header entries by name (converted to text).
-    """
+    :func:`varcolor.neural.weights.load` reads it."""
     from safetensors.torch import save_file
 
     state = _read_checkpoint(Path(checkpoint))

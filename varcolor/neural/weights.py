@@ -36,13 +36,7 @@ DISTRIBUTION = "ab_distribution"
 
 def find_weights(path: str | os.PathLike | None) -> Path:
     """``path`` itself, or the file of that name in :data:`MODELS_DIR` or ``$VARCOLOR_MODELS``; None:
-    the shipped default model, from :data:`MODELS_DIR` only.
-
-    Parameters
-    ----------
-    path : str or os.PathLike or None
-        A weights file, or its name; None for the shipped default model.
-    """
+    the shipped default model, from :data:`MODELS_DIR` only."""
     if path is None:
         default = MODELS_DIR / DEFAULT_WEIGHTS
         if not default.is_file():
@@ -64,21 +58,7 @@ def find_weights(path: str | os.PathLike | None) -> Path:
 
 
 def read_state(path: Path) -> tuple[dict, dict]:
-    """(state dict, metadata) from a safetensors or PyTorch file, refusing pickled code.
-
-    Parameters
-    ----------
-    path : Path
-        The weights file: safetensors where its suffix is ``.safetensors``, else a PyTorch file (a
-        checkpoint's ``state_dict`` entry is taken where it has one).
-
-    Returns
-    -------
-    state : dict of str to torch.Tensor
-        The tensors by key.
-    metadata : dict of str to str
-        The safetensors file's metadata (empty for a PyTorch file).
-    """
+    """(state dict, metadata) from a safetensors or PyTorch file, refusing pickled code."""
     try:
         if path.suffix == ".safetensors":
             from safetensors import safe_open
@@ -109,15 +89,7 @@ def check_tensors(path: str | os.PathLike, state: dict) -> None:
 
     One exception: +inf in a batch-norm running variance, which a float16 export overflows to
     (the shipped model has such channels; they output their bias, a constant, which is what a
-    huge variance means).
-
-    Parameters
-    ----------
-    path : path-like
-        The file the tensors were read from (named in the message).
-    state : dict of str to torch.Tensor
-        The tensors by key (``num_batches_tracked`` counters are not checked).
-    """
+    huge variance means)."""
     for key, tensor in state.items():
         if key.endswith("num_batches_tracked"):
             continue
@@ -138,19 +110,7 @@ def check_state(
 ) -> None:
     """Refuse, in one line naming the file, a state dict whose keys or shapes are not ``expected``'s
     (a module's own ``state_dict()``; keys in ``optional`` may be missing): the first few keys
-    missing, unexpected and of the wrong shape are named after ``what``.
-
-    Parameters
-    ----------
-    path : Path
-        The file the state was read from (named in the message).
-    state, expected : dict
-        Tensors by key: read from the file, and the module's own.
-    what : str
-        What a mismatch means, for the message (``"not weights of detector 'x'"``).
-    optional : set, optional
-        Keys ``state`` may lack (PyTorch's ``num_batches_tracked``).
-    """
+    missing, unexpected and of the wrong shape are named after ``what``."""
     missing = sorted(set(expected) - set(state) - set(optional))
     unexpected = sorted(set(state) - set(expected))
     wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
@@ -164,15 +124,7 @@ def check_state(
 
 
 def parse_mask_cent(value, source: str) -> float:
-    """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings).
-
-    Parameters
-    ----------
-    value : object
-        The offset as given: a number, or text that reads as one.
-    source : str
-        Where it came from, named in the message (a file, an option).
-    """
+    """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -195,20 +147,7 @@ def load(
     (0 for ``siggraph17-df00044c.pth``), our safetensors files carry it in their metadata; for any
     other file it must be given (0 for Caffe-converted weights, 0.5 for the retrained ``pytorch.pth``).
     The returned network is in eval mode with ``net.mask_cent`` set. ``path`` None: the shipped
-    default model.
-
-    Parameters
-    ----------
-    path : path-like or None
-        The weights file, or its name (:func:`find_weights`); None: the shipped default model.
-    mask_cent : float, optional
-        The hint mask's offset (:func:`parse_mask_cent`); None: from the file's metadata, else from
-        :data:`KNOWN_MASK_CENT`.
-    width : float, optional
-        The channel multiplier the weights must have; None: any.
-    global_hints : bool, optional
-        Whether the network must have (True) or lack (False) a global-hints branch; None: either.
-    """
+    default model."""
     path = find_weights(path)
     state, metadata = read_state(path)
     check_tensors(path, state)

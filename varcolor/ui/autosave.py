@@ -30,28 +30,14 @@ PREVIOUS = "autosave.previous.json"
 
 
 def write_json(path: Path, data) -> None:
-    """Write JSON atomically (a reader or a crash never sees half a file).
-
-    Parameters
-    ----------
-    path : path
-        Where it is published.
-    data : object
-        What ``json.dumps`` takes.
-    """
+    """Write JSON atomically (a reader or a crash never sees half a file)."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 def set_aside(path: Path) -> Path:
     """Rename an unreadable file to ``NAME.bad`` (``NAME.bad2``, ... if taken): kept for a look,
-    and out of the way of the next autosave, which would replace it.
-
-    Parameters
-    ----------
-    path : path
-        The unreadable file.
-    """
+    and out of the way of the next autosave, which would replace it."""
     for n in range(1, 1000):
         aside = path.with_name(path.name + (".bad" if n == 1 else f".bad{n}"))
         if not aside.exists():
@@ -61,15 +47,7 @@ def set_aside(path: Path) -> Path:
 
 
 class Autosave:
-    """The autosaves of a data folder, and the thread that writes them.
-
-    Parameters
-    ----------
-    data_dir : path
-        The studio's data folder.
-    on_error : callable
-        Called with one line when an autosave cannot be written (the edit stands; the page shows it).
-    """
+    """The autosaves of a data folder, and the thread that writes them."""
 
     def __init__(self, data_dir: Path, on_error: Callable[[str], None]):
         self.data_dir = Path(data_dir)
@@ -81,25 +59,13 @@ class Autosave:
         self._closed = False
 
     def path(self, sha256: str) -> Path:
-        """The autosave of the photo whose content has the digest ``sha256`` (hex).
-
-        Parameters
-        ----------
-        sha256 : str
-            The photo's content digest, hex.
-        """
+        """The autosave of the photo whose content has the digest ``sha256`` (hex)."""
         return self.data_dir / sha256[:16] / AUTOSAVE
 
     def offer(self, sha256: str) -> tuple[Document | None, str | None, str | None]:
         """What the photo ``sha256``'s autosave holds, to offer on opening it: its document (None
         if there is none or it is empty), when it was saved (local time, to the minute), and a line
-        saying that an unreadable one was set aside (then the first two are None).
-
-        Parameters
-        ----------
-        sha256 : str
-            The photo's content digest, hex.
-        """
+        saying that an unreadable one was set aside (then the first two are None)."""
         path = self.path(sha256)
         if not path.is_file():
             return None, None, None
@@ -112,26 +78,14 @@ class Autosave:
         return (None if doc.empty else doc), saved, None
 
     def read(self, sha256: str) -> Document:
-        """The document of the photo ``sha256``'s autosave (restoring it).
-
-        Parameters
-        ----------
-        sha256 : str
-            The photo's content digest, hex.
-        """
+        """The document of the photo ``sha256``'s autosave (restoring it)."""
         path = self.path(sha256)
         doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
         return doc
 
     def keep_previous(self, sha256: str) -> None:
         """Move the photo ``sha256``'s autosave aside as ``autosave.previous.json`` (the page
-        started afresh instead of restoring it).
-
-        Parameters
-        ----------
-        sha256 : str
-            The photo's content digest, hex.
-        """
+        started afresh instead of restoring it)."""
         path = self.path(sha256)
         try:
             os.replace(path, path.with_name(PREVIOUS))
@@ -142,17 +96,7 @@ class Autosave:
         """Have ``session`` (a session file's content) written, atomically, as the photo
         ``sha256``'s autosave by the autosave thread, off the edit's path (its fsync can take tens
         of milliseconds); ``keep_previous``: the autosave there is moved aside first. A newer
-        session waiting replaces an older one not yet written.
-
-        Parameters
-        ----------
-        sha256 : str
-            The photo's content digest, hex.
-        session : dict
-            A session file's content (:func:`~varcolor.ui.document.session_dict`).
-        keep_previous : bool
-            Move the autosave there aside first (the page started afresh).
-        """
+        session waiting replaces an older one not yet written."""
         with self._wake:
             self._job = (self.path(sha256), session, keep_previous)
             self._wake.notify()

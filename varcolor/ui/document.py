@@ -93,16 +93,7 @@ class Document:
     suggestions: Suggestions | None = None
 
     def with_stroke(self, stroke: object, shape: tuple[int, int] | None = None) -> Document:
-        """The document with ``stroke`` added; an eraser also removes the points it touches.
-
-        Parameters
-        ----------
-        stroke : dict
-            The page's stroke: ``tool`` (brush or eraser), ``width``, ``path`` (``[x, y]`` pairs)
-            and, for a brush, ``rgb``.
-        shape : (int, int), optional
-            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
-        """
+        """The document with ``stroke`` added; an eraser also removes the points it touches."""
         checked = _check_stroke(stroke, shape)
         points = self.points
         if checked["tool"] == "eraser":
@@ -110,30 +101,12 @@ class Document:
         return replace(self, strokes=self.strokes + (checked,), points=points)
 
     def with_point(self, point: object, shape: tuple[int, int] | None = None) -> Document:
-        """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id.
-
-        Parameters
-        ----------
-        point : dict
-            The page's point: ``x``, ``y``, ``rgb`` and ``size`` (pixels across).
-        shape : (int, int), optional
-            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
-        """
+        """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
         point = _check_point({**_object(point, "a point"), "id": self.next_id}, shape)
         return replace(self, points=self.points + (point,), next_id=self.next_id + 1)
 
     def with_point_changed(self, point_id: int, changes: dict, shape: tuple[int, int] | None = None) -> Document:
-        """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``).
-
-        Parameters
-        ----------
-        point_id : int
-            The point's id.
-        changes : dict
-            Its new ``x``, ``y``, ``rgb`` or ``size`` (other keys are ignored).
-        shape : (int, int), optional
-            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
-        """
+        """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``)."""
         found = [p for p in self.points if p["id"] == point_id]
         if not found:
             raise InputError(f"no point {point_id}")
@@ -142,13 +115,7 @@ class Document:
         return replace(self, points=tuple(new if p["id"] == point_id else p for p in self.points))
 
     def without_point(self, point_id: int) -> Document:
-        """The document without point ``point_id``; an unknown id is one line.
-
-        Parameters
-        ----------
-        point_id : int
-            The point's id.
-        """
+        """The document without point ``point_id``; an unknown id is one line."""
         if not any(p["id"] == point_id for p in self.points):
             raise InputError(f"no point {point_id}")
         return replace(self, points=tuple(p for p in self.points if p["id"] != point_id))
@@ -158,26 +125,12 @@ class Document:
         return replace(self, strokes=(), points=())
 
     def with_settings(self, settings: dict) -> Document:
-        """The document with ``settings`` laid over its own, checked (an unknown preset is one line).
-
-        Parameters
-        ----------
-        settings : dict
-            The settings that change: ``method``, a studio preset.
-        """
+        """The document with ``settings`` laid over its own, checked (an unknown preset is one line)."""
         settings = _object(settings, "settings")
         return replace(self, settings=_check_settings({**self.settings, **settings}))
 
     def with_reference(self, reference: dict | None, suggestions: Suggestions | None) -> Document:
-        """The document with another reference photo's record and suggestions (None: none).
-
-        Parameters
-        ----------
-        reference : dict or None
-            The reference photo's record (``path``, ``sha256``, ``name``, ``width``, ``height``).
-        suggestions : Suggestions or None
-            Its cue pixels on the photo (dropped without a reference).
-        """
+        """The document with another reference photo's record and suggestions (None: none)."""
         return replace(self, reference=reference, suggestions=suggestions if reference is not None else None)
 
     @property
@@ -219,13 +172,7 @@ class History:
 
     def push(self, document: Document) -> None:
         """Make ``document`` the current step; the steps that were undone are dropped, and the oldest
-        past the limit.
-
-        Parameters
-        ----------
-        document : Document
-            The document after an edit.
-        """
+        past the limit."""
         del self._docs[self._at + 1 :]
         self._docs.append(document)
         if len(self._docs) > self.limit:
@@ -324,13 +271,7 @@ def _check_settings(settings: dict) -> dict:
 
 
 def point_radius(point: dict) -> float:
-    """The disk radius of a point of ``size`` pixels across (the points file's ``radius``).
-
-    Parameters
-    ----------
-    point : dict
-        A document's point (its ``size``).
-    """
+    """The disk radius of a point of ``size`` pixels across (the points file's ``radius``)."""
     return (point["size"] - 1) / 2
 
 
@@ -353,17 +294,7 @@ def rasterize(doc: Document, shape: tuple[int, ...], full_shape: tuple[int, ...]
     black elsewhere), the image being ``full_shape`` (default ``shape``) in the document's coordinates.
 
     At full resolution, points are the disks of the points file (``varcolor.Cues.from_points``
-    with ``radius = (size - 1) / 2``), so the saved points JSON and the mask agree.
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
-    shape : tuple
-        The picture's ``(H, W)``.
-    full_shape : tuple, optional
-        The photo's ``(H, W)``, the document's coordinates (default: ``shape``).
-    """
+    with ``radius = (size - 1) / 2``), so the saved points JSON and the mask agree."""
     mask = np.zeros(tuple(shape) + (3,), np.uint8)
     draw(mask, doc.strokes, doc.points, full_shape or shape, (0, 0) + tuple(shape))
     if doc.suggestions is not None and doc.suggestions.count:
@@ -373,19 +304,7 @@ def rasterize(doc: Document, shape: tuple[int, ...], full_shape: tuple[int, ...]
 
 def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, ...]) -> None:
     """Add ``suggestions`` to ``mask`` (the strokes and points already drawn, changed in place)
-    where :func:`kept_suggestions` keeps them.
-
-    Parameters
-    ----------
-    mask : ndarray
-        The stroke-mask picture, ``H×W×3`` uint8, changed in place.
-    suggestions : Suggestions
-        The reference's cue pixels.
-    strokes : sequence of dict
-        The document's strokes (an eraser's pass clears suggestions).
-    full_shape : tuple
-        The photo's ``(H, W)``.
-    """
+    where :func:`kept_suggestions` keeps them."""
     rows, cols, keep = kept_suggestions(mask, suggestions, strokes, full_shape)
     mask[rows[keep], cols[keep]] = suggestions.rgb[keep]
 
@@ -396,19 +315,7 @@ def kept_suggestions(
     """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
     them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
     beside strokes: none within :data:`~varcolor.matching.CLEARANCE` of the photo's pixels of a
-    stroke or point, none under an eraser's pass.
-
-    Parameters
-    ----------
-    mask : ndarray
-        The stroke-mask picture of the strokes and points, ``H×W×3`` uint8.
-    suggestions : Suggestions
-        The reference's cue pixels.
-    strokes : sequence of dict
-        The document's strokes.
-    full_shape : tuple
-        The photo's ``(H, W)``.
-    """
+    stroke or point, none under an eraser's pass."""
     from ..matching import outside
 
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
@@ -440,19 +347,7 @@ def strokes_in(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...], box
     """The ``strokes`` that paint inside ``box`` = ``(top, left, height, width)`` of a picture of
     ``shape`` (:func:`draw`'s), in order, each as ``(stroke, line width, points in the box's
     coordinates)``: a full tile of the view draws its document in its own small box (all of it
-    took a third of a tile's time), and keeps its cues while these are the same.
-
-    Parameters
-    ----------
-    strokes : sequence of dict
-        The document's strokes.
-    shape : tuple
-        The picture's ``(H, W)``.
-    full_shape : tuple
-        The photo's ``(H, W)``, the document's coordinates.
-    box : tuple
-        ``(top, left, height, width)`` in the picture's pixels.
-    """
+    took a third of a tile's time), and keeps its cues while these are the same."""
     top, left, height, width = box
     sx, sy, scale = _mapping(shape, full_shape)
     found = []
@@ -468,21 +363,7 @@ def strokes_in(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...], box
 
 def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tuple[int, ...]) -> None:
     """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
-    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all.
-
-    Parameters
-    ----------
-    mask : ndarray
-        The picture, ``H×W×3`` uint8, changed in place.
-    strokes : sequence of dict
-        The document's strokes.
-    points : sequence of dict
-        The document's points.
-    full_shape : tuple
-        The photo's ``(H, W)``, the document's coordinates.
-    box : tuple
-        ``(top, left, height, width)`` in the picture's pixels.
-    """
+    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
     top, left, height, width = box
     if height <= 0 or width <= 0:
         return
@@ -502,8 +383,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
                     pen.point((x, y), fill=colour)
                 else:
                     pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-        # Copied back a strip at a time: the whole picture as an array was another mask (0.12 GB of
-        # a 40 MP save's peak in the server, beside the picture's own).
+        # Copied back a strip at a time: the whole picture as an array was another mask.
         for strip in range(0, region.shape[0], _COPY_ROWS):
             rows = min(_COPY_ROWS, region.shape[0] - strip)
             region[strip : strip + rows] = np.asarray(picture.crop((0, strip, region.shape[1], strip + rows)))
@@ -522,17 +402,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
 
 
 def strokes_box(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint.
-
-    Parameters
-    ----------
-    strokes : sequence of dict
-        The strokes.
-    shape : tuple
-        The picture's ``(H, W)``.
-    full_shape : tuple
-        The photo's ``(H, W)``, the document's coordinates.
-    """
+    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint."""
     sx, sy, scale = _mapping(shape, full_shape)
     xs = [(x + 0.5) * sx - 0.5 for stroke in strokes for x, _ in stroke["path"]]
     ys = [(y + 0.5) * sy - 0.5 for stroke in strokes for _, y in stroke["path"]]
@@ -551,15 +421,7 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
     """A layered file's strokes layer (``H×W×4`` straight-alpha floats) as the document's strokes:
     each row's runs of one 8-bit colour a brush stroke one pixel wide, so that :func:`rasterize`
     paints the layer's cues back exactly. Painted is what the command line reads as paint
-    (:meth:`varcolor.Cues.from_mask`): alpha at least one half on transparency, else not black.
-
-    Parameters
-    ----------
-    layer : ndarray
-        The strokes layer.
-    name : str
-        The file, named in the error for a layer of more than :data:`MAX_LAYER_RUNS` runs.
-    """
+    (:meth:`varcolor.Cues.from_mask`): alpha at least one half on transparency, else not black."""
     colours = np.round(np.clip(layer[..., :3], 0.0, 1.0) * 255).astype(np.int64)
     alpha = layer[..., 3]
     painted = alpha >= HALF_PAINT if np.any(alpha < 1) else colours.max(axis=2) > 0
@@ -589,13 +451,7 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
 
 def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
     """The cues of a stroke-mask picture (uint8), read by the ``mask`` cue source as the saved
-    mask file is.
-
-    Parameters
-    ----------
-    mask, box
-        As :meth:`~varcolor.sources.mask.Mask.cues_of_picture` takes them.
-    """
+    mask file is."""
     return Mask.cues_of_picture(mask, box)
 
 
@@ -603,15 +459,7 @@ def points_file(doc: Document, shape: tuple[int, ...]) -> dict:
     """The points as a points file's content (``varcolor colorize --points``): records of
     ``y, x, r, g, b, radius``, the photo's ``width`` and ``height``, and ``"as": "strokes"``: the
     studio paints its points into the stroke mask, so a run from the file restrains them as the
-    studio's view and save do (:meth:`varcolor.Cues.from_points`).
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
-    shape : tuple of int
-        The photo's ``(height, width, ...)`` at full resolution.
-    """
+    studio's view and save do (:meth:`varcolor.Cues.from_points`)."""
     points = [
         {"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2], "radius": point_radius(p)}
         for p in doc.points
@@ -621,15 +469,7 @@ def points_file(doc: Document, shape: tuple[int, ...]) -> dict:
 
 def session_dict(doc: Document, image: dict) -> dict:
     """A session file's content: ``image`` (path, sha256, width, height) and the document; with a
-    reference photo, its record and the suggestions as ``[x, y, r, g, b]`` rows.
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
-    image : dict
-        The photo's record: ``path``, ``sha256``, ``width``, ``height``.
-    """
+    reference photo, its record and the suggestions as ``[x, y, r, g, b]`` rows."""
     content = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "image": image, **doc.as_dict()}
     if doc.reference is None:
         del content["reference"]  # the sessions written before reference photos, unchanged
@@ -641,15 +481,7 @@ def session_dict(doc: Document, image: dict) -> dict:
 
 def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
     """A session file's document and image record; a corrupt or foreign file raises one
-    :class:`~varcolor.errors.InputError` line naming ``name``.
-
-    Parameters
-    ----------
-    text : str or bytes
-        The session file's content.
-    name : str
-        The file's name, for the error.
-    """
+    :class:`~varcolor.errors.InputError` line naming ``name``."""
     try:
         data = safe_json.loads(text, name)
     except InputError as exc:

@@ -36,20 +36,6 @@ def flood_share(gray: np.ndarray, ab: np.ndarray, cues: np.ndarray) -> float:
     """The share of the photo that is light, far from every cue, and coloured although it is
     lighter than the colour cues: colour that flooded whites and grays no stroke touched.
 
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1].
-    ab : ndarray
-        ``H×W×2`` the result's Lab chroma.
-    cues : ndarray of bool
-        ``H×W``, where a cue is (strokes, points, suggestions).
-
-    Returns
-    -------
-    float
-        0 when there is no colour cue; the hint is due from :data:`FLOOD_SHARE` on.
-
     Examples
     --------
     >>> gray = np.full((60, 120), 0.2); gray[:, 60:] = 0.95     # dark left, white right

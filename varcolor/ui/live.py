@@ -39,22 +39,19 @@ log = logging.getLogger("varcolor.ui")
 #: moment refines it to the method's final one.
 PREVIEW_TOL = 1e-2
 #: The live copy's edits are corrected from held factors to this relative residual, not to the
-#: library's 1e-8: on 1 MP hints an edit then takes about 26 mat-vecs instead of 81 and lands within
-#: 0.003 ab of the exact answer (benchmarks/results/engine.md, engine `bounded`). A save solves the
-#: full photo afresh with the library's defaults (its printed command), so it is exact whatever this is.
+#: library's 1e-8: far fewer mat-vecs, still close to the exact answer (benchmarks/results/engine.md,
+#: engine `bounded`). A save solves the full photo afresh with the library's defaults.
 LIVE_TOL = 1e-5
 _BOXES_KEPT = 256
-#: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
-#: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
-#: comes while a re-solve factorizes waits for the whole factorization, and updates cost little
-#: more as held pixels add up (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
+#: Re-solve in the background once updates hold this many pixels, after this many idle seconds:
+#: not sooner, since an update that comes while a re-solve factorizes waits for all of it
+#: (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
 #: The longest a result published unpainted waits for its picture (:attr:`LiveSolver.paint_later`).
 PAINT_WAIT = 2.0
-#: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
-#: document solved on the copy reduced PREVIEW_SCALE times a side, its chroma spread back over
-#: the copy's own lightness (not final); the copy's own solve follows (final, the same as without).
+#: A fresh solve of a live copy of this many pixels or more shows a preview first: the document
+#: solved on the copy reduced PREVIEW_SCALE times a side, not final.
 PREVIEW_PIXELS = 600_000
 PREVIEW_SCALE = 2
 
@@ -83,13 +80,6 @@ class Published:
 def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
     """The live view's size: ``shape`` itself, or the same aspect at most ``max_pixels``.
 
-    Parameters
-    ----------
-    shape : (int, int)
-        The photo's ``(H, W)``.
-    max_pixels : int
-        The live view's largest size.
-
     Examples
     --------
     >>> working_shape((3000, 4000), 1_500_000)
@@ -104,13 +94,6 @@ def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
 
 def reduce(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``pixels`` (``H×W`` or ``H×W×C``, floats in [0, 1]) reduced to ``shape`` by area averaging.
-
-    Parameters
-    ----------
-    pixels : ndarray
-        The photo.
-    shape : tuple
-        ``(height, width)``, at most the photo's.
 
     Examples
     --------
@@ -164,17 +147,7 @@ GUESSED_COLOUR, GUESSED_OPACITY = (200, 40, 200), 0.75
 
 
 class LiveSolver:
-    """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted.
-
-    Parameters
-    ----------
-    gray : ndarray
-        The live view's gray image in [0, 1].
-    full_shape : tuple
-        The full-resolution image's ``(H, W)``: the documents' coordinates.
-    warm : bool
-        Warm the kernels (:func:`warm_up`) before the first solve.
-    """
+    """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted."""
 
     def __init__(self, gray: np.ndarray, full_shape: tuple[int, int], *, warm: bool = True):
         self.gray, self.full_shape = gray, tuple(full_shape)
@@ -209,10 +182,8 @@ class LiveSolver:
         #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
         #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
         self.chroma_listeners: list = []
-        #: While the page's view covers the live copy (full tiles at 1:1: its picture is not seen),
-        #: a final Lab result is published unpainted and painted after, once ``paint_when()`` says
-        #: so (the view's tiles made; at most :data:`PAINT_WAIT` seconds) and no edit waits: a
-        #: picture took a core's time and Chromium's while the tiles were made.
+        #: While the page's view covers the live copy, a final Lab result is published unpainted and
+        #: painted once ``paint_when()`` says so (at most :data:`PAINT_WAIT` seconds) and no edit waits.
         self.paint_later = False
         self.paint_when: Callable[[], bool] = lambda: True
         #: The serial of the result whose picture :attr:`rgb` is.
@@ -222,15 +193,7 @@ class LiveSolver:
 
     # -- the page's side ------------------------------------------------------------------
     def submit(self, version: int, doc: Document) -> None:
-        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting.
-
-        Parameters
-        ----------
-        version : int
-            The document's version (newer ones are higher).
-        doc : Document
-            The document to solve.
-        """
+        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting."""
         with self._cond:
             self._pending = (version, doc)
             self._submitted[version] = time.perf_counter()
@@ -249,13 +212,7 @@ class LiveSolver:
 
     def patch(self, have: int) -> tuple[Published, tuple[int, int, int, int], bytes]:
         """The latest result, the box ``(top, left, height, width)`` that changed since serial
-        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major.
-
-        Parameters
-        ----------
-        have : int
-            The serial of the result the page shows.
-        """
+        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major."""
         with self._cond:
             published = self.published
             height, width = self.gray.shape
@@ -292,13 +249,7 @@ class LiveSolver:
     def close(self, wait: float = 0.0) -> None:
         """Stop the worker; with ``wait``, give a solve under way up to that many seconds to end
         (a process must not exit while a thread is inside the compiled solvers: their threads
-        abort it). Iterative solves stop at their next iteration.
-
-        Parameters
-        ----------
-        wait : float
-            Seconds to give a solve under way (0: none).
-        """
+        abort it). Iterative solves stop at their next iteration."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -348,9 +299,8 @@ class LiveSolver:
             with self._cond:
                 idle = self._pending is None
             if idle:
-                # The solve's arrays (a 1.5 MP copy's are 12 to 36 MB: under glibc's mmap threshold
-                # once larger ones were freed) back to the system, after the result is out: in the
-                # server's threads they stayed resident (a 40 MP session's peak 2.0 GB, 1.4 alone).
+                # The solve's arrays back to the system once the result is out: in the server's
+                # threads they stayed resident (under glibc's mmap threshold).
                 give_back_free_memory()
 
     def _paint_late(self) -> None:
@@ -387,14 +337,9 @@ class LiveSolver:
         )
 
     def _start_rebase(self) -> None:
-        """Solve the colorizer's current cues afresh in another thread (called holding the lock).
-
-        Each low-rank update costs more as the pixels held since the first solve add up until the
-        engine re-solves the whole image inline, which takes a full factorization (benchmarks/results/studio_notes.md,
-        "Measurements behind the studio's settings"). A fresh solve made while the page is idle
-        resets that; the next edit swaps it in (:meth:`_take_rebase`) and adds only the cues drawn
-        since.
-        """
+        """Solve the colorizer's current cues afresh in another thread (called holding the lock):
+        low-rank updates cost more as held pixels add up, and a fresh solve made while the page is
+        idle resets that; the next edit swaps it in (:meth:`_take_rebase`)."""
         self._want_rebase = False
         mask, doc, method = self._mask, self._mask_doc, self._method
 
@@ -511,8 +456,7 @@ class LiveSolver:
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
             if self._mask is None and not PRESETS[method].get("prior") and not mask.any():
-                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after
-                # it (a large photo's live copy took a second to set up before its gray showed).
+                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after it.
                 self._mask_doc = None
                 timing["cues"] = time.perf_counter() - start
                 rgb = np.repeat(self.gray[..., None], 3, axis=2)
@@ -520,91 +464,16 @@ class LiveSolver:
                 self._colorizer_for(method)
                 return
             colorizer = self._colorizer_for(method)
-            delta = None  # the cues to add to the colorizer's (None: solve afresh)
-            if self._mask is not None:
-                top, left, h, w = box or (0, 0, height, width)
-                new, old = mask[top : top + h, left : left + w], self._mask[top : top + h, left : left + w]
-                differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
-                black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
-                if not (differs & black).any():  # no cue removed: the changed pixels are cues to add
-                    changed = np.zeros((height, width), bool)
-                    changed[top : top + h, left : left + w] = differs
-                    delta = cues_from_mask(
-                        np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box),
-                        box,
-                    )
+            delta = self._delta(mask, box)  # the cues to add to the colorizer's (None: solve afresh)
             cues = cues_from_mask(mask) if delta is None else None
             timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if cues is not None and cues.count == 0 and colorizer.prior is None:
-                    self._mask, self._mask_doc = None, None
-                    rgb = np.repeat(self.gray[..., None], 3, axis=2)
-                    self._publish(
-                        version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0}
-                    )
-                    return
-                if delta is not None and delta.count == 0:
-                    self._mask_doc = doc
-                    self._publish(
-                        version,
-                        (0, 0, 0, 0),
-                        self.rgb,
-                        timing=timing,
-                        info={"solver": "unchanged"},
-                        ab=self.ab,
-                        painted=not colorizer.unpainted,
-                    )
-                    return
-                solve_start = time.perf_counter()
-                if delta is None and self._mask is None:
-                    # Nothing solved yet: a fresh solve (its rate estimates a save's). A cue set
-                    # with cues removed since the last solve (a stroke over suggestions clears
-                    # some, the eraser, undo) is reached from that solve (Colorizer.solve's
-                    # low-rank edit) while the page shows its result: a preview on top cost most
-                    # of a large stroke over a reference's suggestions.
-                    self._fresh = (version, method, start)
-                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
-                        self._preview(version, doc, method, dict(timing))
-                if self.chroma_listeners and colorizer.options.space == "lab":
-                    colorizer.on_chroma = functools.partial(self._solved, version)
-                colorizer.paint_later = self.paint_later and not refinable(method)
-                try:
-                    with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
-                        if cues is not None:
-                            result = colorizer.solve(cues)
-                        else:
-                            assert delta is not None  # the cues to add, where not solved afresh
-                            result = colorizer.update(delta)
-                finally:
-                    colorizer.on_chroma = None
-                    colorizer.paint_later = False
-                timing["solve"] = time.perf_counter() - solve_start
+                result = self._solve_cues(version, doc, method, colorizer, cues, delta, timing, start)
+            if result is None:
+                return
             self._mask, self._mask_doc = mask, doc
-            info = result.info
-            paint = float(info.get("paint_seconds", 0.0))
-            timing["solve"] -= paint
-            timing["colour"] = paint
-            window = info.get("window")
-            changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
-            # An interactive update after which updates cost more and more: re-solve when the page idles.
-            self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
-                colorizer.updates is not None and colorizer.prior is None
-            )
-            warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
-            final = not refinable(method)
-            painted = not colorizer.unpainted
-            self._publish(
-                version,
-                changed_box if painted else (0, 0, 0, 0),  # (its picture comes after: _paint_late)
-                result.rgb,
-                final=final,
-                warning=warning,
-                timing=timing,
-                info={**_summary(info), **self._flood(mask, result.ab)},
-                ab=result.ab,
-                painted=painted,
-            )
+            self._publish_solved(version, method, colorizer, mask, result, caught, timing, rebased)
         except _Stopped:
             return
         except VarcolorError as exc:
@@ -619,6 +488,108 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _delta(self, mask: np.ndarray, box: tuple[int, int, int, int] | None) -> Cues | None:
+        """The cues ``mask`` adds to those the colorizer holds (changed in ``box``), or None where
+        it holds none or some were removed: solved afresh."""
+        if self._mask is None:
+            return None
+        height, width = self.gray.shape
+        top, left, h, w = box or (0, 0, height, width)
+        new, old = mask[top : top + h, left : left + w], self._mask[top : top + h, left : left + w]
+        differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
+        black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
+        if (differs & black).any():
+            return None
+        changed = np.zeros((height, width), bool)
+        changed[top : top + h, left : left + w] = differs
+        return cues_from_mask(
+            np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box), box
+        )
+
+    def _solve_cues(
+        self,
+        version: int,
+        doc: Document,
+        method: str,
+        colorizer: Colorizer,
+        cues: Cues | None,
+        delta: Cues | None,
+        timing: dict,
+        start: float,
+    ):
+        """The colorizer's result for ``cues`` (afresh) or ``delta`` (added); None where the answer
+        is published here (no cue left, or none changed)."""
+        height, width = self.gray.shape
+        if cues is not None and cues.count == 0 and colorizer.prior is None:
+            self._mask, self._mask_doc = None, None
+            rgb = np.repeat(self.gray[..., None], 3, axis=2)
+            self._publish(version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0})
+            return None
+        if delta is not None and delta.count == 0:
+            self._mask_doc = doc
+            self._publish(
+                version,
+                (0, 0, 0, 0),
+                self.rgb,
+                timing=timing,
+                info={"solver": "unchanged"},
+                ab=self.ab,
+                painted=not colorizer.unpainted,
+            )
+            return None
+        solve_start = time.perf_counter()
+        if delta is None and self._mask is None:
+            # Nothing solved yet: a fresh solve (its rate estimates a save's). Cues removed since the
+            # last solve are reached from it (a low-rank edit) while the page shows its result.
+            self._fresh = (version, method, start)
+            if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
+                self._preview(version, doc, method, dict(timing))
+        if self.chroma_listeners and colorizer.options.space == "lab":
+            colorizer.on_chroma = functools.partial(self._solved, version)
+        colorizer.paint_later = self.paint_later and not refinable(method)
+        try:
+            with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
+                if cues is not None:
+                    result = colorizer.solve(cues)
+                else:
+                    assert delta is not None  # the cues to add, where not solved afresh
+                    result = colorizer.update(delta)
+        finally:
+            colorizer.on_chroma = None
+            colorizer.paint_later = False
+        timing["solve"] = time.perf_counter() - solve_start
+        return result
+
+    def _publish_solved(
+        self, version: int, method: str, colorizer: Colorizer, mask: np.ndarray, result, caught: list, timing: dict,
+        rebased: bool,
+    ) -> None:  # fmt: skip
+        """Publish a solve's ``result``, with the warnings ``caught`` while it ran."""
+        height, width = self.gray.shape
+        info = result.info
+        paint = float(info.get("paint_seconds", 0.0))
+        timing["solve"] -= paint
+        timing["colour"] = paint
+        window = info.get("window")
+        changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
+        # An interactive update after which updates cost more and more: re-solve when the page idles.
+        self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
+            colorizer.updates is not None and colorizer.prior is None
+        )
+        warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
+        painted = not colorizer.unpainted
+        self._publish(
+            version,
+            changed_box if painted else (0, 0, 0, 0),  # (its picture comes after: _paint_late)
+            result.rgb,
+            final=not refinable(method),
+            warning=warning,
+            timing=timing,
+            info={**_summary(info), **self._flood(mask, result.ab)},
+            ab=result.ab,
+            painted=painted,
+        )
 
     def _solved(self, version: int, ab: np.ndarray) -> None:
         for listener in list(self.chroma_listeners):
@@ -680,21 +651,14 @@ class LiveSolver:
 
 def refinable(method: str) -> bool:
     """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
-    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines.
-
-    Parameters
-    ----------
-    method : str
-        A studio preset.
-    """
+    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
     return methods.get(PRESETS[method]["method"]).refines()
 
 
 @numba.njit(cache=True, parallel=True)
 def _to_rgba(rgb, rgba, top, left, height, width):
-    """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box (a
-    fraction of NumPy's time with its temporaries; benchmarks/results/studio_notes.md, "Measurements behind the
-    studio's settings")."""
+    """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box, without
+    NumPy's temporaries (benchmarks/results/studio_notes.md)."""
     for i in numba.prange(top, top + height):
         for j in range(left, left + width):
             for c in range(3):

@@ -49,17 +49,7 @@ class Suggestions:
     @classmethod
     def from_rows(cls, rows, shape: tuple[int, int], name: str) -> Suggestions:
         """Suggestions from ``[x, y, r, g, b]`` rows (a session file's), checked against the
-        photo's ``shape``; anything else is one line naming ``name``.
-
-        Parameters
-        ----------
-        rows : list
-            ``[x, y, r, g, b]`` rows.
-        shape : (int, int)
-            The photo's ``(H, W)``.
-        name : str
-            The session file's name, for the error.
-        """
+        photo's ``shape``; anything else is one line naming ``name``."""
         if not isinstance(rows, list) or len(rows) > MAX_SUGGESTIONS:
             raise InputError(f"{name}: suggestions must be a list of at most {MAX_SUGGESTIONS:,} [x, y, r, g, b] rows")
         if not all(
@@ -80,11 +70,6 @@ def encode_chroma(ab: np.ndarray) -> np.ndarray:
     """8-bit sRGB colours (``n×3`` uint8, never black) whose Lab chroma is nearest ``ab`` (``n×2``):
     a stroke mask's colour paints only its chroma, so the lightness is free; of the levels tried the
     one whose 8-bit colour gives ``ab`` back best is kept.
-
-    Parameters
-    ----------
-    ab : ndarray
-        Lab chroma, ``n×2``.
 
     Examples
     --------
@@ -112,19 +97,7 @@ def match_suggestions(gray: np.ndarray, full_shape: tuple[int, int], reference: 
     pixel whose centre it covers, with its chroma as an 8-bit colour (:func:`encode_chroma`).
 
     Matched on the live copy: the matching reduces both photos to about 60,000 pixels whatever
-    their size (:data:`varcolor.matching.WORK_PIXELS`), and a 40 MP photo's gray is not kept.
-
-    Parameters
-    ----------
-    gray : ndarray
-        The live copy's gray, ``h×w``.
-    full_shape : (int, int)
-        The photo's ``(H, W)``.
-    reference : ndarray
-        The reference photo, ``h×w×3`` in [0, 1].
-    name : str
-        The reference's name, for the messages.
-    """
+    their size (:data:`varcolor.matching.WORK_PIXELS`), and a 40 MP photo's gray is not kept."""
     from ..cues import Cues
 
     cues = Cues.from_reference(gray, reference, name=name)
@@ -148,21 +121,6 @@ def reference_colours(
     commonest colours among its pixels of about that lightness (``lab``: the reference reduced,
     ``h×w×3``; within ``band`` of it, histogrammed in bins of 10 ab units), each at least
     ``spacing`` ab units from the ones before.
-
-    Parameters
-    ----------
-    lab : ndarray or None
-        The reference reduced, in Lab, ``h×w×3`` (None: the suggestions alone).
-    lightness : float
-        The place's L*.
-    near : ndarray
-        The chroma of the suggestions nearest the place, ``n×2``, nearest first.
-    k : int
-        The most colours returned.
-    spacing : float
-        The least distance between two of them, in ab units.
-    band : float
-        How far in L* the reference's pixels may lie from ``lightness``.
 
     Examples
     --------

@@ -2,23 +2,14 @@
 
 It reads one save's request (JSON: :func:`varcolor.ui.saving.save_request`) from its stdin and
 runs it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-would. A spare child (``--spare``: :class:`varcolor.ui.saving.Spare`) works ahead in a thread while
-it waits: it loads the kernels (the child's start was a good share of a save), then reads the
-photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the save's own first
-step, the same values, and a large scan's slowest; benchmarks/results/code_notes.md).
+would. A spare child (``--spare``) works ahead while it waits: it loads the kernels, then reads the
+photo and makes its gray, the save's own first step (benchmarks/results/code_notes.md).
 
-A nice value did not keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as
-long: the child is in a session of its own, which the kernel schedules as a group beside the
-studio's): so the studio writes ``busy`` and ``idle`` lines before the request while it solves
-and paints a stroke, and the work ahead waits between its steps (the bands of the gray) while
-busy, for ``LEASE`` seconds at most since the last ``busy``. The request ends every wait: the save
-itself never waits.
-
-Either child ends as soon as the studio (process ``STUDIO``) is gone, waiting or not: in its own
-session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and finish
-a save no one publishes, holding gigabytes of a scan.
-
-Only the standard library is imported before the request or the work ahead needs more: a busy
+A nice value did not keep it off the strokes (its own session is scheduled as a group beside the
+studio's), so the studio writes ``busy`` and ``idle`` lines and the work ahead waits between its
+steps while busy, for ``LEASE`` seconds at most since the last ``busy``; the save itself never
+waits. Either child ends as soon as the studio (process ``STUDIO``) is gone, so it never finishes
+a save no one publishes. Only the standard library is imported before the work needs more.
 studio's spare must cost it nothing while it waits.
 """
 
@@ -42,13 +33,7 @@ BUSY, IDLE = b"busy", b"idle"
 class Pacer:
     """Whether the studio is busy, as its last ``busy`` or ``idle`` line said: ``busy`` holds the
     work ahead for ``lease`` seconds at most (the studio says it again while it stays busy: a lost
-    ``idle`` costs a pause, never a save).
-
-    Parameters
-    ----------
-    lease : float
-        Seconds one ``busy`` holds the work ahead.
-    """
+    ``idle`` costs a pause, never a save)."""
 
     def __init__(self, lease: float):
         self.lease = lease
@@ -56,13 +41,7 @@ class Pacer:
         self._paused_until = 0.0
 
     def hear(self, word: bytes) -> None:
-        """Take the studio's word (``busy`` or ``idle``).
-
-        Parameters
-        ----------
-        word : bytes
-            ``busy`` or ``idle``.
-        """
+        """Take the studio's word (``busy`` or ``idle``)."""
         with self._turn:
             self._paused_until = time.monotonic() + self.lease if word == BUSY else 0.0
             self._turn.notify_all()
@@ -83,13 +62,7 @@ class Lines:
 
     def read(self, wait: bool) -> Iterator[bytes | None]:
         """The next lines: all that can be read now (``wait`` False), or until the end (True). The
-        end of the input is said by one ``None``.
-
-        Parameters
-        ----------
-        wait : bool
-            Read until the end of the input, not only what is there now.
-        """
+        end of the input is said by one ``None``."""
         while wait or select.select([self.fd], [], [], 0)[0]:
             chunk = os.read(self.fd, 65536)
             self._pending += chunk
@@ -140,14 +113,7 @@ def _ahead(pacer: Pacer, photo: Path | None) -> None:
 
 def main(argv: list[str]) -> int | str:
     """Run one save's child (``argv``: ``STUDIO LEASE [--spare [PHOTO]]``): 0 when the save is
-    written or no request came, else the line that says why it failed.
-
-    Parameters
-    ----------
-    argv : list of str
-        ``STUDIO LEASE [--spare [PHOTO]]``: the studio's process id, the seconds one ``busy`` holds
-        the work ahead, and for a spare child the photo to prepare.
-    """
+    written or no request came, else the line that says why it failed."""
     studio, lease, rest = int(argv[0]), float(argv[1]), argv[2:]
     threading.Thread(target=_watch, args=(studio,), daemon=True).start()
     pacer, lines = Pacer(lease), Lines(0)

@@ -1,25 +1,12 @@
 """Saving a studio document at full resolution, as one unit, off the server's request path.
 
-:class:`Saves` is the session's side: it checks a save's name and files, decides its solver and
-estimate, and keeps the one save under way (:class:`SaveJob`) and the rates finished ones ran at.
-
-A save is the command the page prints (``varcolor colorize PHOTO --mask NAME_mask.png -o OUT
---method M --solver S``) run in a child process, so that
-
-- the printed command reproduces the saved result by construction (the same options, the solver
-  included, decided once here and named in it);
-- the memory of a full-resolution solve is the child's, given back when it exits;
-- a save can be cancelled (the child is killed) and Ctrl-C stops it cleanly.
-
-The four files (result, mask, points, session) are published by :func:`varcolor.io.publish` as
-one unit, the session file last as its marker. A journal in the data folder names the unit and
-the content of each file while it is published; :func:`recover` (run when a studio starts) takes
-back the files of a unit whose marker never came, and the temporaries a killed save left.
-
-Several studios may share one data folder: each save holds a lock (``saving/ID.lock``, flock)
-from before its work folder exists until its journal and work folder are gone, and recovery
-touches only the saves whose lock it can take (their process is dead), never a live one's, even
-one that is paused in the middle of publishing.
+:class:`Saves` checks a save's name and files, decides its solver and estimate, and keeps the one
+save under way (:class:`SaveJob`). A save is the command the page prints, run in a child process:
+the printed command reproduces the result by construction, the solve's memory goes with the
+child, and a save can be cancelled. Its files are published as one unit (:func:`varcolor.io.publish`,
+the session file last as its marker) under a journal; :func:`recover` takes back what a killed
+save left. Each save holds a lock (flock) so that studios sharing a data folder never recover a
+live one's.
 """
 
 from __future__ import annotations
@@ -74,35 +61,18 @@ SAVE_MEMORY_SHARE = 0.7
 #: ``ora``, ``psd``: a layered file (the photo, the result above it, the strokes hidden on top).
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "psd": ".psd"}
 #: A spare child's work ahead waits while the studio says it is busy, for this many seconds at most
-#: since it last said so (:class:`Spare` says it again every :data:`BUSY_AGAIN` seconds while it
-#: is): a lost "idle" costs a pause of the work ahead, never a save.
+#: since it last said so: a lost "idle" costs a pause of the work ahead, never a save.
 PAUSE_LEASE = 3.0
 BUSY_AGAIN = 1.0
 #: How often a spare child's pacer (:class:`Spare`) asks whether the studio is busy, in seconds.
 PACE_SECONDS = 0.02
-#: A save's child process: :mod:`varcolor.ui.save_child` (its module says how a spare works ahead
-#: while the studio is busy, and why it ends with the studio).
+#: A save's child process: :mod:`varcolor.ui.save_child`.
 CHILD_MODULE = "varcolor.ui.save_child"
 
 
 def save_request(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> dict:
     """What a save's child runs (:func:`varcolor.app.run_request`): the same colorization as
     :func:`command_line` prints, as plain values.
-
-    Parameters
-    ----------
-    photo : path
-        The photo.
-    mask : path
-        The stroke mask written for the save.
-    output : path
-        The result's file.
-    options : dict
-        The studio method's options (:class:`~varcolor.options.Options` fields).
-    solver : str or None
-        The solver decided for the save (None: the library's choice).
-    bits : int
-        Bits per sample of the result (8 or 16).
 
     Examples
     --------
@@ -127,20 +97,14 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
     options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
-    Parameters
-    ----------
-    photo, mask, output, options, solver, bits
-        As for :func:`save_request`.
-
     Examples
     --------
     >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
     ['colorize', 'a.png', '--mask', 'm.png', '--edges', 'exact', '-o', 'o.png']
     """
     chosen = build_options(**options, **({"solver": solver} if solver is not None else {}))
-    # Paths a user named may start with "-": never read as options (path_word). The mask is drawn
-    # hard-edged and the live view takes each of its pixels in its own colour: so does the save
-    # (the default, unmixing, read a dark stroke beside a bright one as a blend of the bright one).
+    # Paths a user named may start with "-": never read as options (path_word). Each stroke pixel
+    # is taken in its own colour, as the live view does.
     argv = ["colorize", path_word(photo), "--mask", path_word(mask), "--edges", "exact", "-o", path_word(output)]
     argv += chosen.flags(always=("method",))
     if bits == 16:
@@ -150,18 +114,8 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
 
 def drawing(doc: Document, shape: tuple[int, int]) -> dict:
     """What a save's child draws as the stroke mask (:func:`draw_mask`): ``doc``'s strokes and
-    points at the photo's ``shape``, as plain values.
-
-    Drawn in the child, not in the studio: a 40 MP mask and Pillow's picture of it were 0.28 GB of
-    the studio's peak, at the save.
-
-    Parameters
-    ----------
-    doc : Document
-        What is saved.
-    shape : tuple
-        The photo's ``(H, W)``.
-    """
+    points at the photo's ``shape``, as plain values (drawn in the child: a scan's mask weighed on
+    the studio's peak)."""
     drawn = {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
     if doc.suggestions is not None and doc.suggestions.count:
         drawn["suggestions"] = doc.suggestions.rows()  # a reference's, kept where no stroke cleared them
@@ -170,15 +124,7 @@ def drawing(doc: Document, shape: tuple[int, int]) -> dict:
 
 def draw_mask(drawing: dict, path: Path) -> None:
     """Draw a save's stroke mask (:func:`drawing`; what
-    :func:`~varcolor.ui.document.rasterize` makes of the document) into the PNG ``path``.
-
-    Parameters
-    ----------
-    drawing : dict
-        From :func:`drawing`.
-    path : Path
-        The PNG written (in the save's work folder).
-    """
+    :func:`~varcolor.ui.document.rasterize` makes of the document) into the PNG ``path``."""
     shape = tuple(drawing["shape"])
     suggestions = drawing.get("suggestions")
     doc = Document(
@@ -190,15 +136,7 @@ def draw_mask(drawing: dict, path: Path) -> None:
 
 
 class Saves:
-    """A studio session's saves: at most one under way, and how long finished ones took.
-
-    Parameters
-    ----------
-    data_dir : path
-        The studio's data folder (saves work in its ``saving`` folder).
-    out_dir : path
-        The only folder results are saved in (subfolders allowed), resolved.
-    """
+    """A studio session's saves: at most one under way, and how long finished ones took."""
 
     def __init__(self, data_dir: Path, out_dir: Path):
         self.data_dir, self.out_dir = Path(data_dir), Path(out_dir)
@@ -207,8 +145,7 @@ class Saves:
         self.spare = Spare()
         self._rates: dict[str, float] = {}  # seconds per pixel of this session's last save of each method
         self._measured: set[str] = set()
-        # Held from the "a save is under way" check until the save has started: two requests at
-        # once (Ctrl+S twice fast, two tabs) both passed the check and both started a save.
+        # Held from the "a save is under way" check until the save has started (two requests at once).
         self._starting = threading.Lock()
 
     @property
@@ -221,23 +158,7 @@ class Saves:
         and the session (``NAME.studio.json``). Refuses at once (one line) a bad name, a name that
         is the photo, existing files without ``overwrite`` (``FileExistsError`` with their paths), a
         solve that does not fit, a photo changed on disk, a save while one is under way. Returns
-        the save's first status.
-
-        Parameters
-        ----------
-        image : varcolor.ui.studio.OpenImage
-            The open photo.
-        doc : Document
-            What is saved.
-        name : str
-            The name to save as, inside ``out_dir`` (an image suffix is dropped).
-        fmt : str
-            A key of :data:`SAVE_FORMATS`.
-        overwrite : bool
-            Replace existing files (the user confirmed).
-        live_rates : dict
-            The live solves' seconds per pixel of each method (the estimate's second choice).
-        """
+        the save's first status."""
         with self._starting:
             if self.running:
                 raise InputError("a save is under way: wait for it or cancel it")
@@ -261,10 +182,8 @@ class Saves:
             raise FileExistsError(existing)
         method = doc.settings.get("method", DEFAULT_PRESET)
         options = dict(PRESETS[method])
-        # The solver is decided here, once, and named in the command: run later, in another state
-        # of memory, "auto" could pick another and give another result. It is chosen to fit in
-        # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
-        # it starts (the live view's background work may take some meanwhile).
+        # The solver is decided here, once, and named in the command ("auto" could pick another
+        # later), to fit in SAVE_MEMORY_SHARE of the budget so that the child still finds room.
         method_class = methods.get(options["method"])
         budget, _ = memory_budget()
         try:
@@ -300,8 +219,8 @@ class Saves:
         return job.status()
 
     def _estimate(self, method: str, shape: tuple[int, int], live_rates: dict[str, float]) -> float:
-        """Seconds a save should take: this session's last save of the method, per pixel, else
-        its live solves' rate (a full-resolution solve costs more per pixel: 1.5 times), else
+        """Seconds a save should take: this session's last save of the method, per pixel, else its
+        live solves' rate (scaled up for full resolution), else
         :data:`~varcolor.ui.document.SECONDS_PER_MEGAPIXEL`; plus the child's start."""
         pixels = shape[0] * shape[1]
         rate = self._rates.get(method)
@@ -325,13 +244,7 @@ class Saves:
 
     def cancel(self, wait: float | None = 30) -> None:
         """Stop a save under way (nothing of it is kept); ``wait``: up to that many seconds for it
-        to end (None: do not wait).
-
-        Parameters
-        ----------
-        wait : float or None
-            Seconds to wait for it to end (None: do not wait).
-        """
+        to end (None: do not wait)."""
         job = self.job
         if job is not None and job.running:
             job.cancel()
@@ -367,34 +280,7 @@ def _name_max(folder: Path) -> int:
 
 class SaveJob:
     """One save under way: the child process, its progress against an estimate, and the unit it
-    publishes (``files``: kind -> final path, the session file last).
-
-    Parameters
-    ----------
-    work : path
-        A new folder of the data folder for the mask and result while the child runs.
-    photo : path
-        The photo (read by the child).
-    files : dict
-        ``result``, ``mask``, ``points``, ``session``: where the unit is published.
-    drawing : dict
-        The stroke mask to draw (:func:`drawing`): the child draws it, into the work folder.
-    points, session : dict or list
-        The points file's and the session file's content.
-    options : dict
-        The studio method's :class:`~varcolor.Colorizer` options.
-    solver : str or None
-        The solver decided for the full photo (named in the command).
-    bits : int
-        Bits per sample of the result.
-    overwrite : bool
-        Replace existing files (the user confirmed); else refuse any that appeared meanwhile.
-    estimate : float
-        Expected seconds (the page's progress).
-    journal : path
-        Where the unit's journal is written while it is published: ``saving/ID.json`` beside the
-        work folder ``saving/ID`` (their lock is ``saving/ID.lock``).
-    """
+    publishes (``files``: kind -> final path, the session file last)."""
 
     def __init__(
         self,
@@ -437,8 +323,7 @@ class SaveJob:
         self.thread = threading.Thread(target=self._run, name="varcolor-save", daemon=True)
 
     def start(self) -> SaveJob:
-        # Held before the work folder and the journal exist, so no other studio's recovery ever
-        # sees them unlocked while this process lives.
+        # Held before the work folder and the journal exist: no other studio's recovery sees them.
         self.work.parent.mkdir(parents=True, exist_ok=True)
         self._lock = claim(self.work.parent / (self.work.name + ".lock"))
         if self._lock is None:
@@ -462,24 +347,12 @@ class SaveJob:
                 pass
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for the save's thread to end.
-
-        Parameters
-        ----------
-        timeout : float, optional
-            The most seconds to wait (None: until it ends).
-        """
+        """Wait for the save's thread to end."""
         self.thread.join(timeout)
 
     def status(self, now: float | None = None) -> dict:
         """What the page shows: state, seconds so far, the estimate, the fraction done (by time
-        against the estimate while solving), and when done the files and the command.
-
-        Parameters
-        ----------
-        now : float, optional
-            The time, :func:`time.monotonic`'s (default: now).
-        """
+        against the estimate while solving), and when done the files and the command."""
         now = time.monotonic() if now is None else now
         elapsed = (self.seconds if self.seconds is not None else now - self.started) or 0.0
         if self.state == "done":
@@ -554,8 +427,7 @@ class SaveJob:
             raise OutputError(f"saving failed: {reason.removeprefix('varcolor: ')}")
 
     def _publish(self) -> None:
-        # The child's files by their paths, copied into place a megabyte at a time: read whole,
-        # a 40 MP result was tens of megabytes more in the studio's memory while it published.
+        # The child's files by their paths, copied into place a megabyte at a time, not read whole.
         unit: list[tuple[Path, bytes | Path]] = [
             (self.files["result"], self.work / ("result" + self.files["result"].suffix)),
             (self.files["mask"], self.work / "mask.png"),
@@ -579,14 +451,10 @@ class SaveJob:
 
 
 class Spare:
-    """The next save's child process, started ahead (:mod:`varcolor.ui.save_child`): it runs the save's
-    request (:func:`save_request`) through the application layer, once it has it.
-
-    At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
-    stdin closes and it exits). While it waits, a thread of the studio tells it whether the studio
-    is busy (``busy``, set by the studio: a callable, polled every :data:`PACE_SECONDS`), so that
-    its work ahead waits while a stroke is solved and painted.
-    """
+    """The next save's child process, started ahead (:mod:`varcolor.ui.save_child`), which runs
+    the save's request once it has it. At most one is kept; it ends with the studio. While it
+    waits, it is told whether the studio is busy (``busy``, polled every :data:`PACE_SECONDS`),
+    so that its work ahead waits while a stroke is solved and painted."""
 
     def __init__(self, busy: Callable[[], bool] | None = None):
         self._child: subprocess.Popen | None = None
@@ -598,13 +466,7 @@ class Spare:
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
-        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped.
-
-        Parameters
-        ----------
-        photo : path, optional
-            The photo whose gray the child makes ahead (None: none yet).
-        """
+        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped."""
         with self._lock:
             if self._child is not None and self._child.poll() is None and self._photo != photo:
                 _stop(self._child)
@@ -613,8 +475,7 @@ class Spare:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
                 self._child = _child(["--spare"] + ([str(photo)] if photo is not None else []), env)
                 self._photo = photo
-                # Never blocking the studio: a line that does not fit the pipe now is lost (the
-                # child's wait ends by itself after PAUSE_LEASE).
+                # Never blocking the studio: a line that does not fit the pipe now is lost.
                 os.set_blocking(_stdin(self._child), False)
                 # Said before the child runs a line of its own: it reads this first, and waits.
                 said = self._busy_now()
@@ -684,10 +545,9 @@ def _stdin(child: subprocess.Popen) -> int:
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:
-    """A save's child (:mod:`varcolor.ui.save_child`, with ``args``: ``--spare [PHOTO]`` or none),
-    its stdin a pipe, its stderr kept; in its own session, so that Ctrl-C in the studio's terminal
-    reaches the studio, which stops it. It is told this process's id (it ends when the studio is
-    gone) and :data:`PAUSE_LEASE`."""
+    """A save's child (:mod:`varcolor.ui.save_child`, ``args``: ``--spare [PHOTO]`` or none), its
+    stdin a pipe, in its own session (Ctrl-C reaches the studio, which stops it); it ends when the
+    studio is gone."""
     return subprocess.Popen(
         [sys.executable, "-m", CHILD_MODULE, str(os.getpid()), repr(PAUSE_LEASE), *args],
         stdin=subprocess.PIPE,
@@ -699,16 +559,9 @@ def _child(args: list[str], env: dict) -> subprocess.Popen:
 
 
 def recover(saving: Path) -> list[str]:
-    """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker
-    (its session file, published last) is missing loses the files it had published (those whose
-    content is the journal's: an older file in their place is left alone); the temporaries
-    beside them and the work folders go. Returns one line per unit taken back.
-
-    Parameters
-    ----------
-    saving : path
-        The data folder's ``saving`` folder.
-    """
+    """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker is
+    missing loses the files it had published (those still the journal's); temporaries and work
+    folders go. Returns one line per unit taken back."""
     said: list[str] = []
     if not saving.is_dir():
         return said
@@ -728,13 +581,7 @@ def recover(saving: Path) -> list[str]:
 
 def claim(lock: Path) -> int | None:
     """Lock the file ``lock`` (made if missing) for this process without waiting: its descriptor,
-    or None while another live process holds it. The kernel lets go when the process dies.
-
-    Parameters
-    ----------
-    lock : path
-        The lock file.
-    """
+    or None while another live process holds it. The kernel lets go when the process dies."""
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -745,15 +592,7 @@ def claim(lock: Path) -> int | None:
 
 
 def release(fd: int | None, lock: Path) -> None:
-    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`).
-
-    Parameters
-    ----------
-    fd : int or None
-        The lock's descriptor (None: nothing held).
-    lock : path
-        The lock file.
-    """
+    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`)."""
     if fd is None:
         return
     with suppress(OSError):

@@ -41,7 +41,7 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-#: Largest upload accepted (bytes); a 60 MP 16-bit TIFF is about 360 MB.
+#: Largest upload accepted (bytes): room for a large 16-bit TIFF.
 MAX_UPLOAD = 512 * 1024 * 1024
 #: The largest JSON request body: an edit, a save (the longest stroke is well under).
 MAX_BODY = 16 * 1024 * 1024
@@ -84,13 +84,7 @@ class Guard:
 
     def refusal(self, scope) -> str | None:
         """Why a request is refused (a foreign host or origin, a cross-site request, a missing or wrong
-        token), or None.
-
-        Parameters
-        ----------
-        scope : dict
-            The request's ASGI scope.
-        """
+        token), or None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if self.hosts is not None:
@@ -153,54 +147,81 @@ def _error(exc: BaseException) -> JSONResponse:
     return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
 
-def create_app(
-    studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK, max_upload: int = MAX_UPLOAD
-) -> Guard:
-    """The studio's ASGI application for ``studio``, guarded by ``token`` (``hosts``: the host
-    names it answers to; None: any).
+async def _answer(studio: Studio, make, function, *args):
+    """``make(function(*args))`` run in a thread; a failure is one line on the page."""
+    try:
+        return make(await run_in_threadpool(function, *args))
+    except asyncio.CancelledError:
+        if studio.stopping:  # Ctrl-C while a request works: an answer, not a traceback
+            return JSONResponse({"error": "the studio is stopping"}, status_code=503)
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line on the page
+        return _error(exc)
 
-    Parameters
-    ----------
-    studio : Studio
-        The session the application serves.
-    token : str
-        The secret every request must carry.
-    hosts : tuple of str or None
-        The host names it answers to (None: any).
-    max_upload : int
-        The largest upload taken, in bytes.
-    """
-    bell = _Bell()
-    studio.listeners.append(bell.ring)
-    studio.stop_listeners.append(bell.ring)
-    if studio.live is not None:
-        studio.live.listeners.append(bell.ring)
 
-    async def call(function, *args):
+async def _call(studio: Studio, function, *args):
+    return await _answer(studio, JSONResponse, function, *args)
+
+
+async def _picture(studio: Studio, function, *args):
+    return await _answer(studio, lambda data: Response(data, media_type="image/png"), function, *args)
+
+
+async def _json_body(request: Request):
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:  # refused before it is read
+        raise TooLarge(f"request body too large ({int(length):,} bytes; at most {MAX_BODY:,})")
+    return safe_json.loads(await request.body() or b"{}", "request body", max_bytes=MAX_BODY)
+
+
+async def _uploaded(request: Request, filename: str, max_upload: int) -> bytes | JSONResponse:
+    """The request's body, or the 413 answer when it is larger than ``max_upload``."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_upload:
+        log.warning("refused an upload of %s bytes (%s)", length, filename)
+        return JSONResponse(
+            {
+                "error": f"{filename}: too large to upload ({int(length) / 1e6:.0f} MB; "
+                f"the limit is {max_upload / 1e6:.0f} MB)"
+            },
+            status_code=413,
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_upload:
+            return JSONResponse(
+                {"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"}, status_code=413
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _simple(studio: Studio, function):
+    async def endpoint(request: Request):
+        return await _call(studio, function)
+
+    return endpoint
+
+
+def _with_object(studio: Studio, what: str, function, arguments):
+    """An endpoint calling ``function`` with ``arguments(body)`` of a request whose JSON body
+    is an object (``what``: the error where it is not)."""
+
+    async def endpoint(request: Request):
         try:
-            return JSONResponse(await run_in_threadpool(function, *args))
-        except asyncio.CancelledError:
-            if studio.stopping:  # Ctrl-C while a request works: an answer, not a traceback
-                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one line on the page
+            body = await _json_body(request)
+        except InputError as exc:
             return _error(exc)
+        if not isinstance(body, dict):
+            return _error(InputError(what))
+        return await _call(studio, function, *arguments(body))
 
-    async def picture(function, *args):
-        try:
-            return Response(await run_in_threadpool(function, *args), media_type="image/png")
-        except asyncio.CancelledError:
-            if studio.stopping:
-                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
-            raise
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+    return endpoint
 
-    async def json_body(request: Request):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:  # refused before it is read
-            raise TooLarge(f"request body too large ({int(length):,} bytes; at most {MAX_BODY:,})")
-        return safe_json.loads(await request.body() or b"{}", "request body", max_bytes=MAX_BODY)
+
+def _page_routes(app: Starlette, token: str) -> None:
+    """The page and its static files, the token filled in."""
 
     async def index(request: Request):
         html = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{TOKEN}}", token)
@@ -213,92 +234,59 @@ def create_app(
             return JSONResponse({"error": "not found"}, status_code=404)
         data = path.read_bytes()
         if path.suffix == ".js":
-            # The page's modules import each other by URL, and a module's import carries no query
-            # of the page's: each names the token as {{TOKEN}}, filled in here as in index.html.
+            # A module's import carries no query of the page's: each names the token as {{TOKEN}}.
             data = data.replace(b"{{TOKEN}}", token.encode())
         return Response(data, media_type=STATIC_TYPES[path.suffix])
 
-    async def state(request: Request):
-        return await call(studio.state)
+    app.router.routes.extend([Route("/", index), Route("/static/{name}", static)])
 
-    async def uploaded(request: Request, filename: str) -> bytes | JSONResponse:
-        """The request's body, or the 413 answer when it is larger than ``max_upload``."""
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_upload:
-            log.warning("refused an upload of %s bytes (%s)", length, filename)
-            return JSONResponse(
-                {
-                    "error": f"{filename}: too large to upload ({int(length) / 1e6:.0f} MB; "
-                    f"the limit is {max_upload / 1e6:.0f} MB)"
-                },
-                status_code=413,
-            )
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_upload:
-                return JSONResponse(
-                    {"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"}, status_code=413
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+
+def _document_routes(app: Starlette, studio: Studio, max_upload: int) -> None:
+    """Opening, editing, undoing, restoring and saving the document."""
+
+    async def state(request: Request):
+        return await _call(studio, studio.state)
 
     async def open_upload(request: Request):
         filename = unquote(request.headers.get("x-filename", "upload"))
-        data = await uploaded(request, filename)
+        data = await _uploaded(request, filename, max_upload)
         if isinstance(data, Response):
             return data
         if filename.lower().endswith(".json"):  # a session file
-            return await call(studio.open_session_text, data, filename)
-        return await call(studio.open_upload, data, filename)
-
-    async def reference_open(request: Request):
-        """A reference photo: uploaded (its bytes, named by ``X-Filename``), or ``{"path": ...}``
-        (JSON) naming a file inside the data folder. Its matching runs in a thread of its own."""
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                body = await json_body(request)
-            except InputError as exc:
-                return _error(exc)
-            if not isinstance(body, dict):
-                return _error(InputError('a reference by path expects an object {"path": ...}'))
-            return await call(studio.open_reference_path, body.get("path"))
-        filename = unquote(request.headers.get("x-filename", "upload"))
-        data = await uploaded(request, filename)
-        if isinstance(data, Response):
-            return data
-        return await call(studio.open_reference_upload, data, filename)
-
-    async def reference_photo(request: Request):
-        return await picture(studio.reference_photo_png)
+            return await _call(studio, studio.open_session_text, data, filename)
+        return await _call(studio, studio.open_upload, data, filename)
 
     async def edit(request: Request):
         try:
-            op = await json_body(request)
+            op = await _json_body(request)
         except InputError as exc:
             return _error(exc)
-        return await call(studio.edit, op)
+        return await _call(studio, studio.edit, op)
 
-    def with_object(what: str, function, arguments):
-        """An endpoint calling ``function`` with ``arguments(body)`` of a request whose JSON body
-        is an object (``what``: the error where it is not)."""
+    save = _with_object(
+        studio,
+        "save expects an object",
+        studio.start_save,
+        lambda body: (body.get("name"), body.get("format", "png"), bool(body.get("overwrite"))),
+    )
+    app.router.routes.extend(
+        [
+            Route("/api/state", state),
+            Route("/api/open", open_upload, methods=["POST"]),
+            Route("/api/edit", edit, methods=["POST"]),
+            Route("/api/undo", _simple(studio, studio.undo), methods=["POST"]),
+            Route("/api/redo", _simple(studio, studio.redo), methods=["POST"]),
+            Route("/api/restore", _simple(studio, studio.restore), methods=["POST"]),
+            Route("/api/dismiss-restore", _simple(studio, studio.dismiss_restore), methods=["POST"]),
+            Route("/api/save", save, methods=["POST"]),
+            Route("/api/save-status", _simple(studio, studio.save_status)),
+            Route("/api/save-cancel", _simple(studio, studio.cancel_save), methods=["POST"]),
+        ]
+    )
 
-        async def endpoint(request: Request):
-            try:
-                body = await json_body(request)
-            except InputError as exc:
-                return _error(exc)
-            if not isinstance(body, dict):
-                return _error(InputError(what))
-            return await call(function, *arguments(body))
 
-        return endpoint
-
-    def simple(function):
-        async def endpoint(request: Request):
-            return await call(function)
-
-        return endpoint
+def _result_route(app: Starlette, studio: Studio, bell: _Bell) -> None:
+    """The long poll for the live result."""
 
     async def result(request: Request):
         """The newest result for document version ``version`` or later that the page (showing
@@ -325,8 +313,7 @@ def create_app(
             if studio.live is not live:
                 return JSONResponse({"error": "another image was opened"}, status_code=409)
             left = deadline - time.monotonic()
-            # Nothing yet; or the server is stopping (Ctrl-C), or the page has gone: a long poll
-            # must not hold the shutdown until it is cancelled.
+            # A long poll must not hold the shutdown (Ctrl-C) or outlive the page.
             if left <= 0 or studio.stopping or await request.is_disconnected():
                 return Response(status_code=204)
             await bell.wait(min(left, 1.0))
@@ -350,14 +337,34 @@ def create_app(
             data, media_type="application/octet-stream", headers={"x-result": json.dumps(meta, ensure_ascii=True)}
         )
 
-    async def gray(request: Request):
-        return await picture(studio.gray_png)
+    app.router.routes.append(Route("/api/result", result))
 
-    async def guessed(request: Request):  # where the colour is guessed: an overlay of the live copy
-        return await picture(studio.guessed_png)
 
-    async def original(request: Request):  # the colour original (the page names it reference.png)
-        return await picture(studio.original_png)
+def _picture_routes(app: Starlette, studio: Studio, max_upload: int) -> None:
+    """The pictures the page shows (gray, overlays, tiles, the reference photo) and the suggestions."""
+
+    def png(function):
+        async def endpoint(request: Request):
+            return await _picture(studio, function)
+
+        return endpoint
+
+    async def reference_open(request: Request):
+        """A reference photo: uploaded (its bytes, named by ``X-Filename``), or ``{"path": ...}``
+        (JSON) naming a file inside the data folder. Its matching runs in a thread of its own."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                body = await _json_body(request)
+            except InputError as exc:
+                return _error(exc)
+            if not isinstance(body, dict):
+                return _error(InputError('a reference by path expects an object {"path": ...}'))
+            return await _call(studio, studio.open_reference_path, body.get("path"))
+        filename = unquote(request.headers.get("x-filename", "upload"))
+        data = await _uploaded(request, filename, max_upload)
+        if isinstance(data, Response):
+            return data
+        return await _call(studio, studio.open_reference_upload, data, filename)
 
     async def tile(request: Request):
         try:
@@ -368,7 +375,7 @@ def create_app(
                 raise ValueError(full)
         except (KeyError, ValueError):
             return _error(InputError("a tile needs integers level, row and col (and full 0 or 1)"))
-        return await picture(studio.tile_png, *args, full == "1")
+        return await _picture(studio, studio.tile_png, *args, full == "1")
 
     async def suggest(request: Request):
         try:
@@ -377,54 +384,48 @@ def create_app(
                 raise ValueError
         except (KeyError, ValueError):
             return _error(InputError("suggest needs finite numbers x and y"))
-        return await call(studio.suggest, x, y)
+        return await _call(studio, studio.suggest, x, y)
 
     async def estimate(request: Request):
-        return await call(studio.estimate, request.query_params.get("method", ""))
+        return await _call(studio, studio.estimate, request.query_params.get("method", ""))
 
-    routes = [
-        Route("/", index),
-        Route("/static/{name}", static),
-        Route("/api/state", state),
-        Route("/api/open", open_upload, methods=["POST"]),
-        Route("/api/edit", edit, methods=["POST"]),
-        Route("/api/undo", simple(studio.undo), methods=["POST"]),
-        Route("/api/redo", simple(studio.redo), methods=["POST"]),
-        Route("/api/restore", simple(studio.restore), methods=["POST"]),
-        Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
-        Route(
-            "/api/save",
-            with_object(
-                "save expects an object",
-                studio.start_save,
-                lambda body: (body.get("name"), body.get("format", "png"), bool(body.get("overwrite"))),
-            ),
-            methods=["POST"],
-        ),
-        Route("/api/save-status", simple(studio.save_status)),
-        Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
-        Route("/api/result", result),
-        Route("/api/gray.png", gray),
-        Route("/api/guessed.png", guessed),
-        Route("/api/reference.png", original),
-        Route("/api/reference-photo", reference_open, methods=["POST"]),
-        Route("/api/reference-photo.png", reference_photo),
-        Route("/api/suggestions", simple(studio.suggestions)),
-        Route("/api/metrics", simple(studio.metrics)),
-        Route("/api/suggest", suggest),
-        Route("/api/estimate", estimate),
-        Route("/api/tile", tile),
-        Route(
-            "/api/view",
-            with_object(
-                'a view expects an object {"tiles": [[row, col], ...]}',
-                studio.set_view,
-                lambda body: (body.get("tiles"),),
-            ),
-            methods=["POST"],
-        ),
-    ]
-    app = Starlette(routes=routes)
+    view = _with_object(
+        studio,
+        'a view expects an object {"tiles": [[row, col], ...]}',
+        studio.set_view,
+        lambda body: (body.get("tiles"),),
+    )
+    app.router.routes.extend(
+        [
+            Route("/api/gray.png", png(studio.gray_png)),
+            Route("/api/guessed.png", png(studio.guessed_png)),  # where the colour is guessed
+            Route("/api/reference.png", png(studio.original_png)),  # the colour original
+            Route("/api/reference-photo", reference_open, methods=["POST"]),
+            Route("/api/reference-photo.png", png(studio.reference_photo_png)),
+            Route("/api/suggestions", _simple(studio, studio.suggestions)),
+            Route("/api/metrics", _simple(studio, studio.metrics)),
+            Route("/api/suggest", suggest),
+            Route("/api/estimate", estimate),
+            Route("/api/tile", tile),
+            Route("/api/view", view, methods=["POST"]),
+        ]
+    )
+
+
+def create_app(
+    studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK, max_upload: int = MAX_UPLOAD
+) -> Guard:
+    """The studio's ASGI application for ``studio``, guarded by ``token``."""
+    bell = _Bell()
+    studio.listeners.append(bell.ring)
+    studio.stop_listeners.append(bell.ring)
+    if studio.live is not None:
+        studio.live.listeners.append(bell.ring)
+    app = Starlette()
+    _page_routes(app, token)
+    _document_routes(app, studio, max_upload)
+    _result_route(app, studio, bell)
+    _picture_routes(app, studio, max_upload)
     return Guard(app, token, hosts)
 
 

@@ -121,16 +121,14 @@ class OpenImage:
         self, path: Path, name: str, *, preview_pixels: int, method: str = DEFAULT_PRESET, compress: bool = True
     ):
         self.path, self.name = path, name
-        # A missing, foreign or truncated file: one InputError line. Single precision: the live copy
-        # and the view's gray need no more, and a large photo is read sooner in half the memory.
+        # Single precision: the live copy and the view's gray need no more.
         #: A layered file's strokes layer as the document's strokes (None: not layered, or none).
         self.layer_strokes: tuple | None = None
         if is_layered(path):  # the photo layer is the photo, its strokes layer editable strokes
             pixels = levels = self._layers(path, name)
         else:
-            # An 8- or 16-bit photo's levels are kept as read until its full gray is made (a 40 MP
-            # scan's 0.12 GB where its float32 copy was 0.48 GB, held through the first strokes:
-            # the studio's peak); the float copy below serves the live copy and goes after it.
+            # An 8- or 16-bit photo's levels are kept as read until its full gray is made (smaller
+            # than a float copy, held through the first strokes: the studio's peak).
             levels = read_image(path, np.float32, levels=True)
             pixels = levels if levels.dtype.kind == "f" else levels_to_float(levels, np.float32)
             self.bits = image_bits(path)
@@ -143,9 +141,7 @@ class OpenImage:
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
         work = working_shape(self.shape, preview_pixels)
-        # The command line's refusal for an image whose solve would not fit in memory, for the
-        # method the session uses: the live copy's solve must fit now; the full photo's is checked
-        # again when saving (memory frees up).
+        # The live copy's solve must fit in memory now; the full photo's is checked again at a save.
         try:
             check_fits(work, **PRESETS[method])
         except InputError as exc:
@@ -160,14 +156,12 @@ class OpenImage:
         self.colour = rgb is not None and not (
             np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
         )
-        # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
-        # copy, that of the photo reduced by area averaging (OpenCV's INTER_AREA, many times
-        # quicker than scikit-image's anti-aliased resize).
+        # The live copy's gray: the photo's own at full size; else the photo reduced by area
+        # averaging (OpenCV's INTER_AREA, much quicker than scikit-image's).
         small = pixels if work == self.shape else reduce(pixels, work)
         self.gray = to_gray(small)
         self.original = small[..., :3] if self.colour else None  # the colour original, for metrics
-        # The full photo is not kept (saving reads the file again): only its gray (single
-        # precision), for the view at full resolution, made while the page shows the live copy.
+        # The full photo is not kept (saving reads the file again): only its gray, for the view.
         if work == self.shape:
             self.view = View(self.gray.astype(np.float32), compress=compress)
         else:
@@ -205,17 +199,7 @@ class OpenImage:
 
 class ReferenceView:
     """A reference photo read by the studio: its identity, the copy the page shows, its colours
-    reduced (for suggested swatches) and, until matched, its pixels.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    name : str
-        How the page and messages name it.
-    pixels : ndarray
-        ``H×W×3`` RGB in [0, 1] (:func:`varcolor.app.reference.read_reference`).
-    """
+    reduced (for suggested swatches) and, until matched, its pixels."""
 
     def __init__(self, path: Path, name: str, pixels: np.ndarray, sha256: str):
         self.path, self.name, self.sha256 = path, name, sha256
@@ -237,15 +221,7 @@ class ReferenceView:
     @classmethod
     def read(cls, path: Path, name: str) -> ReferenceView:
         """Read ``path``; what can be no reference (not an image, too many pixels, smaller than
-        16 px a side, gray) is one line naming ``name``.
-
-        Parameters
-        ----------
-        path : path
-            The reference photo's file.
-        name : str
-            Its name on the page, for the error.
-        """
+        16 px a side, gray) is one line naming ``name``."""
         from ..app.reference import read_reference
 
         try:
@@ -266,20 +242,7 @@ class ReferenceView:
 
 
 class Studio:
-    """One studio session (one image at a time).
-
-    Parameters
-    ----------
-    data_dir : path
-        Autosaves (``<data_dir>/<sha256 prefix>/autosave.json``) and uploaded photos.
-    out_dir : path
-        The only folder results are saved in (subfolders allowed).
-    preview_pixels : int
-        Largest working copy for the live view.
-    local : bool
-        The page is on this computer (the server listens on loopback): the view's tiles are sent
-        as stored PNGs (:func:`varcolor.ui.view.png`), not compressed.
-    """
+    """One studio session (one image at a time)."""
 
     def __init__(
         self,
@@ -316,8 +279,7 @@ class Studio:
         self.notice: str | None = None  # shown once
         self.autosave = Autosave(self.data_dir, on_error=self._autosave_failed)
         self.saves = saving.Saves(self.data_dir, self.out_dir)
-        # A spare save child's work ahead waits while a stroke is solved and painted, the view's
-        # tiles made or a save made: on 2 cores it made strokes 2 to 3 times as slow.
+        # A spare save child's work ahead waits while the page's work runs (two cores).
         self.saves.spare.busy = self._working
         self._tiles_made = 0  # tile requests under way
         #: The level-0 tiles the page shows at 1:1 (nearest the view's centre first; :meth:`set_view`),
@@ -343,21 +305,7 @@ class Studio:
     ) -> dict:
         """Open an image file (``doc``: a session's document to start from, its reference photo
         looked for also in ``folder``; ``page``: the state returned goes to the page, which says
-        its one-time notice; else the notice is kept for the page's first state call).
-
-        Parameters
-        ----------
-        path : path
-            The image file.
-        name : str, optional
-            Its name on the page (default: the file's).
-        doc : Document, optional
-            A session's document to start from.
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        folder : path, optional
-            Where else the document's reference photo is looked for.
-        """
+        its one-time notice; else the notice is kept for the page's first state call)."""
         method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
         image = OpenImage(
             Path(path),
@@ -425,29 +373,13 @@ class Studio:
             return self.state(page=page)
 
     def open_upload(self, data: bytes, filename: str) -> dict:
-        """Open an uploaded photo: it is kept in the data folder (the session refers to it there).
-
-        Parameters
-        ----------
-        data : bytes
-            The uploaded file's content.
-        filename : str
-            Its name on the user's computer.
-        """
+        """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
         readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
         return self._open_stored(data, filename, "image", readable, "an image file this studio reads", self.open_path)
 
     def open_session(self, path: Path, *, page: bool = True) -> dict:
         """Reopen a saved session file (its image is found by path, else beside the session file;
-        ``page`` as for :meth:`open_path`).
-
-        Parameters
-        ----------
-        path : path
-            The session file (``NAME.studio.json``).
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        ``page`` as for :meth:`open_path`)."""
         path = Path(path)
         try:
             text = path.read_bytes()
@@ -457,19 +389,7 @@ class Studio:
 
     def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None, *, page: bool = True) -> dict:
         """Reopen a session from its content (a file given on the page): its photo is looked for
-        at the path it names, beside it in ``folder``, and among the photos opened from the page.
-
-        Parameters
-        ----------
-        text : str or bytes
-            The session file's content.
-        name : str
-            Its name, for the errors.
-        folder : path, optional
-            Where the session file lies, its photo looked for beside it.
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        at the path it names, beside it in ``folder``, and among the photos opened from the page."""
         doc, record = parse_session(text, name)
         candidates = []
         if isinstance(record.get("path"), str):
@@ -493,14 +413,7 @@ class Studio:
 
     def edit(self, op: dict) -> dict:
         """Apply one edit (``op``: ``stroke``, ``point``, ``point-change``, ``point-delete``,
-        ``clear``, ``settings``, ``reference-remove``) and start solving it.
-
-        Parameters
-        ----------
-        op : dict
-            The edit: its ``op`` key names it; the others hold its value (``stroke``, ``point``, ``id``,
-            ``settings``).
-        """
+        ``clear``, ``settings``, ``reference-remove``) and start solving it."""
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None  # opened together
@@ -543,18 +456,12 @@ class Studio:
     def estimate(self, method: str) -> dict:
         """What switching the live view to ``method`` costs: seconds (this session's own measure
         where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
-        and whether the page should ask first (over :data:`ASK_SECONDS`).
-
-        Parameters
-        ----------
-        method : str
-            A studio preset.
-        """
+        and whether the page should ask first (over :data:`ASK_SECONDS`)."""
         if method not in PRESETS:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             self._check_method(method)
             shape, live = self.image.gray.shape, self.live
         pixels = shape[0] * shape[1]
@@ -569,20 +476,18 @@ class Studio:
         return {"method": method, "seconds": seconds, "bytes": need, "ask": ask, "text": text, "measured": bool(rate)}
 
     def undo(self) -> dict:
-        with self.lock:
-            self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
-            if self.history.can_undo:
-                self.history.undo()
-                return self._changed()
-            return self.state()
+        return self._step("undo")
 
     def redo(self) -> dict:
+        return self._step("redo")
+
+    def _step(self, way: str) -> dict:
+        """Undo or redo (``way``) where the history can; the state either way."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
-            if self.history.can_redo:
-                self.history.redo()
+            assert self.image is not None and self.history is not None and self.live is not None
+            if getattr(self.history, f"can_{way}"):
+                getattr(self.history, way)()
                 return self._changed()
             return self.state()
 
@@ -590,7 +495,7 @@ class Studio:
         """Start from the autosaved session of this image (offered when it was opened)."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.restorable is None:
                 raise InputError("there is no autosaved session to restore")
             doc = self.autosave.read(self.image.sha256)
@@ -604,14 +509,14 @@ class Studio:
         """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.restorable is not None:
                 self.autosave.keep_previous(self.image.sha256)
             self.restorable = None
             return self.state()
 
     def _changed(self) -> dict:
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         self.version += 1
         self.live.submit(self.version, self.history.current)
         self.saves.spare.poke()  # busy now: the work ahead waits from its next step
@@ -643,13 +548,13 @@ class Studio:
     def autosave_path(self) -> Path:
         """The open photo's autosave."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return self.autosave.path(self.image.sha256)
 
     def _autosave(self) -> None:
         """Have the session autosaved (:meth:`Autosave.write`); an autosave offered and not yet
         restored or dismissed is kept aside as ``autosave.previous.json`` before it is replaced."""
-        assert self.image is not None and self.history is not None  # opened together
+        assert self.image is not None and self.history is not None
         keep_previous = self.restorable is not None
         self.restorable = None
         self.autosave.write(self.image.sha256, session_dict(self.history.current, self.image.record()), keep_previous)
@@ -664,13 +569,7 @@ class Studio:
     # -- state -------------------------------------------------------------------------------
     def state(self, page: bool = True) -> dict:
         """What the page shows; ``page``: it goes to the page, which says the one-time notice
-        (else the notice stays for the next state).
-
-        Parameters
-        ----------
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        (else the notice stays for the next state)."""
         if self.image is None:
             notice, self.notice, self._startup_notice = self.notice, None, None
             return {
@@ -717,27 +616,15 @@ class Studio:
 
     def gray_png(self) -> bytes:
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return png(np.round(self.image.gray * 255).astype(np.uint8))
 
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
         """A tile of the photo's gray or of the latest result at full resolution; ``full``: a
         level-0 result tile made as a save makes the result, once the current document's live
-        result is final (:mod:`varcolor.ui.view`).
-
-        Parameters
-        ----------
-        layer : str
-            ``gray`` or ``result``.
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        full : bool
-            A level-0 result tile made as a save makes the result.
-        """
+        result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self.lock:
             image, live, current = self.image, self.live, (self.version, self.history.current)
             self._tiles_made += 1
@@ -752,13 +639,7 @@ class Studio:
         nearest the view's centre first; empty further out): after each final result, the studio
         makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`). While
         they cover the live copy, its picture is painted after them
-        (:attr:`varcolor.ui.live.LiveSolver.paint_later`).
-
-        Parameters
-        ----------
-        tiles : list
-            ``[[row, col], ...]``, nearest the view's centre first (empty: none at 1:1).
-        """
+        (:attr:`varcolor.ui.live.LiveSolver.paint_later`)."""
         self._need_image()
         assert self.image is not None  # checked
         if not isinstance(tiles, list) or len(tiles) > _VIEW_TILES:
@@ -814,27 +695,24 @@ class Studio:
         """Where the live result's colour is guessed, as an RGBA overlay of the live copy (the
         page's "Where the colour is guessed": :meth:`LiveSolver.guessed_rgba`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return png(self.live.guessed_rgba())
 
     def original_png(self) -> bytes:
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         if self.image.original is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
         return png(np.round(self.image.original * 255).astype(np.uint8))
 
     def metrics(self) -> dict:
-        """PSNR and mean CIEDE2000 of the live result against a colour original (working size).
-
-        One at a time, for the newest result (the page asks after each one; requests that waited
-        get the same answer), the colour difference a band of rows at a time: whole, a 1.5 MP live
-        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB). In a
-        thread of the lowest priority, behind the work the page waits for."""
+        """PSNR and mean CIEDE2000 of the live result against a colour original (working size):
+        one at a time for the newest result, a band of rows at a time (whole, quick strokes' requests
+        stacked up in memory), at the lowest priority."""
         from ..metrics import ciede2000, psnr
 
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self._metrics_lock:
             live, original = self.live, self.image.original
             if original is None or live.rgb is None:
@@ -846,9 +724,7 @@ class Studio:
             rows = METRICS_ROWS
 
             def measured() -> dict:
-                # Each band after the work the page waits for (the view's full tiles, a stroke's
-                # solve, a save), waited for METRICS_PATIENCE at most in all: at nice 19 the
-                # metrics still took a core's share beside them (a 1:1 view's tiles among them).
+                # Each band after the work the page waits for, waited for METRICS_PATIENCE at most.
                 until = time.monotonic() + METRICS_PATIENCE
                 difference = 0.0
                 for k in range(0, rgb.shape[0], rows):
@@ -857,7 +733,6 @@ class Studio:
                     difference += ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows])
                 return {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
 
-            # At the lowest priority, as the suggestions: a live copy's take most of a second.
             answer = _metrics_pool().submit(measured).result()
             self._metrics = (live, answer)
             return answer
@@ -865,17 +740,9 @@ class Studio:
     # -- suggestions from the network's class head ---------------------------------------------
     def suggest(self, x: float, y: float, k: int = 6) -> dict:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
-        photo's when one is open, else the network's.
-
-        Parameters
-        ----------
-        x, y : float
-            The place, in the photo's pixels.
-        k : int
-            The most colours returned.
-        """
+        photo's when one is open, else the network's."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self.lock:
             doc, image = self.history.current, self.image
         if doc.reference is not None:  # the colours of the scene's own photo, not the network's guess
@@ -889,9 +756,7 @@ class Studio:
             image = self.image
         cache = self._suggest_cache
         if cache is None or cache[0] < version:
-            # In a thread of low priority: a stroke's start asks for them, and its solve follows at
-            # once (the network beside it, on both cores, made a large scan's stroke at 1:1 take
-            # half as long again).
+            # At low priority: a stroke's solve follows at once and must not wait for the network.
             cache = _low_priority().submit(self._class_probabilities, version, doc, image).result()
         height, width = image.shape
         fy, fx = min(max(y + 0.5, 0.0), height - 0.5) / height, min(max(x + 0.5, 0.0), width - 0.5) / width
@@ -905,12 +770,8 @@ class Studio:
         return {"colours": out, "available": True, "lightness": lightness}
 
     def _class_probabilities(self, version: int, doc: Document, image: OpenImage) -> tuple[int, np.ndarray]:
-        """``(version, the network's colour classes over the live copy for the strokes and points)``
-        of the document's newest version (``version``, ``doc``: the one asked about, or a newer one
-        of the same photo), kept: requests that waited get it. The network runs once for the
-        requests queued while it ran: quick strokes each ask at their start (a run of quick strokes
-        queued a run each, which went on through the next strokes' solves and the 1:1 view's tiles),
-        and the page shows only the newest place's."""
+        """``(version, the network's colour classes over the live copy)`` of the document's newest
+        version, kept: the network runs once for the requests queued while it ran."""
         from ..neural.hints import lightness_plane
         from .suggest import class_probabilities
 
@@ -933,22 +794,14 @@ class Studio:
             self._suggest_cache = (version, probabilities)
             return self._suggest_cache
         finally:
-            give_back_free_memory()  # the network's activations, held by this thread's heap (40 MB)
+            give_back_free_memory()  # the network's activations, held by this thread's heap
 
     # -- a reference photo beside the photo -------------------------------------------------------
     def open_reference_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
-        there) and matched in the background (:meth:`_open_reference`).
-
-        Parameters
-        ----------
-        data : bytes
-            The uploaded file's content.
-        filename : str
-            Its name on the user's computer.
-        """
+        there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         what = "an image file a reference can be"
         return self._open_stored(data, filename, "reference", IMAGE_EXTENSIONS, what, self._open_reference)
 
@@ -978,15 +831,9 @@ class Studio:
 
     def open_reference_path(self, path) -> dict:
         """Open a reference photo by its path, which must lie inside the data folder (relative
-        paths are taken from there); anywhere else is refused (``PermissionError``).
-
-        Parameters
-        ----------
-        path : path
-            The reference photo, inside the data folder (relative: from there).
-        """
+        paths are taken from there); anywhere else is refused (``PermissionError``)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
             raise InputError("give the reference photo's path (a file inside the studio's data folder)")
         try:
@@ -1015,7 +862,7 @@ class Studio:
         view = ReferenceView.read(path, name)
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             self._references[view.sha256] = view
             self._references_missing.discard(view.sha256)
             self._reference_serial += 1
@@ -1083,7 +930,7 @@ class Studio:
         """The open reference photo as shown beside the photo (at most :data:`SHOWN_PIXELS`)."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             record = self.history.current.reference
         view = self._reference_view(record)
         if view is None:
@@ -1095,7 +942,7 @@ class Studio:
         no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             doc, image, version = self.history.current, self.image, self.version
         if doc.suggestions is None:
             return {"rows": [], "sha256": None, "version": version}
@@ -1136,20 +983,10 @@ class Studio:
         """Start saving the document at full resolution, inside ``out_dir``, as one unit
         (:meth:`varcolor.ui.saving.Saves.start`: the printed command's own solve);
         :meth:`save_status` follows it. Refuses at once (one line) what that refuses, and a save
-        while one is under way.
-
-        Parameters
-        ----------
-        name : str
-            The name to save as, inside ``out_dir`` (an image suffix is dropped).
-        fmt : str
-            A key of :data:`varcolor.ui.saving.SAVE_FORMATS`.
-        overwrite : bool
-            Replace existing files (the user confirmed).
-        """
+        while one is under way."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             doc, image = self.history.current, self.image
         live_rates = dict(self.live.rates) if self.live is not None else {}
         return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
@@ -1163,13 +1000,7 @@ class Studio:
         return self.save_status()
 
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """:meth:`start_save` and wait for it: its final status; a failed save raises its line.
-
-        Parameters
-        ----------
-        name, fmt, overwrite
-            As for :meth:`start_save`.
-        """
+        """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
         self.start_save(name, fmt, overwrite)
         assert self.saves.job is not None  # started
         self.saves.job.wait()
@@ -1211,11 +1042,6 @@ METHOD_NAMES = {
 def counts(doc: Document) -> dict:
     """What a document holds, for the restore banner: brush strokes, eraser passes, points, and
     a line saying so ("2 strokes, 1 eraser pass, 1 point").
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
 
     Examples
     --------

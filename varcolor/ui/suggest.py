@@ -19,21 +19,7 @@ def class_probabilities(
     net, gray: np.ndarray, cues: Cues, size: int = 256, *, plane: np.ndarray | None = None
 ) -> np.ndarray:
     """The class head's distribution, ``529×h×w`` (quarter of ``size``), for ``gray`` and its cues
-    (``plane``: the gray's :func:`~varcolor.neural.hints.lightness_plane`, made before).
-
-    Parameters
-    ----------
-    net : torch.nn.Module
-        The network, its class head included.
-    gray : ndarray
-        The gray image, ``H×W``.
-    cues : Cues
-        The strokes' and points' cues, the network's hints.
-    size : int
-        The network's working size.
-    plane : ndarray, optional
-        The gray's :func:`~varcolor.neural.hints.lightness_plane`, made before.
-    """
+    (``plane``: the gray's :func:`~varcolor.neural.hints.lightness_plane`, made before)."""
     device = next(net.parameters()).device
     x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size, plane=plane).to(device)
     with torch.no_grad():
@@ -47,19 +33,6 @@ def top_colours(
 ) -> list[tuple[float, float, float]]:
     """Up to ``k`` ``(a, b, probability)`` at fractional position ``(fy, fx)`` of the map, each at
     least ``spacing`` ab units from the ones before, with probability at least ``floor``.
-
-    Parameters
-    ----------
-    probabilities : ndarray
-        The class head's distribution, ``529×h×w``.
-    fy, fx : float
-        The place, as fractions of the map's height and width.
-    k : int
-        The most colours returned.
-    spacing : float
-        The least distance between two of them, in ab units.
-    floor : float
-        The least probability of a colour returned.
 
     Examples
     --------

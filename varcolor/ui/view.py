@@ -1,22 +1,11 @@
-"""The view at full resolution: tiles of the photo's gray and of the result, at the photo's own
-pixels, for a page zoomed in past its live copy (a scan's live copy is a few times smaller).
+"""The view at full resolution: tiles of the photo's gray and of the result at the photo's own
+pixels, for a page zoomed in past its live copy.
 
 Tiles are :data:`TILE` pixels square at level ``L`` of a pyramid (level 0: the photo's pixels;
-level ``L``: blocks of ``2^L × 2^L`` averaged). A result tile is the photo's own lightness with a
-chroma that is, in order of preference:
-
-- at level 0, once the live result of the current document is final (a *full* tile,
-  :meth:`View.full_chroma`): the multi-scale engine's last two steps, as a save makes them,
-  on the live result: its chroma taken on the engine's coarse grid of the whole photo, lifted by
-  the photo's own gray, the document's cues held exactly and Levin's system solved again around
-  them at full resolution. A tile can be made on its own (with a margin of the grid's blocks: the
-  same values as made with its neighbours), so the page asks for the tiles in view, nearest its
-  centre first, and shows each as it comes. The studio starts the tiles the page last showed as
-  soon as a result is final (:meth:`View.ahead`), before the page asks, in blocks of up to 2×2
-  tiles made in one window (:func:`blocks`: one margin for four tiles): a request for one being
-  made waits for it;
-- else the live result's chroma, interpolated (bilinear) to the photo's pixels.
-
+level ``L``: blocks of ``2^L × 2^L`` averaged). A result tile's chroma is, at level 0 once the live
+result is final, a *full* tile (:meth:`View.full_chroma`: the engine's lift and correction, as a
+save makes them, each tile on its own so tiles meet without seams; made ahead in blocks by
+:meth:`View.ahead`); else the live result's chroma, interpolated (bilinear).
 >>> gray = np.linspace(0, 1, 600 * 500, dtype=np.float32).reshape(600, 500)
 >>> view = View(gray)
 >>> view.gray_tile(0, 0, 1).shape, view.gray_tile(1, 1, 0).shape, view.levels
@@ -59,15 +48,12 @@ log = logging.getLogger(__name__)
 
 TILE = 256
 #: Pixels around a full tile in the window it is made in (:meth:`View.full_chroma`): the lift's
-#: reach (its windows' box filters and the interpolation: 3 blocks; here 8 blocks of 8 pixels, a
-#: 40 MP scan's, or 4 of 16), the correction's band across the tile's edge (margin 8) and a
-#: closed region's reach past it (:data:`~varcolor.methods.levin_multiscale.REACH` 48 and 4 more).
+#: reach, the correction's band across the tile's edge and a closed region's reach past it.
 PAD = 64
-#: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24), as
-#: PNG bytes (about 0.13 MB each; their chroma was 0.5 MB).
+#: Full tiles kept for the newest document version (a 1:1 view shows a few dozen), as PNG bytes.
 KEPT_TILES = 256
-#: Windows whose gray's flat parts and cues are kept (:meth:`View._kept_for`; a 2×2 block's, about
-#: 0.6 MB and 20 bytes a cue pixel): a 1:1 view's blocks, and some of the view before.
+#: Windows whose gray's flat parts and cues are kept (:meth:`View._kept_for`): a 1:1 view's blocks,
+#: and some of the view before.
 KEPT_WINDOWS = 32
 
 
@@ -81,8 +67,7 @@ class _Kept:
     cues: tuple[str, np.ndarray, np.ndarray] | None = None
 
 
-#: Threads that make the full tiles (:meth:`View.full_tile`, :meth:`View.ahead`), a core each: the
-#: page's requests, six at a time with each tile's kernels on every core, waited on each other.
+#: Threads that make the full tiles (:meth:`View.full_tile`, :meth:`View.ahead`), a core each.
 TILE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -94,33 +79,15 @@ def _tile_pool() -> ThreadPoolExecutor:
 
 def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     """The photo's gray at full resolution in single precision, as :func:`varcolor.color.to_gray`
-    makes it (the same values), by bands (:func:`varcolor.color.gray_by_bands`).
-
-    Whole, a 40 MP scan's gray took its pixels in double precision and its gray in double (1.3 GB
-    above the pixels read: the studio's peak); by bands, a few megabytes.
-
-    Parameters
-    ----------
-    pixels : ndarray
-        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (their gray made in double
-        precision from them, as a run makes it, and rounded to single).
-    colour : bool
-        Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
-    """
+    makes it, by bands (:func:`varcolor.color.gray_by_bands`): whole, it was the studio's peak."""
     return gray_by_bands(pixels, np.float32, colour=colour)
 
 
 def png(pixels: np.ndarray, compress: bool = True) -> bytes:
-    """``pixels`` (8-bit gray or RGB) as PNG bytes, compressed little (the page's pictures: speed
-    first): each row's bytes as differences from the pixel to their left (PNG's filter "Sub", one
-    array pass), deflated at level 1 matching runs only (zlib's ``Z_RLE``); or, not ``compress``,
-    stored as they are (deflate's stored blocks: a tile's 0.2 MB for a page on the same computer).
-
-    Written here, not by a library: Pillow's encoder picks each row's filter of four by trying
-    them in scalar loops, at any level, and OpenCV's libpng at level 1 matching runs is slower
-    too: this takes about half Pillow's time for slightly fewer bytes; stored, a tenth of it for
-    twice the bytes, which Chromium takes in the same CPU time (benchmarks/results/code_notes.md).
-    A 12 MP view's 25 full tiles are made on the way to the page after each stroke.
+    """``pixels`` (8-bit gray or RGB) as PNG bytes, compressed little (speed first): PNG's filter
+    "Sub" and deflate level 1 matching runs only; or, not ``compress``, stored (for a page on the
+    same computer). Written here because Pillow's and OpenCV's encoders are slower at this
+    (benchmarks/results/code_notes.md).
 
     >>> import io
     >>> from PIL import Image
@@ -131,15 +98,7 @@ def png(pixels: np.ndarray, compress: bool = True) -> bytes:
     True
     >>> rgba = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     >>> np.array_equal(np.asarray(Image.open(io.BytesIO(png(rgba)))), rgba)
-    True
-
-    Parameters
-    ----------
-    pixels : ndarray
-        ``H×W``, ``H×W×3`` or ``H×W×4`` (with alpha) uint8.
-    compress : bool
-        Filtered and deflated (a page on another computer), or stored (on this one).
-    """
+    True"""
     if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))):
         raise ValueError(f"a page's picture is H×W, H×W×3 or H×W×4 uint8, not {pixels.shape} {pixels.dtype}")
     height, width = pixels.shape[:2]
@@ -172,19 +131,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 class View:
-    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result.
-
-    Parameters
-    ----------
-    gray : ndarray or callable
-        The photo's gray; or a function that makes it, run in a thread of its own (the page shows
-        the live copy meanwhile: a large photo's gray takes seconds), with ``shape`` its shape.
-        Whatever needs the gray waits for it; an error making it is raised there.
-    shape : tuple, optional
-        ``(H, W)``, when ``gray`` is a function.
-    compress : bool
-        The tiles' PNGs compressed (:func:`png`): a page on another computer; stored on this one.
-    """
+    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result."""
 
     def __init__(
         self,
@@ -216,8 +163,7 @@ class View:
         self._windows: dict[tuple[int, int, int, int], _Kept] = {}  # (_kept_for)
 
     def _make(self, make: Callable[[], np.ndarray]) -> None:
-        # On one core (numba's thread count is this thread's own): the other stays with the first
-        # stroke's solve, which comes while the gray is made.
+        # On one core: the other stays with the first stroke's solve, which comes meanwhile.
         numba.set_num_threads(1)
         try:
             self._gray = make()
@@ -237,15 +183,7 @@ class View:
         return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
-        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels.
-
-        Parameters
-        ----------
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        """
+        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
         if not (isinstance(level, int) and 0 <= level < self.levels):
             raise InputError(f"tile level must be 0 to {self.levels - 1}")
         height, width = (math.ceil(n / 2**level) for n in self.shape)
@@ -267,15 +205,7 @@ class View:
         return block, ys, xs
 
     def gray_tile(self, level: int, row: int, col: int) -> np.ndarray:
-        """The gray tile as 8-bit.
-
-        Parameters
-        ----------
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        """
+        """The gray tile as 8-bit."""
         block, _, _ = self._pixels(level, row, col)
         return np.round(np.clip(block, 0, 1) * 255).astype(np.uint8)
 
@@ -283,20 +213,7 @@ class View:
         self, layer: str, level: int, row: int, col: int, live: LiveSolver, full: tuple[int, Document] | None = None
     ) -> bytes:
         """Tile ``(row, col)`` of level ``level`` as PNG: of the photo's gray (``layer`` "gray") or of
-        ``live``'s latest result (``layer`` "result").
-
-        Parameters
-        ----------
-        layer : str
-            ``gray`` or ``result``.
-        level, row, col : int
-            The tile (level 0: the photo's pixels).
-        live : LiveSolver
-            The live solve whose latest result a result tile shows.
-        full : tuple, optional
-            ``(version, doc)``: the current document; a level-0 result tile is then a full one
-            (:meth:`full_tile`) where ``live``'s result allows (:func:`full_tiles_of`).
-        """
+        ``live``'s latest result (``layer`` "result")."""
         if layer == "gray":
             return png(self.gray_tile(level, row, col), self.compress)
         if layer == "result":
@@ -317,19 +234,7 @@ class View:
     def full_tile(self, row: int, col: int, version: int, doc: Document, live_ab: np.ndarray) -> bytes:
         """Full tile ``(row, col)`` (:meth:`full_chroma`) of document version ``version`` as PNG,
         kept for the newest version asked for (:data:`KEPT_TILES` tiles). One being made, or
-        claimed by :meth:`ahead`, is waited for, not made twice.
-
-        Parameters
-        ----------
-        row, col : int
-            The tile.
-        version : int
-            The document's version (what the tile is kept under; versions only grow).
-        doc : Document
-            Its strokes and points.
-        live_ab : ndarray
-            Its final live result's chroma (``h×w×2`` at the working size).
-        """
+        claimed by :meth:`ahead`, is waited for, not made twice."""
         key = (row, col)
         while True:
             with self._lock:
@@ -383,23 +288,9 @@ class View:
         still: Callable[[], bool],
     ) -> None:
         """Make full tiles ``tiles`` of version ``version`` (:meth:`full_tile`) before the page asks
-        for them: claimed at once (the page's requests for them wait), made in that order by the
-        tile threads (:data:`TILE_THREADS`) in blocks (:func:`blocks`); while ``still()`` (asked
-        before each block: false after a newer edit), the rest given up. Returns at once.
-
-        Made ahead, a large scan's tiles at 1:1 are done while the stroke's live copy is painted
-        and sent, where the page's own requests came later: the 1:1 view is ready sooner
-        (benchmarks/results/code_notes.md).
-
-        Parameters
-        ----------
-        version, doc, live_ab
-            As :meth:`full_tile`'s.
-        tiles : iterable of (row, col)
-            Level-0 tiles, nearest the view's centre first.
-        still : callable
-            Whether the tiles are still wanted.
-        """
+        for them: claimed at once (the page's requests for them wait), made in that order in blocks
+        (:func:`blocks`) while ``still()``, the rest given up. Returns at once
+        (benchmarks/results/code_notes.md)."""
         claimed: list[tuple[tuple[int, int], threading.Event]] = []
         with self._lock:
             self._newest(version)
@@ -453,33 +344,10 @@ class View:
         self, row: int, col: int, doc: Document, live_ab: np.ndarray, rows: int = 1, cols: int = 1
     ) -> np.ndarray:
         """The chroma of level-0 tile ``(row, col)`` at full resolution (``h×w×2`` float32, Lab ab),
-        or of the ``rows × cols`` tiles from it, made in one window,
-        for the document ``doc`` whose final live result's chroma is ``live_ab``: the live chroma
-        sampled at the centres of the engine's coarse grid of the whole photo (blocks of
-        :func:`~varcolor.methods.levin_multiscale.auto_factor` pixels, as a save's), then
-        :meth:`~varcolor.methods.levin_multiscale.LevinMultiscale.from_coarse` (the lift, the cues
-        held, the correction in one piece) on the tile with :data:`PAD` pixels around it, a window
-        aligned to the grid (the lift there is the whole photo's).
-
-        In one piece, the tile's colours do not depend on where the engine's own correction tiles
-        would fall in the window: the same as the whole photo corrected in one piece, so that tiles
-        made apart meet without seams. (Before, each tile was made as four parts of 128 pixels,
-        each in a window of the engine's correction tile, 256: four times the tile's pixels lifted
-        and corrected.)
-
-        Parameters
-        ----------
-        row, col : int
-            The tile (the block's first).
-        doc : Document
-            Its strokes and points (full-resolution coordinates).
-        live_ab : ndarray
-            The live result's chroma (``h×w×2`` at the working size).
-        rows, cols : int
-            The block's tiles down and across (:func:`blocks`): the window's margin is made once
-            for them all (a 2×2 block's chroma took 0.6 of four tiles' time, the same values to
-            1e-4 ab).
-        """
+        or of the ``rows × cols`` tiles from it, for the document ``doc`` whose final live chroma is
+        ``live_ab``: sampled on the engine's coarse grid of the whole photo, then lifted, cues held
+        and corrected in one piece on a window :data:`PAD` pixels larger, so that tiles made apart
+        meet without seams."""
         box = self._block_box(row, col, rows, cols)
         window = self._window(box)
         kept = self._kept_for(window)
@@ -509,10 +377,8 @@ class View:
         return kept
 
     def _window_cues(self, window: tuple[slice, slice], doc: Document, kept: _Kept) -> Cues:
-        """The cues of ``doc`` in ``window``: drawn (in a photo-sized mask, the mapping being the
-        photo's; only the window's pages touched), or as ``kept`` has them where the strokes that
-        paint in the window and the points are the same (a stroke elsewhere: most of a view's
-        windows; drawing and reading them again cost each window)."""
+        """The cues of ``doc`` in ``window``: drawn, or as ``kept`` has them where the strokes that
+        paint in the window and the points are the same (a stroke elsewhere)."""
         box = (window[0].start, window[1].start) + _size(window)
         painting = [stroke for stroke, _, _ in strokes_in(doc.strokes, self.shape, self.shape, box)]
         said = json.dumps([painting, list(doc.points)], sort_keys=True)
@@ -556,10 +422,8 @@ class Block(NamedTuple):
     keys: tuple[tuple[int, int], ...]
 
 
-#: The blocks :func:`blocks` makes, largest first. A tile's window is 2.25 times its pixels (its
-#: :data:`PAD`); a 2×2 block's 1.56 times. Larger blocks saved a little more time (2×4: 0.5 of
-#: the tiles' time against 0.6) for more memory in each tile thread (100 MB against 57 MB at
-#: 12 MP, 39 MB a tile): the studio's peak is at the 1:1 view.
+#: The blocks :func:`blocks` makes, largest first: larger ones saved little time for more memory
+#: in each tile thread, and the studio's peak is at the 1:1 view.
 BLOCKS = ((2, 2), (1, 2), (2, 1))
 
 
@@ -567,11 +431,6 @@ def blocks(keys: Iterable[tuple[int, int]]) -> list[Block]:
     """``keys`` (level-0 tiles, nearest the view's centre first) as blocks of tiles made together:
     in the tiles' order, each tile not yet in a block starts the largest of :data:`BLOCKS` whose
     tiles are all among those left, else is a block of its own.
-
-    Parameters
-    ----------
-    keys : iterable of (int, int)
-        The level-0 tiles ``(row, col)``, nearest the view's centre first.
 
     Examples
     --------
@@ -603,29 +462,13 @@ def _block_from(key: tuple[int, int], left: set, order: list) -> Block:
 def full_tiles_of(published: Published, version: int, doc: Document) -> bool:
     """Whether the live result ``published`` makes full tiles (:meth:`View.full_tile`) of document
     version ``version`` (``doc``): it is that version's, final, without error, and of a method
-    whose answer the engine's lift makes (:func:`lifted`).
-
-    Parameters
-    ----------
-    published : Published
-        The live result.
-    version : int
-        The document's version.
-    doc : Document
-        That version's document.
-    """
+    whose answer the engine's lift makes (:func:`lifted`)."""
     return published.final and not published.error and published.version == version and lifted(doc)
 
 
 def lifted(doc: Document) -> bool:
     """Whether ``doc``'s method's answer is one the engine's lift makes at full resolution (not a
-    prior's, nor a refinable one's): what full tiles are made of.
-
-    Parameters
-    ----------
-    doc : Document
-        The document (its method's preset).
-    """
+    prior's, nor a refinable one's): what full tiles are made of."""
     method = doc.settings.get("method", DEFAULT_PRESET)
     return not (PRESETS[method].get("prior") or refinable(method))
 

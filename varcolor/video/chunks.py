@@ -1,32 +1,19 @@
 """Long clips in chunks: each chunk of frames a :class:`varcolor.batch.Job`, run in this process,
 on local workers or on a Dask cluster, kept in a work folder, then joined into the output.
 
-A clip is cut into chunks of at most ``chunk_frames`` frames (:func:`plan_chunks`); a scene cut
-(:func:`scan_cuts`, the definite ones: :data:`varcolor.video.flow.CUT_HISTOGRAM`) in the second
-half of a chunk becomes its end. Nothing is coupled across a cut, so the shots' first chunks are
-independent and run at once, on as many workers as there are. A chunk that goes on inside a shot
-starts from the last frame of the chunk before it (its chroma, kept exactly as an ``.npy`` file),
-as the sliding solve over the whole clip does: it runs in a later round, once that chunk is done,
-and the seam is the same as any two frames within a chunk. (Solving such a chunk at once from a
-cold start and cross-fading over an overlap was tried and rejected: the colours a causal
-solve carries along the motion do not forget where they started, so the two sides of a border
-differ by 0.3–1.9 ab over the whole chunk, and a 4-frame cross-fade flickered 10× more than the
-frames within: docs/video.md.) Each chunk reads the frames around it back to the last keyframe
-before it and on to the first after it (within the shot), so the cues carried along the motion
-are those of a run over the whole clip.
+A clip is cut into chunks (:func:`plan_chunks`), ending at definite scene cuts
+(:func:`scan_cuts`) where they can. Shots are independent and run at once; a chunk inside a shot
+starts from the exact chroma of the last frame of the chunk before it, in a later round, so its
+seam is like any two frames within a chunk (a cold start with a cross-fade flickered:
+docs/video.md). Each chunk reads the frames back to the keyframe before it and on to the one after,
+so the cues carried are those of a run over the whole clip.
 
-A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``, ``round(ab ×
-AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv`` in the hidden
-work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after its last frame's
-solved chroma (``.npy``, on the solve's grid: ``VideoFrame.state``) and, when asked, its frames'
-confidence maps (``confidence-INDEX.png``, published into their folder by the join:
-:mod:`varcolor.video.maps`), with the folder's manifest (:data:`varcolor.batch.MANIFEST`) recording
-what it was made from. A run with ``resume`` keeps every chunk whose record still holds (the same
-clip and cue files, the same chunk before it, the same options and frame range, its files as
-written) and redoes the rest; without ``resume`` an existing work folder is removed first. The join
-re-reads the clip's gray frames, writes the output through :func:`varcolor.video.io.open_writer`
-(atomic: nothing under the final name until the last frame is in; the audio track copied), and
-removes the work folder.
+A chunk's chroma is stored as 16-bit planes in an FFV1 Matroska file in the hidden work folder
+``.NAME.varcolor-chunks`` beside the output, with its last frame's solved chroma (``.npy``) and,
+when asked, its confidence maps; the folder's manifest (:data:`varcolor.batch.MANIFEST`) records
+what each was made from, so ``resume`` keeps the chunks whose record still holds. The join
+re-reads the clip's gray frames, writes the output atomically
+(:func:`varcolor.video.io.open_writer`) and removes the work folder.
 """
 
 from __future__ import annotations
@@ -123,18 +110,6 @@ def plan_chunks(
     (``cuts``: the first frame of each new shot), and a shot longer than ``chunk_frames`` is split
     into equal parts, each going on from the one before.
 
-    Parameters
-    ----------
-    frame_count : int
-        The clip's frames, at least 1.
-    chunk_frames : int, optional
-        Frames per chunk, at most (default :data:`CHUNK_FRAMES`).
-    cuts : iterable of int, optional
-        The first frame of each shot after the first (:func:`scan_cuts`).
-    keyframes : iterable of int, optional
-        The frames with cues: each chunk reads back to the last one before it and on to the first
-        after it, within its shot.
-
     Examples
     --------
     >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10)]
@@ -176,15 +151,7 @@ def plan_chunks(
 
 def scan_cuts(clip: Clip, *, quiet: bool = True) -> list[int]:
     """The clip's definite scene cuts (:data:`~varcolor.video.flow.CUT_HISTOGRAM`), by luminance
-    histograms alone: decoding, no motion. Each is the index of a shot's first frame.
-
-    Parameters
-    ----------
-    clip : Clip
-        The clip, read from its first frame to its last.
-    quiet : bool, optional
-        No progress bar (default True).
-    """
+    histograms alone: decoding, no motion. Each is the index of a shot's first frame."""
     cuts, previous = [], None
     frames = tqdm(clip.frames(), total=clip.frame_count, unit="frame", desc="scanning", file=sys.stderr, disable=quiet)
     for index, frame in enumerate(frames):
@@ -201,13 +168,7 @@ def _encode_ab(ab: np.ndarray) -> np.ndarray:
 
 
 def read_chunk(path: str | os.PathLike) -> Generator[np.ndarray, None, None]:
-    """The chroma frames (``H×W×2`` float64) stored in a chunk file.
-
-    Parameters
-    ----------
-    path : path-like
-        The chunk file (``chunk-FIRST-LAST.mkv``).
-    """
+    """The chroma frames (``H×W×2`` float64) stored in a chunk file."""
     try:
         with av.open(str(path)) as container:
             for frame in container.decode(container.streams.video[0]):
@@ -308,11 +269,6 @@ class ChunkTask:
 def map_file(index: int) -> str:
     """The name of frame ``index``'s confidence map in the work folder, until the join publishes it.
 
-    Parameters
-    ----------
-    index : int
-        The frame's place in the clip, from 0.
-
     Examples
     --------
     >>> map_file(7)
@@ -323,11 +279,6 @@ def map_file(index: int) -> str:
 
 def work_folder(output: str | os.PathLike) -> Path:
     """Where a chunked run keeps its chunks: a hidden folder beside ``output``.
-
-    Parameters
-    ----------
-    output : path-like
-        The chunked run's output.
 
     Examples
     --------
@@ -529,8 +480,8 @@ def _run(
                 key=Path(f"{clip.path} frames {chunk.start}-{chunk.stop - 1}"),
             )
         )
-    # Flat, the method's own parameters by name (asdict nests them: the fingerprint read "dict", and
-    # a resume with another --restraint or --factor joined chunks of both).
+    # Flat, the method's own parameters by name: a resume with another --restraint or --factor
+    # must not join chunks of both.
     shaping = {k: v for k, v in options.keywords().items() if k not in ("max_memory", "device")}
     shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
     # How the keyframes' strokes were read: a resumed run with the other rule redoes its chunks.

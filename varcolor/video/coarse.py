@@ -1,23 +1,16 @@
-"""The multi-scale engine on a clip (``levin-multiscale``, the default): the space-time system on
-block means, each frame lifted by its own gray and corrected near its cues.
+"""The multi-scale engine on a clip (``levin-multiscale``, the default): the still engine's three
+steps (:mod:`varcolor.methods.levin_multiscale`), the first in space and time.
 
-A clip's frames go through the still engine's three steps (:mod:`varcolor.methods.levin_multiscale`),
-the first one in space and time:
-
-1. **Coarse**: each frame's gray and cues averaged over blocks of ``factor``² pixels (the still
-   engine's block side for the frame size), the motion between frames brought to the blocks
-   (:func:`coarse_motion`), and the space-time system (:mod:`varcolor.video.spacetime`) solved on
-   that grid: a 1280×720 frame is a 320×180 grid, 16 times fewer unknowns.
+1. **Coarse**: each frame's gray and cues averaged over blocks of ``factor``² pixels, the motion
+   brought to the blocks (:func:`coarse_motion`), and the space-time system
+   (:mod:`varcolor.video.spacetime`) solved on that grid.
 2. **Lift**: each frame's coarse chroma brought to full resolution by the guided lift with its own
-   gray (edges inside a block come back from the gray, as in a still).
-3. **Correct**: within the engine's ``margin`` of the frame's hard cues (a keyframe's own, or
-   carried ones with ``carry_weight=inf``), Levin's exact system solved again at full resolution.
+   gray.
+3. **Correct**: Levin's exact system solved again within ``margin`` of the frame's hard cues.
    Soft carried cues are the grid's alone: held exactly, their switch from one keyframe's to the
-   next one's flickered (0.27 ab on a bikes.mp4 shot against 0.10 around it), and correcting every
-   frame cost as much as a still's correction.
+   next one's flickered, and correcting every frame cost as much as a still's correction.
 
-Steps 2 and 3 are the still engine's (:meth:`LevinMultiscale.from_coarse`): a frame of a static clip
-whose cues are carried as hard cues is the still engine's result for that frame.
+A frame of a static clip whose cues are carried as hard cues gets the still engine's result.
 """
 
 from __future__ import annotations
@@ -42,13 +35,6 @@ def video_factor(shape: tuple[int, int], options: Options) -> int:
     with ``levin-multiscale`` (1 below 256×256 pixels), 1 with ``levin`` (the exact full-resolution
     space-time solve).
 
-    Parameters
-    ----------
-    shape : (H, W)
-        The frames' size.
-    options : Options
-        The colorization's options (``method`` and its ``factor``).
-
     Examples
     --------
     >>> video_factor((720, 1280), Options()), video_factor((720, 1280), Options(method="levin"))
@@ -61,11 +47,6 @@ def video_factor(shape: tuple[int, int], options: Options) -> int:
 
 def engine_words(shape: tuple[int, int], options: Options) -> str:
     """Which engine solves a clip of frames of ``shape``, in words (for the command's last line).
-
-    Parameters
-    ----------
-    shape, options
-        As :func:`video_factor` takes them.
 
     Examples
     --------
@@ -113,13 +94,6 @@ def coarse_motion(found: Motion, factor: int) -> Motion:
     where its trusted pixels go on average (to the nearest block), trusted where at least half of
     its pixels are.
 
-    Parameters
-    ----------
-    found : Motion
-        The full-resolution motion (:func:`varcolor.video.flow.motion`).
-    factor : int
-        Block side in pixels.
-
     Examples
     --------
     >>> import numpy as np
@@ -136,23 +110,7 @@ def coarse_motion(found: Motion, factor: int) -> Motion:
 def coarse_rows(hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray, factor: int):
     """A frame's cues on the block grid: a block is held where any of its pixels is a hard cue (at
     their mean); elsewhere its soft row's ``β c`` and ``β c p`` are the block means of its pixels'
-    (so that the coarse row is the mean of the pixels' rows).
-
-    Parameters
-    ----------
-    hard : bool ndarray, ``H×W``
-        The hard cue pixels.
-    rhs : ndarray, ``H×W×2``
-        Their values on hard pixels, ``β c p`` elsewhere.
-    weight : ndarray, ``H×W``
-        ``β c`` (0 on hard pixels).
-    factor : int
-        Block side in pixels.
-
-    Returns
-    -------
-    hard, rhs, weight : the same on the ``h×w`` grid
-    """
+    (so that the coarse row is the mean of the pixels' rows)."""
     held, values = coarse_cues(hard, rhs, factor)
     soft = block_mean(np.where(hard[..., None], 0.0, np.concatenate([rhs, weight[..., None]], axis=-1)), factor)
     return held, np.where(held[..., None], values, soft[..., :2]), np.where(held, 0.0, soft[..., 2])
@@ -172,90 +130,34 @@ class Grid:
         self._grays: dict[int, np.ndarray] = {}
 
     def add(self, k: int, gray: np.ndarray) -> None:
-        """Take frame ``k``'s gray (the first one given for ``k`` is kept).
-
-        Parameters
-        ----------
-        k : int
-            The frame's index in the clip.
-        gray : ndarray, ``H×W``
-            The frame's gray image.
-        """
+        """Take frame ``k``'s gray (the first one given for ``k`` is kept)."""
         self._grays.setdefault(k, gray)
 
     def drop(self, k: int) -> None:
-        """Forget frame ``k`` (nothing to do for a frame not added).
-
-        Parameters
-        ----------
-        k : int
-            The frame's index in the clip.
-        """
+        """Forget frame ``k`` (nothing to do for a frame not added)."""
         self._grays.pop(k, None)
 
     def gray(self, k: int) -> np.ndarray:
-        """Frame ``k``'s gray on the grid.
-
-        Parameters
-        ----------
-        k : int
-            The frame's index in the clip (added: :meth:`add`).
-        """
+        """Frame ``k``'s gray on the grid."""
         return self._grays[k]
 
     def motion(self, found: Motion) -> Motion:
-        """The motion between two frames on the grid.
-
-        Parameters
-        ----------
-        found : Motion
-            The full-resolution motion between the two frames (:func:`varcolor.video.flow.motion`).
-        """
+        """The motion between two frames on the grid."""
         return found
 
     def cues(self, hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray) -> tuple:
-        """A frame's hard cues, right-hand side and prior weight on the grid (:func:`coarse_rows`).
-
-        Parameters
-        ----------
-        hard : ndarray of bool, ``H×W``
-            The hard cue pixels.
-        rhs : ndarray, ``H×W×2``
-            Their values on hard pixels, ``β c p`` elsewhere.
-        weight : ndarray, ``H×W``
-            ``β c`` (0 on hard pixels).
-        """
+        """A frame's hard cues, right-hand side and prior weight on the grid (:func:`coarse_rows`)."""
         return hard, rhs, weight
 
     def chroma(self, k: int, solved: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, dict]:
         """Frame ``k``'s full-resolution chroma from its ``solved`` chroma on the grid (its hard
-        cues: ``mask`` at ``values``), and what was done.
-
-        Parameters
-        ----------
-        k : int
-            The frame's index in the clip (added: :meth:`add`).
-        solved : ndarray, ``h×w×2``
-            The frame's chroma solved on the grid.
-        mask : ndarray of bool, ``H×W``
-            The frame's hard cue pixels.
-        values : ndarray, ``H×W×2``
-            Their chroma (read where ``mask`` is set).
-        """
+        cues: ``mask`` at ``values``), and what was done."""
         return solved, {"engine": self.engine}
 
 
 class BlockGrid(Grid):
     """``levin-multiscale``'s grid: blocks of ``factor``² pixels, each frame through the still
-    engine (:class:`LevinMultiscale`: its block means, its lift and correction).
-
-    Parameters
-    ----------
-    shape : (H, W)
-        The frames' size.
-    options : Options
-        The colorization's options (``levin-multiscale``'s parameters).
-    """
+    engine (:class:`LevinMultiscale`: its block means, its lift and correction)."""
 
     engine = LevinMultiscale.name
 
@@ -265,79 +167,33 @@ class BlockGrid(Grid):
         self._frames: dict[int, LevinMultiscale] = {}
 
     def add(self, k: int, gray: np.ndarray) -> None:
-        """Make frame ``k``'s still engine, once (:class:`LevinMultiscale`, with the clip's plan).
-
-        Parameters
-        ----------
-        k : int
-            As :meth:`Grid.add` takes it.
-        gray : ndarray
-            As :meth:`Grid.add` takes it.
-        """
+        """Make frame ``k``'s still engine, once (:class:`LevinMultiscale`, with the clip's plan)."""
         if k not in self._frames:
             self._frames[k] = LevinMultiscale(gray, self.options, plan=self.plan)
 
     def drop(self, k: int) -> None:
-        """Forget frame ``k``'s still engine.
-
-        Parameters
-        ----------
-        k : int
-            As :meth:`Grid.drop` takes it.
-        """
+        """Forget frame ``k``'s still engine."""
         self._frames.pop(k, None)
 
     def gray(self, k: int) -> np.ndarray:
-        """Frame ``k``'s gray as its block means (its still engine's coarse guide).
-
-        Parameters
-        ----------
-        k : int
-            As :meth:`Grid.gray` takes it.
-        """
+        """Frame ``k``'s gray as its block means (its still engine's coarse guide)."""
         return self._frames[k].coarse_guide
 
     def motion(self, found: Motion) -> Motion:
-        """The motion between two frames on the blocks (:func:`coarse_motion`).
-
-        Parameters
-        ----------
-        found : Motion
-            As :meth:`Grid.motion` takes it.
-        """
+        """The motion between two frames on the blocks (:func:`coarse_motion`)."""
         return coarse_motion(found, self.factor)
 
     def cues(self, hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray) -> tuple:
-        """A frame's cues on the blocks (:func:`coarse_rows`).
-
-        Parameters
-        ----------
-        hard, rhs, weight : ndarray
-            As :meth:`Grid.cues` takes them.
-        """
+        """A frame's cues on the blocks (:func:`coarse_rows`)."""
         return coarse_rows(hard, rhs, weight, self.factor)
 
     def chroma(self, k: int, solved: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, dict]:
         """Frame ``k``'s chroma lifted by its gray and corrected near its hard cues by its still engine
-        (:meth:`LevinMultiscale.from_coarse`), and what was done.
-
-        Parameters
-        ----------
-        k, solved, mask, values
-            As :meth:`Grid.chroma` takes them.
-        """
+        (:meth:`LevinMultiscale.from_coarse`), and what was done."""
         chroma, done = self._frames[k].from_coarse(solved, Problem(mask, values, None, None))
         return chroma, {"engine": self.engine, "factor": self.factor, **done}
 
 
 def make_grid(shape: tuple[int, int], options: Options) -> Grid:
-    """The grid a clip of frames of ``shape`` is solved on with ``options`` (:func:`video_factor`).
-
-    Parameters
-    ----------
-    shape : (H, W)
-        The frames' size.
-    options : Options
-        The colorization's options (``method`` and its ``factor``).
-    """
+    """The grid a clip of frames of ``shape`` is solved on with ``options`` (:func:`video_factor`)."""
     return Grid() if video_factor(shape, options) == 1 else BlockGrid(shape, options)

@@ -1,17 +1,10 @@
 """Colorizing a clip: shots, cues carried along the flow, and the sliding space-time solve.
 
-Frames stream in; each frame's gray version goes into a buffer on disk (a temporary folder) until
-a scene cut (:func:`varcolor.video.flow.is_cut`) or the end closes the shot. A shot is then:
-
-1. its motion between consecutive frames (:func:`varcolor.video.flow.motion`);
-2. its keyframes' cues carried backward along the motion to the frames before them, and forward
-   to the frames after, each pixel keeping the nearer keyframe's cue, with a weight
-   ``carry_weight × carry_decay^distance`` (soft cues: the prior term of the space-time rows);
-3. solved window by window (:mod:`varcolor.video.spacetime`), each window's first frame coupled
-   to the last frame already written, and the frames it outputs written at once.
-
-Memory is bounded by the window (its frames' rows and LU factors), not by the clip; the disk
-buffer by the longest shot.
+Each frame's gray goes into a buffer on disk until a scene cut (:func:`varcolor.video.flow.is_cut`)
+or the end closes the shot. A shot's keyframe cues are then carried backward and forward along
+its motion (soft cues that fade with distance) and it is solved window by window
+(:mod:`varcolor.video.spacetime`), each window coupled to the last frame written: memory is
+bounded by the window, the disk buffer by the longest shot.
 """
 
 from __future__ import annotations
@@ -69,9 +62,7 @@ _WINDOW_BYTES_PER_PIXEL = 9 * 8 * 3 + 16 + 8 + 40 + 16 * 12
 
 @dataclass(frozen=True, eq=False)
 class VideoFrame:
-    """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), ``info`` (index,
-    shot, whether a keyframe, carried cue pixels, the window's iterations and residual, the
-    ``engine`` that ran and its block ``factor``) and ``state``.
+    """One colorized frame.
 
     Attributes
     ----------
@@ -98,10 +89,7 @@ class VideoFrame:
     rgb: np.ndarray
     ab: np.ndarray
     info: dict = field(default_factory=dict)
-    #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
-    #: the block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     state: np.ndarray | None = None
-    #: How far the cues carried to the frame reach (None: not restrained, or no cue reached it).
     reach: Reach | None = field(default=None, repr=False)
 
     @property
@@ -117,11 +105,6 @@ class VideoFrame:
 def restrained(options: Options) -> bool:
     """Whether a clip colorized with ``options`` is restrained, so that its frames have a
     :attr:`VideoFrame.confidence` (:func:`~varcolor.methods.levin_multiscale.unrestrained_because`).
-
-    Parameters
-    ----------
-    options : Options
-        The clip's options.
 
     Examples
     --------
@@ -428,7 +411,7 @@ class _ShotSolver:
         after = None
         for k in range(buffer.count - 1, -1, -1):
             gray = buffer.gray(k)
-            if carried is not None and after is not None:  # (the frame after this one is set with carried)
+            if carried is not None and after is not None:
                 carried = _carry(carried, buffer.motion(k).forward, gray, after)
                 if carried is not None:
                     buffer.save_carried(k, carried)
@@ -445,157 +428,45 @@ class _ShotSolver:
         count = min(buffer.count, self.solve[1] - buffer.start)
         if first >= count:
             return
-        # The grid the system is solved on: the frames' pixels (levin), or blocks (levin-multiscale).
-        grid = make_grid(buffer.gray(0).shape, self.options)
-        forward = None  # the cues carried forward to the frame last prepared
-        done = None  # chroma (on the grid) of the last frame written (or given, before the first solved)
-        grays: dict[int, np.ndarray] = {}
-        prepared: dict[int, tuple] = {}
-        reaches: dict[int, tuple] = {}  # restrained: each frame's reach and its scale on the grid
-        moves: dict[int, Motion] = {}  # frame k to k + 1, on the grid
-
-        def moved(k: int) -> Motion:
-            if k not in moves:
-                moves[k] = grid.motion(buffer.motion(k))
-            return moves[k]
-
-        def trust(k: int) -> tuple | None:
-            """Restrained, how firmly the frames before and after ``k`` know their colours (their
-            reach on the grid): a colour guessed there does not pull frame ``k``'s (a keyframe's
-            stroke on a thing an earlier keyframe's flood reached took that flood's hue)."""
-            if not self.restrains:
-                return None
-            return tuple(reaches[j][1] if j in reaches else None for j in (k - 1, k + 1))
-
-        def one_at_a_time(start: int, stop: int, done: np.ndarray | None) -> tuple[np.ndarray, dict]:
-            """Frames ``start`` to ``stop − 1`` solved as windows of one (each exactly by its LU,
-            coupled to the one before), from the chroma ``done`` of the frame before them."""
-            solved, residual = [], 0.0
-            for k in range(start, stop):
-                hard, values, weight = prepared[k][4]
-                coupled = k > first or (k > 0 and done is not None)
-                before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
-                rows = frame_rows(
-                    grid.gray(k), hard, prior_weight=weight, before=before, temporal=self.temporal, trust=trust(k)
-                )
-                system = WindowSystem([rows], values[None], before=done)
-                done, found = DirectSolver(rows.spatial, tol=self.options.tol).solve(system.rhs[0])
-                solved.append(done)
-                residual = max(residual, found.residual)
-            return np.stack(solved), {"iterations": 0, "residual": residual}
-
-        for k in range(first):
-            grays[k] = buffer.gray(k)
-            if k == first - 1 and self.restrains:  # its reach: how firmly frame first's colour is tied to it
-                grid.add(k, grays[k])
-                forward, found, reached = self._prepare(buffer, k, grays, forward)
-                prepared[k] = (*found, grid.cues(*found[:3]), reached)
-                reaches[k] = self._reach(grays[k], prepared[k], grid.gray(k).shape, grid.factor)
-            else:
-                forward, _, _ = self._forward(buffer, k, grays, forward)
-            grays.pop(k - 1, None)
+        run = _ShotRun(self, buffer, first)
+        run.lead_in()
         start = first
         left_gray: int | None = None  # the first of the frames no cue reaches, while they go on
         while start < count:
             stop = min(start + self.window, count)
-            for k in range(max(start - 1, 0), stop + (1 if stop < count else 0)):
-                if k not in grays:
-                    grays[k] = buffer.gray(k)
-                grid.add(k, grays[k])
-            if start == first and first > 0 and self.before is not None:
-                if self.before.shape != grid.gray(first).shape + (2,):
-                    raise InputError(f"before: must be the solve's grid {grid.gray(first).shape} × 2")
-                done = self.before
-            for k in range(start, stop):
-                if k not in prepared:
-                    forward, found, reached = self._prepare(buffer, k, grays, forward)
-                    prepared[k] = (*found, grid.cues(*found[:3]), reached)  # and on the grid
-                    if self.restrains:
-                        reaches[k] = self._reach(grays[k], prepared[k], grid.gray(k).shape, grid.factor)
-            rows = []
-            for k in range(start, stop):
-                hard, _, weight = prepared[k][4]
-                coupled = k > first or (k > 0 and done is not None)
-                before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
-                after = (grid.gray(k + 1), moved(k).forward) if k + 1 < stop and self.temporal > 0 else None
-                rows.append(
-                    frame_rows(
-                        grid.gray(k), hard, prior_weight=weight, before=before, after=after, temporal=self.temporal,
-                        trust=trust(k),
-                    )
-                )  # fmt: skip
+            run.prepare(start, stop, count)
+            rows = run.rows(start, stop)
             solved_at = time.perf_counter()
-            uncued = not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop))
+            uncued = not any(run.prepared[k][0].any() or run.prepared[k][2].any() for k in range(start, stop))
             if self.restrains:  # each frame no cue is carried to is gray: told frame by frame, below
                 pass
-            elif uncued and (done is None or not np.any(done)):
+            elif uncued and (run.done is None or not np.any(run.done)):
                 left_gray = start if left_gray is None else left_gray  # a run of gray frames goes on
             elif left_gray is not None:  # said once, for the whole run, when it ends
                 _left_gray(buffer.start + left_gray, buffer.start + start - 1, shot)
                 left_gray = None
-            if done is None and uncued:
-                # Nothing to hold the colours in these frames (no cue reached them, no frame before):
-                # they stay gray, and the caller hears of it.
-                u = np.zeros((stop - start,) + grid.gray(start).shape + (2,))
-                report = {"iterations": 0, "residual": 0.0}
-            elif stop - start == 1:  # one frame: its rows solved exactly by their LU
-                system = WindowSystem(rows, prepared[start][4][1][None], before=done)
-                u, found = DirectSolver(rows[0].spatial, tol=self.options.tol).solve(system.rhs[0])
-                u, report = u[None], {"iterations": 0, "residual": found.residual}
-            else:
-                system = WindowSystem(rows, np.stack([prepared[k][4][1] for k in range(start, stop)]), before=done)
-                x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
-                try:
-                    u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
-                except Diverged as exc:  # (frames no cue and no motion hold): each exactly, in turn
-                    frames = f"frames {buffer.start + start}–{buffer.start + stop - 1}"
-                    warnings.warn(f"{frames} (shot {shot}): {exc}; solved a frame at a time", stacklevel=2)
-                    u, report = one_at_a_time(start, stop, done)
+            u, report = run.solve(start, stop, rows, uncued, shot)
             seconds = time.perf_counter() - solved_at
             last = stop if stop == count else max(start + 1, stop - self.overlap)
             for k in range(start, last):
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
-                if self.restrains and not prepared[k][5][1].any():
+                if self.restrains and not run.prepared[k][5][1].any():
                     left_gray = k if left_gray is None else left_gray
                 elif self.restrains and left_gray is not None:
                     _left_gray(buffer.start + left_gray, buffer.start + k - 1, shot)
                     left_gray = None
-                lifted_at = time.perf_counter()
-                reach, scale = reaches.get(k, (None, None))
-                shown = (
-                    u[k - start] if not self.restrains else u[k - start] * (0.0 if scale is None else scale[..., None])
-                )
-                # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
-                chroma, engine = grid.chroma(k, shown, *prepared[k][:2])
-                rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
-                info = dict(
-                    prepared[k][3],
-                    index=buffer.start + k,
-                    shot=shot,
-                    **report,
-                    seconds=seconds + time.perf_counter() - lifted_at,
-                    restrained=self.restrains,
-                    **engine,
-                )
-                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start], reach)
-            done = u[last - 1 - start]
-            for k in [k for k in grays if k < last - 1]:
-                grays.pop(k)
-                prepared.pop(k, None)
-                reaches.pop(k, None)
-                moves.pop(k, None)
-                grid.drop(k)
+                yield run.frame(k, u[k - start], report, seconds, shot)
+            run.done = u[last - 1 - start]
+            run.forget(last)
             start = last
         if left_gray is not None:
             _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
 
     def _reach(self, gray: np.ndarray, prepared: tuple, shape: tuple[int, int], factor: int) -> tuple:
-        """A frame's reach (:mod:`varcolor.restraint`) and its scale on the grid (``shape``, blocks
-        of ``factor``; 1 on the grid's hard cues): of its cues, a keyframe's own and those carried
-        to it along the motion (point hints filling what no stroke holds, as a photo's). Its chroma
-        is scaled by it; the chroma the next frame goes on from is the unscaled one (the colour
-        carried is the cues'). ``(None, None)`` where no cue reaches the frame: nothing is known."""
+        """A frame's reach (:mod:`varcolor.restraint`) from its own and carried cues, and its scale
+        on the grid (1 on the grid's hard cues); ``(None, None)`` where no cue reaches the frame.
+        Its chroma is scaled by it; the next frame goes on from the unscaled chroma."""
         dots, mask, ab = prepared[5]
         if not mask.any():
             return None, None
@@ -620,13 +491,12 @@ class _ShotSolver:
 
     def _at_keyframe(self, key: Cues, carried):
         """The cues a keyframe passes on: its own; restrained, with those carried to it where it has
-        none (a keyframe's strokes on one thing must not end another's colour: its reach is theirs)."""
+        none (its strokes on one thing must not end another's colour)."""
         return _nearer(carried, _key(key)) if self.restrains else _key(key)
 
     def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
         """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it;
-        and what its reach is of: which of its cues are point hints (None: none), its cues (its own
-        and those carried to it, whatever their weight) and their colours."""
+        and what its reach is of (point hints, cues, their colours)."""
         gray = grays[k]
         forward, key, carried_in = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
@@ -635,8 +505,8 @@ class _ShotSolver:
         guess = np.zeros(gray.shape + (2,))
         carried_count = 0
         dots = key.points if key is not None else None
-        cued, cue_ab = hard.copy(), values  # the frame's cues, its own and those carried to it (its reach's)
-        # A keyframe's rows hold its own cues; restrained, those carried to it too where it has none.
+        cued, cue_ab = hard.copy(), values  # its cues, own and carried (its reach's)
+        # Restrained, a keyframe's rows hold carried cues too where it has none of its own.
         carried = None
         if key is None:
             carried = _nearer(forward, buffer.carried(k))
@@ -680,6 +550,152 @@ class _ShotSolver:
         return forward, (hard, rhs, weight, info), (dots, cued, cue_ab)
 
 
+class _ShotRun:
+    """A shot's solve under way: its grid, and each frame's gray, cues and motion while needed."""
+
+    def __init__(self, solver: _ShotSolver, buffer: _ShotBuffer, first: int):
+        self.solver, self.buffer, self.first = solver, buffer, first
+        # The grid the system is solved on: the frames' pixels (levin), or blocks (levin-multiscale).
+        self.grid = make_grid(buffer.gray(0).shape, solver.options)
+        self.forward = None  # the cues carried forward to the frame last prepared
+        self.done: np.ndarray | None = None  # chroma (on the grid) of the last frame written (or given)
+        self.grays: dict[int, np.ndarray] = {}
+        self.prepared: dict[int, tuple] = {}
+        self.reaches: dict[int, tuple] = {}  # restrained: each frame's reach and its scale on the grid
+        self.moves: dict[int, Motion] = {}  # frame k to k + 1, on the grid
+
+    def moved(self, k: int) -> Motion:
+        if k not in self.moves:
+            self.moves[k] = self.grid.motion(self.buffer.motion(k))
+        return self.moves[k]
+
+    def trust(self, k: int) -> tuple | None:
+        """Restrained, the reach of the frames before and after ``k``: a colour guessed there does
+        not pull frame ``k``'s."""
+        if not self.solver.restrains:
+            return None
+        return tuple(self.reaches[j][1] if j in self.reaches else None for j in (k - 1, k + 1))
+
+    def _prepare_frame(self, k: int) -> None:
+        self.forward, found, reached = self.solver._prepare(self.buffer, k, self.grays, self.forward)
+        self.prepared[k] = (*found, self.grid.cues(*found[:3]), reached)  # and on the grid
+
+    def _add_reach(self, k: int) -> None:
+        self.reaches[k] = self.solver._reach(self.grays[k], self.prepared[k], self.grid.gray(k).shape, self.grid.factor)
+
+    def lead_in(self) -> None:
+        """The frames before the first solved carry their cues forward (restrained, the last its reach)."""
+        solver = self.solver
+        for k in range(self.first):
+            self.grays[k] = self.buffer.gray(k)
+            if k == self.first - 1 and solver.restrains:
+                self.grid.add(k, self.grays[k])
+                self._prepare_frame(k)
+                self._add_reach(k)
+            else:
+                self.forward, _, _ = solver._forward(self.buffer, k, self.grays, self.forward)
+            self.grays.pop(k - 1, None)
+
+    def prepare(self, start: int, stop: int, count: int) -> None:
+        """The window's frames (and one either side) on the grid, with their cues."""
+        solver, grid = self.solver, self.grid
+        for k in range(max(start - 1, 0), stop + (1 if stop < count else 0)):
+            if k not in self.grays:
+                self.grays[k] = self.buffer.gray(k)
+            grid.add(k, self.grays[k])
+        if start == self.first and self.first > 0 and solver.before is not None:
+            if solver.before.shape != grid.gray(self.first).shape + (2,):
+                raise InputError(f"before: must be the solve's grid {grid.gray(self.first).shape} × 2")
+            self.done = solver.before
+        for k in range(start, stop):
+            if k not in self.prepared:
+                self._prepare_frame(k)
+                if solver.restrains:
+                    self._add_reach(k)
+
+    def rows(self, start: int, stop: int) -> list:
+        """The window's frames' rows, each coupled to its neighbours along the motion."""
+        temporal, grid, rows = self.solver.temporal, self.grid, []
+        for k in range(start, stop):
+            hard, _, weight = self.prepared[k][4]
+            coupled = k > self.first or (k > 0 and self.done is not None)
+            before = (grid.gray(k - 1), self.moved(k - 1).backward) if coupled and temporal > 0 else None
+            after = (grid.gray(k + 1), self.moved(k).forward) if k + 1 < stop and temporal > 0 else None
+            rows.append(
+                frame_rows(
+                    grid.gray(k), hard, prior_weight=weight, before=before, after=after, temporal=temporal,
+                    trust=self.trust(k),
+                )
+            )  # fmt: skip
+        return rows
+
+    def solve(self, start: int, stop: int, rows: list, uncued: bool, shot: int) -> tuple[np.ndarray, dict]:
+        """The window's chroma on the grid, and the solve's report."""
+        options, done = self.solver.options, self.done
+        if done is None and uncued:
+            # Nothing holds the colours here (no cue, no frame before): gray, and the caller hears of it.
+            return np.zeros((stop - start,) + self.grid.gray(start).shape + (2,)), {"iterations": 0, "residual": 0.0}
+        if stop - start == 1:  # one frame: its rows solved exactly by their LU
+            system = WindowSystem(rows, self.prepared[start][4][1][None], before=done)
+            u, found = DirectSolver(rows[0].spatial, tol=options.tol).solve(system.rhs[0])
+            return u[None], {"iterations": 0, "residual": found.residual}
+        system = WindowSystem(rows, np.stack([self.prepared[k][4][1] for k in range(start, stop)]), before=done)
+        x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
+        try:
+            return system.solve(x0, tol=max(options.tol, 1e-6), maxiter=options.maxiter)
+        except Diverged as exc:  # (frames no cue and no motion hold): each exactly, in turn
+            frames = f"frames {self.buffer.start + start}–{self.buffer.start + stop - 1}"
+            warnings.warn(f"{frames} (shot {shot}): {exc}; solved a frame at a time", stacklevel=3)
+            return self.one_at_a_time(start, stop, done)
+
+    def one_at_a_time(self, start: int, stop: int, done: np.ndarray | None) -> tuple[np.ndarray, dict]:
+        """Frames ``start`` to ``stop − 1`` solved as windows of one (each exactly by its LU,
+        coupled to the one before), from the chroma ``done`` of the frame before them."""
+        solver, grid = self.solver, self.grid
+        solved, residual = [], 0.0
+        for k in range(start, stop):
+            hard, values, weight = self.prepared[k][4]
+            coupled = k > self.first or (k > 0 and done is not None)
+            before = (grid.gray(k - 1), self.moved(k - 1).backward) if coupled and solver.temporal > 0 else None
+            rows = frame_rows(
+                grid.gray(k), hard, prior_weight=weight, before=before, temporal=solver.temporal, trust=self.trust(k)
+            )
+            system = WindowSystem([rows], values[None], before=done)
+            done, found = DirectSolver(rows.spatial, tol=solver.options.tol).solve(system.rhs[0])
+            solved.append(done)
+            residual = max(residual, found.residual)
+        return np.stack(solved), {"iterations": 0, "residual": residual}
+
+    def frame(self, k: int, u: np.ndarray, report: dict, seconds: float, shot: int) -> VideoFrame:
+        """Frame ``k`` from its solved chroma ``u`` on the grid."""
+        solver = self.solver
+        lifted_at = time.perf_counter()
+        reach, scale = self.reaches.get(k, (None, None))
+        shown = u if not solver.restrains else u * (0.0 if scale is None else scale[..., None])
+        # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
+        chroma, engine = self.grid.chroma(k, shown, *self.prepared[k][:2])
+        rgb = chroma_to_rgb(lightness_of_gray(self.grays[k]), chroma, solver.options.gamut)
+        info = dict(
+            self.prepared[k][3],
+            index=self.buffer.start + k,
+            shot=shot,
+            **report,
+            seconds=seconds + time.perf_counter() - lifted_at,
+            restrained=solver.restrains,
+            **engine,
+        )
+        return VideoFrame(self.buffer.start + k, rgb, chroma, info, u, reach)
+
+    def forget(self, last: int) -> None:
+        """Drop what the frames before ``last − 1`` held: the next window starts from it."""
+        for k in [k for k in self.grays if k < last - 1]:
+            self.grays.pop(k)
+            self.prepared.pop(k, None)
+            self.reaches.pop(k, None)
+            self.moves.pop(k, None)
+            self.grid.drop(k)
+
+
 class LeftGray(UserWarning):
     """Frames no cue reaches, left gray: ``first`` to ``last`` (indices among the frames given)
     of ``shot`` (counted from 0 among them)."""
@@ -692,7 +708,7 @@ class LeftGray(UserWarning):
     @classmethod
     def read(cls, line: str) -> LeftGray | None:
         """The warning ``line`` says (as :class:`LeftGray` writes it, after any ``"PATH: "``), or
-        None for another line: a chunked run's chunks say theirs as text, joined once at the end.
+        None for another line: a chunked run's chunks say theirs as text.
 
         Examples
         --------

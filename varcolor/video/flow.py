@@ -46,11 +46,6 @@ def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """DIS optical flow (OpenCV, "medium" preset) from gray frame ``first`` to ``second``
     (``H×W`` floats in [0, 1]): ``H×W×2`` float32 displacements (dx, dy) in pixels.
 
-    Parameters
-    ----------
-    first, second : ndarray, ``H×W``
-        The two gray frames, floats in [0, 1].
-
     Examples
     --------
     >>> import numpy as np
@@ -75,16 +70,7 @@ def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Motion:
-    """The motion from frame A to the next frame B, as the space-time system uses it.
-
-    Attributes
-    ----------
-    forward : ndarray of int64, ``H×W``
-        For each pixel of A, the raster index of the pixel of B nearest to where it went; -1
-        where untrusted (it left the frame, or the flow back disagrees).
-    backward : ndarray of int64, ``H×W``
-        The same from B back to A.
-    """
+    """The motion from frame A to the next frame B, as the space-time system uses it."""
 
     forward: np.ndarray
     backward: np.ndarray
@@ -112,11 +98,6 @@ def _targets(flow: np.ndarray, back: np.ndarray) -> np.ndarray:
 def motion(first: np.ndarray, second: np.ndarray) -> Motion:
     """The trusted nearest-pixel correspondences between two consecutive gray frames, both ways.
 
-    Parameters
-    ----------
-    first, second : ndarray, ``H×W``
-        The two gray frames, floats in [0, 1], ``first`` before ``second``.
-
     Examples
     --------
     >>> import numpy as np
@@ -131,15 +112,7 @@ def motion(first: np.ndarray, second: np.ndarray) -> Motion:
 
 
 def histogram_distance(first: np.ndarray, second: np.ndarray, bins: int = 32) -> float:
-    """Half the L1 distance between two gray frames' luminance histograms: 0 (same) to 1 (disjoint).
-
-    Parameters
-    ----------
-    first, second : ndarray
-        The two gray frames, floats in [0, 1].
-    bins : int, optional
-        Histogram bins over [0, 1] (default 32).
-    """
+    """Half the L1 distance between two gray frames' luminance histograms: 0 (same) to 1 (disjoint)."""
     h1 = np.histogram(first, bins=bins, range=(0.0, 1.0))[0] / first.size
     h2 = np.histogram(second, bins=bins, range=(0.0, 1.0))[0] / second.size
     return 0.5 * float(np.abs(h1 - h2).sum())
@@ -147,13 +120,6 @@ def histogram_distance(first: np.ndarray, second: np.ndarray, bins: int = 32) ->
 
 def is_cut(first: np.ndarray, second: np.ndarray, found: Motion | None = None) -> bool:
     """Whether a scene cut separates two consecutive gray frames (see the module docstring).
-
-    Parameters
-    ----------
-    first, second : ndarray, ``H×W``
-        The two gray frames, floats in [0, 1], ``first`` before ``second``.
-    found : Motion, optional
-        Their motion (:func:`motion`) where already known; None: computed here if needed.
 
     Examples
     --------

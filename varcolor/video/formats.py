@@ -21,11 +21,6 @@ CHUNK_FRAMES = 250
 def is_video(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a video file, by its suffix (:data:`VIDEO_EXTENSIONS`).
 
-    Parameters
-    ----------
-    path : path-like
-        The file's name; only its suffix is read (any case).
-
     Examples
     --------
     >>> is_video("film.MKV"), is_video("photo.png")

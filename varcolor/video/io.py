@@ -316,21 +316,7 @@ class VideoWriter:
     """Write frames into a video file, published atomically when :meth:`close` succeeds.
 
     Use as a context manager: an exception (or Ctrl-C) inside it removes the temporary file and
-    leaves nothing under ``path`` (an existing file there is untouched).
-
-    Parameters
-    ----------
-    path : path-like
-        ``.mp4``, ``.mkv``, ``.mov`` or ``.avi``.
-    fps : float or Fraction
-    codec : str
-        One of :data:`CODECS`.
-    overwrite : bool
-        Replace an existing file (otherwise it is kept and :class:`OutputExists` raised).
-    audio_from : path-like, optional
-        A video whose first audio track is copied in (as it is, without re-encoding), where the
-        output container can hold its codec; otherwise the output has none.
-    """
+    leaves nothing under ``path`` (an existing file there is untouched)."""
 
     def __init__(
         self,
@@ -388,13 +374,7 @@ class VideoWriter:
             self._audio = self._audio_stream()
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one ``H×W×3`` frame (floats in [0, 1], or uint8).
-
-        Parameters
-        ----------
-        frame : ndarray, ``H×W×3``
-            The frame, floats in [0, 1] (clipped) or uint8, of the first frame's size.
-        """
+        """Append one ``H×W×3`` frame (floats in [0, 1], or uint8)."""
         pixels = _to_uint8(frame)
         if self._stream is None:
             self._open_stream(*pixels.shape[:2])
@@ -469,13 +449,6 @@ def frame_name(index: int, digits: int = 6) -> str:
     """The name of frame ``index`` (from 0) in a folder of frames varcolor writes: a clip's
     frames (:class:`FrameFolderWriter`) and its confidence maps (:mod:`varcolor.video.maps`).
 
-    Parameters
-    ----------
-    index : int
-        The frame's place in the clip, from 0.
-    digits : int, optional
-        Zero padding (default 6).
-
     Examples
     --------
     >>> frame_name(12)
@@ -507,13 +480,7 @@ class FrameFolderWriter:
 
     def write(self, frame: np.ndarray) -> None:
         """Append one ``H×W×3`` frame (floats in [0, 1], or uint8) as the next numbered PNG, at the
-        writer's ``bits``.
-
-        Parameters
-        ----------
-        frame : ndarray, ``H×W×3``
-            The frame, floats in [0, 1] or uint8.
-        """
+        writer's ``bits``."""
         assert self._tmp is not None  # inside `with`
         name = self._tmp / frame_name(self.frame_count, self.digits)
         write_image(name, frame if frame.dtype != np.uint8 else frame / 255.0, bits=self.bits)
@@ -549,22 +516,7 @@ def open_writer(
     overwrite: bool = False,
     audio_from: str | os.PathLike | None = None,
 ) -> VideoWriter | FrameFolderWriter:
-    """A writer for ``path``: a video file by its suffix, else a folder of numbered PNG frames.
-
-    Parameters
-    ----------
-    path : path-like
-        A video file (``.mp4``, ``.mkv``, ``.mov`` or ``.avi``), else a folder of frames.
-    fps : float or Fraction
-        Frames per second of a video file (a folder stores none).
-    codec : str, optional
-        A video file's codec, one of :data:`CODECS` (default ``h264``).
-    overwrite : bool, optional
-        Replace an existing file, or a folder that is not empty (default False: kept, and
-        :class:`OutputExists` raised).
-    audio_from : path-like, optional
-        A video whose first audio track is copied into a video file (:class:`VideoWriter`); a folder gets none.
-    """
+    """A writer for ``path``: a video file by its suffix, else a folder of numbered PNG frames."""
     if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
         return VideoWriter(path, fps=fps, codec=codec, overwrite=overwrite, audio_from=audio_from)
     return FrameFolderWriter(path, overwrite=overwrite)

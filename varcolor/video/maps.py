@@ -45,11 +45,6 @@ _FLAG = "--confidence-map"
 def check_restrained(options: Options) -> None:
     """Refuse maps of a clip that has no confidence: one colorized unrestrained.
 
-    Parameters
-    ----------
-    options : Options
-        The clip's options.
-
     Examples
     --------
     >>> check_restrained(Options())  # the defaults: restrained
@@ -74,29 +69,7 @@ def check_map_folder(
     output (or a folder inside an output folder of frames, which is replaced whole), a chunked
     run's work folder (removed at the join), a file, a name that is no folder's (``map.png``); one
     that holds an input of the run under a map's name; and, without ``overwrite``, one that
-    holds maps already (files named like them: they are kept).
-
-    Parameters
-    ----------
-    folder : path-like
-        ``--confidence-map``.
-    clip : Clip
-        The input clip.
-    output : path-like
-        The run's output (a video file or a folder of frames).
-    work : path-like, optional
-        A chunked run's work folder (:func:`varcolor.video.chunks.work_folder`).
-    inputs : iterable of path-like
-        The run's other inputs (its cue files, reference photos).
-    overwrite : bool, optional
-        Whether the maps in the folder may be replaced.
-
-    Returns
-    -------
-    list of Path
-        With ``overwrite``: the maps in the folder past the clip's last frame, which the run
-        removes once it has written its own (the folder then holds one map per frame).
-    """
+    holds maps already (files named like them: they are kept)."""
     folder = Path(folder)
     if same_file(folder, clip.path):
         raise InputError(f"{folder}: {_FLAG} is the input clip; give another folder")
@@ -142,17 +115,7 @@ def check_map_folder(
 
 
 def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwrite: bool = True) -> None:
-    """Write one frame's confidence map (8-bit gray PNG), atomically.
-
-    Parameters
-    ----------
-    path : path-like
-        The map's file.
-    confidence : ndarray or None
-        :attr:`~varcolor.video.VideoFrame.confidence` (None: the clip is unrestrained, refused).
-    overwrite : bool, optional
-        Replace an existing file (default True); False: :class:`~varcolor.errors.OutputExists`.
-    """
+    """Write one frame's confidence map (8-bit gray PNG), atomically."""
     if confidence is None:
         raise InputError(f"{path}: the frame has no confidence (the clip is unrestrained)")
     write_image(path, confidence, bits=8, overwrite=overwrite)
@@ -161,19 +124,7 @@ def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwri
 class MapFolder:
     """Publishes a clip's maps into ``folder`` (checked by :func:`check_map_folder`), each frame's
     by its index; a run that fails calls :meth:`take_back` (the maps it added go: a rerun is not
-    refused for them), one that ends calls :meth:`finish` (``surplus`` goes).
-
-    Parameters
-    ----------
-    folder : path-like
-        ``--confidence-map``.
-    overwrite : bool, optional
-        Whether a map already there may be replaced (default False).
-    surplus : iterable of path-like, optional
-        Maps of an earlier run to remove at the end (:func:`check_map_folder`'s).
-    keep : iterable of path-like, optional
-        The run's inputs: a stale temporary file is never one of them.
-    """
+    refused for them), one that ends calls :meth:`finish` (``surplus`` goes)."""
 
     def __init__(
         self,
@@ -189,15 +140,7 @@ class MapFolder:
         remove_stale_temporaries(self.folder, keep=keep)  # a killed run's, never taken for maps
 
     def write(self, index: int, confidence: np.ndarray | None) -> None:
-        """Publish frame ``index``'s map.
-
-        Parameters
-        ----------
-        index : int
-            The frame's place in the clip, from 0.
-        confidence : ndarray or None
-            Its :attr:`~varcolor.video.VideoFrame.confidence`.
-        """
+        """Publish frame ``index``'s map."""
         path = self.folder / frame_name(index)
         fresh = not os.path.lexists(path)  # an earlier run's map, replaced, is not this run's to take back
         write_map(path, confidence, overwrite=self.overwrite)
@@ -205,15 +148,7 @@ class MapFolder:
             self.added.append(path)
 
     def copy(self, index: int, source: Path) -> None:
-        """Publish frame ``index``'s map from a file made earlier (a chunk's, in the work folder).
-
-        Parameters
-        ----------
-        index : int
-            The frame's place in the clip, from 0.
-        source : Path
-            The map's file, copied.
-        """
+        """Publish frame ``index``'s map from a file made earlier (a chunk's, in the work folder)."""
         path = self.folder / frame_name(index)
         fresh = not os.path.lexists(path)
         publish([(path, source)], overwrite=self.overwrite)

@@ -40,17 +40,7 @@ OCCLUSION_SHARE, OCCLUSION_PIXELS = 0.01, 0.5
 
 @dataclass
 class ClipScores:
-    """What :func:`score_clip` found.
-
-    Attributes
-    ----------
-    frames : list of dict
-        Per frame: ``frame`` (its index), ``psnr``, ``ciede2000``; from the second frame on,
-        ``flicker`` and ``warp_error`` against the frame before.
-    psnr, ciede2000, flicker, warp_error, cdc, cdc_original : float
-        The whole clip's: means over its frames (flicker and warp error over consecutive pairs;
-        NaN for a clip of one frame); the result's CDC and the original's.
-    """
+    """What :func:`score_clip` found."""
 
     frames: list[dict] = field(default_factory=list)
     psnr: float = float("nan")
@@ -107,11 +97,6 @@ def _cdc_of(histograms: list[np.ndarray]) -> float:
 def cdc(frames: Iterable[np.ndarray]) -> float:
     """Colour distribution consistency of a clip (module docstring): lower is steadier.
 
-    Parameters
-    ----------
-    frames : iterable of ndarray
-        ``H×W×3`` RGB frames in [0, 1].
-
     Examples
     --------
     >>> import numpy as np
@@ -154,13 +139,7 @@ def _warp_pair(result: np.ndarray, following: np.ndarray, forward: np.ndarray, b
 
 
 def warp_error(result_frames: Iterable[np.ndarray], original_frames: Iterable[np.ndarray]) -> float:
-    """The warp error of a result clip (module docstring), the flow taken from its original.
-
-    Parameters
-    ----------
-    result_frames, original_frames : iterable of ndarray
-        ``H×W×3`` RGB frames in [0, 1], as many of each, the same size.
-    """
+    """The warp error of a result clip (module docstring), the flow taken from its original."""
     scores = score_clip(result_frames, original_frames)
     return scores.warp_error
 
@@ -171,21 +150,7 @@ def score_clip(
     progress: Callable[[int], None] | None = None,
 ) -> ClipScores:
     """Every frame's PSNR and CIEDE2000 against the original's, flicker, warp error and CDC
-    (module docstring), the frames read one pair at a time.
-
-    Parameters
-    ----------
-    result_frames, original_frames : iterable of ndarray
-        ``H×W×3`` RGB frames in [0, 1] (a gray ``H×W`` frame is taken as three equal channels),
-        the same number of each and the same size.
-    progress : callable, optional
-        Called with the index of each frame scored.
-
-    Raises
-    ------
-    InputError
-        The clips differ in frame count or frame size, or hold no frame.
-    """
+    (module docstring), the frames read one pair at a time."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     from ..color import to_gray

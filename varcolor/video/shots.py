@@ -48,22 +48,6 @@ def find_shots(
 ) -> list[Shot]:
     """The shots of a clip (one pass over its frames), each with its keyframes.
 
-    Parameters
-    ----------
-    frames : iterable of ndarray
-        The clip's frames in order (gray or colour, floats in [0, 1] or 8-bit), read once.
-    score : callable, optional
-        Called with a candidate frame's gray pixels (each shot's first frame and every ``step``-th
-        after it); the shot's keyframes are the candidates scored above 0 (its first frame where
-        none is).
-    step : int
-        Frames between two candidates within a shot.
-
-    Returns
-    -------
-    list of Shot
-        In order, covering the clip.
-
     Examples
     --------
     >>> import numpy as np

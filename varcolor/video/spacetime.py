@@ -15,9 +15,8 @@ already known (the previous window's last output frame) enters as boundary value
 right-hand side; a frame after the window is not coupled.
 
 The window is solved by BiCGSTAB preconditioned by a forward block Gauss–Seidel sweep, each
-frame's own block (the still-image system with a heavier diagonal) solved by the ``direct``
-solver's LU: each frame is factorised
-once and its factors reused by the next window where the frame's rows do not change.
+frame's block solved by the ``direct`` solver's LU, reused by the next window where the frame's
+rows do not change.
 """
 
 from __future__ import annotations
@@ -135,17 +134,7 @@ _NO_TRUST = np.zeros((2, 0, 0))
 
 @dataclass
 class FrameRows:
-    """One frame's rows of the space-time system.
-
-    Attributes
-    ----------
-    spatial : GridOperator
-        The frame's own block: its 9-point stencil (diagonal ``1 + βc``; cue rows the identity).
-    back, ahead : ndarray ``H×W×9`` or None
-        Coefficients on the 3×3 pixels around each pixel's target in the previous / next frame.
-    back_target, ahead_target : ndarray of int64 ``H×W`` or None
-        Those targets' raster indices (-1: none).
-    """
+    """One frame's rows of the space-time system."""
 
     spatial: GridOperator
     back: np.ndarray | None
@@ -161,15 +150,7 @@ class FrameRows:
         return self._solver
 
     def apply(self, x: np.ndarray, before: np.ndarray | None, after: np.ndarray | None) -> np.ndarray:
-        """This frame's rows applied to the chroma of the frame, the one before and the one after.
-
-        Parameters
-        ----------
-        x : ndarray, ``H×W×C``
-            This frame's chroma.
-        before, after : ndarray, ``H×W×C``, or None
-            The chroma of the frame before and of the frame after; None: that side is not coupled.
-        """
+        """This frame's rows applied to the chroma of the frame, the one before and the one after."""
         out = self.spatial.apply(x)
         if self.back is not None and before is not None:
             _add_temporal(self.back, self.back_target, before, out)
@@ -191,23 +172,6 @@ def frame_rows(
     """A frame's rows: ``before``/``after`` are (the neighbouring frame's guide, this frame's pixels'
     targets in it — :attr:`varcolor.video.flow.Motion.backward` / ``forward``), None at a shot's
     ends or a window's end.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The frame's gray, in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        The frame's hard cue pixels (their rows are the identity).
-    prior_weight : ndarray, ``H×W``, optional
-        ``β c`` of each pixel (None: 0 everywhere).
-    before, after : tuple of ndarray, optional
-        The previous and the next frame's (guide, this frame's pixels' targets in it).
-    temporal : float, optional
-        A temporal neighbour's weight relative to a spatial one, at least 0 (default :data:`TEMPORAL`).
-    trust : tuple of (ndarray or None), optional
-        The previous and the next frame's confidence (``H×W`` in [0, 1]; None: 1 everywhere): each
-        temporal link to that frame weighed by it, so that a colour it guessed does not pull this
-        frame's (a restrained clip, :mod:`varcolor.video.colorize`). None: every link whole.
 
     Examples
     --------
@@ -259,16 +223,6 @@ def _checked(side: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> tup
 class WindowSystem:
     """The space-time system of consecutive frames, with known chroma before the first.
 
-    Parameters
-    ----------
-    rows : list of FrameRows
-        The window's frames in order (frame k's ``back`` couples it to frame k−1, and frame 0's
-        to ``before``).
-    rhs : ndarray, ``T×H×W×C``
-        Cue values on cue rows, ``β c p`` elsewhere.
-    before : ndarray ``H×W×C``, optional
-        The chroma of the frame before the window (boundary values).
-
     Examples
     --------
     >>> import numpy as np
@@ -298,13 +252,7 @@ class WindowSystem:
             self.rhs[0] -= coupling
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        """The window's operator applied to ``x`` (``T×H×W×C``).
-
-        Parameters
-        ----------
-        x : ndarray, ``T×H×W×C``
-            The window's chroma, frame by frame.
-        """
+        """The window's operator applied to ``x`` (``T×H×W×C``)."""
         out = np.empty_like(x)
         count = len(self.rows)
         for t, rows in enumerate(self.rows):
@@ -314,13 +262,7 @@ class WindowSystem:
     def precondition(self, r: np.ndarray) -> np.ndarray:
         """Forward block Gauss–Seidel: frame by frame, each block solved by its LU with the frame
         before's correction on the right-hand side, so that one application carries a change
-        through the whole window (block Jacobi needs an iteration per frame).
-
-        Parameters
-        ----------
-        r : ndarray, ``T×H×W×C``
-            A residual of the window.
-        """
+        through the whole window (block Jacobi needs an iteration per frame)."""
         if self.preconditioner == "diagonal":
             return np.stack([r[t] / rows.spatial.stencil[..., 4:5] for t, rows in enumerate(self.rows)])
         z = np.empty_like(r)
@@ -339,17 +281,7 @@ class WindowSystem:
         chroma ``T×H×W×C`` and a report (iterations, relative residual per channel). Raises
         :class:`InputError` on a breakdown or a non-finite iterate, :class:`Diverged` where the
         residual ends above :data:`DIVERGED`; warns
-        (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached.
-
-        Parameters
-        ----------
-        x0 : ndarray, ``T×H×W×C``, optional
-            The starting chroma (None: zeros).
-        tol : float, optional
-            The relative residual each channel must reach (default 1e-6).
-        maxiter : int, optional
-            The most iterations (default 200).
-        """
+        (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached."""
         b = self.rhs
         axes = tuple(range(b.ndim - 1))
         b_norm = np.sqrt((b * b).sum(axis=axes))

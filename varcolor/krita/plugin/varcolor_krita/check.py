@@ -49,13 +49,7 @@ class Check(Extension):
         Krita.instance().notifier().windowCreated.connect(lambda: QTimer.singleShot(500, self._wait_for_document))
 
     def createActions(self, window):
-        """Krita's hook for a new window's actions: the check adds none.
-
-        Parameters
-        ----------
-        window : krita.Window
-            The window Krita made.
-        """
+        """Krita's hook for a new window's actions: the check adds none."""
         pass
 
     @_reported

@@ -106,11 +106,5 @@ class ColorizeDocker(DockWidget):
 
     def canvasChanged(self, canvas):
         """Krita's hook for a change of the active canvas: nothing to do (a run takes the document
-        active when it starts).
-
-        Parameters
-        ----------
-        canvas : krita.Canvas
-            The canvas now active.
-        """
+        active when it starts)."""
         pass

@@ -22,13 +22,7 @@ _running: list[ColorizeJob] = []
 
 
 def colorize(document=None):
-    """Colorize ``document`` (the active one) with the saved settings; one run at a time.
-
-    Parameters
-    ----------
-    document : krita.Document, optional
-        The document to colorize; None: the active one.
-    """
+    """Colorize ``document`` (the active one) with the saved settings; one run at a time."""
     if _running:
         RUNS.finished.emit(False, "a colorize is already running: wait for it or cancel it")
         return
@@ -62,12 +56,6 @@ class ColorizeExtension(Extension):
         pass
 
     def createActions(self, window):
-        """The Colorize action, under Tools > Scripts of ``window``.
-
-        Parameters
-        ----------
-        window : krita.Window
-            The window Krita made.
-        """
+        """The Colorize action, under Tools > Scripts of ``window``."""
         action = window.createAction(ACTION, "Colorize with varcolor", "tools/scripts")
         action.triggered.connect(lambda: colorize())

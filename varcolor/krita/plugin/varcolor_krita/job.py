@@ -28,16 +28,7 @@ def _document_layout(document, data_dirs):
 
 
 def exchange_request(document, settings):
-    """The request for ``document`` with ``settings`` (checked), its photo node and its strokes node.
-
-    Parameters
-    ----------
-    document : krita.Document
-        The document to colorize.
-    settings : dict
-        The plug-in's settings (:func:`settings.read`): method, prior, edges, the layers' names,
-        confidence.
-    """
+    """The request for ``document`` with ``settings`` (checked), its photo node and its strokes node."""
     nodes = document.rootNode().childNodes()
     active = document.activeNode()
     active_index = next((i for i, node in enumerate(nodes) if active is not None and node == active), None)
@@ -65,26 +56,12 @@ def exchange_request(document, settings):
 
 
 def is_open(document):
-    """Whether ``document`` is still open in Krita.
-
-    Parameters
-    ----------
-    document : krita.Document
-        The document.
-    """
+    """Whether ``document`` is still open in Krita."""
     return any(open_document == document for open_document in Krita.instance().documents())
 
 
 def result_layer(document, name=protocol.RESULT_LAYER):
-    """The ``colorized`` (or ``name``) layers at the top level of ``document``.
-
-    Parameters
-    ----------
-    document : krita.Document
-        The document.
-    name : str
-        The layers' name.
-    """
+    """The ``colorized`` (or ``name``) layers at the top level of ``document``."""
     root = document.rootNode()
     return [node for node in root.childNodes() if node.name() == name and node.type() == "paintlayer"]
 
@@ -95,23 +72,7 @@ def place(document, photo, pixels, size, box=None, confidence=None):
     before, and ``confidence`` (where given) as the hidden ``confidence`` layer above it (a second
     step); an old map goes with the old result (Live's first result too replaces it). With ``box``
     (top, left, height, width): that box of the one ``colorized`` layer rewritten (Live). A
-    closed, resized or changed document is an error.
-
-    Parameters
-    ----------
-    document : krita.Document
-        The document.
-    photo : krita.Node
-        Its photo layer.
-    pixels : bytes
-        The result's raw pixels in the document's layout: the whole canvas, or ``box``.
-    size : tuple of int
-        ``(width, height)`` of the canvas when the run started.
-    box : list of int, optional
-        ``[top, left, height, width]`` of the pixels to rewrite; None: the whole canvas.
-    confidence : bytes, optional
-        The confidence map's raw pixels (the whole canvas, the document's layout); None: no map.
-    """
+    closed, resized or changed document is an error."""
     if not is_open(document):
         raise protocol.ProtocolError("the document was closed while varcolor worked")
     width, height = document.width(), document.height()

@@ -95,26 +95,7 @@ class ProtocolError(ValueError):
 
 def layout(model: str, depth: str, profile: str, channels: list[str], profile_file: str | None = None) -> dict:
     """One layer's pixel layout: its colour model and depth (Krita's names), its profile's name
-    (and file, where one was found), and its channel names in the order of the bytes.
-
-    Parameters
-    ----------
-    model : str
-        Krita's colour model: ``"RGBA"`` or ``"GRAYA"``.
-    depth : str
-        Krita's colour depth: ``"U8"``, ``"U16"``, ``"F16"`` or ``"F32"``.
-    profile : str
-        The name of the layer's colour profile.
-    channels : list of str
-        The channel names (``"Red"``, ``"Alpha"``...) in the order of the bytes.
-    profile_file : str, optional
-        The profile's ICC file (:func:`find_profile`); None: a built-in sRGB profile.
-
-    Returns
-    -------
-    dict
-        The layout, checked (:func:`check_layout`).
-    """
+    (and file, where one was found), and its channel names in the order of the bytes."""
     found: dict[str, str | list[str] | None] = {
         "model": model,
         "depth": depth,
@@ -126,15 +107,7 @@ def layout(model: str, depth: str, profile: str, channels: list[str], profile_fi
 
 
 def check_layout(found: object, what: str) -> dict:
-    """``found`` when it is a layout varcolor can read (``what`` names it in the error).
-
-    Parameters
-    ----------
-    found : object
-        The layout to check (a dict, as :func:`layout` makes it).
-    what : str
-        The layer, as the error names it (``"photo layer"``).
-    """
+    """``found`` when it is a layout varcolor can read (``what`` names it in the error)."""
     if not isinstance(found, dict):
         raise ProtocolError(f"the {what}'s pixel layout is not an object")
     model, depth, channels = found.get("model"), found.get("depth"), found.get("channels")
@@ -152,15 +125,7 @@ def check_layout(found: object, what: str) -> dict:
 def document_channels(model: str, depth: str) -> list[str]:
     """The channels, in the order of their bytes, of a new layer of a document of colour ``model``
     and ``depth`` (Krita's integer RGB is stored blue first, its floating-point RGB red first); a
-    document that cannot hold colours is an error.
-
-    Parameters
-    ----------
-    model : str
-        The document's colour model (Krita's name: ``"RGBA"``, ``"GRAYA"``...).
-    depth : str
-        The document's colour depth (``"U8"``, ``"U16"``, ``"F16"`` or ``"F32"``).
-    """
+    document that cannot hold colours is an error."""
     if model != "RGBA":
         raise ProtocolError(
             f"the document is {model}, which cannot hold colours: convert it to RGB first "
@@ -182,23 +147,7 @@ def make_request(
 ) -> dict:
     """A request, checked: the canvas, the layouts of the photo, the strokes and the result (the
     document's: the new layer is made in it), and the options (``confidence``: the confidence map
-    wanted too, as a layer).
-
-    Parameters
-    ----------
-    width, height : int
-        The canvas's size in pixels.
-    photo, strokes, result : dict
-        The layouts (:func:`layout`) of the photo layer, the strokes layer and the document.
-    method : str
-        The method, one of :data:`METHODS`.
-    prior : str, optional
-        ``"ideepcolor"``, or None for no prior.
-    edges : str
-        How blended pixels at the strokes' edges are read, one of :data:`EDGES`.
-    confidence : bool
-        Whether the confidence map is wanted too.
-    """
+    wanted too, as a layer)."""
     request = {
         "format": FORMAT,
         "width": width,
@@ -236,28 +185,14 @@ def _checked(request: object) -> dict:
 
 
 def raw_size(request: dict, name: str) -> int:
-    """How many bytes the raw pixels of layer ``name`` (photo, strokes, result) hold.
-
-    Parameters
-    ----------
-    request : dict
-        The request (:func:`make_request`).
-    name : str
-        ``"photo"``, ``"strokes"`` or ``"result"``.
-    """
+    """How many bytes the raw pixels of layer ``name`` (photo, strokes, result) hold."""
     found = request[name]
     return request["width"] * request["height"] * len(found["channels"]) * DEPTHS[found["depth"]]
 
 
 def exchanged_bytes(request: dict) -> int:
     """How many bytes an exchange folder of ``request`` holds at most: its photo, its strokes, and
-    the result twice (the one read and the next one being written), and its confidence map.
-
-    Parameters
-    ----------
-    request : dict
-        The request (:func:`make_request`).
-    """
+    the result twice (the one read and the next one being written), and its confidence map."""
     results = 3 if request.get("confidence") else 2
     return raw_size(request, "photo") + raw_size(request, "strokes") + results * raw_size(request, "result")
 
@@ -281,13 +216,7 @@ def _read_small_file(path: str) -> str:
 
 
 def read_request(folder: str | os.PathLike) -> dict:
-    """The request of an exchange folder, checked (its pixel files too: present, of their size).
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    """
+    """The request of an exchange folder, checked (its pixel files too: present, of their size)."""
     path = os.path.join(folder, REQUEST)
     try:
         found = json.loads(_read_small_file(path))
@@ -307,15 +236,7 @@ def read_request(folder: str | os.PathLike) -> dict:
 
 
 def write_json(path: str | os.PathLike, value: dict) -> None:
-    """``value`` as JSON at ``path``, whole or absent (a temporary name, then a rename).
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The file to write.
-    value : dict
-        What to write.
-    """
+    """``value`` as JSON at ``path``, whole or absent (a temporary name, then a rename)."""
     temporary = f"{path}.part"
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(value, file)
@@ -324,13 +245,7 @@ def write_json(path: str | os.PathLike, value: dict) -> None:
 
 def read_reply(folder: str | os.PathLike) -> dict:
     """varcolor's reply in an exchange folder: ``{"ok": True, "seconds": …}`` or ``{"ok": False,
-    "error": one line}``; a missing or broken reply is an error reply.
-
-    Parameters
-    ----------
-    folder : str or PathLike
-        The exchange folder.
-    """
+    "error": one line}``; a missing or broken reply is an error reply."""
     path = os.path.join(folder, REPLY)
     try:
         reply = json.loads(_read_small_file(path))
@@ -345,13 +260,7 @@ def read_reply(folder: str | os.PathLike) -> dict:
 
 def installed_command(folder: str | None = None) -> list[str] | None:
     """The command of the varcolor that installed the plug-in (``program.json`` beside this
-    module, written by ``varcolor krita install``), where it still runs; else None.
-
-    Parameters
-    ----------
-    folder : str, optional
-        The folder holding ``program.json``; None: this module's.
-    """
+    module, written by ``varcolor krita install``), where it still runs; else None."""
     path = os.path.join(folder or os.path.dirname(os.path.abspath(__file__)), PROGRAM)
     try:
         command = json.loads(_read_small_file(path)).get("command")
@@ -366,15 +275,7 @@ def varcolor_command(setting: str = "", folder: str | None = None) -> list[str]:
     """The varcolor program as a command: the setting (a path, or a command line such as
     ``python3 -m varcolor``), else the varcolor that installed the plug-in
     (:func:`installed_command`, looked for in ``folder``, by default this module's), else
-    ``varcolor`` found on PATH.
-
-    Parameters
-    ----------
-    setting : str
-        The docker's varcolor setting; blank: not set.
-    folder : str, optional
-        Where to look for ``program.json`` (:func:`installed_command`); None: this module's folder.
-    """
+    ``varcolor`` found on PATH."""
     if not setting.strip():
         installed = installed_command(folder)
         if installed is not None:
@@ -389,26 +290,12 @@ def varcolor_command(setting: str = "", folder: str | None = None) -> list[str]:
 
 
 def colorize_command(setting: str, folder: str | os.PathLike) -> list[str]:
-    """The command that colorizes an exchange folder.
-
-    Parameters
-    ----------
-    setting : str
-        The docker's varcolor setting (:func:`varcolor_command`).
-    folder : str or PathLike
-        The exchange folder.
-    """
+    """The command that colorizes an exchange folder."""
     return [*varcolor_command(setting), "krita", "colorize", os.fspath(folder)]
 
 
 def serve_command(setting: str) -> list[str]:
-    """The command of the Live worker: request lines on its stdin, reply lines on its stdout.
-
-    Parameters
-    ----------
-    setting : str
-        The docker's varcolor setting (:func:`varcolor_command`).
-    """
+    """The command of the Live worker: request lines on its stdin, reply lines on its stdout."""
     return [*varcolor_command(setting), "krita", "serve"]
 
 
@@ -418,19 +305,7 @@ def pick_layers(
     """The photo and the strokes layer among a document's top-level layers (bottom first, their
     ``names`` and Krita ``kinds``): each the layer named by the user, or else the photo is the
     bottom paint layer and the strokes the selected paint layer (``active``), or the paint layer
-    above the photo that varcolor did not make. Returns their indices.
-
-    Parameters
-    ----------
-    names : list of str
-        The top-level layers' names, bottom first.
-    kinds : list of str
-        Their Krita node types (``"paintlayer"``...).
-    active : int or None
-        The index of the selected layer, or None.
-    photo, strokes : str
-        The names the user gave the photo and the strokes layer; blank: chosen as above.
-    """
+    above the photo that varcolor did not make. Returns their indices."""
     paint = [i for i, kind in enumerate(kinds) if kind == "paintlayer"]
 
     def named(name: str, what: str) -> int:
@@ -459,15 +334,7 @@ def pick_layers(
 
 def find_profile(name: str, data_dirs: list[str]) -> str | None:
     """The ICC file of the profile ``name`` under ``color/icc`` of the data folders (where Krita
-    and the system keep profiles), None for a built-in sRGB profile; an unknown one is an error.
-
-    Parameters
-    ----------
-    name : str
-        The profile's name, as Krita gives it: the file name looked for.
-    data_dirs : list of str
-        The data folders to look in.
-    """
+    and the system keep profiles), None for a built-in sRGB profile; an unknown one is an error."""
     for base in data_dirs:
         root = os.path.join(base, "color", "icc")
         for folder, _, files in os.walk(root):
@@ -484,15 +351,7 @@ def find_profile(name: str, data_dirs: list[str]) -> str | None:
 def exchange_folder(parent: str | None = None, needed: int = 0) -> str:
     """A new exchange folder (private to this user), in ``parent`` (default: :func:`exchange_parent`
     for ``needed`` bytes), after removing those that Kritas no longer running left there and in
-    the other places exchange folders go (:func:`sweep_exchange_folders`).
-
-    Parameters
-    ----------
-    parent : str, optional
-        Where to make it; None: :func:`exchange_parent`'s choice.
-    needed : int
-        The bytes the folder will hold (:func:`exchanged_bytes`), for that choice.
-    """
+    the other places exchange folders go (:func:`sweep_exchange_folders`)."""
     parent = parent or exchange_parent(needed)
     for place in dict.fromkeys([parent, *_exchange_places()]):
         sweep_exchange_folders(place)
@@ -501,20 +360,10 @@ def exchange_folder(parent: str | None = None, needed: int = 0) -> str:
 
 def exchange_parent(needed: int) -> str:
     """Where a new exchange folder goes: the first of :func:`_exchange_places` that holds memory,
-    not a disk (the user's runtime folder, ``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is
-    writable and has room for ``needed`` bytes twice over, where the memory available spares them
-    (:data:`MEMORY_SHARE`); else the temporary folder.
-
-    Why: Live writes each state of the strokes layer, and varcolor each result, into the folder
-    (48 MB each for a 12 MP document). On a disk-backed ``/tmp`` replacing such a file starts its
-    write to disk, and the next ones waited on it: varcolor's write of a result took up to five
-    times as long there as in memory (and Krita's write of the strokes runs on its UI thread).
-
-    Parameters
-    ----------
-    needed : int
-        The bytes the folder will hold (:func:`exchanged_bytes`).
-    """
+    not a disk (``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is writable and has room for
+    ``needed`` bytes twice over, where the memory available spares them (:data:`MEMORY_SHARE`);
+    else the temporary folder. On a disk-backed ``/tmp`` each replaced file starts a write to disk
+    that the next ones wait on (Krita's write of the strokes runs on its UI thread)."""
     if not _memory_to_spare(needed):
         return tempfile.gettempdir()
     for place in _exchange_places()[:-1]:
@@ -526,9 +375,8 @@ def exchange_parent(needed: int) -> str:
     return tempfile.gettempdir()
 
 
-#: A folder in memory holds its files in memory that the system cannot page out to a file: used
-#: only while they take at most this share of the memory available (a 12 MP Live document's
-#: 0.2 GB needs 1.6 GB available; a 40 MP 16-bit one's 1.3 GB, 10 GB).
+#: A folder in memory holds files the system cannot page out: used only while they take at most
+#: this share of the memory available.
 MEMORY_SHARE = 1 / 8
 
 
@@ -559,13 +407,7 @@ def sweep_exchange_folders(parent: str) -> list[str]:
     Only folders named by :data:`FOLDER_PREFIX` and a process id, owned by this user and not
     links, whose process no longer exists: a folder of a running Krita (or of a process that took
     its id since) is left alone. Nothing is swept on Windows, where asking whether a process
-    exists by ``os.kill`` would end it.
-
-    Parameters
-    ----------
-    parent : str
-        The folder to sweep.
-    """
+    exists by ``os.kill`` would end it."""
     if os.name == "nt":
         return []
     removed = []

@@ -23,13 +23,7 @@ def read():
 
 
 def write(values):
-    """Save ``values`` in Krita's settings file; names that are not settings are left out.
-
-    Parameters
-    ----------
-    values : dict
-        Settings by name (written as strings).
-    """
+    """Save ``values`` in Krita's settings file; names that are not settings are left out."""
     for key, value in values.items():
         if key in DEFAULTS:
             Krita.instance().writeSetting(GROUP, key, str(value))

@@ -21,13 +21,7 @@ UI_SHARE = 0.25
 
 def interval_after(read_seconds):
     """The tick in milliseconds after a read of the layer that took ``read_seconds``: :data:`TICK_MS`,
-    or longer, so that the reads take at most :data:`UI_SHARE` of the UI thread.
-
-    Parameters
-    ----------
-    read_seconds : float
-        How long the last read of the layer took.
-    """
+    or longer, so that the reads take at most :data:`UI_SHARE` of the UI thread."""
     return max(TICK_MS, int(math.ceil(1000.0 * read_seconds / UI_SHARE)))
 
 
@@ -40,13 +34,7 @@ class StrokeWatch:
 
     def tick(self, pixels):
         """True when ``pixels`` (the layer now) equal the last tick's and differ from what was
-        last sent: then they count as sent.
-
-        Parameters
-        ----------
-        pixels : bytes
-            The strokes layer's pixels now.
-        """
+        last sent: then they count as sent."""
         settled = self.last is not None and pixels == self.last
         self.last = pixels
         if settled and pixels != self.sent:
