@@ -1,13 +1,4 @@
-"""Luminance-guided weights between each pixel and its 8 neighbours (numba kernels).
-
-Every energy reads its edge weights from here, so "how similar are two neighbouring pixels"
-has one definition. The local scale ``csig`` follows Levin et al.'s ``getColorExact.m``:
-``0.6 × variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
-(so the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
-
-Weights use the 9-entry stencil layout of :mod:`varcolor.neighbours` (entry ``CENTRE``, the pixel
-itself, is 0), the one the solvers' operators use.
-"""
+"""Luminance-guided weights between each pixel and its 8 neighbours (numba kernels)."""
 
 from __future__ import annotations
 
@@ -134,9 +125,7 @@ def check_guide(guide: np.ndarray) -> np.ndarray:
 
 
 def window_scale(values: np.ndarray, inside: np.ndarray, xp: Any = np) -> np.ndarray:
-    """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide
-    ``values`` (``9×…``, stencil order, the pixel itself :data:`~varcolor.neighbours.CENTRE`) and
-    whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read).
+    """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide ``values``.
 
     Parameters
     ----------
@@ -220,12 +209,7 @@ def _edge_weights(guide, scale, sharpness, out):
 
 def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False) -> np.ndarray:
     """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
-    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (1 for the
-    symmetric variant of docs/design.md), for the symmetric energies.
-
-    Sharper weights (4) make the symmetric Levin variant as good as the exact method in PSNR but
-    its system far harder for the grid multigrid (an order of magnitude more CG iterations), so
-    that variant keeps 1 (docs/guide/methods.md, "Details", ``levin-symmetric``).
+    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness``.
 
     Parameters
     ----------

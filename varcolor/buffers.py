@@ -1,12 +1,5 @@
 """Image-sized arrays used again: an edit's result written into the memory of an earlier one that
 nothing refers to any more, not into fresh memory.
-
-Why: a fresh array is mapped page by page as it is first written: at 12 MP copying a result's
-float64 colours into fresh memory took several times as long as into memory already mapped
-(benchmarks/results/code_notes.md). An edit makes a new result each time (the last one is
-never changed after it is returned), so the result before last is usually garbage by then. The
-first edit after a solve finds none free (the solve's result is still the caller's): an array
-can be made ahead (:meth:`Spares.prepare`), its pages mapped in a thread while the user draws.
 """
 
 from __future__ import annotations
@@ -31,9 +24,8 @@ _OWN_REFERENCES = _references([np.empty(0)])[0]
 
 
 class Spares:
-    """Arrays handed out, and used again once nothing else refers to them (no result, view or
-    name of a caller's): up to ``keep`` held. A reused array is overwritten whole, so nothing a
-    caller did to it before dropping it shows.
+    """Arrays handed out, and used again once nothing else refers to them (no result, view or name of a
+    caller's): up to ``keep`` held.
 
     Parameters
     ----------
@@ -70,9 +62,8 @@ class Spares:
         return out
 
     def empty(self, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """An array of ``shape`` and ``dtype`` (C order, its values left as they were): a held
-        one that nothing else refers to, or a new one, held for later (the oldest held let go past
-        ``keep``).
+        """An array of ``shape`` and ``dtype`` (C order, its values left as they were): a held one that
+        nothing else refers to, or a new one, held for later (the oldest held let go past ``keep``).
 
         Parameters
         ----------
@@ -89,15 +80,8 @@ class Spares:
         return out
 
     def prepare(self, shape: tuple[int, ...], dtype, most: int | None = None) -> None:
-        """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written
-        once), then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for
-        it). Nothing where one held is free already, or where ``most`` (default ``keep``) of its
-        kind are held or being made (a caller that keeps its results, each edit's, does not
-        make more).
-
-        Why: at 12 MP mapping a fresh result's float64 RGB as it was first written was the first
-        edit after a solve's largest part (benchmarks/results/code_notes.md); numpy writes it
-        without the interpreter's lock, so the caller goes on meanwhile.
+        """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written once),
+        then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for it).
 
         Parameters
         ----------

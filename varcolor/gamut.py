@@ -1,15 +1,4 @@
-"""The quantized ab gamut of ideepcolor: 10-unit chroma bins that sRGB colours can reach.
-
-Zhang et al. quantize Lab chroma on a grid of step 10 and keep Q = 313 bins "in gamut"; their
-table is not shipped here, so it is computed: the bin centred at (A, B) is kept when some sRGB
-colour, at any lightness, has |a − A| < 10 and |b − B| < 10 (its chroma lies in the 20×20 square
-around the centre). The projection of the RGB cube onto the ab plane is the projection of its
-surface, so sampling the six faces finds every such bin: 309 of them, all in the published table.
-The published table holds four more that no sRGB colour comes within 10 of —
-(40, 90), (100, −90), (100, −10), (100, 0) — added so the histograms keep the published length
-and order (by a, then b): the global hints of the SIGGRAPH17 network and the ``global`` IR
-method are histograms over these bins.
-"""
+"""The quantized ab gamut of ideepcolor: 10-unit chroma bins that sRGB colours can reach."""
 
 from __future__ import annotations
 
@@ -186,13 +175,6 @@ def transport(
 ) -> np.ndarray:
     """Move the chroma ``ab`` (``H×W×2``) onto the global hints' colour distribution.
 
-    Iterative distribution transfer (Pitié, Kokaram and Dahyot 2005): in each of ``iterations``
-    rotations of the ab plane, the pixels' coordinates along both axes are replaced by the
-    target's values of the same rank, so the pixels keep their order (where the guess is redder,
-    the result stays redder) while their joint distribution moves to the histogram (each bin's
-    share spread uniformly over its 10×10 square). With ``lightness`` (``H×W``, CIE L), the chroma
-    is then scaled so that the mean HSV saturation of the colours is the hints' saturation.
-
     Parameters
     ----------
     ab : ndarray, ``H×W×2``
@@ -200,8 +182,8 @@ def transport(
     hints : GlobalHints
         The colour distribution (histogram) and mean saturation to move it onto.
     lightness : ndarray, ``H×W``, optional
-        The image's CIE L; where given, the moved chroma is scaled (by a factor between 0.25 and 4)
-        towards the hints' saturation. None keeps the histogram's chroma as it is.
+        The image's CIE L; where given, the moved chroma is scaled (by a factor between 0.25 and 4) towards
+        the hints' saturation.
     iterations : int, optional
         How many rotations of the ab plane to match along.
     seed : int, optional

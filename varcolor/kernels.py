@@ -1,14 +1,5 @@
 """Numba kernels compiled once, for arrays of any memory layout, how many threads they run on, and
 saying so while numba compiles.
-
-Threads: a solve's kernels (numba's parallel loops, and the direct solver's two halves of the
-LU tree) run on :func:`solve_threads` threads: as many as asked for (``threads=``,
-``--threads``), else the cores that no other process keeps busy right now, at most
-``NUMBA_NUM_THREADS`` (numba's own setting: every core unless set in the environment before
-varcolor starts), and one below :data:`PARALLEL_PIXELS` pixels. A parallel loop waits for its
-slowest thread: a thread sharing a core with another busy process makes every loop wait for a
-time slice, so that with one of two cores busy a 256² bilaplacian-gtv solve took 4× longer on
-two threads than on one (docs/guide/solvers.md, "Threads").
 """
 
 from __future__ import annotations
@@ -132,10 +123,8 @@ WARM_MARK = "varcolor-kernels-warm.json"
 
 
 def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
-    """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an
-    image (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel: up to
-    :data:`ARRAY_CODE_PIXELS` (:data:`GTV_ARRAY_CODE_PIXELS`), unless that kind's kernels are
-    compiled already (:func:`kernels_warm`) or :data:`KERNELS_VARIABLE` says otherwise.
+    """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an image
+    (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel.
 
     Parameters
     ----------
@@ -164,9 +153,9 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
 
 
 def kernels_launch_from_threads() -> bool:
-    """Whether parallel kernels may be launched from two threads at once: numba's OpenMP and TBB
-    layers allow it; its workqueue layer (where neither is installed) aborts the process. False
-    too before any parallel kernel ran (the layer is picked then)."""
+    """Whether parallel kernels may be launched from two threads at once: numba's OpenMP and TBB layers
+    allow it; its workqueue layer (where neither is installed) aborts the process.
+    """
     try:
         return numba.threading_layer() != "workqueue"
     except ValueError:  # no parallel kernel has run yet
@@ -174,12 +163,8 @@ def kernels_launch_from_threads() -> bool:
 
 
 def kernels_missing(pixels: int) -> bool:
-    """Whether a step on an image of ``pixels`` pixels that exists only as kernels would compile
-    them in the user's face: the choice left to varcolor (``auto``), the kernels not compiled yet
-    (:func:`kernels_warm`) and the image small (:func:`array_code` runs the rest as array code).
-    Such a step takes another way where there is one: an edit of a small photo is solved afresh
-    as its first solve was (its low-rank correction compiled 13 kernels at the first stroke of
-    a never-warmed document in Krita's Live worker: benchmarks/results/krita_live_never_warmed.md).
+    """Whether a step on an image of ``pixels`` pixels that exists only as kernels would compile them in the
+    user's face: the choice left to varcolor (``auto``), the kernels not compiled yet.
 
     Parameters
     ----------
@@ -216,12 +201,9 @@ _LONG_LIVED = _LongLived()
 
 
 def warm_while_running() -> None:
-    """Say that this process lives long (the studio's server, Krita's Live worker): where it runs
-    array code for want of the kernels (:func:`array_code`), their background compile starts at
-    once rather than as the process ends (which may be hours later), and the kernels' mark is
-    looked for again every :attr:`_LongLived.EVERY` seconds, so that the strokes after the compile
-    run the kernels. The compile runs at idle priority (:func:`varcolor.app.warm.warm_in_background`):
-    on the cores the user's strokes leave free."""
+    """Say that this process lives long (the studio's server, Krita's Live worker): where it runs array code
+    for want of the kernels (:func:`array_code`).
+    """
     _LONG_LIVED.on = True
     _LONG_LIVED.looked = time.monotonic()
 
@@ -236,10 +218,8 @@ def kernels_choice() -> str:
 
 
 def _mark_folder() -> Path | None:
-    """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where
-    that can be written (numba's own first choice), else (a read-only or system-wide installation)
-    numba's user-wide cache (its next choice: the user's cache folder, ``~/.cache/numba`` on Linux),
-    in this module's folder there; None where even that cannot be written."""
+    """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where that can be
+    written (numba's own first choice), else."""
     if numba.config.CACHE_DIR:  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
         return Path(numba.config.CACHE_DIR)  # type: ignore[attr-defined]  # as above
     folder = Path(__file__).parent / "__pycache__"
@@ -270,10 +250,9 @@ def background_warm_off() -> bool:
 
 
 def background_warm_asked() -> bool:
-    """Whether :data:`BACKGROUND_WARM_VARIABLE` asks a one-shot command for the background compile
-    as it ends: ``1``, or ``true``, ``yes``, ``on`` in any case. Unasked, a command leaves nothing
-    running behind it (a container, a CI job, a laptop on battery); long-lived processes (the
-    studio, Krita's worker) start it unless it is off."""
+    """Whether :data:`BACKGROUND_WARM_VARIABLE` asks a one-shot command for the background compile as it
+    ends: ``1``, or ``true``, ``yes``, ``on`` in any case.
+    """
     return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -291,10 +270,7 @@ BACKGROUND_KINDS = {
 @functools.cache
 def _warm_later(kind: str = DEFAULT_KIND) -> None:
     """Have the kernels of ``kind`` compiled in the background: at once in a long-lived process
-    (:func:`warm_while_running`), as it ends in a one-shot one where asked
-    (:func:`background_warm_asked`; once a process and kind: cached; the kinds asked for by then in
-    one process); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
-    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
+    (:func:`warm_while_running`), as it ends in a one-shot one where asked."""
     import multiprocessing
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
@@ -321,12 +297,8 @@ def _start_warming(kinds: tuple[str, ...]) -> None:
 
 
 def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND]) -> subprocess.Popen | None:
-    """Start :func:`varcolor.app.warm.warm_in_background` of ``kinds`` in a process of its own,
-    detached (its own process group, no terminal, nothing waited for): what a process that ran
-    array code for want of the kernels does as it ends (:func:`array_code`), so that the kernels
-    arrive by themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the
-    kinds' kernels are warm; the process, else.
+    """Start :func:`varcolor.app.warm.warm_in_background` of ``kinds`` in a process of its own, detached
+    (its own process group, no terminal, nothing waited for).
 
     Parameters
     ----------
@@ -385,10 +357,7 @@ def _warm_kinds(folder: Path) -> list[str]:
 
 @functools.cache
 def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
-    """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind`` (the
-    default engine's: ``"cues"``; any of :data:`varcolor.app.warm.WARM_RUNS`) into numba's cache
-    for these sources (:data:`WARM_MARK`), read once a process and kind. A cache emptied since
-    costs a compile, said on the terminal as any compile is, not a wrong result.
+    """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind``.
 
     Parameters
     ----------
@@ -400,11 +369,8 @@ def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
 
 
 def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
-    """Say (:data:`WARM_MARK`) that the kernels of ``kinds`` are compiled into numba's cache, beside
-    the kinds it says already: from then on small images run them too (:func:`array_code`). Written
-    whole or not at all; a folder that cannot be written leaves things as they were. (Two warms
-    finishing at once may each keep only its own kinds: a kind left out is compiled again later,
-    from the cache, in a second.)
+    """Say (:data:`WARM_MARK`) that the kernels of ``kinds`` are compiled into numba's cache, beside the
+    kinds it says already: from then on small images run them too (:func:`array_code`).
 
     Parameters
     ----------
@@ -426,11 +392,8 @@ def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
 
 
 def small_system(rows: int) -> bool:
-    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built and
-    solved by array code: up to the coarse grid (4×4 blocks) of an image that :func:`array_code`
-    takes, which holds every tile the default engine corrects (256² pixels at most) too. Its steps
-    cost 5–10 × a kernel's per row where the kernel is not a solve (a 1 MP exact system's rows:
-    benchmarks/results/code_notes.md), so they go by the system's size, not the image's.
+    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built and solved
+    by array code: up to the coarse grid (4×4 blocks) of an image that :func:`array_code` takes.
 
     Parameters
     ----------
@@ -447,9 +410,9 @@ def small_system(rows: int) -> bool:
 
 @contextmanager
 def kernels_at_every_size() -> Iterator[None]:
-    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code`
-    says no): what ``varcolor warm`` colorizes its small example with, so that the kernels a
-    larger photo needs are compiled. For one thread at a time (a command's, a test's)."""
+    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code` says no):
+    what ``varcolor warm`` colorizes its small example with.
+    """
     global ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
     before = ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
     ARRAY_CODE_PIXELS = GTV_ARRAY_CODE_PIXELS = 0
@@ -461,11 +424,7 @@ def kernels_at_every_size() -> Iterator[None]:
 
 def busy_cores(samples: int = 3) -> int:
     """How many cores other processes keep busy now: the runnable threads the kernel counts
-    (``/proc/loadavg``'s fourth field), less the one asking, the least of ``samples`` readings a
-    millisecond apart (a process that runs for a blink is not busy). Where there is no ``/proc``
-    (not Linux), the one-minute load average less this process's own share of it. In a container
-    whose ``/proc`` shows the host's counts, the host's busy cores are counted: set ``threads``
-    there.
+    (``/proc/loadavg``'s fourth field), less the one asking.
 
     Parameters
     ----------
@@ -488,9 +447,8 @@ def busy_cores(samples: int = 3) -> int:
 
 
 def solve_threads(pixels: int, threads: int | None = None) -> int:
-    """The threads a solve of ``pixels`` pixels runs its kernels on: ``threads`` if given (at most
-    numba's ``NUMBA_NUM_THREADS``), else the cores not :func:`busy_cores` (at least one); one
-    below :data:`PARALLEL_PIXELS` either way.
+    """The threads a solve of ``pixels`` pixels runs its kernels on: ``threads`` if given (at most numba's
+    ``NUMBA_NUM_THREADS``), else the cores not :func:`busy_cores` (at least one).
 
     Parameters
     ----------
@@ -509,9 +467,8 @@ def solve_threads(pixels: int, threads: int | None = None) -> int:
 
 @contextmanager
 def threads_for(pixels: int, threads: int | None = None) -> Iterator[int]:
-    """Within this, numba's kernels called from this thread run on :func:`solve_threads`
-    threads (numba's thread count is the calling thread's own: other threads keep theirs);
-    yields that count.
+    """Within this, numba's kernels called from this thread run on :func:`solve_threads` threads (numba's
+    thread count is the calling thread's own: other threads keep theirs); yields that count.
 
     Parameters
     ----------
@@ -550,11 +507,8 @@ _FIRST_USE = threading.RLock()
 
 
 def compile_once(kernel, *argument_types) -> None:
-    """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and
-    windows of them then share one version, where each variant numba would compile per layout cost
-    an interactive update a cache load (benchmarks/results/solvers_measured.md, "Updates after a stroke"). On first
-    use, not at import: a parallel kernel loaded at import sets up OpenMP in processes that fork
-    workers afterwards, which then abort.
+    """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and windows of
+    them then share one version.
 
     Parameters
     ----------
@@ -588,13 +542,7 @@ def compile_each_once(kernel, *signatures: tuple) -> None:
 
 
 class CompileNotice(numba.core.event.Listener):
-    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind
-    of run (the results go to numba's cache, which later runs load in a fraction of a second).
-    numba broadcasts a compile only on a cache miss, so a warm run says nothing.
-
-    On a terminal a line shows progress (seconds, kernels done, the one being compiled) and is
-    ended with the total once compiling has paused for ``pause`` seconds, before the run's own
-    lines; elsewhere (a log) the notice is one line, when the first compile starts.
+    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind of run.
 
     Parameters
     ----------

@@ -1,17 +1,4 @@
-"""Bilaplacian + graph total variation: piecewise-smooth chroma that does not bleed across edges.
-
-    E(u) = (λ/2) Σ_c ‖Δ u_c‖² + μ Σ_{edges rs} w_rs ‖u_r − u_s‖₂ + (γ/2) Σ_r m_r ‖u_r − f_r‖²
-           (+ (β/2) Σ_r c_r ‖u_r − p_r‖², the prior term)
-
-Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
-symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale divided by ``Parameters.sharpness``, 8 by
-default), and couples a and b (a group norm per edge).
-``gamma=inf`` makes cues hard constraints.
-
-Minimised by ADMM (:func:`varcolor.solvers.admm.minimize`); with ``mu=0`` the quadratic alone is
-solved directly.
-"""
+"""Bilaplacian + graph total variation: piecewise-smooth chroma that does not bleed across edges."""
 
 from __future__ import annotations
 
@@ -200,15 +187,6 @@ def solve(
     warn: bool = True,
 ) -> tuple[np.ndarray, dict]:
     """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
-
-    ``device="cuda"`` runs the ADMM iterations on the GPU with CuPy (inputs and result stay NumPy
-    arrays; ``mu=0``'s direct solve stays on the CPU). ``progress``, if given, is called after each
-    ADMM iteration with a dict: iterations, maxiter, primal and dual residual. ``state``, if given,
-    is where ADMM starts (when it holds a previous solve's variables for this image) and is
-    left holding where it stopped (see :class:`AdmmState`). Returns the chroma
-    (``H×W×2``) and an info dict: iterations, primal and dual residual, ``converged`` (whether
-    they reached ``tol``), energy, seconds. Reaching ``maxiter`` above ``tol`` returns the last
-    iterate, with a warning unless not ``warn`` (the method refuses it instead).
 
     Parameters
     ----------

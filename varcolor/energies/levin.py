@@ -1,15 +1,4 @@
-"""Levin, Lischinski & Weiss (2004) colorization: the exact form and a symmetric variant.
-
-Exact (their ``getColorExact.m``): for each unmarked pixel r, ``u(r) - Σ_{s∈N8(r)} w_rs u(s) = 0``
-with the normalised weights of :func:`varcolor.affinity.levin_weights`; for each marked pixel,
-``u(r) = cue``. One sparse, non-symmetric operator; every chroma channel is a right-hand side.
-
-Symmetric (docs/design.md, "The symmetric variant"): the minimiser of
-``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the cues fixed, ``w_rs`` the symmetric
-weights of :func:`varcolor.affinity.edge_weights`: a weighted graph Laplacian, SPD once the cue
-pixels are eliminated, which multigrid and conjugate gradients solve fast. A different model: it
-does not give the exact method's colours.
-"""
+"""Levin, Lischinski & Weiss (2004) colorization: the exact form and a symmetric variant."""
 
 from __future__ import annotations
 
@@ -76,13 +65,8 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
 
 @numba.njit(cache=True, parallel=True)
 def _exact_residual_rows(guide, mask, top, first, targets, u, prior, prior_weight, weighted, mode, out):
-    """The sums of squares of the exact system's residual at ``u`` on image rows ``top`` to
-    ``top + len(out) − 1``, its rows made and applied in one pass (no stencil stored):
-    ``out[n, 0, c] = Σ_j ((A u)_c − b_c)²`` and ``out[n, 1, c] = Σ_j b_c²`` on row ``top + n``.
-    ``guide`` and ``mask`` are the image's; ``targets`` and ``prior_weight`` those rows', ``u``
-    and ``prior`` image rows from ``first`` on (the rows beside them too). ``b`` is the cue at a
-    marked pixel; elsewhere 0 (``mode`` 0), ``β c p`` (1) or ``(A p)`` (2); ``weighted``:
-    ``prior_weight`` (``β c``) is given, else 0. Every array float64: one compiled version."""
+    """The sums of squares of the exact system's residual at ``u`` on image rows ``top`` to ``top + len(out)
+    − 1``, its rows made and applied in one pass (no stencil stored)."""
     height, width = guide.shape
     channels = u.shape[2]
     for n in numba.prange(out.shape[0]):
@@ -127,11 +111,8 @@ def exact_residual_squares(
     prior_weight: np.ndarray | None = None,
     spread: bool = False,
 ) -> np.ndarray:
-    """The sums of squares of the exact system's residual at ``u`` and of its right-hand side,
-    ``[[Σ (A u − b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's
-    kernel, or as array code a band at a time where the image's steps run so
-    (:func:`~varcolor.kernels.array_code`): no operator stored (a 4 MP image's is 0.3 GB), each
-    pixel's row as :func:`exact_operator` makes it.
+    """The sums of squares of the exact system's residual at ``u`` and of its right-hand side, ``[[Σ (A u −
+    b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's kernel.
 
     Parameters
     ----------
@@ -195,9 +176,8 @@ def exact_residual_squares(
 
 
 def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, weighted, mode) -> np.ndarray:
-    """:func:`_exact_residual_rows`'s sums, summed, as array code: a band of
-    :data:`RESIDUAL_BAND_PIXELS` at a time, each neighbour's values a slice of the band and the
-    rows beside it (no gathered indices, no stencil stored)."""
+    """:func:`_exact_residual_rows`'s sums, summed, as array code: a band of :data:`RESIDUAL_BAND_PIXELS` at
+    a time, each neighbour's values a slice of the band and the rows beside it."""
     height, width = guide.shape
     channels = u.shape[2]
     squares = np.zeros((2, channels))
@@ -249,10 +229,8 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
 
 
 def rows_of(values, inside, prior_weight, marked, scaled: bool = False, xp: Any = np) -> np.ndarray:
-    """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide
-    ``values`` and whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th),
-    their ``prior_weight`` and whether they are ``marked``: the kernel's rows as array code
-    (``inside`` is used up: its 4th row made False).
+    """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide ``values`` and
+    whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th).
 
     Parameters
     ----------
@@ -301,16 +279,12 @@ def exact_operator(
         Type of the stored coefficients.
     row_scaled : bool
         Multiply each unmarked row by its weight sum before normalisation, ``d_r = Σ_s exp(...)``.
-        Same solution (the right-hand side is 0 on those rows), but the operator is then nearly
-        symmetric (``-exp(-(Y_r - Y_s)²/csig_r)`` off the diagonal), which multigrid's Galerkin
-        coarsening needs: with normalised rows, pixels at edges (small ``d_r``) dominate it.
     prior_weight : ndarray, ``H×W``, optional
         ``β·c`` of a prior term (docs/design.md, "The neural prior term"): each unmarked row becomes
         ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
     rows : ndarray of int, optional
-        Raster indices of the only rows built (the others are left 0): a system on these pixels
-        whose neighbours enter as known values (:class:`~varcolor.solvers.direct.DirichletSolver`),
-        built in time proportional to their number, not to the image's.
+        Raster indices of the only rows built (the others are left 0): a system on these pixels whose
+        neighbours enter as known values (:class:`~varcolor.solvers.direct.DirichletSolver`).
 
     Examples
     --------
@@ -355,7 +329,7 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
 def exact_rhs(
     mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
 ) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior.
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0.
 
     Parameters
     ----------
@@ -381,10 +355,6 @@ def symmetric_system(
     prior_weight: np.ndarray | None = None,
 ) -> tuple[GridOperator, np.ndarray]:
     """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
-
-    Marked rows are rows of the identity (their right-hand side is the cue) with no coupling from
-    or to them; an unmarked row is ``Σ_s w_rs (u_r − u_s) + β c_r u_r = β c_r p_r`` with the
-    marked neighbours' terms on the right.
 
     Parameters
     ----------

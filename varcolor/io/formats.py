@@ -1,14 +1,4 @@
-"""Image files: reading and writing PNG, JPEG, TIFF and BMP.
-
-Pixels come back as floats in [0, 1] with the shape the file stores: ``H×W`` (gray),
-``H×W×3`` (RGB) or ``H×W×4`` (RGBA). EXIF orientation is applied on reading.
-8-bit files go through Pillow, 16-bit PNG through pypng and TIFF through tifffile,
-because Pillow silently drops 16-bit colour to 8 bits and cannot read float or CMYK TIFFs.
-Every write is published atomically (:mod:`varcolor.io.atomic`).
-
-The one place that knows the image formats: which library reads and writes which bit depth,
-the pixel limit, which extensions are read and which can be written.
-"""
+"""Image files: reading and writing PNG, JPEG, TIFF and BMP."""
 
 from __future__ import annotations
 
@@ -406,10 +396,8 @@ def _png_chunks(im: Image.Image) -> bytes | None:
 
 
 def _pillow_orientation(im: Image.Image) -> int:
-    """The EXIF orientation of an image Pillow opened, from what its header holds: for a PNG, the
-    metadata before its pixels (where the PNG specification puts eXIf), as Pillow's own
-    ``getexif`` would decode every pixel to look after them. :func:`image_shape` and
-    :func:`read_image` both use it, so that a size planned from the header is the size read."""
+    """The EXIF orientation of an image Pillow opened, from what its header holds: for a PNG, the metadata
+    before its pixels (where the PNG specification puts eXIf)."""
     if im.format == "PNG" and "exif" not in im.info:
         raw = im.info.get("Raw profile type exif")  # a text chunk of hex, as ImageMagick writes it
         if raw is None:
@@ -484,9 +472,8 @@ _PLAIN_PHOTOMETRIC = (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB)
 
 
 def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
-    """The first page of a TIFF as ``H×W[×S]`` samples (CMYK converted to RGB, white-is-zero
-    inverted, palettes applied), and its orientation tag: 8- and 16-bit levels that need none of
-    that, nor a colour profile, as they are (:func:`_to_float` scales them), others scaled to [0, 1]."""
+    """The first page of a TIFF as ``H×W[×S]`` samples (CMYK converted to RGB, white-is-zero inverted,
+    palettes applied), and its orientation tag: 8- and 16-bit levels that need none of that."""
     with tifffile.TiffFile(path) as tif:
         page = _first_page(tif, path)
         _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
@@ -536,9 +523,7 @@ def _managed(samples: np.ndarray, icc: bytes | None, path: Path) -> np.ndarray:
 
 
 def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
-    """Samples as floats in [0, 1]: integers by their type's range, floats as they are (values
-    outside [0, 1] clipped, with a warning; refused where none of the gray or colour lies inside:
-    only black and white would be left)."""
+    """Samples as floats in [0, 1]: integers by their type's range, floats as they are."""
     if raw.dtype == np.bool_:
         return raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):
@@ -588,14 +573,8 @@ _PLAIN_PNG_COLOURS = (0, 2, 6)
 
 
 def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
-    """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB
-    or RGBA, not interlaced, no colour profile, gAMA/cHRM or transparency to apply, one frame),
-    else None.
-
-    Also None (Pillow reads it, streaming) where the header is no longer the one ``im`` was
-    checked by (the file rewritten since: its size was refused or let through by that header),
-    or where the file is more than twice its pixels' bytes and a megabyte: all of it is read
-    here, and a small PNG followed by gigabytes must not be."""
+    """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB or
+    RGBA, not interlaced, no colour profile, gAMA/cHRM or transparency to apply, one frame), else None."""
     if frames != 1 or im.info.get("icc_profile") or "transparency" in im.info:
         return None
     with open(path, "rb") as f:
@@ -613,14 +592,8 @@ def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
 
 
 def _libpng_pixels(data: bytes) -> np.ndarray | None:
-    """A plain 8-bit PNG's levels decoded by libpng straight into their array (``H×W`` or ``H×W×C``),
-    or None where libpng refuses the file (the caller reads it with Pillow, and says why).
-
-    Pillow decoded into an image of its own (four bytes a pixel), copied into bytes and then into
-    the array, and the data's length was checked beside it: slower than here
-    (``benchmarks/results/png_read_40mp.md``: this machine's page faults make each run differ).
-    libpng refuses image data shorter than the header declares (which Pillow paints black without
-    a word), so no check runs beside it."""
+    """A plain 8-bit PNG's levels decoded by libpng straight into their array (``H×W`` or ``H×W×C``), or
+    None where libpng refuses the file (the caller reads it with Pillow, and says why)."""
     try:
         return np.asarray(imagecodecs.png_decode(data))
     except (imagecodecs.PngError, ValueError, MemoryError):
@@ -689,12 +662,7 @@ def _beside(function: Callable[[Path], None], path: Path):
 
 
 def _check_png_data(path: Path) -> None:
-    """Refuse a PNG whose image data (its IDAT chunks, inflated) is shorter than its header
-    declares. Pillow paints the rows that are missing black and says nothing (a zlib stream that
-    ends early, properly closed: a file cut and mended, or crafted); the result would be a photo
-    half black, coloured without a word. Inflating again takes 40 % of the read's time alone,
-    nothing of its wall time where it runs beside it (benchmarks/results/png_check.md); nothing
-    is kept but the count."""
+    """Refuse a PNG whose image data (its IDAT chunks, inflated) is shorter than its header declares."""
     with open(path, "rb") as f:
         f.seek(8)  # the signature: Pillow has read it
         header = _ihdr(f.read(25))

@@ -1,18 +1,5 @@
 """Layered files: OpenRaster (``.ora``: Krita, GIMP, MyPaint) and Photoshop (``.psd``) read as a
 stack of layers (writing them: :mod:`varcolor.io.stack`).
-
-A photo restorer keeps the scan and the strokes painted on it as layers of one file; varcolor
-takes the photo from one layer and the strokes from another (:func:`pick_layers`) and writes its
-result back as layers (:func:`varcolor.io.stack.write_layers`): the untouched photo at the bottom, the colorized
-photo above it (normal blending, opaque, so that the file's composite is the flat result), the
-strokes hidden on top.
-
-OpenRaster is a zip of ``mimetype``, ``stack.xml``, one PNG per layer and ``mergedimage.png``
-(the composite); it is read and written here (``zipfile``, ElementTree on a bounded
-``stack.xml``, every zip member read bounded). PSD goes through ``psd-tools`` (8 and 16 bits, RGB
-and gray). A file opens as a :class:`Stack` from its headers alone (the canvas, each layer's name,
-visibility and box); a layer's pixels are decoded when asked for, as straight-alpha RGBA floats of
-the canvas's size.
 """
 
 from __future__ import annotations
@@ -96,10 +83,6 @@ def is_layered(path: str | os.PathLike) -> bool:
 def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> tuple[list[Layer], int]:
     """The layers of an ``.ora`` or ``.psd`` file, bottom to top, and its bits per sample (8 or 16).
 
-    Every layer is decoded at the canvas's size (32 bytes a pixel each): refused, from the
-    headers, where that would not fit in memory. To decode only the layers used, open the file's
-    :class:`Stack` (:func:`open_stack`).
-
     Parameters
     ----------
     path : path-like
@@ -148,9 +131,9 @@ def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> t
 
 @dataclass(frozen=True)
 class Entry:
-    """A layer as its file's headers describe it, no pixel decoded: its ``name``, whether it is
-    ``visible``, its box on the canvas (``top``, ``left``, ``height``, ``width``; it may reach
-    past the canvas), its ``opacity``, its bits per sample and where its pixels are (``key``)."""
+    """A layer as its file's headers describe it, no pixel decoded: its ``name``, whether it is ``visible``,
+    its box on the canvas (``top``, ``left``, ``height``, ``width``; it may reach past the canvas).
+    """
 
     name: str
     visible: bool
@@ -164,9 +147,9 @@ class Entry:
 
 
 class Stack:
-    """A layered file opened from its headers: the canvas's ``shape``, the layers' :class:`Entry`
-    s (``entries``, bottom to top); a layer's pixels are decoded only when asked for
-    (:meth:`layer`, :meth:`composite`), each bounded by what its header declares."""
+    """A layered file opened from its headers: the canvas's ``shape``, the layers' :class:`Entry` s
+    (``entries``, bottom to top); a layer's pixels are decoded only when asked for.
+    """
 
     def __init__(self, path: Path, shape: tuple[int, int], entries: list[Entry], decode) -> None:
         # ``decode(entry)``: the layer's pixels (straight-alpha RGBA, its opacity applied) that are
@@ -214,9 +197,8 @@ class Stack:
 
 
 def open_stack(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> Stack:
-    """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's
-    directory and each layer PNG's header; the PSD's layer records): a canvas of more than
-    ``max_pixels``, a layer declaring far more pixels than its canvas, are refused here.
+    """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's directory and each
+    layer PNG's header; the PSD's layer records): a canvas of more than ``max_pixels``.
 
     Parameters
     ----------
@@ -488,12 +470,6 @@ RESULT_LAYERS = ("photo", "colorized", "strokes")
 
 def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None, strokes: str | None = None):
     """The photo layer and the stroke layer (None: none) of a stack.
-
-    The photo is the layer named ``photo``, else the bottom visible one; the strokes are the layer
-    named ``strokes``, else the visible layer right above the photo. A layer named is taken,
-    hidden or not. varcolor's own layered result (:data:`RESULT_LAYERS`) gives its ``photo`` and
-    its ``strokes``, whichever are shown. More than two visible layers with neither named, a name
-    that is missing or given twice: one line naming the layers.
 
     Parameters
     ----------

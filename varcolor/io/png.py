@@ -2,10 +2,6 @@
 thread of its own (zlib gives the interpreter back while it compresses), the bands' streams joined
 into the one zlib stream PNG holds (as pigz joins them: every band but the last ended on a byte
 boundary by a sync flush).
-
-Pillow and pypng deflate a PNG's rows on one core, a studio's save waiting for a large result
-(benchmarks/results/code_notes.md); the pixels written here are the same, the file
-about as small (the bands' first rows have no earlier rows to refer to).
 """
 
 from __future__ import annotations
@@ -35,9 +31,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _filtered(rows: np.ndarray, step: int) -> bytes:
-    """The rows (``h×n`` bytes) as PNG's filter ``Sub`` gives them: each byte less the byte of the
-    pixel before it (``step`` bytes back), modulo 256, each row after its filter's type byte (1).
-    Sub needs no earlier row, so every band is filtered on its own."""
+    """The rows (``h×n`` bytes) as PNG's filter ``Sub`` gives them: each byte less the byte of the pixel
+    before it (``step`` bytes back), modulo 256, each row after its filter's type byte (1)."""
     out = np.empty((rows.shape[0], rows.shape[1] + 1), np.uint8)
     out[:, 0] = 1
     out[:, 1 : 1 + step] = rows[:, :step]

@@ -1,12 +1,5 @@
 """Reading JSON a user or a web page handed us, within bounds: request bodies, session files,
 autosaves and points files.
-
-:func:`json.loads` alone turns hostile text into the wrong kind of failure: nesting 100,000
-deep is a ``RecursionError``, an integer of 4,301 digits a ``ValueError`` about Python's digit
-limit, ``1e400`` silently ``inf``, ``NaN`` and ``Infinity`` are accepted, and bytes that are not
-UTF-8 a ``UnicodeDecodeError``. :func:`loads` makes each of them one
-:class:`~varcolor.errors.InputError` line naming the source, before the value reaches any code
-(``TooLarge`` for text over the size limit, which a server answers with 413).
 """
 
 from __future__ import annotations

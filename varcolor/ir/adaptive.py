@@ -1,10 +1,4 @@
-"""The ``adaptive`` encoder: cues placed where a preview decode is worst, within a byte budget.
-
-It grows the cue set in rounds, decoding a preview with the decoder's own solver each round,
-fits the cue values to the whole image (:func:`refine_chroma`), and sizes its grid and palette
-by the budget (:func:`adaptive_grid_size`, :func:`adaptive_palette_size`; how these defaults
-were chosen: benchmarks/results/ir_notes.md). The other encoders are in :mod:`varcolor.ir.encode`.
-"""
+"""The ``adaptive`` encoder: cues placed where a preview decode is worst, within a byte budget."""
 
 from __future__ import annotations
 
@@ -26,12 +20,6 @@ def refine_chroma(
 ) -> np.ndarray:
     """Cue chroma whose decoded image is closest, in least squares, to the true chroma.
 
-    Levin's decode is linear in the cue values: ``x = A⁻¹ B c``, where ``B`` spreads each value over
-    the pixels it colours and ``A`` depends only on the gray image and where the cues are. So the
-    best values solve ``min_c ‖A⁻¹ B c − ab‖²`` over all pixels, not just under the cues; CGLS from
-    ``start`` (the patch means) needs one solve with ``A`` and one with ``Aᵀ`` per iteration,
-    against one LU factorisation (colorization-based coding by optimization, Lee et al. 2013).
-
     Parameters
     ----------
     gray : ndarray, ``H×W``
@@ -46,9 +34,7 @@ def refine_chroma(
         CGLS iterations (3 come close to 8: benchmarks/results/ir_notes.md, "How the adaptive defaults were
         chosen").
     tol : float
-        Relative residual each inner solve must reach. The single-precision LU alone gives
-        about 1e-6, plenty for a few iterations; a tight ``tol`` makes CGLS match the exact
-        least-squares solution, at two or three times the cost.
+        Relative residual each inner solve must reach.
 
     Returns
     -------
@@ -116,9 +102,6 @@ def adaptive_grid_size(budget: int) -> int:
     """Default cue grid of ``adaptive`` for a byte budget: ``64·(budget/256)^(1/3)`` cells per side
     (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
 
-    Finer grids place cues more precisely but spend more bits on each position; this size scored
-    highest at each budget tried (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
-
     Parameters
     ----------
     budget : int
@@ -134,12 +117,6 @@ def adaptive_grid_size(budget: int) -> int:
 
 def adaptive_palette_size(budget: int) -> int:
     """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2 KB, none (0) above.
-
-    A 5-bit palette index costs less than a compressed (a, b) pair (≈ 1.3 bytes), so a small
-    budget holds more cues; with thousands of cues the palette's colour error costs more than the
-    extra cues bring: the palette gains up to 1 KB, ties at 2 KB and loses above
-    (benchmarks/results/rate_distortion.md; benchmarks/results/ir_notes.md, "How the adaptive defaults were
-    chosen").
 
     Parameters
     ----------
@@ -167,28 +144,6 @@ def encode_adaptive(
     **keywords,
 ) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
-
-    Starts from a coarse grid, decodes (at a working size whose longer side is ``work_side``, for
-    speed), and each round adds points at the grid cells with the largest summed chroma error,
-    at most one per 3×3 block of cells per round. Stops when the payload would exceed ``budget``
-    bytes (the round's additions are trimmed to fit), when the working-size PSNR reaches
-    ``target_psnr``, or after ``max_rounds``. Then, with ``refine`` > 0, the cue values are
-    refined at full resolution (:func:`refine_chroma`, ``refine`` CGLS iterations against the
-    decoder's own system) and the last-added points that no longer fit the budget are dropped.
-    ``gray`` is the gray image the decoder will see (default: the same-lightness gray of ``rgb``,
-    unrounded); refinement is skipped, with a warning, where the image is too large for the direct
-    solver's memory.
-
-    ``budget``, ``target_psnr``, ``refine``, ``grid_size``, ``patch`` and ``quantize`` are
-    :class:`EncodeOptions` fields: given as ``options`` or as keywords (the encoder is ``adaptive``
-    whatever ``options`` says); ``work_side``, ``max_rounds``, ``solver``, ``base_fraction`` and
-    ``smooth`` tune the search.
-
-    Defaults come from sweeps on photos (benchmarks/results/ir_notes.md, "How the adaptive defaults were
-    chosen"): a coarse cue grid (:func:`adaptive_grid_size`, 64 cells at 256 B) keeps each
-    irregular position to a few bits, a regular base grid taking 3/4 of the budget compresses to
-    almost nothing, 7×7 patches average out texture, and refining the cue values against the
-    decoder's system raises the PSNR clearly.
 
     Parameters
     ----------

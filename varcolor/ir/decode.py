@@ -16,12 +16,6 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
     """The cues of a payload: each point colours a square of side ``2·patch + 1`` around the
     centre of its grid cell (later points win where squares overlap).
 
-    ``shape`` is the gray image's ``(H, W)``; it must match the payload's image size. ``gray`` is
-    the gray image itself (values in [0, 1]): its size must match, and so must its
-    :func:`~varcolor.ir.format.gray_checksum` where the payload records one (version 3 on), so
-    that a payload is never decoded with another image of the same size. Decoding an IR is these
-    cues given to :func:`varcolor.colorize` with the gray image (``varcolor decode`` does both).
-
     Parameters
     ----------
     payload : Payload

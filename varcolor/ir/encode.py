@@ -1,10 +1,4 @@
-"""Encoders: choose a few cues from a colour image (names and parameters of automatic-recolorization).
-
-Every encoder returns a :class:`~varcolor.ir.format.Payload` on a cue grid of ``grid_size`` cells
-per side stretched over the image (``adaptive``'s own placement is in
-:mod:`varcolor.ir.adaptive`). A cue's chroma is the mean true Lab (a, b) over the square of
-radius ``patch`` it will colour when decoded.
-"""
+"""Encoders: choose a few cues from a colour image (names and parameters of automatic-recolorization)."""
 
 from __future__ import annotations
 
@@ -100,19 +94,13 @@ def encode(
     ----------
     rgb : ndarray, ``H×W×3``
     encoder : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
-        ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid
-        without points whose neighbourhood holds one quantized colour; ``selective``: one point per
-        SLIC superpixel (``segments`` of them) with its mean chroma; ``grid+selective``: both;
-        ``stock``: none; ``global``: no points, the image's ab histogram over the 313 gamut bins and
-        its mean saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints
-        branch); ``adaptive``: see :func:`~varcolor.ir.adaptive.encode_adaptive`.
+        ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid without
+        points whose neighbourhood holds one quantized colour; ``selective``: one point per SLIC superpixel.
     options : EncodeOptions, optional
         The encoder's options as one value; ``encoder`` and ``keywords`` change them.
     gray : ndarray, optional
-        The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload
-        records its :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image
-        only; ``adaptive`` also refines its cues against it (see
-        :func:`~varcolor.ir.adaptive.encode_adaptive`). Without it, the payload is tied to no image.
+        The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload records its
+        :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image only.
     **keywords
         The fields of :class:`EncodeOptions` (``grid_size``, ``spacing``, ``patch``, ``segments``,
         ``quantize``, ``budget``, ``target_psnr``, ``refine``), checked before the image is looked at.

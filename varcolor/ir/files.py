@@ -1,9 +1,4 @@
-"""IRs as files: a colour image encoded to its gray PNG plus payload, and the payload read back.
-
-An IR on disk is a gray PNG ``NAME.png`` with its payload beside it (``NAME.vcir``) or embedded
-in the PNG (a private chunk). :func:`encode_file` writes one, all of it or nothing (the gray PNG,
-which marks a complete IR, is published last); :func:`read_ir` reads its payload back.
-"""
+"""IRs as files: a colour image encoded to its gray PNG plus payload, and the payload read back."""
 
 from __future__ import annotations
 
@@ -94,12 +89,8 @@ def encode_file(
     max_memory: float | None = None,
     **keywords,
 ) -> Payload:
-    """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload,
-    beside it (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over
-    the gray image (``NAME.cues.png``).
-
-    The files are published together, the gray PNG last, so a gray PNG on disk always has its
-    payload. An existing file is kept (:class:`~varcolor.errors.OutputError`) unless ``overwrite``.
+    """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload, beside it
+    (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over the gray image.
 
     Parameters
     ----------
@@ -172,9 +163,8 @@ def encode_file(
 
 
 def read_ir(gray_path: str | os.PathLike) -> Payload:
-    """The payload of the IR whose gray image is ``gray_path``: its ``.vcir`` sidecar, else the
-    payload embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError`
-    naming the file.
+    """The payload of the IR whose gray image is ``gray_path``: its ``.vcir`` sidecar, else the payload
+    embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError` naming the file.
 
     Parameters
     ----------

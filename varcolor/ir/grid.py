@@ -1,13 +1,4 @@
-"""How encoders choose cues, and the cue grid they all place them on.
-
-:class:`EncodeOptions` is the encoders' options (one frozen value, checked when made); the
-functions below are what every encoder shares: the grid of ``grid_size`` cells per side stretched
-over the image (:func:`grid_shape`, :func:`grid_points`, :func:`cell_centres`), a cue's chroma as
-the mean over the square of radius ``patch`` it colours (:func:`patch_means`, :func:`values_at`),
-and cues packaged as a :class:`~varcolor.ir.format.Payload` (:func:`package`, with
-:func:`quantize_chroma`'s palette). :mod:`.encode` (the fixed encoders) and :mod:`.adaptive` build
-on them; neither imports the other's internals.
-"""
+"""How encoders choose cues, and the cue grid they all place them on."""
 
 from __future__ import annotations
 
@@ -56,31 +47,27 @@ def _refine(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class EncodeOptions(OptionValues):
-    """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made
-    (one line naming the option). :func:`encode`, :func:`~varcolor.ir.files.encode_file` and the
-    command line (``varcolor encode``, ``recolor``: flags made from these fields) take it.
+    """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made (one line
+    naming the option).
 
     Attributes
     ----------
     encoder : str
         The encoder, one of :data:`ENCODERS` (see :func:`~varcolor.ir.encode.encode`).
     grid_size : int or None
-        Cells per side of the cue grid stretched over the image; at most the image size. None:
-        256, and for ``adaptive`` one that grows with the budget (:func:`~varcolor.ir.adaptive.adaptive_grid_size`).
+        Cells per side of the cue grid stretched over the image; at most the image size.
     spacing : int
         Grid spacing in cells (``grid`` encoders).
     patch : int or None
-        Radius in pixels of the square each cue colours when decoded. None: 0, and for
-        ``adaptive`` up to 3 as the grid cells allow.
+        Radius in pixels of the square each cue colours when decoded.
     segments : int
         SLIC superpixels of the ``selective`` encoders.
     quantize : int or None
         Store chroma as indices into a palette of this many colours (k-means); 0 or None: no
         palette, except that ``adaptive`` defaults to :func:`~varcolor.ir.adaptive.adaptive_palette_size`.
     budget, target_psnr, refine
-        ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding
-        cues, and CGLS iterations fitting the cue values at full resolution (see
-        :func:`~varcolor.ir.adaptive.encode_adaptive`).
+        ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding cues, and
+        CGLS iterations fitting the cue values at full resolution.
 
     Examples
     --------
@@ -152,9 +139,8 @@ class EncodeOptions(OptionValues):
 
 
 def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
-    """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults):
-    options that no image makes right are refused with one line. The command line checks them
-    once, before any image of a folder (naming the flag where the message names the option).
+    """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults): options that
+    no image makes right are refused with one line.
 
     Parameters
     ----------

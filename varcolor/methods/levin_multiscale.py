@@ -1,21 +1,8 @@
 """``levin-multiscale``: Levin's exact system solved where colour lives — coarse, then corrected fine.
 
-1. **Coarse**: the gray image and the cues averaged over blocks of ``factor``² pixels; Levin's
-   exact system solved on that grid by the ``levin`` method's machinery (the direct LU, and
-   low-rank corrections of it for edits: :mod:`varcolor.interactive`).
-2. **Lift**: the coarse chroma brought to full resolution by the guided filter's local-affine fit
-   to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
-3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
-   full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
-   stroke (an edge inside a block) is the exact system's. Where a cue's lifted value is off and
-   the cue sits in a small closed region of its own lightness, the correction reaches the whole
-   region (as far as the exact answer differs from the lifted one there), not only the band.
-   Cue pixels hold their values exactly.
-
-Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
-averaging first scores higher than the exact full-resolution solve on photos at native size, in a
-fraction of the time (docs/guide/methods.md#levin-multiscale-in-detail; benchmarks/results/multiscale.md). ``factor=1``
-is ``levin`` itself.
+The system is solved on a grid of blocks, lifted to full resolution by the guided filter, then
+solved exactly again around the cues. Averaging first keeps film grain from reading as edges
+(docs/guide/methods.md#levin-multiscale-in-detail). ``factor=1`` is ``levin`` itself.
 """
 
 from __future__ import annotations
@@ -199,11 +186,8 @@ COARSE_SIDE = 3
 
 
 def auto_factor(shape: tuple[int, int]) -> int:
-    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
-    :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
-    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP), halved while the grid
-    would have fewer than :data:`COARSE_SIDE` cells a side (a thin image: 1, the exact solve,
-    for 3 or 4 rows).
+    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below :data:`EXACT_BELOW`
+    pixels.
 
     Parameters
     ----------
@@ -294,8 +278,7 @@ class LevinMultiscale(Method):
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
         """The block side of the coarse grid for an image of ``shape``: the ``factor`` option, or
-        :func:`auto_factor`'s where it is 0; one that leaves the grid under :data:`COARSE_SIDE`
-        cells a side is refused.
+        :func:`auto_factor`'s where it is 0.
 
         Parameters
         ----------
@@ -316,14 +299,8 @@ class LevinMultiscale(Method):
 
     @classmethod
     def plan(cls, shape, options):
-        """``levin``'s plan for the coarse grid, with the memory of the whole solve (the
-        full-resolution arrays and a tile's LU added), refused where that would not fit in the
-        memory budget.
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
+        """``levin``'s plan for the coarse grid, with the memory of the whole solve (the full-resolution
+        arrays and a tile's LU added), refused where that would not fit in the memory budget.
         """
         shape = (int(shape[0]), int(shape[1]))
         factor = cls.factor_for(shape, options)
@@ -349,11 +326,6 @@ class LevinMultiscale(Method):
     def same_as(cls, shape, options):
         """``levin`` where the coarse grid is the image itself (``factor`` 1) and ``restraint`` is
         off, else None.
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.same_as` takes them.
         """
         if (options.parameters or Parameters()).restraint == "on":
             return None  # Levin's colour, restrained: Levin's method is not the same
@@ -361,26 +333,14 @@ class LevinMultiscale(Method):
 
     @classmethod
     def ignored_at(cls, shape, options, solver):
-        """``margin``, ``radius`` and ``eps`` where the coarse grid is the image itself (``factor``
-        1: nothing is lifted or corrected); else ``tol`` with a solver that does not iterate (the
-        coarse grid's edits are refined to :data:`COARSE_REFINE_TOL`); else none.
-
-        Parameters
-        ----------
-        shape, options, solver
-            As :meth:`Method.ignored_at` takes them.
+        """``margin``, ``radius`` and ``eps`` where the coarse grid is the image itself (``factor`` 1:
+        nothing is lifted or corrected); else ``tol`` with a solver that does not iterate.
         """
         return cls._ignored(shape, options, solver)[0]
 
     @classmethod
     def ignored_at_reason(cls, shape, options, solver):
-        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning.
-
-        Parameters
-        ----------
-        shape, options, solver
-            As :meth:`Method.ignored_at` takes them.
-        """
+        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning."""
         return cls._ignored(shape, options, solver)[1]
 
     @classmethod
@@ -412,24 +372,12 @@ class LevinMultiscale(Method):
 
     @classmethod
     def memory(cls, shape, options):
-        """The memory its :meth:`plan` says the whole solve needs (bytes).
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
-        """
+        """The memory its :meth:`plan` says the whole solve needs (bytes)."""
         return cls.plan(shape, options).bytes
 
     @classmethod
     def prior_for(cls, options):
-        """``options.prior``: the coarse ``levin`` solve holds its guess.
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.prior_for` takes them.
-        """
+        """``options.prior``: the coarse ``levin`` solve holds its guess."""
         return options.prior  # the coarse levin solve holds it
 
     def begin(self, reuse: bool) -> None:
@@ -460,14 +408,8 @@ class LevinMultiscale(Method):
             self._spares.prepare(self._lifted.chroma.shape, self._lifted.chroma.dtype)
 
     def solve(self, problem: Problem, x0):
-        """Levin's system solved on the coarse grid, lifted to full resolution and corrected near
-        the cues (the module's three steps); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`,
-        and on one core while the coarse grid is being factored again in the background.
-
-        Parameters
-        ----------
-        problem, x0
-            As :meth:`Method.solve` takes them.
+        """Levin's system solved on the coarse grid, lifted to full resolution and corrected near the cues
+        (the module's three steps); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`.
         """
         if self.device is not None:
             return multiscale_device.solve(self, problem, x0, _reach())
@@ -603,11 +545,8 @@ class LevinMultiscale(Method):
         return chroma, report
 
     def _restrained(self, coarse: np.ndarray, held: np.ndarray, problem: Problem, edited: bool) -> np.ndarray:
-        """The coarse chroma scaled by the cues' reach (:mod:`varcolor.restraint`), 1 on the coarse
-        cues; where a prior is on (Lab), what the reach leaves is the prior's, by its confidence.
-        After an edit (``edited``) a cell keeps its last reach where the new one would move its
-        chroma by less than :data:`RESTRAINT_BELOW`. ``coarse`` itself is left as it is (the
-        edits correct it)."""
+        """The coarse chroma scaled by the cues' reach (:mod:`varcolor.restraint`), 1 on the coarse cues;
+        where a prior is on (Lab), what the reach leaves is the prior's, by its confidence."""
         reach = problem.reach
         if reach is None or not self.restrains:
             self._scale = None
@@ -632,10 +571,8 @@ class LevinMultiscale(Method):
         return shown
 
     def full_residual(self, chroma: np.ndarray, problem: Problem) -> float:
-        """The relative residual of ``chroma`` on Levin's exact system at full resolution with
-        ``problem``'s cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports
-        for its own solve. One product with the operator, its rows made and applied at once,
-        never stored (at 12 MP it is 0.9 GB): :func:`~varcolor.energies.levin.exact_residual_squares`.
+        """The relative residual of ``chroma`` on Levin's exact system at full resolution with ``problem``'s
+        cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports for its own solve.
 
         Parameters
         ----------
@@ -651,10 +588,8 @@ class LevinMultiscale(Method):
         return _relative(squares)
 
     def _adopt(self, wait: bool) -> str | None:
-        """Take the factors of the coarse grid made in the background, where they are ready (or,
-        with ``wait``, once they are): the next edits correct them. Returns ``"adopted"``, or
-        None where there were none to take (a failed factorisation is dropped: an edit that needs
-        a full solve then makes it, and says why)."""
+        """Take the factors of the coarse grid made in the background, where they are ready (or, with
+        ``wait``, once they are): the next edits correct them."""
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
@@ -681,9 +616,9 @@ class LevinMultiscale(Method):
             self._refactor = None
 
     def painted(self) -> None:
-        """Let a factorisation started by the last edit begin: the edit's lift, corrections and
-        paint had the cores to themselves (begun before the paint, the factorisation's thread
-        took a core from it, and the paint took several times as long)."""
+        """Let a factorisation started by the last edit begin: the edit's lift, corrections and paint had
+        the cores to themselves.
+        """
         self._go_ahead()
 
     def _go_ahead(self) -> None:
@@ -692,8 +627,7 @@ class LevinMultiscale(Method):
 
     def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
         """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
-        :data:`~varcolor.interactive.MAX_HELD` pixels, factor the coarse grid again for these cues
-        in a thread (where a second coarse LU fits the memory budget): ``"started"``, or None."""
+        :data:`~varcolor.interactive.MAX_HELD` pixels."""
         if (
             not self.background
             or self._refactor is not None
@@ -708,10 +642,8 @@ class LevinMultiscale(Method):
         return "started"
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem, *, whole: bool = False) -> tuple[np.ndarray, dict]:
-        """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this
-        grid, :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted
-        by the gray, the cues held exactly, corrected near them; and what was done (tiles,
-        corrected pixels).
+        """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this grid,
+        :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted by the gray.
 
         Parameters
         ----------
@@ -720,9 +652,8 @@ class LevinMultiscale(Method):
         problem : Problem
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         whole : bool
-            Correct the whole image in one piece (one LU), not :data:`TILE` by :data:`TILE`: a
-            window of a larger photo (the studio's full tiles), whose answer must not depend on
-            where this window's own tiles would fall.
+            Correct the whole image in one piece (one LU), not :data:`TILE` by :data:`TILE`: a window of a
+            larger photo (the studio's full tiles).
         """
         chroma, _ = self._lift(coarse, False, _precision(problem))
         pixels = _cue_pixels(problem) if self.holds else None
@@ -732,20 +663,8 @@ class LevinMultiscale(Method):
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
     def _lift(self, coarse: np.ndarray, edited: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
-        """The coarse chroma at full resolution (guided by the gray), within the coarse range
-        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift);
-        and, after an edit (``edited``), how far it moved block by block (``h×w``; None: lifted
-        whole).
-
-        The last lift is kept (up to :data:`KEEP_PIXELS`) with its coefficients. After an edit a
-        block is lifted again only where the new coefficients can move it (a bound over its
-        pixels, :func:`~varcolor.solvers.multiscale.lift_change`) so far that, added to how far
-        the kept lift was from the last coarse solution's already, it passes :data:`LIFT_BELOW`
-        (or where the coarse range changed and the block's lift may reach it): the kept lift is
-        then within :data:`LIFT_BELOW` of the new one everywhere, however many edits it has
-        seen. The move reported is the largest change of a block's lifted pixels (what the tiles'
-        reuse reads; a block clipped to a new range may move by more than the bound); 0 where it
-        was kept. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
+        """The coarse chroma at full resolution (guided by the gray), within the coarse range (Levin's
+        solution keeps to the range of its cues, a maximum principle: so must the lift); and."""
         parameters = self.options.parameters
         radius, eps = parameters.radius, parameters.eps
         statistics = self._statistics or guide_statistics(self.coarse_guide, radius, eps)
@@ -795,11 +714,8 @@ class LevinMultiscale(Method):
         )
 
     def _hold_cues(self, chroma: np.ndarray, problem: Problem, pixels: tuple | None = None) -> np.ndarray:
-        """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's
-        lifted value was off by more than :data:`REACH_ABOVE` (``H×W`` bool): the cues whose
-        correction may have to reach further than ``margin`` (:meth:`_regions`). From the cue
-        pixels gathered (``pixels``: :func:`_cue_pixels`), or a band of rows at a time: a scan's
-        cue values are not copied whole."""
+        """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's lifted value
+        was off by more than :data:`REACH_ABOVE` (``H×W`` bool)."""
         above = REACH_ABOVE * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         off = np.zeros(problem.mask.shape, bool)
         if pixels is not None:
@@ -828,20 +744,8 @@ class LevinMultiscale(Method):
         *,
         whole: bool = False,
     ) -> tuple[int, int, int, list]:
-        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
-        tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
-        a tile sees the tiles solved before it (one multiplicative Schwarz sweep). Then, in each
-        tile solved, over the closed regions around the cues ``off`` (:meth:`_regions`).
-
-        Each tile's corrections (its solutions less what they started from) are kept. After an
-        edit (``moved``: how far the lift moved, per block), a tile that no changed cue
-        reaches (within the corrections' reach and the tiles' overlap) and where the lift moved
-        less than :data:`REUSE_BELOW` since they were solved (added up over the edits that reused
-        them) adds its kept corrections to the new lift instead of being solved again. Its error
-        is then at most twice that move (the tile's solve keeps to the range of what it holds, a
-        maximum principle, and the lift moved by less on its border and its cues). ``whole``: one
-        tile, the whole image (:meth:`from_coarse`). Returns the tiles solved, the tiles reused,
-        the pixels solved and the windows solved."""
+        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue, tile by
+        tile (each tile's LU on its free pixels alone), everything else held at ``chroma``."""
         keep = self.holds
         cues = (_cue_pixels(problem) if pixels is None else pixels) if keep else None
         last, self._last_cues = self._last_cues, cues
@@ -917,20 +821,8 @@ class LevinMultiscale(Method):
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
 
     def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
-        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past
-        the band: each connected region where the gray (smoothed over a pixel) changes by less
-        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across
-        and at least :data:`REACH_AREA` pixels large, grown by :data:`REACH_PAD` across its edge;
-        every other pixel held as solved.
-
-        Why: the exact answer differs from the lifted one as far as a cue's colour reaches, not a
-        fixed band. A cue inside a small closed region of its own lightness (a button, an eye,
-        a small flower) colours all of it in the exact solve, but the lift, blending blocks around
-        it, mixes in the colour outside, and a band of ``margin`` around a small cue, held at that
-        lift, corrects only a little of it. Where the region is open, the exact answer is the
-        colour flowing in from the rest of the image, which the coarse solve and the lift give
-        better than the full-resolution affinities (they see film grain as edges): the lift stays.
-        """
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past the band:
+        each connected region where the gray."""
         from scipy import ndimage
 
         height, width = self.guide.shape
@@ -969,9 +861,8 @@ class LevinMultiscale(Method):
         sweep.tile((REGIONS, key), window, grown)
 
     def _interior(self, key: tuple[int, int], window: tuple[slice, slice]) -> np.ndarray:
-        """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by
-        less than :data:`REACH_STEP` per pixel: the gray's alone, kept for edits (up to
-        :data:`KEEP_PIXELS`; at 12 MP its smoothing was 30 ms an edit)."""
+        """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by less than
+        :data:`REACH_STEP` per pixel: the gray's alone, kept for edits."""
         from scipy import ndimage
 
         interior = self._interiors.get(key)
@@ -1075,9 +966,8 @@ class _TileFactors:
         self._held: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, Factors, np.ndarray, int]] = {}
 
     def solver(self, window: tuple[slice, slice], unknown: np.ndarray, system) -> tuple[DirichletSolver, np.ndarray]:
-        """A solver of ``unknown`` (bool, ``window``-sized) in ``window`` and its right-hand side:
-        from the factors held if they were made for the same unknowns (:meth:`keep`), else
-        ``system()``'s operator and right-hand side, factored."""
+        """A solver of ``unknown`` (bool, ``window``-sized) in ``window`` and its right-hand side: from the
+        factors held if they were made for the same unknowns (:meth:`keep`)."""
         held = self._held.pop(_window_key(window), None)
         if held is not None:
             self.nbytes -= held[4]
@@ -1203,10 +1093,8 @@ PAINT_TILE = 64
 
 
 def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int]) -> list:
-    """Where an edit changed the chroma, as windows (pairs of slices) to paint again: the blocks
-    lifted again (``blocks``, ``h×w`` bool) and the ``boxes`` (pairs of slices) solved. Each
-    run of :data:`PAINT_TILE`-pixel tiles along a row of them that hold any is one window,
-    around their changed blocks: few windows where the whole image changed (each costs a call)."""
+    """Where an edit changed the chroma, as windows (pairs of slices) to paint again: the blocks lifted
+    again (``blocks``, ``h×w`` bool) and the ``boxes`` (pairs of slices) solved."""
     changed = blocks.copy()
     for rows, columns in boxes:
         changed[
@@ -1244,9 +1132,8 @@ CELL = 16
 
 
 def _cells_holding(mask: np.ndarray) -> np.ndarray:
-    """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel:
-    its bytes OR-ed a row (then a column) of each cell at a time (NumPy's ``logical_or.reduceat``
-    took many times as long: code_notes.md)."""
+    """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel: its bytes
+    OR-ed a row (then a column) of each cell at a time."""
     rows = _or_runs(mask.view(np.uint8))
     return _or_runs(rows.T).T.view(bool)
 

@@ -2,35 +2,10 @@
 against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the tests,
 :func:`numpy_device`), through :class:`~varcolor.solvers.device.ArrayBackend`.
 
-1. **Coarse**: the cues averaged over blocks on the device
-   (:func:`~varcolor.solvers.multiscale.coarse_cues`); Levin's exact system on the block grid
-   built on the host (:func:`~varcolor.energies.levin.exact_operator`, a CSR matrix) and solved
-   on the device: by BiCGSTAB to the options' ``tol`` (:func:`coarse_solve`), preconditioned
-   by an aggregation multigrid built on the device (Jacobi steps between its levels:
-   :mod:`varcolor.solvers.aggregation`), from the last solve's coarse chroma after an edit; with
-   NumPy's arrays, by SciPy's sparse LU. The cues' reach scales it as the CPU engine's does
-   (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._restrained`).
-2. **Lift**: the guided filter's coefficients on the block grid and the lift to full resolution on
-   the device (:func:`~varcolor.solvers.multiscale.guided_coefficients`,
-   :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
-3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
-   pixel held at the lifted chroma (the cues at their values): the CPU engine's sweep of
-   overlapping tiles in waves (:mod:`varcolor.solvers.schwarz`): the tiles of a wave do not touch
-   and are solved as one system, so with the CPU's answer. Each system's rows are built on the
-   device (:func:`~varcolor.energies.levin.rows_of`) and solved there by BiCGSTAB
-   (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
-
-   Then, around each cue whose lifted value is off, the closed region of its lightness holding it
-   (found on the host as the CPU engine finds it: :func:`closed_regions`), solved the same way
-   with the band's answer held.
-4. The chroma copied to the host (the result's ab); the colorizer's painter paints the RGB on the
-   device too (:class:`~varcolor.painting.Painter`'s ``device``).
-
-An edit starts its coarse solve from the last one (no low-rank correction), lifts again, and
-keeps the corrections of the tiles that no changed cue reaches and where the lift moved less than
-the CPU engine's ``REUSE_BELOW`` (a kept tile's closed regions added after the bands solved
-again, as a fresh solve has them): ``info["update"]`` is ``"window"``. A solve with a prior runs
-the CPU engine's path (the next edit is then solved afresh).
+The coarse solve (BiCGSTAB with an aggregation multigrid), the lift and the corrections around the
+cues run as the CPU engine's do, on the device; an edit starts from the last coarse solve and keeps
+the corrections that no changed cue reaches (``info["update"]`` is ``"window"``). A solve with a
+prior runs the CPU engine's path.
 """
 
 from __future__ import annotations
@@ -111,9 +86,8 @@ def numpy_device() -> ArrayBackend:
 
 
 def backend_for(device: str) -> ArrayBackend | None:
-    """The array backend of the device path for ``device``: None on the CPU (the CPU engine's own
-    path), CuPy's for ``"cuda"`` (an :class:`~varcolor.errors.InputError` in one line where CuPy
-    or a GPU is missing: :func:`~varcolor.solvers.device.backend`).
+    """The array backend of the device path for ``device``: None on the CPU (the CPU engine's own path),
+    CuPy's for ``"cuda"``.
 
     Parameters
     ----------
@@ -347,15 +321,6 @@ def coarse_solve(
     """Levin's exact system on a grid (``guide``, cues ``held`` at ``targets``): the chroma
     (``h×w×C``, on the device, the cues written in exactly) and what the solve did.
 
-    Its CSR matrix is built on the host; ``method`` ``"direct"`` solves it by SciPy's sparse LU
-    (NumPy's arrays) or cuSOLVER's sparse QR (CuPy's ``spsolve``), ``"host"`` by the CPU engine's
-    LU on the host, ``"krylov"`` on the device by BiCGSTAB to ``tol`` from ``guess`` (``h×w×C``;
-    else the cues, 0 elsewhere), preconditioned by an aggregation multigrid's V-cycle with damped
-    Jacobi steps (:class:`~varcolor.solvers.aggregation.AggregationMultigrid`, built on the
-    device); where it stalls, the host's LU finishes (``fallback`` in the report). ``"auto"``:
-    :data:`COARSE_METHOD`, whose own ``"auto"`` is ``"direct"`` for NumPy's arrays and
-    ``"krylov"`` for CuPy's.
-
     Parameters
     ----------
     device : ArrayBackend
@@ -438,9 +403,8 @@ def _holding(x, held: np.ndarray, targets, xp):
 
 
 def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol: float) -> tuple[Any, dict]:
-    """``operator`` (a :class:`~varcolor.solvers.stencil.GridOperator`) solved for ``rhs``
-    (``N×C``, on the device) by the host's LU (:class:`~varcolor.solvers.direct.DirectSolver`,
-    the CPU engine's coarse solver), the answer back on the device."""
+    """``operator`` (a :class:`~varcolor.solvers.stencil.GridOperator`) solved for ``rhs`` (``N×C``, on the
+    device) by the host's LU."""
     xp = device.xp
     start = time.perf_counter()
     b = to_host(rhs, xp).reshape(shape + (rhs.shape[-1],))
@@ -459,15 +423,8 @@ def closed_regions(
     margin: int,
     keys: set | None = None,
 ) -> list[tuple[tuple[int, int], np.ndarray]]:
-    """The pixels (raster indices, no cue among them) the correction solves again past the band
-    ``near``, a set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off), the
-    closed region of its lightness holding it, found as the CPU engine finds it
-    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile in the
-    sweep's order (:func:`~varcolor.solvers.schwarz.sweep_tiles`), in each tile holding such a cue,
-    the connected regions where the gray changes slowly
-    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._interior`, the engine's kept
-    windows) seeded there, at most ``reach["reach"]`` pixels across, of at least
-    ``reach["area"]`` pixels, reaching past the pixels solved so far, grown by ``reach["pad"]``.
+    """The pixels (raster indices, no cue among them) the correction solves again past the band ``near``, a
+    set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off).
 
     Parameters
     ----------
@@ -545,10 +502,7 @@ def _swept(
     device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, steps: list, chroma, kept: dict, phase: str
 ) -> dict:
     """The sweep's ``steps`` (:class:`_Step`, in the CPU engine's order) done wave by wave
-    (:func:`~varcolor.solvers.schwarz.sweep_waves`): in each wave the kept corrections added,
-    then its solves as one system by :func:`band_solve`, so with the CPU's answer. Each solve's
-    changes are kept under ``(phase, its tile's key)`` in ``kept`` (an edit adds them where it
-    solves the tile no more). Returns what the solves did, added up."""
+    (:func:`~varcolor.solvers.schwarz.sweep_waves`): in each wave the kept corrections added."""
     xp = device.xp
     values = chroma.reshape(-1, chroma.shape[-1])
     solves = [step for step in steps if step.kind == "solve"]
@@ -600,11 +554,8 @@ def _cells_max(cells: np.ndarray, window: tuple[slice, slice]) -> float:
 
 
 def band_solve(device: ArrayBackend, guide, mask, band: np.ndarray, chroma) -> dict:
-    """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them
-    cues), in place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its
-    value there: ``A_bb x_b = −A_bk x_k``, its rows built on the device from the gray
-    (:func:`~varcolor.energies.levin.rows_of`, the CPU kernel's rows as array code), solved by
-    BiCGSTAB with a Jacobi preconditioner to :data:`BAND_TOL`. Returns what it did.
+    """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them cues), in
+    place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its value there.
 
     Parameters
     ----------

@@ -1,16 +1,5 @@
 """ADMM for bilaplacian-gtv (:mod:`varcolor.energies.bilaplacian_gtv`): over-relaxed,
 preconditioned ADMM on the edge differences z = D u.
-
-The u-step, an SPD system with a constant matrix (per penalty), is linearized to one multigrid
-V-cycle per iteration (built once, or once per penalty when the system has a diagonal term; see
-:class:`_UStep`); the z-step is a group soft-threshold. Stops on the primal and dual residuals
-(Boyd et al. 2011, §3.3).
-
-One ADMM loop, two sets of grid kernels: on the CPU, numba kernels and the grid multigrid
-(:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), and on the CPU for a small photo
-whose kernels are not compiled yet (:func:`runs_array_code`), the same operations as array code
-(:class:`_ArrayGrid`; CuPy arrays, or NumPy's), preconditioned by the ``cg`` solver's symmetric
-Ruge–Stüben cycle (:class:`varcolor.solvers.amg.SymmetricHierarchy`).
 """
 
 from __future__ import annotations
@@ -46,16 +35,7 @@ _EDGE_DTYPE = np.float32
 
 @dataclass
 class AdmmState:
-    """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
-    :func:`solve` again (same image, same device; cues added, say), the next solve starts from
-    them, dual included: after a stroke that takes well under half the iterations of a start from
-    the last result alone (docs/guide/methods.md, "bilaplacian-gtv in detail", "Updates").
-
-    ``iterations`` counts the iterations these variables have run on their problem; residual
-    balancing is scheduled on it, so that a solve carried on with the same cues (a tighter
-    tolerance: :meth:`varcolor.Colorizer.refine`) is the same iteration continued. Set it to 0
-    when the problem changes (:meth:`varcolor.Colorizer.update` does): new cues upset the
-    residuals, and balancing starts over as in a fresh solve."""
+    """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped."""
 
     z: object = None
     y: object = None
@@ -249,10 +229,8 @@ class _NumbaGrid:
         return out
 
     def divergences(self, z, y, rhs_fixed, rho: float, divergence_z, rhs, au, fixed) -> tuple[float, float]:
-        """After the z- and y-steps: ``‖left + ρ Dᵀ(z − z_old)‖²`` (the dual residual; ``left`` =
-        ``rhs − au`` at the free pixels, what the u-step left unsolved) and ``‖ρ Dᵀ y‖²``; in place,
-        ``divergence_z`` (``Dᵀ z_old`` in) becomes ``Dᵀ z`` and ``rhs`` the next u-step's
-        right-hand side ``rhs_fixed + ρ Dᵀ(z − y)``."""
+        """After the z- and y-steps: ``‖left + ρ Dᵀ(z − z_old)‖²`` (the dual residual; ``left`` = ``rhs −
+        au`` at the free pixels, what the u-step left unsolved) and ``‖ρ Dᵀ y‖²``; in place."""
         return _divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, fixed)
 
     def free_difference(self, a, b, fixed):
@@ -401,9 +379,8 @@ class _ArrayGrid:
 
 
 def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> sp.csr_matrix:
-    """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's,
-    and the free rows' couplings to them are left out), by array code: what the grid multigrid's
-    operator (:func:`~varcolor.solvers.stencil.graph_laplacian`) holds, with no kernel to compile."""
+    """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's, and the
+    free rows' couplings to them are left out), by array code: what the grid multigrid's operator."""
     height, width = diagonal.shape
     index = np.arange(height * width).reshape(height, width)
     first = np.concatenate([index[r].ravel() for _, r, _ in edge_slices(height, width)])
@@ -419,9 +396,8 @@ def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> s
 
 
 def runs_array_code(device: str, shape: tuple[int, int]) -> bool:
-    """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a
-    small photo on the CPU whose ADMM kernels are not compiled (:func:`varcolor.kernels.array_code`
-    of ``"bilaplacian-gtv"``).
+    """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a small
+    photo on the CPU whose ADMM kernels are not compiled.
 
     Parameters
     ----------
@@ -487,11 +463,7 @@ class _UStep:
 
 def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None, state=None, *, warn=True):
     """ADMM on ``device`` from ``u`` (host arrays in and out; the iterations run on ``device``), and from
-    ``state``'s z, y and ρ where it has them for this image. ``params`` gives lam, mu, rho, tol and
-    maxiter (:class:`varcolor.energies.bilaplacian_gtv.Parameters`); ``info`` receives the
-    iterations, residuals and ``converged`` (whether they reached ``tol``). Stopped at ``maxiter``
-    above it, the last iterate is returned, with a :class:`~varcolor.errors.ConvergenceWarning`
-    unless not ``warn`` (a caller that refuses it instead).
+    ``state``'s z, y and ρ where it has them for this image.
 
     Parameters
     ----------

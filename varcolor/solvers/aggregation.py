@@ -2,20 +2,8 @@
 the Krylov solvers of :mod:`varcolor.solvers.krylov` written against an
 :class:`~varcolor.solvers.device.ArrayBackend` (CuPy on a GPU, SciPy and NumPy on the CPU).
 
-Each level's cells are aggregated two by two in each direction (the prolongation ``P`` is
-piecewise constant over a block of 2×2 cells, its restriction ``Pᵀ``), the coarser operator is
-Galerkin's ``Pᵀ A P`` (two sparse products, on the device: no set-up on one CPU core, as pyamg's
-was for ``amg``), down to at most :data:`COARSEST` cells, whose inverse is held dense. One
-V-cycle: a damped Jacobi step, the coarse correction scaled by :data:`OVERCORRECTION` (a
-piecewise-constant prolongation's corrections come out too small), a damped Jacobi step.
-
-:class:`AggregationSolver` is the exact methods' solver on a GPU (``solver="aggregation"``, the
-choice of ``auto`` with ``device="cuda"``): BiCGSTAB preconditioned by that V-cycle, every step of
-it, the hierarchy's set-up included, on the device.
-
-Why: Levin's rows have 1 on the diagonal, so Jacobi's preconditioner alone is no preconditioner:
-BiCGSTAB with it takes about ten times the iterations it takes with this V-cycle, more as the
-grid grows (benchmarks/results/gpu_coarse_solver.md).
+Levin's rows have 1 on the diagonal, so Jacobi alone is no preconditioner
+(benchmarks/results/gpu_coarse_solver.md).
 """
 
 from __future__ import annotations
@@ -117,11 +105,8 @@ def _aggregation(shape: tuple[int, int], device: ArrayBackend) -> tuple[Any, tup
 
 
 class AggregationSolver(AmgSolver):
-    """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid`
-    V-cycle per application, hierarchy built and applied on ``device`` (``solve`` is
-    :class:`~varcolor.solvers.amg.AmgSolver`'s): for Levin's exact system and the symmetric ones
-    alike, on the CPU or a GPU. On the CPU ``direct`` and ``multigrid`` are faster; this is the
-    solver whose set-up does not run on one CPU core.
+    """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid` V-cycle per
+    application, hierarchy built and applied on ``device``.
 
     Parameters
     ----------
@@ -167,8 +152,7 @@ class AggregationSolver(AmgSolver):
 
     def rebind(self, operator: GridOperator) -> AggregationSolver:
         """Solve with a changed operator (same size), keeping the coarse levels: cheap, and a good
-        preconditioner while the change is small (a few more cue pixels). A grid small enough to
-        have no levels (its inverse held whole) is built again.
+        preconditioner while the change is small (a few more cue pixels).
 
         Parameters
         ----------

@@ -202,10 +202,6 @@ def report(
     """The :class:`SolveInfo` of an iterative solve (``residual``: per right-hand side; ``history``:
     the worst relative residual after each iteration).
 
-    A solve that stopped above ``tol`` raises :class:`~varcolor.errors.ConvergenceError` naming the
-    residual reached: its last iterate can be far from the solution (``amg`` on a 5000×2 strip
-    stops at relative residual 2e-5 and is 9.5 ab off), so it is never returned as a result.
-
     Parameters
     ----------
     name : str

@@ -1,9 +1,4 @@
-"""Preconditioned conjugate gradients for several right-hand sides at once, against an array backend.
-
-Each column of ``b`` (e.g. the chroma channels a and b) runs its own CG recurrence; the columns
-share every operator and preconditioner application. For symmetric positive definite systems only
-(the symmetric energies' systems).
-"""
+"""Preconditioned conjugate gradients for several right-hand sides at once, against an array backend."""
 
 from __future__ import annotations
 

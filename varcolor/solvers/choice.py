@@ -1,11 +1,4 @@
-"""Which solver solves a system of a given size, the memory it is expected to need, and building it.
-
-Like pyamg's ``blackbox.py``: :func:`plan_solver` resolves ``"auto"`` from the system's size,
-symmetry, device and the memory budget into an inspectable, frozen :class:`SolverPlan` (solver,
-bytes, why), refusing, before anything is allocated, a solve that would not fit;
-:func:`make_solver` builds the planned solver, whichever it is, for an operator or a method's
-:class:`~varcolor.solvers.base.LinearSystem`.
-"""
+"""Which solver solves a system of a given size, the memory it is expected to need, and building it."""
 
 from __future__ import annotations
 
@@ -115,11 +108,6 @@ class SolverPlan:
 
 def estimate_bytes(solver: str, pixels: int) -> int:
     """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
-
-    LU fill grows a little faster than the image (the multifrontal factors in single precision;
-    fitted to the peak memory in benchmarks/results/speed.md, with a third more); AMG + GMRES(20) is
-    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
-    so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
 
     Parameters
     ----------

@@ -119,8 +119,7 @@ class DirectSolver:
 
     def _couplings(self, cue_pixels: np.ndarray):
         """For each of the 8 neighbour directions: the cue pixels with a free neighbour there, that
-        neighbour, and ``A[neighbour, cue pixel]`` (the only entries coupling cue pixels to the
-        free block; a cue pixel's own row is diagonal)."""
+        neighbour, and ``A[neighbour, cue pixel]``."""
         height, width = self.operator.shape
         rows, cols = np.divmod(cue_pixels, width)
         stencil = self.operator.stencil.reshape(-1, 9)
@@ -220,13 +219,6 @@ class Factors:
 class DirichletSolver(DirectSolver):
     """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
     pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
-
-    The same answer as :class:`DirectSolver` on the whole grid with the other pixels' rows made
-    rows of the identity holding their values, at the cost of the free pixels alone: only their
-    rows are read (the operator may hold nothing elsewhere:
-    :func:`~varcolor.energies.levin.exact_operator`'s ``rows``), the known values enter through
-    the rows next to them, and the residual is checked on the free rows. The factors are
-    :class:`DirectSolver`'s (single precision, refined to ``tol``).
 
     Parameters
     ----------

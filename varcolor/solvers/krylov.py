@@ -1,9 +1,4 @@
-"""Restarted GMRES for several right-hand sides at once, written against an array backend.
-
-Each column of ``b`` (e.g. the chroma channels a and b) has its own Krylov space; the columns
-share every matrix and preconditioner application, which read the operator once for all of them.
-Right preconditioning, so the residual tested is the true one, ``‖b - A x‖ / ‖b‖``.
-"""
+"""Restarted GMRES for several right-hand sides at once, written against an array backend."""
 
 from __future__ import annotations
 
@@ -126,11 +121,8 @@ def bicgstab(
     maxiter: int = 1000,
     history: list | None = None,
 ) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
-    """Solve ``A x = b`` for an ``N×C`` array ``b`` by BiCGSTAB (van der Vorst, 1992), each
-    column its own recurrence, the columns sharing every operator and preconditioner application.
-    Right preconditioning: the residual tested is the true one, ``‖b - A x‖ / ‖b‖``. A column stops
-    moving once it reaches ``tol``; a column whose recurrence breaks down (a zero inner product,
-    or a step that overflows) stops where it is, and its residual says so.
+    """Solve ``A x = b`` for an ``N×C`` array ``b`` by BiCGSTAB (van der Vorst, 1992), each column its own
+    recurrence, the columns sharing every operator and preconditioner application.
 
     Parameters
     ----------

@@ -1,29 +1,9 @@
 """Solutions after any cue edit from a direct solve's factors: low-rank corrections, no new LU.
 
-The factored system ``M`` (the operator on the first solve's unknowns ``F``) stays; an edit
-changes a few rows of the system, and the new solution is the first one corrected through ``M⁻¹``:
-
-- A cue added at an unknown (a *held* pixel) replaces its row by ``x = value``. Relaxing the held
-  rows, the new solution solves ``M x = b + Δb + P s`` for some multipliers ``s`` at them.
-- A cue of the first solve removed (undo, eraser: a *released* pixel ``r``) makes ``r`` an unknown
-  again, with the new system's row there; its column enters ``F``'s rows: ``M x_F + B y_R = …``.
-- A cue of the first solve recoloured changes the right-hand side: ``Δb``.
-
-So ``x_F = x₀ + M⁻¹ (Δb + P s − P_N B y_R)`` (``x₀`` the first solution, ``N`` the unknowns next
-to released pixels), and ``s`` and ``y_R`` solve a small dense system built from ``M⁻¹`` at the
-held and ``N`` pixels (:class:`~varcolor.solvers.inverse_block.InverseBlock`), the released rows
-and ``B``: a Schur complement of ``k`` = held pixels coupled to unknowns + released pixels
-unknowns. The correction is one solve with a sparse right-hand side whose backward pass leaves
-out the subtrees where it is below ``tiny``
-(:meth:`~varcolor.solvers.multifrontal.MultifrontalLU.solve_local`).
-
-Edits add up, and a correction from ``x₀`` spans all of them. So a correction starts from the
-last solution instead: ``x = x_prev + M⁻¹ (T − T_applied)`` (``T`` the sparse right-hand side
-above), where the multipliers far from the edit barely move. Both the skipped subtrees and the
-multipliers left out are bounded by the maximum principle, which Levin's systems (M-matrices with
-nonnegative row sums) obey: a change ``δ`` at pixel ``j`` moves no pixel by more than
-``|δ| (M⁻¹)_jj``. Each step's error bound adds up, and once the sum would pass ``budget`` the next
-correction starts from ``x₀`` again (exact to ``tiny``).
+An edit changes a few rows of the factored system; the new solution is the last one corrected
+through ``M⁻¹`` with a small dense Schur complement over the held and released pixels. Levin's
+systems obey a maximum principle, which bounds each correction's error; once the summed bounds
+would pass ``budget``, the next correction starts from the first solution again.
 """
 
 from __future__ import annotations
@@ -132,10 +112,9 @@ class TooCostly(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Released:
-    """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the
-    new system around them: ``pixels`` (raster indices), and the new operator's stencil
-    (``h×w×9``) and right-hand side (``h×w×C``) on ``window`` (a pair of slices holding every
-    released pixel and its neighbours' neighbours, so that the rows there are the whole image's)."""
+    """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the new system
+    around them: ``pixels`` (raster indices), and the new operator's stencil.
+    """
 
     pixels: np.ndarray
     window: tuple[slice, slice]
@@ -172,9 +151,8 @@ class LowRankUpdater:
         The error bound corrections from the last solution may add up to before one starts from
         ``base`` again.
     max_block : int
-        The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the
-        unknowns next to released pixels, over the edits since the block was started): past it
-        the block starts afresh, and :meth:`solve` raises where one edit alone needs more.
+        The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the unknowns next
+        to released pixels, over the edits since the block was started): past it the block starts afresh.
     refine_tol : float
         The relative residual past which :meth:`solve` refines its result once (where it is
         given the new system's residual).
@@ -252,13 +230,7 @@ class LowRankUpdater:
     def hold(
         self, held: np.ndarray, values: np.ndarray, rhs_change: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, dict]:
-        """:meth:`solve` with no released pixels (cues added and recoloured only).
-
-        Parameters
-        ----------
-        held, values, rhs_change
-            As :meth:`solve` takes them.
-        """
+        """:meth:`solve` with no released pixels (cues added and recoloured only)."""
         return self.solve(held, values, rhs_change)
 
     def solve(
@@ -270,24 +242,8 @@ class LowRankUpdater:
         residual: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
         limit: float | None = None,
     ) -> tuple[np.ndarray, dict]:
-        """The solution with the unknowns at ``held`` (raster indices) held at ``values``
-        (``k×C``), the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
-        values, relative to the factored system's; its cue pixels may be among them) and the cue
-        pixels ``released`` made unknowns (their right-hand side's change, the removal of their
-        values, belongs in ``rhs_change``).
-
-        Each call gives the whole edit relative to the factored system (not to the last call).
-        With ``limit`` (seconds: what a fresh solve takes), an edit predicted to take longer
-        raises :class:`TooCostly` before anything is changed. The prediction: the dense work of
-        the pixels the edit adds to the block (their forward passes and products, counted from
-        the tree; the small system) at the rate such work last ran here, plus the rest (the
-        corrections' passes through the factors, the residuals) as the last edits took it.
-        Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``,
-        ``released``, ``block`` (the unknowns of the small dense system: held pixels coupled to
-        an unknown, and released pixels), ``correction`` (``"incremental"`` from the last
-        solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree nodes the
-        backward pass solved), ``bound`` (the result's error bound), ``predicted_seconds`` and
-        ``box`` (a pair of slices outside which the result equals the previous one).
+        """The solution with the unknowns at ``held`` (raster indices) held at ``values`` (``k×C``), the
+        right-hand side changed by ``rhs_change``.
 
         Parameters
         ----------
@@ -444,10 +400,7 @@ class LowRankUpdater:
         }
 
     def _learn(self, predicted: dict, dense_seconds: float, seconds: float) -> None:
-        """Move the cost model toward what this edit took (half way: edits of a session are
-        alike, and the machine's load drifts; by at most half again per edit, so that one slow
-        edit, a first one loading kernels from numba's cache, say, does not send the next ones
-        to fresh solves)."""
+        """Move the cost model toward what this edit took."""
         if predicted["dense_flops"] > 1e8:  # below, the time is overheads, not the rate
             rate = min(dense_seconds / predicted["dense_flops"], 2.0 * self._dense_rate)
             self._dense_rate = 0.5 * (self._dense_rate + rate)
@@ -455,17 +408,8 @@ class LowRankUpdater:
         self._rest_seconds = 0.5 * (self._rest_seconds + rest)
 
     def _refine(self, x, r, relative, held, coupled, rows, small) -> tuple[slice, slice]:
-        """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm
-        ``relative``) of the new system: the same correction as an edit's, for the right-hand side
-        ``r`` and 0 at the held pixels; the box it changed.
-
-        One pass each way through the factors: the multipliers (and the released pixels' values)
-        need ``M⁻¹ r`` only at the block's pixels, which the forward pass of ``r`` gives with the
-        vectors the block keeps; their right-hand side joins ``r``'s before the backward pass.
-        Residual entries whose whole sum stays under a tenth of the tolerance are left out, and
-        the backward pass skips subtrees where the correction stays under ``tiny`` × 1e-4: after
-        a local edit the residual is local too (the rest of the image holds the first solve's),
-        and the refinement costs a fraction of a full solve."""
+        """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm ``relative``) of the
+        new system: the same correction as an edit's."""
         channels = x.shape[-1]
         lu, free = self.lu, self.solver._free_mask.ravel()
         flat_r = np.where(free[:, None], r.reshape(-1, channels), 0.0)
@@ -500,9 +444,8 @@ class LowRankUpdater:
         return box
 
     def _small_system(self, coupled, held_rhs, rows, flat_base):
-        """The multipliers at the ``coupled`` held pixels and the released pixels' values: the
-        Schur complement ``[[G_HH, −G_HN B], [D G_NH, A_RR − D G_NN B]]`` (``G`` the block of
-        ``M⁻¹``) solved for ``[values − g_H; β − D g_N]`` (``g = x₀ + M⁻¹ Δb``)."""
+        """The multipliers at the ``coupled`` held pixels and the released pixels' values: the Schur
+        complement ``[[G_HH, −G_HN B], [D G_NH, A_RR − D G_NN B]]``."""
         channels = held_rhs.shape[1]
         block, solution = self._block.block, self._block.solution
         h = self._position[coupled]
@@ -553,9 +496,8 @@ class LowRankUpdater:
         return *small(g_h, beta - own[1] @ g_n), small
 
     def _released_rows(self, released: Released, held, values, rhs_change):
-        """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B``
-        (``A[N, R]``, ``|N|×|R|``), the released pixels, ``(A_RR, D = A[R, N])`` and ``β`` (their
-        right-hand side with the held and cue neighbours' values moved there)."""
+        """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B`` (``A[N, R]``,
+        ``|N|×|R|``), the released pixels, ``(A_RR, D = A[R, N])`` and ``β``."""
         solver, channels = self.solver, self.base.shape[-1]
         shape = solver._free_mask.shape
         width = shape[1]
@@ -634,9 +576,8 @@ class LowRankUpdater:
         return x, nodes, box
 
     def _coupled(self, held: np.ndarray) -> np.ndarray:
-        """The held pixels with an unknown neighbour that is not held: the others' values reach
-        no row of ``M`` that is not held, so they need no multiplier (rows of released pixels take
-        the held values directly)."""
+        """The held pixels with an unknown neighbour that is not held: the others' values reach no row of
+        ``M`` that is not held, so they need no multiplier."""
         is_held = np.zeros(self.solver._free_mask.size, bool)
         is_held[held] = True
         coupled = np.zeros(len(held), bool)

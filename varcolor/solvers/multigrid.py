@@ -1,16 +1,5 @@
 """Geometric multigrid for symmetric positive definite 9-point grid operators (numba kernels).
 
-The hierarchy halves the grid in each direction (coarse points are the even rows and columns).
-Interpolation is operator-dependent (Dendy's black-box multigrid): a fine point between two coarse
-points takes their values in proportion to its stencil's couplings towards each side, so
-interpolation follows the operator's jumps rather than smearing across them; coarse operators are
-the Galerkin products ``Pᵀ A P`` (again 9-point). Smoothing is four-colour Gauss–Seidel, forwards
-before the coarse correction and backwards after it, so a V-cycle is a symmetric preconditioner for
-conjugate gradients (:func:`varcolor.solvers.cg.pcg`).
-
-Fixed pixels (hard constraints, e.g. hard cues) are rows of the identity with no couplings; they
-never receive a correction. Build the hierarchy once per operator and apply it many times.
-
 Symmetric systems only: Levin's exact system is not, and a geometric hierarchy cannot follow its
 directed weights (see :mod:`varcolor.solvers.amg`).
 """
@@ -187,8 +176,7 @@ class GridMultigrid:
     Parameters
     ----------
     operator : GridOperator
-        Symmetric positive definite (on the pixels that are not ``fixed``). Its stencil must hold
-        no coupling that reaches outside the image.
+        Symmetric positive definite (on the pixels that are not ``fixed``).
     fixed : bool ndarray, ``H×W``, optional
         Pixels held fixed: their rows must be rows of the identity, with no coupling from or to them.
     coarsest : int

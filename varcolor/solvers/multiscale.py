@@ -1,15 +1,5 @@
 """Coarse grids for the multi-scale engine (``levin-multiscale``): block means of the gray image
 and of the cues, and the lift of a coarse chroma back to full resolution guided by lightness.
-
-The lift is the fast guided filter (He & Sun, 2015): on the coarse grid, each window's chroma is
-fitted as an affine function of the coarse gray (``a·I + b``, ``eps`` damping the slope where the
-gray is flat); the coefficients, smoothed and interpolated bilinearly to full resolution, are
-applied to the full-resolution gray. Edges inside a block that the coarse grid averaged away come
-back through the full-resolution gray (the slope), grain does not move the colour (the fit is over
-a window of blocks).
-
-Array code: every function takes the array module ``xp`` (NumPy, or CuPy on a GPU,
-:mod:`varcolor.solvers.device`) and only uses what both have.
 """
 
 from __future__ import annotations
@@ -172,10 +162,8 @@ def _box(image, radius: int, xp):
 
 
 def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
-    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the
-    borders then divided by the pixels they hold. As fast as a numba pass each way, with nothing
-    to compile on a first run. Only the border rows and columns are rescaled: an image-sized scale
-    was a fifth of the time (benchmarks/results/code_notes.md)."""
+    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the borders
+    then divided by the pixels they hold."""
     from scipy import ndimage  # loaded where used: the command line's help imports this module
 
     size = 2 * radius + 1
@@ -194,9 +182,8 @@ def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
-    """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped
-    variances), for fits of many chromas against one guide: an edit's lift fits a new coarse
-    chroma against the same gray.
+    """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped variances),
+    for fits of many chromas against one guide.
 
     Parameters
     ----------
@@ -217,8 +204,7 @@ def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
 
 def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None):
     """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
-    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by
-    ``eps`` (gray-variance units): the chroma is ``a·guide + b`` (He, Sun & Tang, 2013).
+    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``.
 
     Parameters
     ----------
@@ -288,9 +274,8 @@ def _axis_weights(size: int, coarse: int, factor: int, start: int, stop: int, xp
 
 
 def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
-    """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂``
-    the coarse coefficients interpolated bilinearly between block centres: one band at a time, so
-    a big scan never holds more than a band of the coefficients at full resolution.
+    """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂`` the
+    coarse coefficients interpolated bilinearly between block centres: one band at a time.
 
     Parameters
     ----------
@@ -350,14 +335,8 @@ def _column_weights(width, columns, factor):
 
 @numba.njit(cache=True, error_model="numpy")
 def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, track):
-    """Lift the pixel rows of block row ``row`` into ``out``: where ``mask`` (a pixel column's
-    block is lifted) only, and with ``track``, how far each pixel column moved (any channel, any
-    of these rows); without ``track`` every pixel, none returned.
-
-    The coefficients are first interpolated along the columns on the (two or three) coarse rows
-    these pixel rows lie between, then each pixel row between two of them: whole rows in loops the
-    compiler vectorizes, the same sums as pixel by pixel, which took a Krita Live edit's lift
-    nearly twice as long, each pixel's coefficients gathered (benchmarks/results/code_notes.md)."""
+    """Lift the pixel rows of block row ``row`` into ``out``: where ``mask`` (a pixel column's block is
+    lifted) only, and with ``track``, how far each pixel column moved (any channel, any of these rows)."""
     height, width = guide.shape
     rows, channels = a.shape[0], a.shape[2]
     left, right, wx = columns_of
@@ -399,13 +378,8 @@ def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _lift_band(a, b, guide, factor, low, high, out, blocks, moved, first, stop, track):
-    """:func:`_lift_block_row` of block rows ``first`` to ``stop``: with ``track``, only the
-    ``blocks`` chosen, each one's largest move written into ``moved``; without, every pixel.
-
-    One kernel for both, run by :func:`_lift_in_bands` on threads of its own: as two parallel
-    kernels (numba's ``prange``) they took nearly three times as long to compile in a new
-    installation's background as the lift pixel by pixel had (each optimized the row function
-    again)."""
+    """:func:`_lift_block_row` of block rows ``first`` to ``stop``: with ``track``, only the ``blocks``
+    chosen, each one's largest move written into ``moved``; without, every pixel."""
     width = guide.shape[1]
     columns_of = _column_weights(width, a.shape[1], factor)
     mask = np.ones(width, np.bool_)
@@ -444,11 +418,8 @@ def _lift_in_bands(a, b, guide, factor: int, low, high, out, blocks, moved, trac
 
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
-    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
-    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a
-    small image (:func:`varcolor.kernels.array_code`). With ``out``
-    and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again, and ``moved``
-    says by how much.
+    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]`` per
+    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a small image.
 
     Parameters
     ----------
@@ -512,14 +483,8 @@ def _change_kernel(last_a, last_b, a, b, darkest, lightest, low, high, change, c
 
 
 def lift_change(last, now, darkest, lightest, low, high):
-    """How far the lift can move, block by block, from coefficients ``last`` to ``now`` (each a
-    pair ``(a, b)`` of ``h×w×C``): a bound on ``|Δâ·gray + Δb̂|`` over each block's pixels, and
-    whether a block's lift may reach the range ``[low, high]`` (where it is clipped, the bound
-    does not hold: clipping to a range that changed can move a pixel further). NumPy only.
-
-    A block's pixels interpolate the coefficients of the 3×3 cells around it, with weights
-    summing to 1; each cell's affine function moves most at the block's darkest or lightest
-    pixel, so the largest move there bounds every pixel's.
+    """How far the lift can move, block by block, from coefficients ``last`` to ``now`` (each a pair ``(a,
+    b)`` of ``h×w×C``): a bound on ``|Δâ·gray + Δb̂|`` over each block's pixels.
 
     Parameters
     ----------

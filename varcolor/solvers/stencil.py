@@ -1,10 +1,4 @@
-"""Nine-point operators on the pixel grid, the form every energy's system takes here.
-
-A :class:`GridOperator` holds, for each pixel, the 9 coefficients that couple it to itself and its
-8 neighbours (:data:`varcolor.neighbours.STENCIL_OFFSETS` order; coefficients that would reach outside the image are 0).
-Matrix-free solvers use it as it is; matrix solvers ask for :meth:`GridOperator.to_csr`.
-Vectors are ``H×W×C`` arrays (C right-hand sides, e.g. the chroma channels a and b).
-"""
+"""Nine-point operators on the pixel grid, the form every energy's system takes here."""
 
 from __future__ import annotations
 
@@ -19,10 +13,8 @@ __all__ = ["stencil_neighbours", "GridOperator", "graph_laplacian"]
 
 
 def stencil_neighbours(pixels: np.ndarray, shape: tuple[int, int]):
-    """For each stencil entry ``k`` (:data:`STENCIL_OFFSETS` order), of the raster indices
-    ``pixels`` of an image of ``shape``: ``k``, whether each pixel's neighbour there lies inside
-    the image, and its row and column clamped into the image (outside, a harmless pixel to read:
-    array code reads every entry, and the coefficients that reach outside are 0).
+    """For each stencil entry ``k`` (:data:`STENCIL_OFFSETS` order), of the raster indices ``pixels`` of an
+    image of ``shape``: ``k``, whether each pixel's neighbour there lies inside the image.
 
     Parameters
     ----------
@@ -372,8 +364,7 @@ def graph_laplacian(
         ``d``, e.g. a prior's weight.
     array : bool
         By array code rather than the numba kernel (a small photo whose kernels are not compiled:
-        :func:`varcolor.kernels.array_code`); the same system. The operator's matrix and symmetry
-        check then go by array code too (:class:`GridOperator`'s ``array``).
+        :func:`varcolor.kernels.array_code`); the same system.
 
     Returns
     -------

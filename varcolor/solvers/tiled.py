@@ -1,27 +1,10 @@
 """A method's linear system on images too large for one LU (Levin's exact system on big scans):
 exact solves on overlapping tiles whose borders are held at a coarse solution.
 
-The image is solved first at a third of its resolution (the method's system on the guide averaged
-over 3×3 blocks, with the cues and the prior averaged the same way; recursively, until it is
-small enough for one LU), and that solution is lifted bilinearly to full resolution. Then the image is cut into square
-tiles; each tile, grown by a margin on every side, is solved exactly at full resolution by the
-multifrontal LU with its outermost pixels held at the current estimate, and only its core is
-kept. Tiles are taken in raster order and written in place, so a tile's top and left borders
-are held at its neighbours' full-resolution answers, and only its bottom and right ones at the
-lifted coarse solution (one pass of multiplicative Schwarz, started from a coarse-grid solve).
-
-Why this and not an iteration to the exact answer: Levin's operator is not symmetric and has
-sharp, directed couplings, and no cheap iteration tried here converged on it with sparse cues
-(GMRES with a geometric multigrid V-cycle, with a two-grid cycle solving the Galerkin coarse
-level exactly, or with a re-discretized coarse level; benchmarks/results/bigscan_tiles_design.md, "Designs tried and
-measured"). The coarse solve alone misses the exact answer visibly; the tiles bring it to a small
-fraction of that, with the largest chroma differences at a few pixels where a tile's border
-crosses an edge (docs/big-scans.md, "Measurements"). Time and memory are linear in the pixels:
-one tile's LU is held at a time.
-
-The answer is not the exact solve's: it is within a stated tolerance of it (docs/big-scans.md).
-The solver knows no method: it is given the method's system as a
-:class:`~varcolor.solvers.base.LinearSystem`, which assembles it on any gray image.
+The image is solved first on a coarser grid and lifted; then each tile, grown by a margin, is
+solved exactly by the multifrontal LU with its outer pixels held at the current estimate (one pass
+of multiplicative Schwarz). The answer is within a stated tolerance of the exact solve's
+(docs/big-scans.md; the designs tried: benchmarks/results/bigscan_tiles_design.md).
 """
 
 from __future__ import annotations
@@ -59,11 +42,8 @@ _BAND = 256
 def coarsen(
     guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: np.ndarray | None = None, factor: int = 2
 ):
-    """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by
-    repeating the edge): mean guide; a block is a cue where any of its pixels is, with their mean
-    value; elsewhere the mean right-hand side and prior weight.
-
-    Returns ``guide, mask, rhs, prior_weight`` (None stays None).
+    """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by repeating the
+    edge): mean guide; a block is a cue where any of its pixels is, with their mean value.
 
     Parameters
     ----------
@@ -109,9 +89,8 @@ def coarsen(
 
 
 def coarsen_prior(guide: np.ndarray, prior: np.ndarray, weight: np.ndarray, factor: int = 2) -> np.ndarray:
-    """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the
-    prior's ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean
-    weight, a block's prior term ``weight · prior`` is its pixels' mean term.
+    """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the prior's
+    ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean weight.
 
     Parameters
     ----------
@@ -178,9 +157,8 @@ def _block_means(guide, mask, rhs, prior_weight, factor, coarse_guide, coarse_ma
 
 
 def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.ndarray | None = None) -> np.ndarray:
-    """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor``
-    blocks) to ``shape``, into ``out`` (new if None); rows in parallel, with no more
-    memory than the result.
+    """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor`` blocks)
+    to ``shape``, into ``out`` (new if None); rows in parallel, with no more memory than the result.
 
     Parameters
     ----------
@@ -385,11 +363,8 @@ class TiledSolver:
         return x
 
     def _tiles(self, guide, mask, values, prior, weight, x, rhs=None, squares=None) -> None:
-        """One pass over the tiles, in raster order, each core written into ``x`` in place; with
-        ``rhs``, the core's right-hand side into it (the tile's rows at its core are the whole
-        system's); with ``squares``, the squared residual of each core's pixels but its last row
-        and column (unless on the image's edge) is added to it: their neighbours are final once the
-        core is written."""
+        """One pass over the tiles, in raster order, each core written into ``x`` in place; with ``rhs``,
+        the core's right-hand side into it (the tile's rows at its core are the whole system's)."""
         height, width = guide.shape
         core, margin = self.core, self.margin
         starts = [(i, j) for i in range(0, height, core) for j in range(0, width, core)]
@@ -436,9 +411,8 @@ class TiledSolver:
         return self.system.window(band, self.mask[band], rhs[band])[0]
 
     def _seams(self, x: np.ndarray, rhs: np.ndarray) -> float:
-        """The relative residual from the squares summed over the tiles and those of the rows and
-        columns they left out (each core's last, inside the image), each on a band with two pixels
-        of halo (what a row of the system reads)."""
+        """The relative residual from the squares summed over the tiles and those of the rows and columns
+        they left out (each core's last, inside the image), each on a band with two pixels of halo."""
         height, width = self.guide.shape
         assert self._squares is not None  # summed by the tiles (solve calls this only then)
         squares = self._squares.copy()
