@@ -263,28 +263,10 @@ class LowRankUpdater:
             The most seconds the edit may be predicted to take (a fresh solve's); past it
             :class:`TooCostly` is raised.
         """
-        solver, channels = self.solver, self.base.shape[-1]
+        channels = self.base.shape[-1]
         held = np.asarray(held, np.int64)
         values = np.asarray(values, np.float64).reshape(len(held), channels)
-        free = solver._free_mask.ravel()
-        if not np.all(free[held]):
-            raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
-        released_pixels = np.zeros(0, np.int64) if released is None else np.asarray(released.pixels, np.int64)
-        if np.any(free[released_pixels]):
-            raise ValueError("released pixels must be cue pixels of the factored system")
-        coupled = self._coupled(held)
-        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
-            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
-        rows = (
-            self._released_rows(released, held, values, rhs_change)
-            if released is not None and len(released_pixels)
-            else None
-        )
-        near = np.zeros(0, np.int64) if rows is None else rows[0]
-        needed = np.concatenate([coupled, near])
-        if len(needed) > self.max_block:
-            raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
-        restart = np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block
+        released_pixels, coupled, rows, needed, restart = self._block_for(held, values, rhs_change, released)
         predicted = self._predict(needed, coupled, len(released_pixels), restart)
         if limit is not None and predicted["seconds"] > limit:
             raise TooCostly(
@@ -312,40 +294,19 @@ class LowRankUpdater:
         # The sparse right-hand side T of the unknowns: Δb, the multipliers, −B y_R.
         total = (np.concatenate([free_pixels, coupled]), np.concatenate([free_change, multipliers]))
         if rows is not None:
-            near, coupling, released_at = rows[0], rows[1], rows[2]
             total = (
-                np.concatenate([total[0], near]),
-                np.concatenate([total[1], -(coupling @ unknowns)]),
+                np.concatenate([total[0], rows[0]]),
+                np.concatenate([total[1], -(rows[1] @ unknowns)]),
             )
         total = _net(*total, np.zeros(0, np.int64), np.zeros((0, channels)))
-        step_pixels, step = _net(*total, *self._applied)
-        incremental = self._free is not self.base
-        if incremental:
-            # Leave out the smallest steps at block pixels while their summed bound stays under ``tiny``.
-            at = self._position[step_pixels]
-            in_block = np.flatnonzero(at >= 0)
-            effect = np.abs(step[in_block]).max(axis=1, initial=0.0) * np.abs(np.diag(self._block.block)[at[in_block]])
-            order = np.argsort(effect)
-            left_out = in_block[order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]]
-            taken = np.ones(len(step_pixels), bool)
-            taken[left_out] = False
-            bound = self._bound + self.tiny + np.abs(effect[np.isin(in_block, left_out)]).sum()
-            incremental = bound <= self.budget
-        if incremental:
-            free_x, nodes, box = self._correct(self._free, step_pixels[taken], step[taken])
-            self._applied = _net(*total, step_pixels[~taken], step[~taken])
-        else:
-            free_x, nodes, box = self._correct(self.base, *total)
-            self._applied = total
-            bound = self.tiny
-        free_x.flags.writeable = False  # the next correction starts from it
+        free_x, nodes, box, incremental, bound = self._corrected(total)
         # Pixels set in closed form: cues of the first solve recoloured (or released: overwritten
         # next), the released ones' own values, and the held ones.
         x = free_x.copy()
         flat = x.reshape(-1, channels)
         flat[fixed_pixels] = flat_base[fixed_pixels] + fixed_change
         if rows is not None:
-            flat[released_at] = unknowns
+            flat[rows[2]] = unknowns
         flat[held] = values
         assigned = np.concatenate([fixed_pixels, held, released_pixels])
         previous = self._x.reshape(-1, channels)
@@ -379,6 +340,56 @@ class LowRankUpdater:
             "predicted_seconds": predicted["seconds"],
             "box": changed,
         }
+
+    def _block_for(self, held, values, rhs_change, released):
+        """The edit checked, and what its small system needs: the released pixels, the held ones
+        coupled to unknowns, the released rows, the block pixels needed and whether to restart."""
+        free = self.solver._free_mask.ravel()
+        if not np.all(free[held]):
+            raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
+        released_pixels = np.zeros(0, np.int64) if released is None else np.asarray(released.pixels, np.int64)
+        if np.any(free[released_pixels]):
+            raise ValueError("released pixels must be cue pixels of the factored system")
+        coupled = self._coupled(held)
+        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
+            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
+        rows = (
+            self._released_rows(released, held, values, rhs_change)
+            if released is not None and len(released_pixels)
+            else None
+        )
+        near = np.zeros(0, np.int64) if rows is None else rows[0]
+        needed = np.concatenate([coupled, near])
+        if len(needed) > self.max_block:
+            raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
+        restart = np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block
+        return released_pixels, coupled, rows, needed, restart
+
+    def _corrected(self, total):
+        """The unknowns corrected for the sparse right-hand side ``total``: from the last result
+        while the error bounds allow, else from ``base``; with the nodes, box, mode and bound."""
+        step_pixels, step = _net(*total, *self._applied)
+        incremental = self._free is not self.base
+        if incremental:
+            # Leave out the smallest steps at block pixels while their summed bound stays under ``tiny``.
+            at = self._position[step_pixels]
+            in_block = np.flatnonzero(at >= 0)
+            effect = np.abs(step[in_block]).max(axis=1, initial=0.0) * np.abs(np.diag(self._block.block)[at[in_block]])
+            order = np.argsort(effect)
+            left_out = in_block[order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]]
+            taken = np.ones(len(step_pixels), bool)
+            taken[left_out] = False
+            bound = self._bound + self.tiny + np.abs(effect[np.isin(in_block, left_out)]).sum()
+            incremental = bound <= self.budget
+        if incremental:
+            free_x, nodes, box = self._correct(self._free, step_pixels[taken], step[taken])
+            self._applied = _net(*total, step_pixels[~taken], step[~taken])
+        else:
+            free_x, nodes, box = self._correct(self.base, *total)
+            self._applied = total
+            bound = self.tiny
+        free_x.flags.writeable = False  # the next correction starts from it
+        return free_x, nodes, box, incremental, bound
 
     def _predict(self, needed, coupled, released: int, restart: bool) -> dict:
         """The predicted seconds of an edit (:meth:`solve`), its dense work and new block pixels."""
