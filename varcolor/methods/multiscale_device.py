@@ -166,7 +166,7 @@ def _state(engine) -> _State:
 
 def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarray, dict]:
     """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
-    ``device`` is set) chroma for ``problem`` on its device, and the report: steps 1-4 above.
+    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report.
 
     Parameters
     ----------
@@ -225,6 +225,25 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
         report.update(solver="multiscale", iterations=None, residual=None, engine={**engine_report, **times})
         return np.asarray(shown_h, np.float64), report
     start = time.perf_counter()
+    chroma, lifted, off = _lifted(engine, state, problem, shown_h, flat_d, values_d, reach)
+    times["lift_seconds"] = time.perf_counter() - start
+    cues = (flat, values, flat_d, off)
+    corrected = _corrections(engine, state, problem, reach, (chroma, lifted), cues, previous, windowed, times)
+    engine_report["correction_update"] = "windowed" if windowed else "fresh"
+    start = time.perf_counter()
+    out = to_host(chroma, xp)
+    times["transfer_seconds"] = time.perf_counter() - start
+    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
+    restrained = problem.reach is not None and engine.restrains
+    engine_report[NO_RESIDUAL] = RESTRAINED if restrained else "the device path does not compute it"
+    report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
+    return out, report
+
+
+def _lifted(engine, state, problem, shown_h, flat_d, values_d, reach) -> tuple:
+    """Step 2: the coarse chroma lifted to full resolution with the cues written in, a copy of the
+    lift for the next edit, and which cues' lifted values were off."""
+    xp, options, factor = state.device.xp, engine.options, engine.factor
     shown = xp.asarray(shown_h)
     parameters = options.parameters
     a, b = guided_coefficients(
@@ -239,7 +258,17 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     above = reach["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
     off = to_host(xp.abs(pixels[flat_d] - values_d).max(axis=-1) > above, xp)
     pixels[flat_d] = values_d  # the cues held exactly
-    times["lift_seconds"] = time.perf_counter() - start
+    return chroma, lifted, off
+
+
+def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed, times) -> dict:
+    """Step 3: the bands around the cues and the closed regions of the off cues corrected in
+    ``chroma`` (tiles the edit leaves alone kept), and the report; ``state.correction`` set."""
+    chroma, lifted = lifts
+    flat, values, flat_d, off = cues
+    device, xp = state.device, state.device.xp
+    options = engine.options
+    margin = options.parameters.margin
     start = time.perf_counter()
     corrected: dict = {"corrected_pixels": 0}
     if margin and flat.size:
@@ -297,15 +326,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
             )
         times["regions_seconds"] = time.perf_counter() - start
         state.correction = _Correction(lifted, (flat, values), flat[off], kept, drift, margin)
-    engine_report["correction_update"] = "windowed" if windowed else "fresh"
-    start = time.perf_counter()
-    out = to_host(chroma, xp)
-    times["transfer_seconds"] = time.perf_counter() - start
-    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
-    restrained = problem.reach is not None and engine.restrains
-    engine_report[NO_RESIDUAL] = RESTRAINED if restrained else "the device path does not compute it"
-    report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
-    return out, report
+    return corrected
 
 
 def coarse_solve(
