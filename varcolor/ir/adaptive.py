@@ -252,35 +252,18 @@ def encode_adaptive(
         np.add.at(cell_error, (cell_of_row[:, None], cell_of_col[None, :]), error)
         if smooth:  # favour regions of error over single bad pixels (edges, texture)
             cell_error = ndimage.gaussian_filter(cell_error, smooth)
-        taken = np.zeros(grid, bool)
-        taken[points[:, 0], points[:, 1]] = True
-        blocked = ndimage.binary_dilation(taken, np.ones((3, 3), bool))
         per_point = len(write_payload(payload)) / max(len(points), 1)
         room = int((budget - len(write_payload(payload))) / max(per_point, 1.0))
         want = min(max(8, len(points) // 3), max(room, 0))
         if want <= 0:
             break
-        added: list[tuple[int, int]] = []
-        for flat in np.argsort(cell_error, axis=None)[::-1]:
-            gy, gx = divmod(int(flat), grid[1])
-            if cell_error[gy, gx] <= 0 or len(added) >= want:
-                break
-            if blocked[gy, gx]:
-                continue
-            added.append((gy, gx))
-            blocked[max(gy - 1, 0) : gy + 2, max(gx - 1, 0) : gx + 2] = True
+        added = _worst_cells(cell_error, points, grid, want)
         if not added:
             break
         trial = np.concatenate([points, np.array(added)])
         candidate = payload_for(trial)
         if len(write_payload(candidate)) > budget:
-            low, high = 0, len(added)  # keep the largest prefix of this round that fits
-            while low < high:
-                middle = (low + high + 1) // 2
-                if len(write_payload(payload_for(np.concatenate([points, np.array(added[:middle])])))) <= budget:
-                    low = middle
-                else:
-                    high = middle - 1
+            low = _fitting_prefix(points, added, payload_for, budget)
             if low == 0:
                 break
             trial = np.concatenate([points, np.array(added[:low])])
@@ -304,3 +287,36 @@ def encode_adaptive(
     while count > 1 and len(write_payload(build(points[:count], values[:count]))) > budget:
         count -= max(1, count // 100)
     return build(points[:count], values[:count])
+
+
+def _worst_cells(cell_error: np.ndarray, points: np.ndarray, grid: tuple[int, int], want: int) -> list[tuple[int, int]]:
+    """Up to ``want`` cells of largest error, none next to a cue or to another one picked."""
+    from scipy import ndimage
+
+    taken = np.zeros(grid, bool)
+    taken[points[:, 0], points[:, 1]] = True
+    blocked = ndimage.binary_dilation(taken, np.ones((3, 3), bool))
+    added: list[tuple[int, int]] = []
+    for flat in np.argsort(cell_error, axis=None)[::-1]:
+        gy, gx = divmod(int(flat), grid[1])
+        if cell_error[gy, gx] <= 0 or len(added) >= want:
+            break
+        if blocked[gy, gx]:
+            continue
+        added.append((gy, gx))
+        blocked[max(gy - 1, 0) : gy + 2, max(gx - 1, 0) : gx + 2] = True
+    return added
+
+
+def _fitting_prefix(points: np.ndarray, added: list, payload_for, budget: int) -> int:
+    """How many of ``added`` (the largest prefix) fit in ``budget`` beside ``points``."""
+    from .format import write_payload
+
+    low, high = 0, len(added)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(write_payload(payload_for(np.concatenate([points, np.array(added[:middle])])))) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low

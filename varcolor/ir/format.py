@@ -339,6 +339,40 @@ def _read_global_block(body: bytes, offset: int) -> tuple[np.ndarray, int, int]:
     return histogram, body[offset + given], offset + given + 1
 
 
+def _read_chroma(body: bytes, offset: int, count: int, palette_flag: bool) -> tuple:
+    """The body's chroma from ``offset``: the palette (or None), the ``count×2`` values and the
+    offset after them."""
+    palette = None
+    if palette_flag:
+        if offset + 1 > len(body):
+            raise IRFormatError("palette missing")
+        colours = body[offset] + 1
+        offset += 1
+        if offset + 2 * colours > len(body):
+            raise IRFormatError("palette truncated")
+        palette = np.frombuffer(body, np.int8, 2 * colours, offset).reshape(colours, 2)
+        offset += 2 * colours
+        bits = _index_bits(colours)
+        needed = (count * bits + 7) // 8
+        if offset + needed > len(body):
+            raise IRFormatError("palette indices truncated")
+        if bits:
+            unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
+            indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
+        else:
+            indices = np.zeros(count, dtype=np.int64)
+        if count and indices.max() >= colours:
+            raise IRFormatError("a palette index is out of range")
+        ab = palette[indices]
+        offset += needed
+    else:
+        if offset + 2 * count > len(body):
+            raise IRFormatError("chroma truncated")
+        ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
+        offset += 2 * count
+    return palette, ab, offset
+
+
 def read_payload(data: bytes) -> Payload:
     """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else).
 
@@ -399,34 +433,7 @@ def read_payload(data: bytes) -> Payload:
     index = np.cumsum(gaps)
     if count and index[-1] >= grid_width * grid_height:
         raise IRFormatError("a coordinate lies outside the cue grid")
-    palette = None
-    if palette_flag:
-        if offset + 1 > len(body):
-            raise IRFormatError("palette missing")
-        colours = body[offset] + 1
-        offset += 1
-        if offset + 2 * colours > len(body):
-            raise IRFormatError("palette truncated")
-        palette = np.frombuffer(body, np.int8, 2 * colours, offset).reshape(colours, 2)
-        offset += 2 * colours
-        bits = _index_bits(colours)
-        needed = (count * bits + 7) // 8
-        if offset + needed > len(body):
-            raise IRFormatError("palette indices truncated")
-        if bits:
-            unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
-            indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
-        else:
-            indices = np.zeros(count, dtype=np.int64)
-        if count and indices.max() >= colours:
-            raise IRFormatError("a palette index is out of range")
-        ab = palette[indices]
-        offset += needed
-    else:
-        if offset + 2 * count > len(body):
-            raise IRFormatError("chroma truncated")
-        ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
-        offset += 2 * count
+    palette, ab, offset = _read_chroma(body, offset, count, palette_flag)
     histogram = saturation = None
     if global_flag:
         histogram, saturation, offset = _read_global_block(body, offset)
