@@ -78,7 +78,7 @@ def malloc_in_use(*, mapped: bool = False) -> int | None:
 
 
 def sparse_zeros(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
-    """Zeros whose memory the system supplies only where they are written, a page (4 KB) at a time:
+    """Zeros whose memory the system supplies only where they are written, a page at a time:
     for a big array that holds values at a few places (the cues' colours at their strokes).
 
     Parameters

@@ -15,14 +15,10 @@ from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, st
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system", "rows_of"]
 
 #: Pixels of the bands :func:`exact_residual_squares` makes the rows of at once as array code:
-#: 41 MB of arrays traced at most, whatever the size (at 1 MP as the bands of the operator
-#: before it, 39 MB; numba's kernel, 0). Bands of levin-multiscale's operator of 2^20 pixels,
-#: 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194 bytes a pixel; 2^18, to 112.
+#: its memory bounded whatever the image's size (larger bands raised a scan's peak).
 RESIDUAL_BAND_PIXELS = 1 << 16
 #: The bands numba's kernel takes at a time: float32 cues and chroma are copied to float64 a band
-#: at a time (8 MB: test_app's 2 MP 16-bit scan peaks at 96 traced bytes a pixel, 102 with the
-#: operator's bands before, 114 with whole copies), and each call's threads start and meet once
-#: (bands of 2^16 pixels took 1.5 × as long at 1 MP).
+#: at a time (no whole copies), and each call's threads start and meet once (smaller bands were slower).
 RESIDUAL_KERNEL_BAND_PIXELS = 1 << 18
 
 

@@ -375,8 +375,8 @@ def writers_at_work(folder: str | os.PathLike) -> int:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file's bytes (hex), read a megabyte at a time: a 40 MP 16-bit scan is
-    hashed without holding its 240 MB. Whether a file is still the one read, where its size and
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time: a big scan is
+    hashed without holding it. Whether a file is still the one read, where its size and
     time could be kept by a rewrite. Raises OSError where it cannot be read.
 
     Parameters

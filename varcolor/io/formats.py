@@ -118,12 +118,11 @@ def read_image(
         decoded (default :data:`MAX_PIXELS`); None: no limit.
     gray_if_equal : bool
         An RGB image whose three channels are equal everywhere (a gray scan saved as RGB) comes
-        back ``H×W``, one channel: a third of the memory (0.64 GB less for a 40 MP scan in
-        float64), decided on the file's levels before any float image is made.
+        back ``H×W``, one channel: a third of the memory, decided on the file's levels before any float image is made.
     levels : bool
         8- and 16-bit samples that need no conversion come back as the file's levels (``uint8``
         or ``uint16``: :func:`levels_to_float` makes of them what ``dtype`` would have been), the
-        rest as floats of ``dtype``: a 40 MP 8-bit scan held in 0.12 GB, not 0.48 in float32.
+        rest as floats of ``dtype``: an 8-bit scan held in a quarter of float32's memory.
     reduce : int
         A JPEG is decoded reduced, its sides divided by the largest of 2, 4 and 8 that is at most
         ``reduce`` (libjpeg's scaled decode: the whole image is never in memory); other formats
@@ -489,8 +488,7 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         photometric = int(page.photometric)
         colormap = page.colormap if photometric == tifffile.PHOTOMETRIC.PALETTE else None
     if raw.dtype in (np.uint8, np.uint16) and icc is None and colormap is None and photometric in _PLAIN_PHOTOMETRIC:
-        # Levels as they are: read_image scales them into its dtype in place. Scaled to float64 here
-        # first, a 40 MP 16-bit RGB scan took 1.9 GB more at its peak (the copy, its clip, its dtype's).
+        # Levels as they are: read_image scales them into its dtype in place (no float64 copy here).
         return raw, orientation
     samples = _scale_samples(raw, path)
     if photometric == tifffile.PHOTOMETRIC.SEPARATED:  # inks: converted by the plain ink model below
@@ -745,8 +743,7 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
         # Levels over their maximum are finite and in [0, 1] already: a check and a clip were two
         # more passes over the image (a large stroke mask's read in a save took seconds more).
         return levels_to_float(pixels, dtype)
-    # In place: one image of ``dtype``, not three (a 40 MP RGB scan's division and clip each took
-    # another 0.96 GB in float64).
+    # In place: one image of ``dtype``, not three (the division's and the clip's).
     image = pixels.astype(dtype)
     if scale != 1.0:
         image /= dtype(scale)
@@ -971,8 +968,8 @@ def _encode(
 _PIL_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-#: Samples quantized at a time: a band of rows, so that writing a 40 MP float64 result needs no
-#: whole-image float temporaries (clip, scale and round took 1.9 GB more there).
+#: Samples quantized at a time: a band of rows, so that writing a big float64 result needs no
+#: whole-image float temporaries.
 _QUANTIZE_SAMPLES = 1 << 22
 
 

@@ -17,8 +17,7 @@ from ..threads import usable_cores
 
 __all__ = ["write_png", "PNG_BAND_ROWS"]
 
-#: Rows deflated together: a band of a 40 MP colour scan is about 6 MB (8-bit), small beside the
-#: image, large enough that starting each band afresh costs the file little.
+#: Rows deflated together: a band is small beside the image, large enough that starting each band afresh costs the file little.
 PNG_BAND_ROWS = 256
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -86,7 +85,7 @@ def write_png(
         return data, stream
 
     checksum = 1  # adler32 of the whole filtered stream, band after band
-    # zlib's header: deflate with a 32 KB window, no preset dictionary (0x78 0x01: check bits for level "fastest")
+    # zlib's header: deflate with its largest window, no preset dictionary (0x78 0x01: check bits for level "fastest")
     target.write(_chunk(b"IDAT", b"\x78\x01"))
     with ThreadPoolExecutor(max(1, threads)) as pool:
         # map keeps the bands' order; at most a few bands ahead are held (the pool's queue is lazy

@@ -100,7 +100,7 @@ def refine_chroma(
 
 def adaptive_grid_size(budget: int) -> int:
     """Default cue grid of ``adaptive`` for a byte budget: ``64·(budget/256)^(1/3)`` cells per side
-    (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
+    (at most 256).
 
     Parameters
     ----------
@@ -116,7 +116,7 @@ def adaptive_grid_size(budget: int) -> int:
 
 
 def adaptive_palette_size(budget: int) -> int:
-    """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2 KB, none (0) above.
+    """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2048 bytes, none (0) above.
 
     Parameters
     ----------

@@ -309,8 +309,7 @@ class LevinMultiscale(Method):
         pixels = shape[0] * shape[1]
         need = inner.bytes + pixels * (8 + 16 + 16 + 24) + estimate_bytes("direct", min(TILE * TILE, pixels))
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
-        # One number, the whole solve's (what .bytes says), not the coarse LU's alone: a 12 MP
-        # image's plan is 1.43 GB, its coarse LU 0.6 GB; the solve peaked 1.31 GB above its inputs.
+        # One number, the whole solve's (what .bytes says), not the coarse LU's alone.
         grid = "at full resolution" if factor == 1 else f"on the {factor}×{factor}-block grid"
         budget, how = memory_budget(options.max_memory)
         solver = "the exact LU" if inner.solver == "direct" else "the " + inner.solver + " solver"
@@ -485,8 +484,8 @@ class LevinMultiscale(Method):
             if prior is None and self.holds:
                 self.updates.rebase(coarse, held, targets)
             elif not self.holds:
-                # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
-                # full-resolution arrays come; an edit factors the coarse grid again.
+                # A scan colorized once: its coarse factors go before the full-resolution arrays
+                # come; an edit factors the coarse grid again.
                 self.coarse.reset()
         edited = self.coarse_chroma is not None and prior is None  # however the coarse grid was solved
         self.coarse_chroma = coarse
@@ -674,9 +673,8 @@ class LevinMultiscale(Method):
         low, high = channel_extremes(coarse)
         last, self._lifted = self._lifted, None
         if not edited or last is None or last.chroma.dtype != dtype:
-            # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
-            # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
-            # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
+            # float32 where the cues are: it rounds ab well below one level of a 16-bit output,
+            # in half the memory.
             keep = self.holds
             # Kept: an edit's chroma goes into this memory once the caller lets go of this result.
             out = self._spares.empty if keep else np.empty
@@ -1087,8 +1085,7 @@ def _precision(problem: Problem):
 
 
 #: Side of the tiles an edit's changes are painted by (pixels): small enough that blocks that
-#: moved here and there are not painted with everything between them (a 12 MP edit moving a tenth
-#: of its blocks painted a third of the image in tiles of 256 px, 1.3 × the blocks in these).
+#: moved here and there are not painted with everything between them.
 PAINT_TILE = 64
 
 

@@ -261,12 +261,7 @@ class _NumbaGrid:
 class _ArrayGrid:
     """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or
     on NumPy ones for a small photo whose kernels are not compiled (:func:`runs_array_code`). The
-    u-step is preconditioned by a Ruge–Stüben cycle with Jacobi smoothing, which has no sequential
-    sweep, built from a matrix made by array code (:func:`_nine_point_matrix`).
-
-    Its arrays put the channels first (``u``: ``C×H×W``, the edge variables ``4×C×H×W``), so that
-    every operation runs along whole rows: with the host's channels last, NumPy's innermost loops
-    were two numbers long, and an iteration was several times slower
+    arrays put the channels first (``C×H×W``) so that every operation runs along whole rows
     (benchmarks/results/first_run_gtv.md)."""
 
     name = "array"

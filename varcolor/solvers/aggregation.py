@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid", "AggregationSolver"]
 
-#: The coarsest level has at most this many cells: its inverse is held dense (8 MB at 1,024).
+#: The coarsest level has at most this many cells: its inverse is held dense (small enough to hold).
 COARSEST = 1024
 #: The Jacobi steps' damping.
 SMOOTHING = 0.7

@@ -101,7 +101,7 @@ class RebindableSolver(Solver, Protocol):
 @dataclass(frozen=True, eq=False)
 class LinearSystem:
     """A method's linear system, given by what assembles it rather than assembled: the tiled solver
-    builds it tile by tile and on coarser images (the whole operator of a 36 MP image is 2.6 GB).
+    builds it tile by tile and on coarser images (a big scan's whole operator would not fit).
 
     ``build(guide, fixed, values, prior, weight) → (GridOperator, rhs)`` is the method's system on
     any gray ``guide`` (the image, a window of it, or a coarser copy) with the pixels ``fixed``

@@ -270,10 +270,8 @@ def _scatter(x, at, values):
             x[c, at[k]] = values[c, k]
 
 
-# Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
-# channels) the call overhead would dominate the small fronts; with many (a block of the inverse
-# for a low-rank update) BLAS-3 runs several times faster than the loops (benchmarks/results/solvers_measured.md,
-# "Measurements behind the solvers' settings").
+# Right-hand sides from which a node's triangular solves go to BLAS: below, the call overhead
+# dominates the small fronts (benchmarks/results/solvers_measured.md).
 _BLAS_CHANNELS = 8
 
 #: Unknowns from which the root's two subtrees are factored and solved on two threads: below, the

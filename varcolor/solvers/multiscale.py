@@ -23,7 +23,7 @@ __all__ = [
     "lift_change",
 ]
 
-#: Pixels :func:`block_mean` sums at a time (in float64: 8 MB).
+#: Pixels :func:`block_mean` sums at a time (in float64), so no image-sized temporary is made.
 BAND_PIXELS = 1 << 20
 
 
@@ -71,8 +71,7 @@ def block_mean(image, factor: int, xp=np):
     """
     height, width = image.shape[:2]
     rows, columns = coarse_shape((height, width), factor)
-    # Each block's pixel count from the image's size; the sums a band of blocks at a time, in
-    # float64: a 40 MP scan's padded float64 copy and its image of ones were 0.64 GB at once.
+    # Counts from the image's size and sums a band at a time: no padded copy or image of ones.
     per_row = xp.minimum(height - factor * xp.arange(rows), factor)
     per_column = xp.minimum(width - factor * xp.arange(columns), factor)
     counts = (per_row[:, None] * per_column[None, :]).astype(xp.float64)
@@ -303,9 +302,8 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
     channels = a.shape[2]
-    # Separable: along the columns on the band's coarse rows first (cheap), then along the rows,
-    # a channel at a time on contiguous planes (gathers along a plane's rows are as fast as the
-    # numba pass, where gathering columns of H×W×C arrays was ten times slower).
+    # Separable, a channel at a time on contiguous planes: gathers along a plane's rows are fast,
+    # along the columns of H×W×C arrays slow.
     first, last = int(top[0]), int(bottom[-1]) + 1
     planes = xp.moveaxis(xp.concatenate([a[first:last], b[first:last]], axis=2), 2, 0)
     planes = planes[:, :, left] * (1 - wx) + planes[:, :, right] * wx

@@ -23,8 +23,8 @@ from .window import BORDER, held_border
 
 __all__ = ["TiledSolver", "coarsen", "coarsen_prior", "lift"]
 
-#: Largest image (pixels) solved by one LU at the bottom of the recursion: a few seconds and under
-#: 2 GB (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
+#: Largest image (pixels) solved by one LU at the bottom of the recursion
+#: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 DIRECT_PIXELS = 2_400_000
 #: Each coarse level is this many times smaller in each direction: 3 rather than 2 leaves out a
 #: level of tiles, for a coarse solution that holds the tiles' borders a little less well
@@ -209,7 +209,7 @@ class TiledSolver:
     overlapping tiles held at a coarse solution; see the module's description.
 
     Unlike the other solvers it is built from the problem, not from an assembled operator (nine
-    doubles a pixel: 2.6 GB at 36 MP): it assembles the system itself, a tile at a time.
+    doubles a pixel): it assembles the system itself, a tile at a time.
 
     Parameters
     ----------
