@@ -17,7 +17,8 @@ from ..threads import usable_cores
 
 __all__ = ["write_png", "PNG_BAND_ROWS"]
 
-#: Rows deflated together: a band is small beside the image, large enough that starting each band afresh costs the file little.
+#: Rows deflated together: a band is small beside the image, large enough that starting each band
+#: afresh costs the file little.
 PNG_BAND_ROWS = 256
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
