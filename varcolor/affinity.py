@@ -174,12 +174,6 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     guide : ndarray, ``H×W``
         The luminance guide ``Y`` in [0, 1].
 
-    Returns
-    -------
-    weights : ndarray, ``H×W×9``
-        ``weights[i, j, k]`` is the weight of neighbour ``k`` (:data:`~varcolor.neighbours.STENCIL_OFFSETS`) of
-        pixel ``(i, j)``; 0 for the pixel itself (k = 4) and for neighbours outside the image; each pixel's sum is 1.
-
     Examples
     --------
     >>> import numpy as np
@@ -220,12 +214,6 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False)
     array : bool
         By array code rather than the numba kernels (a small photo whose kernels are not compiled:
         :func:`varcolor.kernels.array_code`); the same weights to rounding.
-
-    Returns
-    -------
-    weights : ndarray, ``H×W×4``
-        ``weights[i, j, e]``: the edge from ``(i, j)`` to ``(i, j) + EDGE_OFFSETS[e]``; 0 where that
-        neighbour is outside the image.
 
     Examples
     --------

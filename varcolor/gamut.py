@@ -68,11 +68,6 @@ def ab_histogram(ab: np.ndarray) -> np.ndarray:
     ab : ndarray, ``H×W×2``
         The Lab chroma (a, b) of each pixel; a ValueError where there are no pixels.
 
-    Returns
-    -------
-    histogram : ndarray, ``313``
-        The fractions, in the order of :func:`ab_bins` (they sum to 1).
-
     Examples
     --------
     >>> h = ab_histogram(np.zeros((4, 4, 2)))
@@ -188,11 +183,6 @@ def transport(
         How many rotations of the ab plane to match along.
     seed : int, optional
         Seeds the random positions of the target's samples within their bins.
-
-    Returns
-    -------
-    moved : ndarray, ``H×W×2``
-        The moved chroma.
 
     Examples
     --------

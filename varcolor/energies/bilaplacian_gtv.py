@@ -212,13 +212,6 @@ def solve(
         ADMM's variables to start from, left holding where it stopped.
     warn : bool, optional
         Warn (:class:`~varcolor.errors.ConvergenceWarning`) when ADMM stops at ``maxiter`` above ``tol``.
-
-    Returns
-    -------
-    chroma : ndarray, ``H×W×2``
-        The minimiser found.
-    info : dict
-        Iterations, primal and dual residual, ``converged``, energy, seconds.
     """
     start = time.perf_counter()
     guide = check_guide(guide)

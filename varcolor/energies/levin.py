@@ -365,11 +365,6 @@ def symmetric_system(
     prior_weight : ndarray, ``H×W``, optional
         ``β·c`` of the prior term (0 everywhere where not given).
 
-    Returns
-    -------
-    operator : GridOperator
-    rhs : ndarray, ``H×W×C``
-
     Examples
     --------
     >>> import numpy as np

@@ -59,11 +59,6 @@ def window_of(box: tuple[int, int, int, int], shape: tuple[int, int], margin: fl
     margin : float, optional
         The context on each side, as a share of the box's longer side (default :data:`MARGIN`).
 
-    Returns
-    -------
-    tuple of slice
-        The crop's rows and columns.
-
     Examples
     --------
     >>> window_of((10, 10, 20, 10), (100, 100), 0.5)

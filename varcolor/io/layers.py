@@ -89,11 +89,6 @@ def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS)
         The layered file.
     max_pixels : int or None
         Refuse a canvas of more pixels, from the header, before any layer is decoded.
-
-    Raises
-    ------
-    InputError
-        Missing, damaged, or a layout not read here (CMYK, 32-bit PSD), in one line naming ``path``.
     """
     stack = open_stack(path, max_pixels=max_pixels)
     height, width = stack.shape

@@ -36,11 +36,6 @@ def refine_chroma(
     tol : float
         Relative residual each inner solve must reach.
 
-    Returns
-    -------
-    ndarray, ``K×2``
-        Refined values, unrounded (they may leave the Lab gamut a little to pull neighbours in).
-
     Examples
     --------
     >>> import numpy as np
@@ -169,11 +164,6 @@ def encode_adaptive(
     **keywords
         :class:`EncodeOptions` fields by name (``budget``, ``target_psnr``, ``refine``, ...), changing
         ``options``.
-
-    Returns
-    -------
-    Payload
-        The chosen cues and their values.
 
     Examples
     --------

@@ -188,11 +188,6 @@ def cell_centres(points: np.ndarray, grid: tuple[int, int], shape: tuple[int, in
         The grid's ``(rows, columns)``.
     shape : tuple of int
         The image's ``(height, width)``.
-
-    Returns
-    -------
-    ndarray of int, ``K×2``
-        Each cell's centre pixel, as (row, column), inside the image.
     """
     scale = np.array(shape) / np.array(grid)
     return np.minimum(np.floor((points + 0.5) * scale).astype(np.int64), np.array(shape) - 1)
@@ -225,11 +220,6 @@ def values_at(means: np.ndarray, points: np.ndarray, grid: tuple[int, int]) -> n
         Grid cells, as (row, column).
     grid : tuple of int
         The grid's ``(rows, columns)``, stretched over ``means``.
-
-    Returns
-    -------
-    ndarray, ``K×C``
-        The value at each cell's centre pixel (:func:`cell_centres`).
     """
     centres = cell_centres(points, grid, means.shape[:2])
     return means[centres[:, 0], centres[:, 1]]
@@ -299,11 +289,6 @@ def grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
         The grid's ``(rows, columns)``.
     spacing : int
         Cells between two cues, in each direction.
-
-    Returns
-    -------
-    ndarray of int, ``K×2``
-        The cues' cells, as (row, column).
     """
     ys = np.arange(spacing // 2, grid[0], spacing)
     xs = np.arange(spacing // 2, grid[1], spacing)

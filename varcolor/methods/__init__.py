@@ -108,8 +108,13 @@ def owners(*names: str) -> tuple[str, ...]:
 
 
 def build_options(options: Options | None = None, /, **keywords) -> Options:
-    """Options from keywords, checked by their method: the shared options by name, and the method's own
-    parameters by theirs (None: not given, the default). With ``options``, those changed by the keywords.
+    """Options from keywords, checked by their method: the shared options by name, and the
+    method's own parameters by theirs (None: not given, the default). With ``options``, those
+    changed by the keywords. The method checks them (:meth:`Method.check_options`: its
+    parameters filled in), and so does the prior it uses (:meth:`varcolor.priors.Prior.check_options`).
+
+    A parameter of another method is refused (silently ignoring it would hide the mistake), and
+    so is a name no method knows.
 
     Parameters
     ----------
@@ -175,7 +180,9 @@ def build_options(options: Options | None = None, /, **keywords) -> Options:
 
 
 def split_prior(name: str) -> tuple[str, str | None]:
-    """A method as a list of methods writes it, ``METHOD`` or ``METHOD+PRIOR``.
+    """A method as a list of methods writes it, ``METHOD`` or ``METHOD+PRIOR`` (that method with
+    the network as its prior, :meth:`Method.prior_for`: the one spelling, in ``varcolor bench``
+    and the studio's presets), as the method's name and the prior (None without one).
 
     Parameters
     ----------

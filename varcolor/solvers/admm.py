@@ -485,11 +485,6 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
         shape), left holding where it stopped.
     warn : bool, optional
         Warn when the iterations stop at ``maxiter`` above ``tol``.
-
-    Returns
-    -------
-    u : ndarray, ``H×W×2``
-        The last iterate, on the host.
     """
     grid = _grid(device, u.shape[:2])
     xp = grid.xp

@@ -37,13 +37,6 @@ def pcg(
     history : list, optional
         Gets the worst column's relative residual after each iteration (the last is the final one).
 
-    Returns
-    -------
-    x : array, ``N×C``
-    iterations : int
-    residual : ndarray, ``C``
-        Final relative residual of each column (on the host; from the recurrence).
-
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp

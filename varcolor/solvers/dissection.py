@@ -207,15 +207,6 @@ class Dissection:
         ----------
         nodes : ndarray of int
             The nodes (post-order ids), in the order their unknowns are numbered.
-
-        Returns
-        -------
-        starts : ndarray of int
-            Each node's first number, and the total last.
-        own : ndarray of int
-            The unknowns in that order (raster indices).
-        position : ndarray of int
-            Every pixel's number, −1 off those nodes.
         """
         own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n] : self.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(self.owner), -1, np.int64)

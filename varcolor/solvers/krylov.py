@@ -39,13 +39,6 @@ def gmres(
         Gets the worst column's relative residual after each iteration: GMRES's own estimate
         within a cycle, the true residual at a cycle's end (the last entry is the final one).
 
-    Returns
-    -------
-    x : array, ``N×C``
-    iterations : int
-    residual : ndarray, ``C``
-        Final relative residual of each column (on the host).
-
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
@@ -140,13 +133,6 @@ def bicgstab(
         Iterations allowed (each applies the operator and the preconditioner twice).
     history : list, optional
         Gets the worst column's relative residual after each iteration.
-
-    Returns
-    -------
-    x : array, ``N×C``
-    iterations : int
-    residual : ndarray, ``C``
-        Final relative residual of each column (on the host), computed afresh.
 
     Examples
     --------

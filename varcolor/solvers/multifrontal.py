@@ -485,11 +485,6 @@ class MultifrontalLU:
     threads : int
         Above 1, the root's two subtrees are factored on two threads (for a large enough system).
 
-    Raises
-    ------
-    ZeroDivisionError
-        When a pivot is exactly zero (the restricted operator is singular).
-
     Examples
     --------
     >>> import numpy as np

@@ -103,10 +103,6 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
         The cue pixels' raster indices and their values (``n×C``), where gathered already: then
         neither ``mask`` nor ``targets`` is read again.
 
-    Returns
-    -------
-    mask, targets : the coarse ``h×w`` mask and ``h×w×C`` values (0 off the mask)
-
     Examples
     --------
     >>> mask = np.zeros((2, 4), bool); mask[0, 0] = mask[1, 1] = True
@@ -493,13 +489,6 @@ def lift_change(last, now, darkest, lightest, low, high):
     low, high : ndarray, ``C``
         The range where clipping does nothing to either lift (where both ranges meet).
 
-    Returns
-    -------
-    change : ndarray, ``h×w``
-        The bound on the move of each block's pixels, any channel.
-    clips : bool ndarray, ``h×w``
-        Where either lift may leave ``[low, high]``.
-
     Examples
     --------
     An offset raised by 2 moves every pixel by 2:
@@ -527,11 +516,6 @@ def block_range(image, factor: int) -> tuple[np.ndarray, np.ndarray]:
         The full-resolution array, read a band of block rows at a time.
     factor : int
         Block side in pixels; a partial block at the bottom or right counts its own pixels only.
-
-    Returns
-    -------
-    least, greatest : ndarray, ``h×w``
-        Each block's least and greatest value.
 
     Examples
     --------

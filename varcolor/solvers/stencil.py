@@ -365,11 +365,6 @@ def graph_laplacian(
     array : bool
         By array code rather than the numba kernel (a small photo whose kernels are not compiled:
         :func:`varcolor.kernels.array_code`); the same system.
-
-    Returns
-    -------
-    operator : GridOperator
-    rhs : ndarray, ``H×W×C``
     """
     shape = fixed.shape
     stencil = np.empty(shape + (9,))

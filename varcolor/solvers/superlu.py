@@ -103,11 +103,6 @@ def factor(matrix: sp.spmatrix, **options) -> ThreadLU:
     **options
         ``splu``'s keywords (``permc_spec``, ``diag_pivot_thresh``, ``options``, ...).
 
-    Raises
-    ------
-    RuntimeError
-        SuperLU's: a factor exactly singular.
-
     Examples
     --------
     >>> lu = factor(sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 3.0]])))
@@ -191,11 +186,6 @@ class SuperLUFactors:
         The operator (:class:`~varcolor.solvers.stencil.GridOperator`'s stencil).
     free : bool ndarray, ``H×W``
         The unknowns.
-
-    Raises
-    ------
-    ZeroDivisionError
-        When the restricted operator is singular.
 
     Examples
     --------

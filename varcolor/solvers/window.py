@@ -99,11 +99,6 @@ def local_correction(
     max_fraction : float
         Give up (return None) once the window would exceed this fraction of the image.
 
-    Returns
-    -------
-    LocalCorrection or None
-        None when no window small enough holds the change: solve globally.
-
     Examples
     --------
     A strip with a column of cues every 4 pixels: a new value in one column changes only the two
