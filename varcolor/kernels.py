@@ -219,7 +219,7 @@ def kernels_choice() -> str:
 
 def _mark_folder() -> Path | None:
     """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where that can be
-    written (numba's own first choice), else."""
+    written (numba's own first choice), else numba's user-wide cache; None where even that cannot be written."""
     if numba.config.CACHE_DIR:  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
         return Path(numba.config.CACHE_DIR)  # type: ignore[attr-defined]  # as above
     folder = Path(__file__).parent / "__pycache__"

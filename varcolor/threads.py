@@ -146,9 +146,8 @@ class Worker:
 
 
 def lowest_priority() -> None:
-    """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it) at nice 19;
-    where the system has no such thing (Windows) or refuses.
-    """
+    """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it) at nice 19,
+    unless :data:`IDLE_PRIORITY_VARIABLE` is ``0`` or the system has no such thing or refuses."""
     if os.environ.get(IDLE_PRIORITY_VARIABLE, "").strip() == "0":
         return
     try:

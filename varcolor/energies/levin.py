@@ -325,7 +325,7 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
 def exact_rhs(
     mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
 ) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0.
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior.
 
     Parameters
     ----------

@@ -193,7 +193,7 @@ class Stack:
 
 def open_stack(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> Stack:
     """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's directory and each
-    layer PNG's header; the PSD's layer records): a canvas of more than ``max_pixels``.
+    layer PNG's header; the PSD's layer records): a canvas of more than ``max_pixels`` is refused.
 
     Parameters
     ----------

@@ -663,7 +663,7 @@ class LevinMultiscale(Method):
 
     def _lift(self, coarse: np.ndarray, edited: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
         """The coarse chroma at full resolution (guided by the gray), within the coarse range (Levin's
-        solution keeps to the range of its cues, a maximum principle: so must the lift); and."""
+        solution keeps to the range of its cues, a maximum principle: so must the lift)."""
         parameters = self.options.parameters
         radius, eps = parameters.radius, parameters.eps
         statistics = self._statistics or guide_statistics(self.coarse_guide, radius, eps)
@@ -819,9 +819,8 @@ class LevinMultiscale(Method):
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
 
     def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
-        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past the band:
-        each connected region where the gray."""
-        from scipy import ndimage
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past the band
+        (small regions of even gray holding such a cue), every other pixel held as solved."""
 
         height, width = self.guide.shape
         top, left = key
@@ -835,25 +834,12 @@ class LevinMultiscale(Method):
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        labels, _ = ndimage.label(self._interior(key, window), structure=np.ones((3, 3)))
-        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
-        seeded = np.unique(labels[local][off[core]])
-        seeded = seeded[seeded > 0]
-        if not seeded.size:
+        reach = {"reach": REACH, "pad": REACH_PAD, "area": REACH_AREA}
+        grown = multiscale_device._closed_in_window(
+            self._interior(key, window), off[core], core, window, sweep.region, sweep.problem.mask, reach
+        )
+        if grown is None:
             return
-        # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
-        number = np.zeros(labels.max() + 1, np.int32)
-        number[seeded] = np.arange(1, seeded.size + 1)
-        labels = number[labels]
-        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
-        # Closed, and reaching past the band: a region inside it is solved already.
-        beyond = np.bincount(labels[~sweep.region[window]], minlength=seeded.size + 1)[1:] > 0
-        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
-        closed = np.flatnonzero((across <= REACH) & beyond & (sizes >= REACH_AREA)) + 1
-        if not closed.size:
-            return
-        grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=2 * REACH_PAD + 1).view(bool)
-        grown &= ~sweep.problem.mask[window]
         sweep.region[window] |= grown
         # The band around it stays as solved: the region's edge couples it weakly to them.
         sweep.tile((REGIONS, key), window, grown)

@@ -461,7 +461,6 @@ def closed_regions(
     keys : set of tuple, optional
         The tiles looked in (an edit's: those it solved again); None: all.
     """
-    from scipy import ndimage
 
     height, width = mask.shape
     side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
@@ -477,27 +476,41 @@ def closed_regions(
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        labels, _ = ndimage.label(engine._interior(key, window), structure=np.ones((3, 3)))
-        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
-        seeded = np.unique(labels[local][seeds[core]])
-        seeded = seeded[seeded > 0]
-        if not seeded.size:
+        interior = engine._interior(key, window)
+        grown_here = _closed_in_window(interior, seeds[core], core, window, region, mask, reach)
+        if grown_here is None:
             continue
-        number = np.zeros(labels.max() + 1, np.int32)
-        number[seeded] = np.arange(1, seeded.size + 1)
-        labels = number[labels]
-        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
-        beyond = np.bincount(labels[~region[window]], minlength=seeded.size + 1)[1:] > 0
-        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
-        closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
-        if not closed.size:
-            continue
-        size = 2 * reach["pad"] + 1
-        grown_here = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
-        grown_here &= ~mask[window]
         region[window] |= grown_here
         out.append((key, _indices(grown_here, window, width)))
     return out
+
+
+def _closed_in_window(interior, seeds, core, window, band, mask, reach: dict):
+    """The closed regions of ``interior`` (the ``window``'s) holding a seed of ``core`` that reach
+    past ``band``, grown by ``reach["pad"]`` off the cues ``mask``; None where there are none."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(interior, structure=np.ones((3, 3)))
+    local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
+    seeded = np.unique(labels[local][seeds])
+    seeded = seeded[seeded > 0]
+    if not seeded.size:
+        return None
+    # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
+    number = np.zeros(labels.max() + 1, np.int32)
+    number[seeded] = np.arange(1, seeded.size + 1)
+    labels = number[labels]
+    across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
+    # Closed, and reaching past the band: a region inside it is solved already.
+    beyond = np.bincount(labels[~band[window]], minlength=seeded.size + 1)[1:] > 0
+    sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
+    closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
+    if not closed.size:
+        return None
+    size = 2 * reach["pad"] + 1
+    grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
+    grown &= ~mask[window]
+    return grown
 
 
 def _indices(free: np.ndarray, window: tuple[slice, slice], width: int | None = None) -> np.ndarray:

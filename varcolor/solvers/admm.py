@@ -375,7 +375,7 @@ class _ArrayGrid:
 
 def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> sp.csr_matrix:
     """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's, and the
-    free rows' couplings to them are left out), by array code: what the grid multigrid's operator."""
+    free rows' couplings to them are left out), by array code: no kernel to compile."""
     height, width = diagonal.shape
     index = np.arange(height * width).reshape(height, width)
     first = np.concatenate([index[r].ravel() for _, r, _ in edge_slices(height, width)])

@@ -30,8 +30,8 @@ _SOLVE_TOL = 1e-5
 @dataclass(frozen=True)
 class LocalCorrection:
     """``delta`` (``h×w×C``), to be added to the old solution on ``window`` (a pair of slices); ``margin``:
-    the pixels the window extends around the changed pixels' bounding box; ``agreement``.
-    """
+    the pixels the window extends around the changed pixels' bounding box; ``agreement``: the largest
+    difference from the previous, smaller window's ``delta``."""
 
     window: tuple[slice, slice]
     delta: np.ndarray
@@ -81,7 +81,7 @@ def local_correction(
     ----------
     system : callable
         ``system(window, fixed, values) → (GridOperator, rhs)``: the method's system on the pixels
-        ``window`` (a pair of slices) with the pixels ``fixed``.
+        ``window`` (a pair of slices) with the pixels ``fixed`` held at ``values``.
     shape : (int, int)
         The image's height and width.
     held : bool ndarray, ``H×W``
