@@ -27,11 +27,6 @@ class Spares:
     """Arrays handed out, and used again once nothing else refers to them (no result, view or name of a
     caller's): up to ``keep`` held.
 
-    Parameters
-    ----------
-    keep : int
-        How many arrays are held (each as large as the ones handed out).
-
     Examples
     --------
     >>> spares = Spares()

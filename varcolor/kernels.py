@@ -542,17 +542,7 @@ def compile_each_once(kernel, *signatures: tuple) -> None:
 
 
 class CompileNotice(numba.core.event.Listener):
-    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind of run.
-
-    Parameters
-    ----------
-    stream : text stream
-        Where the notice goes (the command line's stderr).
-    interval : float
-        Seconds between updates of the progress line on a terminal.
-    pause : float
-        Seconds without a compile after which the progress line is ended.
-    """
+    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind of run."""
 
     def __init__(self, stream: TextIO, interval: float = 0.5, pause: float = 1.0) -> None:
         self.stream = stream

@@ -69,11 +69,6 @@ class Worker:
     """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn: made at
     the first :meth:`submit` (again in a forked child, which has none of its parent's threads).
 
-    Parameters
-    ----------
-    name : str
-        Its thread's name, after ``varcolor-``.
-
     Examples
     --------
     >>> worker = Worker("example")

@@ -35,15 +35,6 @@ class AggregationMultigrid:
     """The V-cycle of a grid operator's aggregation hierarchy, as a preconditioner (a fixed linear
     map of ``N×C`` arrays: BiCGSTAB and GMRES take it).
 
-    Parameters
-    ----------
-    matrix : scipy.sparse matrix
-        The operator on an ``h×w`` grid, rows and columns in raster order (on the host).
-    shape : tuple of int
-        ``(h, w)``.
-    device : ArrayBackend
-        Where the hierarchy is built and applied.
-
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
@@ -107,18 +98,6 @@ def _aggregation(shape: tuple[int, int], device: ArrayBackend) -> tuple[Any, tup
 class AggregationSolver(AmgSolver):
     """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid` V-cycle per
     application, hierarchy built and applied on ``device``.
-
-    Parameters
-    ----------
-    operator : GridOperator
-        The system on an ``H×W`` grid.
-    tol : float
-        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
-    maxiter : int
-        Iteration limit; stopping there above ``tol`` raises
-        :class:`~varcolor.errors.ConvergenceError` (no result).
-    device : {"cpu", "cuda"} or ArrayBackend
-        Where the hierarchy is built and the solve runs.
 
     Examples
     --------

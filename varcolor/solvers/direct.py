@@ -220,18 +220,6 @@ class DirichletSolver(DirectSolver):
     """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
     pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
 
-    Parameters
-    ----------
-    operator : GridOperator
-        Its rows at the ``free`` pixels (the others are not read).
-    free : bool ndarray, ``H×W``
-        The unknowns.
-    tol : float
-        Relative residual of ``A_ff x_f = b_f − A_fh x_h`` the refinement reaches.
-    factors : Factors, optional
-        The :attr:`factors` of a solver made before for the same rows (the same operator at the
-        same ``free`` pixels): taken as they are, not factored again.
-
     Examples
     --------
     >>> import numpy as np

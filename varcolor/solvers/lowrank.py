@@ -138,24 +138,6 @@ class LowRankUpdater:
     """Solutions of a factored system after cue edits: unknowns held at values (cues added),
     cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured).
 
-    Parameters
-    ----------
-    solver : DirectSolver
-        The factored system (an M-matrix with nonnegative row sums, as both of Levin's are).
-    base : ndarray, ``H×W×C``
-        Its solution.
-    tiny : float
-        The change below which a correction leaves pixels out (each correction's error bound).
-    budget : float
-        The error bound corrections from the last solution may add up to before one starts from
-        ``base`` again.
-    max_block : int
-        The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the unknowns next
-        to released pixels, over the edits since the block was started): past it the block starts afresh.
-    refine_tol : float
-        The relative residual past which :meth:`solve` refines its result once (where it is
-        given the new system's residual).
-
     Examples
     --------
     >>> import numpy as np

@@ -472,19 +472,6 @@ def _solve_down(
 class MultifrontalLU:
     """LU factors of a grid operator restricted to its ``free`` pixels.
 
-    Parameters
-    ----------
-    stencil : ndarray, ``H×W×9``
-        The operator (:class:`~varcolor.solvers.stencil.GridOperator` layout).
-    free : bool ndarray, ``H×W``
-        The unknowns; the factors are those of the operator's rows and columns at these pixels.
-    dtype : numpy dtype
-        Precision of the factors (float32 or float64).
-    leaf : int
-        Blocks of at most this many pixels are eliminated whole.
-    threads : int
-        Above 1, the root's two subtrees are factored on two threads (for a large enough system).
-
     Examples
     --------
     >>> import numpy as np

@@ -173,17 +173,6 @@ def _gauss_seidel(stencil, x, b, colours):
 class GridMultigrid:
     """A multigrid hierarchy for an SPD 9-point operator; :meth:`vcycle` approximates ``A⁻¹``.
 
-    Parameters
-    ----------
-    operator : GridOperator
-        Symmetric positive definite (on the pixels that are not ``fixed``).
-    fixed : bool ndarray, ``H×W``, optional
-        Pixels held fixed: their rows must be rows of the identity, with no coupling from or to them.
-    coarsest : int
-        Stop coarsening at this many pixels; that level is solved with a dense pseudo-inverse.
-    sweeps : int
-        Gauss–Seidel sweeps before and after each coarse correction.
-
     Examples
     --------
     A 5-point Poisson problem with its boundary pixels fixed; CG with one V-cycle per iteration:

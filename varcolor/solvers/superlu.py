@@ -35,13 +35,7 @@ def wake_with(waker: Callable[[], object]) -> None:
 
 class ThreadLU:
     """SuperLU's factors (scipy's ``SuperLU``: its ``solve`` and ``nnz``), freed in the thread
-    that made them: dropped on another thread, they wait for their maker's next :func:`factor`.
-
-    Parameters
-    ----------
-    lu : scipy.sparse.linalg.SuperLU
-        The factors, made in this thread.
-    """
+    that made them: dropped on another thread, they wait for their maker's next :func:`factor`."""
 
     __slots__ = ("_lu", "_thread")
 
@@ -179,13 +173,6 @@ def _block(stencil: np.ndarray, order: np.ndarray) -> sp.csc_matrix:
 class SuperLUFactors:
     """The LU of a grid operator's rows and columns at the ``free`` pixels, by SuperLU on
     :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's.
-
-    Parameters
-    ----------
-    stencil : ndarray, ``H×W×9``
-        The operator (:class:`~varcolor.solvers.stencil.GridOperator`'s stencil).
-    free : bool ndarray, ``H×W``
-        The unknowns.
 
     Examples
     --------
