@@ -214,13 +214,6 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False)
     array : bool
         By array code rather than the numba kernels (a small photo whose kernels are not compiled:
         :func:`varcolor.kernels.array_code`); the same weights to rounding.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = edge_weights(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
-    >>> float(w[0, 0, 0]), bool(w[0, 1, 0] < 0.1), float(w[0, 2, 0]), float(w[1, 0, 1])  # equal, an edge, outside
-    (1.0, True, 0.0, 0.0)
     """
     guide = check_guide(guide)
     scale = local_scale(guide, array)

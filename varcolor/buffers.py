@@ -25,18 +25,7 @@ _OWN_REFERENCES = _references([np.empty(0)])[0]
 
 class Spares:
     """Arrays handed out, and used again once nothing else refers to them (no result, view or name of a
-    caller's): up to ``keep`` held.
-
-    Examples
-    --------
-    >>> spares = Spares()
-    >>> first = spares.copy_of(np.zeros((2, 2)))
-    >>> address = first.__array_interface__["data"][0]
-    >>> del first  # the caller dropped it: its memory holds the next copy
-    >>> second = spares.copy_of(np.ones((2, 2)))
-    >>> second.__array_interface__["data"][0] == address, second.tolist()
-    (True, [[1.0, 1.0], [1.0, 1.0]])
-    """
+    caller's): up to ``keep`` held."""
 
     def __init__(self, keep: int = 2):
         self.keep = keep
@@ -87,13 +76,6 @@ class Spares:
         most : int, optional
             Make none where this many arrays of this shape and type are held or being made already
             (default ``keep``).
-
-        Examples
-        --------
-        >>> spares = Spares()
-        >>> spares.prepare((2, 3), np.float32)
-        >>> spares.empty((2, 3), np.float32).shape
-        (2, 3)
         """
         shape, dtype = tuple(shape), np.dtype(dtype)
         if self._free(shape, dtype) is not None:

@@ -268,11 +268,6 @@ def fingerprint(values: dict) -> str:
     ----------
     values : dict
         The values by name (their order does not count).
-
-    Examples
-    --------
-    >>> fingerprint({"method": "levin", "tol": 1e-8}) == fingerprint({"tol": 1e-8, "method": "levin"})
-    True
     """
 
     def plain(value):

@@ -22,15 +22,9 @@ import numba.core.event
 from .errors import InputError
 from .threads import usable_cores
 
-#: numba's threading layers in the order varcolor takes them (numba's own puts TBB first).
-#: OpenMP first: Debian's libtbb (which ``apt install krita`` brings in) made processes spin in
-#: TBB's finalizer (``unload_tbb``) after their work was done, so that ``make test`` never exited
-#: (numba issue 10556). Like TBB, OpenMP lets several threads run parallel kernels at once (the
-#: studio's live and saving threads, the LU tree's two halves), which makes the workqueue layer
-#: abort the process: it comes last, TBB second (where there is no OpenMP: macOS without libomp).
-#: OpenMP is what numba takes anyway where TBB is not installed. Set before any parallel kernel
-#: runs (numba picks the layer at the first); the user's ``NUMBA_THREADING_LAYER`` or
-#: ``NUMBA_THREADING_LAYER_PRIORITY`` wins.
+#: numba's threading layers in the order varcolor takes them: OpenMP first (Debian's TBB hung
+#: processes at exit, numba issue 10556; workqueue aborts when several threads run kernels at once).
+#: The user's ``NUMBA_THREADING_LAYER`` or ``NUMBA_THREADING_LAYER_PRIORITY`` wins.
 THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.environ):
     # The environment too: numba reads its settings from it again whenever a NUMBA_ variable
@@ -66,40 +60,25 @@ __all__ = [
     "compile_each_once",
 ]
 
-#: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
-#: costs microseconds on an idle machine but about a scheduler time slice (OpenMP layer) while
-#: another process holds the other core, and a small solve starts thousands of them: a tiny
-#: bilaplacian-GTV solve on a loaded machine took a hundred times longer on two threads
-#: (benchmarks/results/code_notes.md).
+#: Below this many pixels a solve runs numba's kernels on one thread: on a loaded machine each
+#: parallel region costs a time slice (benchmarks/results/code_notes.md).
 PARALLEL_PIXELS = 65_536
 
 #: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
-#: where they have a numba kernel for larger images: the lift and Lab to sRGB (:func:`array_code`),
-#: and for the systems of such an image's size (:func:`small_system`) the exact system's rows, the
-#: stencil's products and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
-#: A first run of such a photo then compiles nothing: at 1 MP it waited several times its own time
-#: for the kernels to compile (benchmarks/results/first_run.md). Larger images keep the kernels,
-#: whose compile is a smaller share of their run and whose speed and memory matter there. Once
-#: ``varcolor warm`` has compiled the kernels, small images run them too (:func:`kernels_warm`).
+#: until ``varcolor warm`` has compiled their kernels, so that a first run compiles nothing
+#: (benchmarks/results/first_run.md).
 ARRAY_CODE_PIXELS = 1280 * 1024
 
 #: Up to this many pixels (512×384) a ``bilaplacian-gtv`` solve runs as array code while its own
-#: kernels (ADMM's steps, the multigrid inside them) are not compiled (:func:`kernels_warm` of
-#: ``"bilaplacian-gtv"``: ``varcolor warm`` compiles them, or the background compile after such a run).
-#: A first run compiled them in the user's face; as array code each of its hundreds of iterations
-#: is slower than the kernels' (a dozen passes over the edge variables where a kernel makes one),
-#: so that a first run as array code is quicker than the kernels' cold run up to about this size
-#: (benchmarks/results/first_run_gtv.md, first_run_gtv_half_mp_limit.md): past it, waiting for the
-#: compile costs less.
+#: kernels are not compiled: past it, waiting for the compile costs less
+#: (benchmarks/results/first_run_gtv.md, first_run_gtv_half_mp_limit.md).
 GTV_ARRAY_CODE_PIXELS = 512 * 384
 
 #: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
 #: need: what :func:`array_code` asks about unless told another.
 DEFAULT_KIND = "cues"
-#: The kind of run of ``levin-symmetric``: its graph Laplacian and the grid multigrid. Up to
-#: :data:`ARRAY_CODE_PIXELS`, while they are not compiled, its system is built by array code and
-#: solved by a solver that needs no kernel (:func:`varcolor.solvers.choice.plan_solver`): a tiny
-#: photo's first run compiled 13 kernels before
+#: The kind of run of ``levin-symmetric`` (its graph Laplacian and the grid multigrid): up to
+#: :data:`ARRAY_CODE_PIXELS` built by array code and solved by a solver that needs no kernel
 #: (benchmarks/results/first_run_never_warmed_levin_symmetric.md).
 SYMMETRIC_KIND = "levin-symmetric"
 #: The kinds whose steps have array code of their own, and the largest image each runs it on.
@@ -110,12 +89,8 @@ _ARRAY_KINDS = {
 }
 
 
-#: The environment variable that chooses between the two for small images: ``array`` (array code
-#: up to :data:`ARRAY_CODE_PIXELS`, even once the kernels are compiled), ``numba`` (the kernels at
-#: every size, compiling them once if need be); unset or ``auto``: array code until the kernels are
-#: compiled (:func:`kernels_warm`), then the kernels. Warm, the kernels colorize a small photo in
-#: half the array code's time (benchmarks/results/code_notes.md): a process colorizing many small
-#: photos wants the kernels, a first run does not want to wait for them.
+#: The environment variable that chooses between the two for small images: ``array``, ``numba``, or
+#: unset or ``auto``: array code until the kernels are compiled (:func:`kernels_warm`), then the kernels.
 KERNELS_VARIABLE = "VARCOLOR_KERNELS"
 #: What ``varcolor warm`` leaves beside numba's cache once it has compiled the kernels
 #: (:func:`mark_kernels_warm`): the numba, Python and varcolor sources it compiled them for.
@@ -133,11 +108,6 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
     kind : str, optional
         The kind of run, a key of its own array code's sizes: :data:`DEFAULT_KIND`,
         ``"bilaplacian-gtv"`` or :data:`SYMMETRIC_KIND`.
-
-    Examples
-    --------
-    >>> array_code(4000 * 3000), array_code(1000 * 1000, "bilaplacian-gtv")
-    (False, False)
     """
     if pixels > _ARRAY_KINDS[kind]():
         return False
@@ -170,11 +140,6 @@ def kernels_missing(pixels: int) -> bool:
     ----------
     pixels : int
         The image's size in pixels.
-
-    Examples
-    --------
-    >>> kernels_missing(4000 * 3000)
-    False
     """
     return kernels_choice() == "auto" and array_code(pixels)
 
@@ -237,9 +202,8 @@ def _mark_folder() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
-#: The environment variable that turns off the kernels' compile in the background (``0``): by
-#: default a process that ran array code for want of them (:func:`array_code`, ``auto``) starts,
-#: as it ends, one low-priority process that compiles them (:func:`varcolor.app.warm.warm_in_background`).
+#: The environment variable that turns off (``0``) the kernels' low-priority compile in the
+#: background after a run that went without them (:func:`varcolor.app.warm.warm_in_background`).
 BACKGROUND_WARM_VARIABLE = "VARCOLOR_BACKGROUND_WARM"
 
 
@@ -257,9 +221,7 @@ def background_warm_asked() -> bool:
 
 
 #: The kinds of run :func:`varcolor.app.warm.warm_in_background` compiles for a kind that ran array
-#: code for want of its kernels: the default engine's first solve and its edits (a long-lived
-#: process takes the kernels once they are marked warm, and its next stroke would compile the
-#: edits' in the user's face), or bilaplacian-gtv's ADMM.
+#: code for want of its kernels.
 BACKGROUND_KINDS = {
     DEFAULT_KIND: ("cues", "edits"),
     "bilaplacian-gtv": ("bilaplacian-gtv",),
@@ -316,11 +278,8 @@ def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND
     }
     env.pop("VARCOLOR_KERNELS", None)
     quiet = subprocess.DEVNULL
-    # (Here, not in varcolor.app.warm: the kernels sit below the application layer, and the
-    # child names what it runs by a module path, not an import.) A process group of its own (a
-    # Ctrl-C at the terminal is not for it), in the user's session:
-    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
-    # the user's next run; in a session of its own it would weigh as much as the user's.
+    # A process group of its own (a Ctrl-C at the terminal is not for it) in the user's session,
+    # where its nice 19 yields to the user's next run.
     group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     return subprocess.Popen(
         [sys.executable, "-m", "varcolor.app.warm", *kinds],
@@ -399,11 +358,6 @@ def small_system(rows: int) -> bool:
     ----------
     rows : int
         The system's rows (or a direct solve's unknowns).
-
-    Examples
-    --------
-    >>> small_system(1000 * 1000)
-    False
     """
     return array_code(16 * rows)
 

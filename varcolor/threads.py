@@ -67,14 +67,7 @@ EXIT_WAIT = 10.0
 
 class Worker:
     """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn: made at
-    the first :meth:`submit` (again in a forked child, which has none of its parent's threads).
-
-    Examples
-    --------
-    >>> worker = Worker("example")
-    >>> worker.submit(lambda: threading.current_thread().name).result()
-    'varcolor-example'
-    """
+    the first :meth:`submit` (again in a forked child, which has none of its parent's threads)."""
 
     def __init__(self, name: str) -> None:
         self.name = f"varcolor-{name}"

@@ -54,13 +54,10 @@ JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: File suffixes read and written as video (:mod:`varcolor.video`): named here, with the images',
 #: so that a photo's readers can refuse a clip without importing the video package.
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
-#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which takes several times as long for files a
-#: little smaller (the studio's save waits for it; benchmarks/results/code_notes.md).
+#: zlib's level for 8-bit PNG: 3, not Pillow's 6, much slower for a little smaller files (code_notes.md).
 PNG_COMPRESS_LEVEL = 3
-#: From this many pixels a PNG (8 or 16 bits) is written by bands on every core at zlib's level 1
-#: (:func:`varcolor.io.png.write_png`): PNG's Sub filter at level 1 takes a core less than half
-#: Pillow's time at level 3, for a file a tenth larger, before its bands are shared among the cores
-#: (benchmarks/results/code_notes.md). Smaller images keep Pillow's and pypng's files.
+#: From this many pixels a PNG is written by bands on every core at zlib's level 1
+#: (:func:`varcolor.io.png.write_png`; benchmarks/results/code_notes.md).
 BIG_PNG_PIXELS = 1 << 22
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -243,11 +240,8 @@ def equal_channels(pixels: np.ndarray, rows: int | None = None, between: Callabl
     return True
 
 
-#: A photo is gray stored as RGB (:func:`nearly_gray`) when its channels' spread (largest less
-#: smallest, in 8-bit levels) is at most this on average: a gray scan whose channels a converter
-#: rounded apart (one level on a few pixels) or a scanner's RGB mode recorded with noise of its own
-#: (each channel the gray and about 1.5 levels of noise: 2.5 levels on average); colour photos
-#: spread 40 to 110 (scikit-image's), a sepia print 37, a photo left a tenth of its colour 5.
+#: A photo is gray stored as RGB (:func:`nearly_gray`) when its channels' spread (in 8-bit levels) is
+#: at most this on average: above a converter's rounding and a scanner's noise, below any colour photo.
 NEAR_GRAY_SPREAD = 4.0
 #: ... and no more than :data:`NEAR_GRAY_OUTLIERS` of its pixels spread over this many levels:
 #: a gray photo with a coloured part (a stamp, a label) is a colour photo.
@@ -681,8 +675,7 @@ def _check_png_data(path: Path) -> None:
             seen_data = True
             left = length
             try:
-                # 64 KiB at a time, in and out: the check holds next to nothing beside the decoding
-                # (a whole chunk read at once showed in the memory a read takes).
+                # 64 KiB at a time, in and out: the check holds next to nothing beside the decoding.
                 while left > 0 and found < expected:
                     data = f.read(min(left, 1 << 16))
                     if not data:
@@ -740,8 +733,7 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
     else:
         raise InputError(f"{path}: unsupported sample type {pixels.dtype}")
     if pixels.dtype in (np.uint8, np.uint16):
-        # Levels over their maximum are finite and in [0, 1] already: a check and a clip were two
-        # more passes over the image (a large stroke mask's read in a save took seconds more).
+        # Levels over their maximum are finite and in [0, 1] already: no check or clip.
         return levels_to_float(pixels, dtype)
     # In place: one image of ``dtype``, not three (the division's and the clip's).
     image = pixels.astype(dtype)

@@ -64,14 +64,6 @@ def loads(text: str | bytes, name: str, *, max_bytes: int | None = None) -> Any:
         What the text is, named in the message.
     max_bytes : int, optional
         Refuse longer text with :class:`TooLarge`.
-
-    Examples
-    --------
-    >>> loads('{"a": [1, 2.5]}', "x.json")
-    {'a': [1, 2.5]}
-    >>> loads("[NaN]", "x.json")
-    Traceback (most recent call last):
-    varcolor.errors.InputError: x.json: not valid JSON (numbers must be finite; JSON has no NaN)
     """
     if max_bytes is not None and len(text) > max_bytes:
         raise TooLarge(f"{name}: too large ({len(text):,} bytes; at most {max_bytes:,})")

@@ -35,22 +35,6 @@ def refine_chroma(
         chosen").
     tol : float
         Relative residual each inner solve must reach.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> gray = np.tile(np.linspace(0, 1, 12), (8, 1))
-    >>> ab = np.stack([np.tile(np.linspace(-20, 20, 12), (8, 1)), np.zeros((8, 12))], axis=-1)
-    >>> labels = np.full((8, 12), -1); labels[4, 2], labels[4, 9] = 0, 1
-    >>> start = ab[4, [2, 9]]
-    >>> refined = refine_chroma(gray, ab, labels, start)
-    >>> def error(c):
-    ...     from varcolor.energies.levin import exact_operator
-    ...     from varcolor.solvers import DirectSolver
-    ...     rhs = np.zeros((8, 12, 2)); rhs[labels >= 0] = c[labels[labels >= 0]]
-    ...     return float(np.sum((DirectSolver(exact_operator(gray, labels >= 0)).solve(rhs)[0] - ab) ** 2))
-    >>> error(refined) < error(start)
-    True
     """
     from ..energies.levin import exact_operator
     from ..solvers import DirectSolver

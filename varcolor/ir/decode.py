@@ -24,19 +24,6 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
         The gray image's ``(height, width)``; default the payload's own.
     gray : ndarray, optional
         The gray image (``H×W`` in [0, 1]), checked against the payload's checksum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.ir.format import Payload, gray_checksum
-    >>> p = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], patch=1)
-    >>> payload_cues(p).count
-    9
-    >>> gray = np.full((6, 8), 0.5)
-    >>> tied = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], checksum=gray_checksum(gray))
-    >>> payload_cues(tied, gray=gray * 0.9)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: the payload belongs to another gray image (checksum ... expected): ...
     """
     if gray is not None:
         gray = to_gray(gray)
@@ -74,12 +61,6 @@ def payload_labels(payload: Payload) -> np.ndarray:
     ----------
     payload : Payload
         The cues: their pixel positions, the image's size and the radius ``patch``.
-
-    Examples
-    --------
-    >>> from varcolor.ir.format import Payload
-    >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
-    [[1, 1, 1, -1]]
     """
     # "The latest point whose square covers a pixel" is a maximum filter of the points' indices over
     # a square of side 2r+1: O(pixels + points) whatever r, where painting square after square cost

@@ -104,15 +104,6 @@ def encode(
     **keywords
         The fields of :class:`EncodeOptions` (``grid_size``, ``spacing``, ``patch``, ``segments``,
         ``quantize``, ``budget``, ``target_psnr``, ``refine``), checked before the image is looked at.
-
-    Examples
-    --------
-    >>> import skimage.data
-    >>> p = encode(skimage.data.astronaut() / 255.0, "grid", grid_size=64, spacing=8)
-    >>> p.count, (p.grid_width, p.grid_height)
-    (64, (64, 64))
-    >>> encode(skimage.data.astronaut() / 255.0, options=EncodeOptions(grid_size=64, spacing=8)).count
-    64
     """
     if encoder is not None:
         keywords["encoder"] = encoder

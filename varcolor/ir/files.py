@@ -119,15 +119,6 @@ def encode_file(
     **keywords
         The encoder's options by name (the fields of :class:`~varcolor.ir.encode.EncodeOptions`),
         checked before the image is read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, skimage.data, varcolor
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> varcolor.write_image(folder / "photo.png", skimage.data.astronaut()[:64, :64] / 255.0)
-    >>> payload = encode_file(folder / "photo.png", folder / "ir" / "photo.png", encoder="grid", grid_size=32)
-    >>> sorted(p.name for p in (folder / "ir").iterdir()), read_ir(folder / "ir" / "photo.png").count
-    (['photo.png', 'photo.vcir'], 4)
     """
     source, gray_path = Path(source), Path(gray_path)
     if gray not in GRAYS:
@@ -169,12 +160,6 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
     ----------
     gray_path : path-like
         The IR's gray PNG.
-
-    Examples
-    --------
-    >>> read_ir("no/such.png")
-    Traceback (most recent call last):
-    varcolor.errors.InputError: no/such.png: cannot read (No such file or directory)
     """
     gray_path = Path(gray_path)
     sidecar = gray_path.with_suffix(".vcir")

@@ -68,14 +68,6 @@ class EncodeOptions(OptionValues):
     budget, target_psnr, refine
         ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding cues, and
         CGLS iterations fitting the cue values at full resolution.
-
-    Examples
-    --------
-    >>> EncodeOptions.build(encoder="adaptive", budget=512).grid_size is None
-    True
-    >>> EncodeOptions(spacing=0)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: spacing must be at least 1, got 0
     """
 
     encoder: str = option("grid", "the encoder (how cues are chosen)", choices=ENCODERS, check=_encoder)
@@ -126,14 +118,6 @@ class EncodeOptions(OptionValues):
             The values to change; None to start from the defaults.
         **keywords
             Fields' values by name.
-
-        Examples
-        --------
-        >>> EncodeOptions.build(EncodeOptions(encoder="selective"), segments=50).segments
-        50
-        >>> EncodeOptions.build(spacings=8)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        varcolor.errors.InputError: unknown encoder option 'spacings' (options: encoder, grid_size, spacing, ...)
         """
         return super().build(options, **keywords)
 
@@ -148,12 +132,6 @@ def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
         The encoder, one of :data:`~varcolor.ir.format.ENCODERS` (default ``grid``).
     **keywords
         The other :class:`EncodeOptions` fields by name.
-
-    Examples
-    --------
-    >>> check_encode_options("selective", segments=0)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: segments must be at least 1, got 0
     """
     return EncodeOptions.build(**{"encoder": encoder, **keywords})
 

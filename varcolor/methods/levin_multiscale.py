@@ -57,35 +57,25 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Up to this many pixels what edits reuse is kept (the coarse grid's factors; the last lift, an
-#: image-sized array more; the cues and the tiles' corrections); a scan beyond, colorized once,
-#: does not hold them.
+#: Up to this many pixels what edits reuse is kept; a scan beyond, colorized once, does not hold it.
 KEEP_PIXELS = 16_000_000
-#: The most bytes of the tiles' factors an engine that holds what edits reuse keeps
-#: (:class:`_TileFactors`). An edit that moves the lift (a stroke of a new colour moves it
-#: over the whole picture) solves every tile holding cues again, most of them for the same
-#: unknowns as before: their factors serve again (a studio stroke's solve faster for a few tens
-#: of MB held: benchmarks/results/live_strokes.md).
+#: The most bytes of the tiles' factors kept (:class:`_TileFactors`): an edit that moves the lift
+#: solves most tiles again for the same unknowns (benchmarks/results/live_strokes.md).
 TILE_FACTORS_BYTES = 32 << 20
 #: The relative residual each tile's solve is refined to.
 TILE_TOL = 1e-5
-#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
-#: its error is at most twice that (:meth:`LevinMultiscale._correct`)
-#: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
+#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab; in
+#: YIQ 1/500 of it): its error is at most twice that (:meth:`LevinMultiscale._correct`).
 REUSE_BELOW = 0.02
-#: After an edit, a block keeps its last lift while that lift is within this of the new coarse
-#: solution's (ab; a bound, added up over the edits since the block was last lifted): with the
-#: tiles' reuse, an edit's result is within 2 × REUSE_BELOW + LIFT_BELOW = 0.05 of a fresh lift
-#: and correction of the same coarse solution (:meth:`LevinMultiscale._lift`). A 12 MP edit
-#: then lifts and paints again a few per cent of the blocks, not all of them.
+#: After an edit, a block keeps its last lift while it is within this of the new coarse solution's
+#: (ab; a bound summed over edits), so an edit lifts and paints again only the blocks that moved.
 LIFT_BELOW = 0.01
 #: The coarse solver's name where one colour's answer was taken unsolved (then restrained).
 ONE_COLOUR = "none (one colour: Levin's answer everywhere, then restrained)"
 #: The key under which a tile's closed regions' corrections are kept (its band's: the tile's own).
 REGIONS = "regions"
 #: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
-#: (ab; in YIQ 1/500 of it), over the closed region of the cue's lightness holding it
-#: (:meth:`LevinMultiscale._regions`): chosen on BSDS500 train (benchmarks/results/multiscale_reach_tuning.md).
+#: (ab; in YIQ 1/500 of it), over its closed region (benchmarks/results/multiscale_reach_tuning.md).
 REACH_ABOVE = 1.0
 #: A region of a cue's lightness up to this many pixels across is closed (the cue's colour is all its
 #: colour in the exact solve); a larger one is open (the lift's colour flows there) and left alone.
@@ -95,35 +85,25 @@ REACH_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
 REACH_PAD = 4
-#: After an edit whose coarse low-rank correction holds more than this share of
-#: :data:`varcolor.interactive.MAX_HELD` pixels, the coarse grid is factored again for its cues in
-#: a thread of its own (:class:`_Refactor`), while the next edits go on correcting the old
-#: factors; an edit then adopts the new factors, corrected for what changed since. An edit past
-#: MAX_HELD waits for them rather than factoring again itself: a session's full coarse solve
-#: came every few strokes otherwise (benchmarks/results/code_notes.md).
+#: Past this share of :data:`varcolor.interactive.MAX_HELD` held pixels, the coarse grid is factored
+#: again in a thread (:class:`_Refactor`) while the next edits correct the old factors
+#: (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
-#: The coarse grid's low-rank corrections are refined past this relative residual, not the
-#: options' ``tol``: what is left, the single-precision factors' rounding and the changes the
-#: correction leaves out (within its bound, :data:`varcolor.interactive.UPDATE_BUDGET`), moved
-#: the coarse chroma by at most 0.006 ab when refined away (a 12 MP scan's edits: relative
-#: residuals 1e-6 to 3.3e-6), below what a lift shows (:data:`LIFT_BELOW`); the refinement, a
-#: pass through the coarse factors, was a large share of such an edit (code_notes.md).
+#: The coarse grid's low-rank corrections are refined past this relative residual, not ``tol``: what
+#: is left moves the coarse chroma below what a lift shows (:data:`LIFT_BELOW`; code_notes.md).
 COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
-#: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
-#: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
+#: costs a solve and changes nothing the band did not.
 REACH_AREA = 100
 
 
-#: After an edit, a coarse cell keeps its last reach (:mod:`varcolor.restraint`) while the new
-#: one would move its chroma by less than this (ab; in YIQ 1/500 of it): a stroke changes the
-#: reach a little everywhere, and the lift of what did not move is kept (:data:`LIFT_BELOW`).
+#: After an edit, a coarse cell keeps its last reach (:mod:`varcolor.restraint`) while the new one
+#: would move its chroma by less than this (ab; in YIQ 1/500 of it).
 RESTRAINT_BELOW = 0.05
 
 
-#: Up to this many pixels a fresh solve's result has its residual on Levin's full system
-#: computed (beyond, it would add a fifth to a big scan's solve: code_notes.md); beyond, and
-#: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
+#: Up to this many pixels a fresh solve reports its residual on Levin's full system (code_notes.md);
+#: beyond, and after an edit, ``residual`` is None.
 RESIDUAL_BELOW = 4_000_000
 
 
@@ -193,11 +173,6 @@ def auto_factor(shape: tuple[int, int]) -> int:
     ----------
     shape : tuple of int
         ``(height, width)`` of the image.
-
-    Examples
-    --------
-    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000)), auto_factor((3, 100000))
-    (1, 4, 8, 1)
     """
     pixels = int(shape[0]) * int(shape[1])
     if pixels <= EXACT_BELOW:
@@ -239,13 +214,9 @@ class LevinMultiscale(Method):
 
     def __init__(self, guide, options, progress=None, *, plan=None, once=False, interiors=None):
         super().__init__(guide, options, progress, plan=plan)
-        #: Whether what edits reuse is held (the last lift, cues, corrections, the gray's windows):
-        #: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``: the studio's full tiles,
-        #: 0.13 of whose time went to keeping their lift).
+        #: Whether what edits reuse is held: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``).
         self.holds = not once and guide.size <= KEEP_PIXELS
-        #: ``interiors``: where each correction tile's flat parts of the gray (:meth:`_interior`)
-        #: are kept, even made ``once``: the caller's, for another engine on the same gray (the
-        #: studio's full tiles: a view's block windows are the same every stroke).
+        #: ``interiors``: where each correction tile's flat parts of the gray are kept, even ``once``.
         self._interiors_given = interiors is not None
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
@@ -434,10 +405,8 @@ class LevinMultiscale(Method):
             held, targets = coarse_cues(problem.mask, problem.targets, factor, pixels=pixels)
             prior = None if problem.prior is None else block_mean(problem.prior, factor)
             weight = None if problem.weight is None else block_mean(problem.weight, factor)
-            # The guess starts an iterative coarse solver (a direct one ignores it). An update
-            # (the cues changed since the last solve, x0 its result) starts from the last coarse
-            # solve itself; a caller's x0 (begin has forgotten any coarse solve) averaged as the
-            # cues are.
+            # The guess starts an iterative coarse solver: an update's from the last coarse solve, a
+            # caller's x0 averaged as the cues are.
             if x0 is None:
                 guess = None
             elif self.coarse_chroma is not None and self.coarse_chroma.shape[:2] == held.shape:
@@ -447,10 +416,8 @@ class LevinMultiscale(Method):
         coarse, refactor = None, None
         report: dict = {}
         if self.coarse_chroma is not None and kernels_missing(self.guide.size):
-            # A never-warmed installation's small photo: this edit is solved afresh by array code,
-            # as the first solve was; its low-rank correction and the lift of what changed exist only
-            # as kernels, which would compile in the user's face (the kernels arrive by themselves:
-            # varcolor.kernels.warm_while_running).
+            # A never-warmed installation's small photo: solved afresh by array code, since the
+            # low-rank correction and the lift of what changed exist only as kernels.
             self.coarse_chroma = None
             report = {"full_solve": "the edit's kernels are not compiled yet (varcolor warm): solved afresh"}
         if self.coarse_chroma is not None and prior is None and held.any():
@@ -503,9 +470,8 @@ class LevinMultiscale(Method):
         off = self._hold_cues(chroma, problem, pixels)
         times["lift_seconds"] = time.perf_counter() - start
         if self.on_early is not None and margin and self.holds:
-            # The lift is every pixel's answer but the corrections' few: painted while they run (a
-            # core was idle through them otherwise). Not a scan colorized
-            # once: its result's levels would be held beside the corrections' image-sized masks.
+            # The lift is every pixel's answer but the corrections' few: painted while they run (not
+            # for a scan colorized once, whose levels would be held beside the corrections' masks).
             self.on_early(chroma, None if moved is None else _windows(moved > 0, self.factor, [], self.guide.shape))
             report["late"] = []
         start = time.perf_counter()
@@ -519,10 +485,8 @@ class LevinMultiscale(Method):
         if moved is not None:  # elsewhere the chroma is the last solve's: only this is painted again
             report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
             engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
-        # The report is the whole solve's, not its coarse grid's: the coarse stage's solver,
-        # iterations, residual (and an edit's error bound, which holds for the coarse chroma,
-        # not for the lifted and corrected result) under engine; the residual is the result's on
-        # Levin's full-resolution system (one product with it, band by band).
+        # The report is the whole solve's: the coarse stage's solver, iterations, residual and bound
+        # under engine; the residual is the result's on Levin's full-resolution system.
         for key in ("solver", "iterations", "residual", "bound", "seconds"):
             if key in report:
                 engine[f"coarse_{key if key != 'seconds' else 'solver_seconds'}"] = report.pop(key)
@@ -597,9 +561,7 @@ class LevinMultiscale(Method):
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
             return None
-        # What a fresh solve and an edit cost, as timed here in the foreground: the thread's
-        # factorisation, on one core beside edits, took longer (priced from its time, an edit
-        # after it was priced above the fresh solve's and solved afresh).
+        # The costs as timed here in the foreground: the thread's factorisation, beside edits, ran slower.
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
             assert isinstance(pending.updates.base[0], LowRankUpdater)  # made by its ready()
@@ -1020,10 +982,8 @@ class _Sweep:
             assert problem.weight is not None  # given with the prior
             prior, weight = problem.prior[window], problem.weight[window]
 
-        # Only the free pixels' rows are built, factored and checked: the rest of the window is
-        # known values, entering through the rows next to it. Without a prior the rows depend on
-        # the gray and the unknowns alone: an edit solving the same unknowns again takes the
-        # factors kept from the last time.
+        # Only the free pixels' rows are built, factored and checked; without a prior they depend on
+        # the gray and the unknowns alone, so an edit solving the same unknowns reuses the factors.
         tiles = engine._tile_factors
         system = functools.partial(engine.coarse.free_system, engine.guide[window], unknown, prior, weight)
         if prior is None:

@@ -662,12 +662,6 @@ def grown(mask, radius: int, xp=np):
         Pixels grown by.
     xp : module
         NumPy or CuPy.
-
-    Examples
-    --------
-    >>> mask = np.zeros((5, 5), bool); mask[2, 2] = True
-    >>> int(grown(mask, 1).sum()), int(grown(mask, 2).sum())
-    (9, 25)
     """
     out = mask.copy()
     for axis in (0, 1):

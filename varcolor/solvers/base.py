@@ -216,12 +216,6 @@ def report(
         The solve's wall time.
     history : list of float, optional
         The worst relative residual after each iteration.
-
-    Examples
-    --------
-    >>> report("amg", 300, np.array([2e-5, 1e-9]), 1e-8, 1.0)
-    Traceback (most recent call last):
-    varcolor.errors.ConvergenceError: amg solver stopped after 300 iterations at relative residual 2.0e-05, ...
     """
     worst = float(np.max(residual, initial=0.0))
     if not worst <= tol:  # NaN too

@@ -218,17 +218,7 @@ class Factors:
 
 class DirichletSolver(DirectSolver):
     """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
-    pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.solvers.stencil import GridOperator
-    >>> s = np.zeros((1, 3, 9)); s[0, 1, 3:6] = (-1.0, 2.0, -1.0)   # x1 = (x0 + x2) / 2
-    >>> solver = DirichletSolver(GridOperator(s), np.array([[False, True, False]]))
-    >>> solver.solve(np.zeros((1, 1)), np.array([[[1.0], [9.0], [3.0]]]))[0].ravel().tolist()
-    [2.0]
-    """
+    pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``."""
 
     def __init__(self, operator: GridOperator, free: np.ndarray, tol: float = 1e-8, factors: Factors | None = None):
         start = time.perf_counter()

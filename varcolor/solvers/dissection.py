@@ -230,10 +230,5 @@ def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray |
         The most pixels of a block that is not split.
     free : ndarray of bool, ``H×W``, optional
         False where a pixel is not an unknown; None: every pixel is one.
-
-    Examples
-    --------
-    >>> nested_dissection((3, 3), leaf=3).tolist()   # top row, bottom row, then the middle row
-    [0, 1, 2, 6, 7, 8, 3, 4, 5]
     """
     return Dissection(shape, free, leaf).order

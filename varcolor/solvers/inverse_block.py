@@ -76,20 +76,7 @@ def _below(tree: Dissection, pixels: np.ndarray):
 
 class InverseBlock:
     """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``, and
-    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> block = InverseBlock(MultifrontalLU(s, np.ones((1, 3), bool), np.float64))
-    >>> block.add(np.array([0, 2]))
-    >>> block.block.round(3).tolist()   # the inverse of [[2, 0, 0], [-1, 2, -1], [0, 0, 2]] at 0, 2
-    [[0.5, 0.0], [0.0, 0.5]]
-    >>> block.add_to_rhs(np.array([0]), np.array([[2.0]]))   # b = (2, 0, 0): x = (1, 0.5, 0)
-    >>> block.solution.round(3).tolist()
-    [[1.0], [0.0]]
-    """
+    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece."""
 
     def __init__(self, lu: MultifrontalLU, channels: int = 1):
         self.lu = lu

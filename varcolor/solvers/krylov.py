@@ -38,15 +38,6 @@ def gmres(
     history : list, optional
         Gets the worst column's relative residual after each iteration: GMRES's own estimate
         within a cycle, the true residual at a cycle's end (the last entry is the final one).
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> A = sp.diags([2.0, 3.0, 4.0]).tocsr() + sp.eye(3, k=1)
-    >>> b = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]])
-    >>> x, its, res = gmres(lambda v: A @ v, b, lambda v: v, np)
-    >>> bool(np.allclose(A @ x, b)), bool(res.max() < 1e-6)
-    (True, True)
     """
     n, channels = b.shape
     b_norm = xp.linalg.norm(b, axis=0)
@@ -133,15 +124,6 @@ def bicgstab(
         Iterations allowed (each applies the operator and the preconditioner twice).
     history : list, optional
         Gets the worst column's relative residual after each iteration.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> A = sp.diags([2.0, 3.0, 4.0]).tocsr() + sp.eye(3, k=1)
-    >>> b = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]])
-    >>> x, its, res = bicgstab(lambda v: A @ v, b, lambda v: v, np, tol=1e-10)
-    >>> bool(np.allclose(A @ x, b)), bool(res.max() < 1e-10)
-    (True, True)
     """
     b_norm = xp.linalg.norm(b, axis=0)
     b_norm = xp.where(b_norm > 0, b_norm, 1.0)

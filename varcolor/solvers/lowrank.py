@@ -136,21 +136,7 @@ def _neighbours(pixels: np.ndarray, shape: tuple[int, int]):
 
 class LowRankUpdater:
     """Solutions of a factored system after cue edits: unknowns held at values (cues added),
-    cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.solvers.stencil import GridOperator
-    >>> s = np.zeros((1, 4, 9)); s[..., 4] = 2.0; s[0, 1:3, 3] = s[0, 1:3, 5] = -1.0
-    >>> solver = DirectSolver(GridOperator(s))   # x0 and x3 given, x1 and x2 their neighbours' mean
-    >>> base, _ = solver.solve(np.array([[[0.0], [0.0], [0.0], [6.0]]]))
-    >>> base.ravel().round(6).tolist()
-    [0.0, 1.0, 2.0, 3.0]
-    >>> x, info = LowRankUpdater(solver, base, tiny=0.0).solve(np.array([1]), np.array([[3.0]]))
-    >>> x.ravel().round(6).tolist()
-    [0.0, 3.0, 3.0, 3.0]
-    """
+    cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured)."""
 
     def __init__(
         self,

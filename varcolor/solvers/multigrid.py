@@ -171,26 +171,7 @@ def _gauss_seidel(stencil, x, b, colours):
 
 
 class GridMultigrid:
-    """A multigrid hierarchy for an SPD 9-point operator; :meth:`vcycle` approximates ``A⁻¹``.
-
-    Examples
-    --------
-    A 5-point Poisson problem with its boundary pixels fixed; CG with one V-cycle per iteration:
-
-    >>> import numpy as np
-    >>> from varcolor.solvers.cg import pcg
-    >>> h = w = 65
-    >>> fixed = np.zeros((h, w), bool); fixed[[0, -1]] = fixed[:, [0, -1]] = True
-    >>> s = np.zeros((h, w, 9)); s[..., [1, 3, 5, 7]] = -1.0; s[..., 4] = 4.0
-    >>> s[fixed] = 0.0; s[fixed, 4] = 1.0
-    >>> s[1, :, :3] = s[-2, :, 6:] = s[:, 1, ::3] = s[:, -2, 2::3] = 0.0  # no coupling to the boundary
-    >>> A, mg = GridOperator(s), GridMultigrid(GridOperator(s), fixed)
-    >>> b = np.where(fixed, 0.0, 1.0)[..., None]
-    >>> x, iterations, residual = pcg(lambda v: A.apply(v.reshape(h, w, 1)).reshape(-1, 1), b.reshape(-1, 1),
-    ...                              lambda r: mg.vcycle(r.reshape(h, w, 1)).reshape(-1, 1), np, tol=1e-8)
-    >>> iterations <= 8, bool(residual.max() <= 1e-8)
-    (True, True)
-    """
+    """A multigrid hierarchy for an SPD 9-point operator; :meth:`vcycle` approximates ``A⁻¹``."""
 
     def __init__(self, operator: GridOperator, fixed: np.ndarray | None = None, coarsest: int = 400, sweeps: int = 1):
         stencil = np.ascontiguousarray(operator.stencil, dtype=np.float64)

@@ -63,11 +63,6 @@ def block_mean(image, factor: int, xp=np):
         Block side in pixels.
     xp : module
         NumPy or CuPy.
-
-    Examples
-    --------
-    >>> block_mean(np.arange(12.0).reshape(3, 4), 2).tolist()
-    [[2.5, 4.5], [8.5, 10.5]]
     """
     height, width = image.shape[:2]
     rows, columns = coarse_shape((height, width), factor)
@@ -102,14 +97,6 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     pixels : (ndarray, ndarray), optional
         The cue pixels' raster indices and their values (``n×C``), where gathered already: then
         neither ``mask`` nor ``targets`` is read again.
-
-    Examples
-    --------
-    >>> mask = np.zeros((2, 4), bool); mask[0, 0] = mask[1, 1] = True
-    >>> values = np.zeros((2, 4, 1)); values[0, 0], values[1, 1] = 2.0, 4.0
-    >>> held, held_values = coarse_cues(mask, values, 2)
-    >>> held.tolist(), held_values[..., 0].tolist()
-    ([[True, False]], [[3.0, 0.0]])
     """
     if pixels is None:
         rows, columns = coordinates(mask, xp)
@@ -216,15 +203,6 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistic
         NumPy or CuPy.
     statistics : tuple, optional
         :func:`guide_statistics` of the same ``guide``, ``radius`` and ``eps``, made once.
-
-    Examples
-    --------
-    Chroma that is an affine function of the gray is reproduced (``eps`` → 0):
-
-    >>> guide = np.linspace(0, 1, 25).reshape(5, 5)
-    >>> a, b = guided_coefficients(guide, (3 * guide + 1)[..., None], 1, 1e-12)
-    >>> bool(np.allclose(a * guide[..., None] + b, 3 * guide[..., None] + 1))
-    True
     """
     guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
     chroma = xp.asarray(chroma, dtype=xp.float64)
@@ -284,15 +262,6 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
         The band of full-resolution rows (with start and stop).
     xp : module
         NumPy or CuPy.
-
-    Examples
-    --------
-    Constant coefficients lift to the same affine function of the gray at every pixel:
-
-    >>> a, b = np.full((2, 2, 1), 2.0), np.full((2, 2, 1), 1.0)
-    >>> guide = np.arange(16.0).reshape(4, 4) / 16
-    >>> bool(np.allclose(lift_rows(a, b, guide, 2, slice(0, 4))[..., 0], 2 * guide + 1))
-    True
     """
     height, width = guide.shape
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
@@ -488,16 +457,6 @@ def lift_change(last, now, darkest, lightest, low, high):
         Each block's darkest and lightest gray.
     low, high : ndarray, ``C``
         The range where clipping does nothing to either lift (where both ranges meet).
-
-    Examples
-    --------
-    An offset raised by 2 moves every pixel by 2:
-
-    >>> a, b = np.zeros((3, 3, 1)), np.zeros((3, 3, 1))
-    >>> dark, light = np.zeros((3, 3)), np.ones((3, 3))
-    >>> change, clips = lift_change((a, b), (a, b + 2), dark, light, np.array([-5.0]), np.array([5.0]))
-    >>> change.max(), bool(clips.any())
-    (np.float64(2.0), False)
     """
     shape = now[0].shape[:2]
     change, clips = np.empty(shape), np.zeros(shape, bool)
@@ -516,11 +475,6 @@ def block_range(image, factor: int) -> tuple[np.ndarray, np.ndarray]:
         The full-resolution array, read a band of block rows at a time.
     factor : int
         Block side in pixels; a partial block at the bottom or right counts its own pixels only.
-
-    Examples
-    --------
-    >>> block_range(np.arange(12.0).reshape(3, 4), 2)[1].tolist()
-    [[5.0, 7.0], [9.0, 11.0]]
     """
     height, width = image.shape
     rows, columns = coarse_shape((height, width), factor)

@@ -23,11 +23,6 @@ def tile_overlap(margin: int) -> int:
     ----------
     margin : int
         The correction's band around the cues (pixels).
-
-    Examples
-    --------
-    >>> tile_overlap(16), tile_overlap(2)
-    (8, 4)
     """
     return max(margin // 2, 4)
 
@@ -46,11 +41,6 @@ def sweep_tiles(
         The tiles' side (pixels).
     margin : int
         The correction's band (:func:`tile_overlap`).
-
-    Examples
-    --------
-    >>> [(key, window[1]) for key, window in sweep_tiles((5, 12), 6, 2)]
-    [((0, 0), slice(0, 10, None)), ((0, 6), slice(2, 12, None))]
     """
     height, width = shape
     reach = tile_overlap(margin)
@@ -73,11 +63,6 @@ def sweep_waves(units: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarr
         Each step's pixels (raster indices of an ``H×W`` image), in order.
     shape : tuple of int
         The image's ``(H, W)``.
-
-    Examples
-    --------
-    >>> sweep_waves([np.array([0, 1]), np.array([2]), np.array([], int), np.array([8, 9])], (1, 10)).tolist()
-    [0, 1, -1, 0]
     """
     width = shape[1]
     waves = np.full(len(units), -1, np.int64)

@@ -96,12 +96,6 @@ def factor(matrix: sp.spmatrix, **options) -> ThreadLU:
         Square, CSC.
     **options
         ``splu``'s keywords (``permc_spec``, ``diag_pivot_thresh``, ``options``, ...).
-
-    Examples
-    --------
-    >>> lu = factor(sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 3.0]])))
-    >>> np.round(lu.solve(np.array([3.0, 4.0])), 6).tolist()
-    [1.0, 1.0]
     """
     release()
     return ThreadLU(spla.splu(matrix, **options))
@@ -123,11 +117,6 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     leaf : int
         Sets of at most this many pixels are kept in raster order (64: the order's Python steps
         quicker than at 32, the factorisation as fast).
-
-    Examples
-    --------
-    >>> dissection_order(np.ones((1, 5), bool), leaf=1).tolist()   # the middle pixel last
-    [1, 0, 4, 3, 2]
     """
     rows, columns = coordinates(free)
     index = rows * free.shape[1] + columns
@@ -172,14 +161,7 @@ def _block(stencil: np.ndarray, order: np.ndarray) -> sp.csc_matrix:
 
 class SuperLUFactors:
     """The LU of a grid operator's rows and columns at the ``free`` pixels, by SuperLU on
-    :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's.
-
-    Examples
-    --------
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> SuperLUFactors(s, np.ones((1, 3), bool)).solve(np.array([[2.0], [0.0], [4.0]])).ravel().tolist()
-    [1.0, 1.5, 2.0]
-    """
+    :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's."""
 
     dtype = np.dtype(np.float64)
 

@@ -57,15 +57,6 @@ def coarsen(
         The prior term's weight; None where there is no prior.
     factor : int, optional
         Block side in pixels.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mask = np.zeros((4, 4), bool); mask[0, 0] = mask[0, 1] = True
-    >>> rhs = np.zeros((4, 4, 1)); rhs[0, 0], rhs[0, 1] = 2.0, 4.0
-    >>> g, m, r, w = coarsen(np.full((4, 4), 0.5), mask, rhs)
-    >>> m.tolist(), r[..., 0].tolist(), w
-    ([[True, False], [False, False]], [[3.0, 0.0], [0.0, 0.0]], None)
     """
     height, width = guide.shape
     rows, columns = -(-height // factor), -(-width // factor)
@@ -170,12 +161,6 @@ def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.nd
         Block side in pixels.
     out : ndarray, ``H×W×C``, optional
         Where the result is written; a new array where None.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lift(np.array([[[0.0], [2.0]]]), (1, 4))[0, :, 0].tolist()
-    [0.0, 0.5, 1.5, 2.0]
     """
     height, width = shape
     out = np.empty(shape + coarse.shape[2:]) if out is None else out

@@ -49,11 +49,6 @@ def held_border(window: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarr
         The window's rows and columns in the image, with explicit starts and stops.
     shape : tuple of int
         The image's ``(H, W)``.
-
-    Examples
-    --------
-    >>> held_border((slice(0, 4), slice(2, 7)), (10, 7)).astype(int).tolist()
-    [[1, 1, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]
     """
     (top, bottom), (left, right) = (window[0].start, window[0].stop), (window[1].start, window[1].stop)
     held = np.zeros((bottom - top, right - left), bool)
