@@ -17,9 +17,8 @@ def _references(held: list[np.ndarray]) -> list[int]:
     return [sys.getrefcount(array) for array in held]
 
 
-#: The count :func:`_references` gives an array that only the list holds (the list's entry, the
-#: loop's name, the call's argument: 3 on CPython 3.11); counted here, not assumed, since
-#: interpreters differ in the references they take.
+#: The count :func:`_references` gives an array that only the list holds: counted, not assumed,
+#: since interpreters differ in the references they take.
 _OWN_REFERENCES = _references([np.empty(0)])[0]
 
 

@@ -21,9 +21,8 @@ __all__ = [
     "BUDGET_FRACTION",
 ]
 
-#: The share of the available memory one job may plan to use unless told otherwise
-#: (``max_memory``, ``--max-memory``): the rest is the operating system's, other processes' and
-#: our estimates' margin.
+#: The share of the available memory one job may plan to use unless told otherwise (``max_memory``):
+#: the rest is the system's, other processes' and our estimates' margin.
 BUDGET_FRACTION = 0.8
 
 

@@ -11,9 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["Worker", "lowest_priority", "shared_pool", "usable_cores", "IDLE_PRIORITY_VARIABLE"]
 
-#: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
-#: kept busy on every core by other work that must not starve the studio's suggestions (a test
-#: run, where a suggestion beside the other tests waited many times its own time).
+#: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority (for a machine
+#: whose every core is kept busy by other work, such as a test run).
 IDLE_PRIORITY_VARIABLE = "VARCOLOR_IDLE_PRIORITY"
 
 _POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}

@@ -22,27 +22,20 @@ __all__ = ["Parameters", "AdmmState", "solve", "energy", "gradient_operator", "e
 class Parameters:
     """Weights of the energy. Defaults were chosen on Kodak with the ideepcolor hint protocol."""
 
-    # Bilaplacian smoothness: weak, or it smears colour across every edge — it penalises the jumps
-    # the GTV allows (at 1e-2, two flat regions with hard cues meet halfway: 19 and −9 for cues 40
-    # and −30), although 1e-2 scored a little higher at 256² (docs/guide/methods.md,
-    # "bilaplacian-gtv in detail", "Bilaplacian weight").
+    # Bilaplacian smoothness: weak, or it smears colour across the edges the GTV allows
+    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Bilaplacian weight").
     lam: float = 1e-3
     mu: float = 1.0  # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
     rho: float = 1.0  # ADMM penalty
-    # Relative primal/dual residual: from 1e-4 to 1e-3 the PSNR barely moves while the iterations
-    # drop by a third or more (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping";
+    # Relative primal/dual residual (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping";
     # benchmarks/results/gtv_tolerance.md).
     tol: float = 1e-3
     # Photos at 768×512 with 50 hints reach tol within this limit (docs/guide/methods.md,
     # "bilaplacian-gtv in detail", "Stopping").
     maxiter: int = 1000
-    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this. 4 scored
-    # higher than 1, and 8 than 4 on photos at 768×512 and on BSDS500 val (a set not used to choose
-    # it); 16 helps only below ≈ 1 % of pixels under cues, and dense scribbles prefer 4
-    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Edge sharpness";
-    # benchmarks/results/quality_gtv_*). Previews at admm_tol 1e-2 ranked 16 first: they do not rank
-    # parameters as converged solves do.
+    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this
+    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Edge sharpness").
     sharpness: float = 8.0
 
     def __post_init__(self) -> None:

@@ -21,8 +21,7 @@ from .masks import soft_mask
 __all__ = ["find", "fuse", "window_of", "network_crops", "MARGIN", "CROP_BYTES"]
 
 #: Context around an instance's box in its crop, as a share of the box's longer side on each side
-#: (a crop 3 times the box's side): on the 7 Kodak photos where faces were found, 1 scored 0.28 dB
-#: higher inside the instances than 0.5 (benchmarks/results/instances.md).
+#: (benchmarks/results/instances.md).
 MARGIN = 1.0
 #: Peak bytes per crop pixel of a crop's run: its gray, lifted chroma, confidence and resampling.
 CROP_BYTES = 160

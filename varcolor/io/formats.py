@@ -62,9 +62,7 @@ BIG_PNG_PIXELS = 1 << 22
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
-# EXIF orientation -> the numpy transform that displays the image upright (as Pillow's exif_transpose).
-# What the decoders (Pillow, pypng, tifffile) raise on damaged or hostile files: each becomes one
-# line naming the file.
+# What the decoders raise on damaged or hostile files: each becomes one line naming the file.
 _READ_ERRORS = (
     UnidentifiedImageError,
     OSError,

@@ -37,10 +37,8 @@ __all__ = [
 #: The layered files read (here) and written (:mod:`varcolor.io.stack`).
 LAYERED_EXTENSIONS = (".ora", ".psd")
 _ORA_MIME = b"image/openraster"
-#: A layered file of more layers is refused from its headers (``stack.xml``, the PSD's layer
-#: count), before any layer's header is read: a painting has tens to a few hundred; a small file of
-#: tens of thousands of hidden 1×1 layers took minutes to open, while this many layers' headers are
-#: read at once (benchmarks/results/code_notes.md).
+#: A layered file of more layers is refused from its headers, before any layer's header is read
+#: (a painting has at most a few hundred; benchmarks/results/code_notes.md).
 MAX_LAYERS = 1000
 #: The largest ``stack.xml`` read: a stack of thousands of layers is a few hundred kB.
 _STACK_BYTES = 4 << 20
@@ -458,8 +456,7 @@ def _open_psd(path: Path, max_pixels: int | None) -> Stack:
 
 
 #: The layers varcolor writes (:func:`write_layers` of a result), bottom to top: fed back in, the
-#: photo and its strokes are taken from them, the strokes hidden or not (a restorer edits them in
-#: the editor and runs again).
+#: photo and its strokes are taken from them.
 RESULT_LAYERS = ("photo", "colorized", "strokes")
 
 

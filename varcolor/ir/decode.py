@@ -62,9 +62,8 @@ def payload_labels(payload: Payload) -> np.ndarray:
     payload : Payload
         The cues: their pixel positions, the image's size and the radius ``patch``.
     """
-    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices over
-    # a square of side 2r+1: O(pixels + points) whatever r, where painting square after square cost
-    # points × (2r+1)² (minutes for a small hostile payload: benchmarks/results/code_notes.md).
+    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices:
+    # O(pixels + points) whatever r, so a hostile payload cannot make it slow.
     seeds = np.full((payload.height, payload.width), -1, np.int64)
     positions = payload.pixel_positions()
     np.maximum.at(seeds, (positions[:, 0], positions[:, 1]), np.arange(len(positions), dtype=np.int64))

@@ -495,9 +495,8 @@ class LinearMethod(Method):
     """
 
     symmetric: ClassVar[bool] = False
-    #: A cue changes only its own row of the operator (Levin's exact system: the other rows hold
-    #: the weights alone), so after an edit the first solve's operator gives the new system's
-    #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
+    #: A cue changes only its own row of the operator, so after an edit the first solve's operator
+    #: gives the new system's residual in one product (:meth:`varcolor.interactive.Updates.edit`).
     cue_rows: ClassVar[bool] = False
     #: The solver built at the last solve (rebound where it can be); None before one.
     solver = None

@@ -19,9 +19,7 @@ from .base import Method, Problem
 
 _DEFAULTS = energy.Parameters()
 #: ADMM stopped at admm_maxiter with a residual more than this many times admm_tol away is no
-#: result (ConvergenceError: the docs' promise for a solve that did not converge); nearer, its
-#: last iterate is, with a ConvergenceWarning and that residual in the report (the default 1000
-#: iterations end just above 1e-3 on some photos: 1.1e-3 on a plain ramp with two cues).
+#: result (ConvergenceError); nearer, its last iterate is, with a ConvergenceWarning.
 STOPPED_FAR = 10.0
 
 

@@ -86,8 +86,7 @@ REACH_STEP = 0.03
 #: where the exact system couples weakly to it (the edge's own pixels).
 REACH_PAD = 4
 #: Past this share of :data:`varcolor.interactive.MAX_HELD` held pixels, the coarse grid is factored
-#: again in a thread (:class:`_Refactor`) while the next edits correct the old factors
-#: (benchmarks/results/code_notes.md).
+#: again in a thread (:class:`_Refactor`) while edits go on (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
 #: The coarse grid's low-rank corrections are refined past this relative residual, not ``tol``: what
 #: is left moves the coarse chroma below what a lift shows (:data:`LIFT_BELOW`; code_notes.md).

@@ -60,9 +60,8 @@ BAND_MAXITER = 3000
 #: The most BiCGSTAB iterations of a coarse grid's solve (tens to a few hundred with the
 #: multigrid: :mod:`varcolor.solvers.aggregation`).
 COARSE_MAXITER = 2000
-#: How the coarse grid is solved (:func:`coarse_solve`): ``auto`` (SciPy's LU with NumPy's
-#: arrays, BiCGSTAB with CuPy's), ``direct``, ``krylov``, or ``host`` (the CPU engine's LU on the
-#: host, the answer copied to the device): what a benchmark sets to compare them.
+#: How the coarse grid is solved (:func:`coarse_solve`): ``auto``, ``direct``, ``krylov`` or ``host``
+#: (the CPU engine's LU): what a benchmark sets to compare them.
 COARSE_METHOD = "auto"
 #: The values :data:`COARSE_METHOD` and :func:`coarse_solve`'s ``method`` take.
 COARSE_METHODS = ("auto", "direct", "krylov", "host")

@@ -24,8 +24,7 @@ __all__ = ["AdmmState", "minimize", "runs_array_code", "laplacian", "differences
 
 # Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
-# Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2). With the
-# linearized u-step, 1.9 reaches a given energy in fewer iterations than 1.6 or 1.8 on photos
+# Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2)
 # (docs/guide/methods.md, "bilaplacian-gtv in detail").
 _RELAXATION = 1.9
 # ADMM's edge variables z, y and the edge weights in single precision: four numbers per pixel and

@@ -16,9 +16,8 @@ from .device import ArrayBackend, backend
 from .krylov import gmres
 from .stencil import GridOperator
 
-# Fast AIR setup: distance-1 restriction with a stricter strength threshold sets up several times
-# faster than pyamg's defaults, in about as few iterations (benchmarks/results/solvers_measured.md, "Measurements
-# behind the solvers' settings").
+# Fast AIR setup: distance-1 restriction with a stricter strength threshold
+# (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _AIR_OPTIONS = {
     "strength": ("classical", {"theta": 0.5, "norm": "min"}),
     "restrict": ("air", {"theta": 0.05, "degree": 1}),
@@ -29,9 +28,8 @@ _C_SWEEPS = 1
 # Damped Jacobi of the symmetric cycle: sweeps before (and as many after) each coarse correction.
 _JACOBI_WEIGHT = 2.0 / 3.0
 _JACOBI_SWEEPS = 1
-# Double precision throughout: on smooth photos the coarsest levels are so ill-conditioned that a
-# single-precision cycle makes GMRES stall far above tol (benchmarks/results/solvers_measured.md, "Measurements
-# behind the solvers' settings").
+# Double precision throughout: a single-precision cycle makes GMRES stall on smooth photos
+# (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _CYCLE_DTYPE = np.float64
 
 

@@ -16,9 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TOL", "SolveInfo", "Solver", "RebindableSolver", "LinearSystem"]
 
-#: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
-#: cues are sparse: 1e-6 left solutions visibly off the exact one, 1e-8 keeps them within the
-#: 0.05 ab that "exact" allows (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
+#: Default relative residual of the iterative solvers: within what "exact" allows where cues are
+#: sparse (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 TOL = 1e-8
 
 

@@ -10,10 +10,8 @@ import numpy as np
 __all__ = ["Dissection", "nested_dissection"]
 
 
-# One kernel of plain loops over flat integer arrays: lists of tuples, optional arguments, literal
-# flags and helper kernels each made numba compile more (a first run's compile is a third of what
-# it was). nogil: the studio factors its live copy's coarse grid again in a thread beside its server
-# and its edits, which the ordering held up each time (benchmarks/results/code_notes.md).
+# One kernel of plain loops over flat integer arrays, so numba compiles little; nogil, so the
+# studio's background refactorisation does not hold up its server (benchmarks/results/code_notes.md).
 
 
 @numba.njit(cache=True, nogil=True)

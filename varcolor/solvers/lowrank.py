@@ -156,12 +156,8 @@ class LowRankUpdater:
         self.refine_tol = refine_tol
         self.max_refinements = 3
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
-        # The cost model (:meth:`_predict`): dense work (new block vectors, the small system) at
-        # the factorisation's timed rate at first, then at the rate the block's growth ran at;
-        # the rest (the corrections' passes through the factors, residuals, refinements) as the
-        # last edits took it, first guessed as the refined solve after the factorisation took
-        # (both timed in the same first-call conditions, so a first edit is solved afresh only
-        # where its dense work alone outweighs a factorisation).
+        # The cost model (:meth:`_predict`): dense work at the factorisation's timed rate, the rest as
+        # the last edits took it (first guessed from the refined solve).
         factor_flops, _ = self.lu.flops()
         self._dense_rate = solver.factor_seconds / max(factor_flops, 1.0)
         self._rest_seconds = solver.solve_seconds if solver.solve_seconds is not None else 0.1 * solver.setup_seconds

@@ -275,9 +275,7 @@ def _scatter(x, at, values):
 _BLAS_CHANNELS = 8
 
 #: Unknowns from which the root's two subtrees are factored and solved on two threads: below, the
-#: hand-offs to the pool cost more than the second thread saves (two threads were slower on a
-#: grid's 40×40 unknowns and on the default engine's correction tiles, as quick at 70×70, and
-#: quicker at 100×100: benchmarks/results/code_notes.md).
+#: hand-offs cost more than the second thread saves (benchmarks/results/code_notes.md).
 TWO_THREADS_FROM = 4096
 #: ``position`` for a solve in every pixel's own numbering (see :func:`_gather`).
 _EVERY_PIXEL = np.zeros(0, np.int64)

@@ -19,9 +19,8 @@ from .stencil import GridOperator
 
 __all__ = ["GridMultigrid", "MultigridSolver"]
 
-# The four colours of the 8-neighbour grid (no two pixels of one colour are neighbours), and the
-# order the sweep after the coarse correction takes: an array of its own, not the reversed view,
-# whose other layout compiled the sweep a second time (a good share of a first multigrid solve).
+# The four colours of the 8-neighbour grid and the backward sweep's order, as an array of its own
+# (a reversed view would compile the sweep a second time).
 _COLOURS = np.array([(0, 0), (1, 1), (0, 1), (1, 0)])
 _COLOURS_BACKWARD = np.ascontiguousarray(_COLOURS[::-1])
 

@@ -26,8 +26,7 @@ __all__ = ["TiledSolver", "coarsen", "coarsen_prior", "lift"]
 #: Largest image (pixels) solved by one LU at the bottom of the recursion
 #: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 DIRECT_PIXELS = 2_400_000
-#: Each coarse level is this many times smaller in each direction: 3 rather than 2 leaves out a
-#: level of tiles, for a coarse solution that holds the tiles' borders a little less well
+#: Each coarse level is this many times smaller in each direction
 #: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 FACTOR = 3
 #: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores close

@@ -21,9 +21,8 @@ __all__ = ["LocalCorrection", "local_correction", "held_border"]
 #: Pixels held along each window side that is not the image's own border: two, so the first free
 #: pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
 BORDER = 2
-# Relative residual of each window's solve: the single-precision factors alone land orders of
-# magnitude under ``tol`` on photos (benchmarks/results/solvers_measured.md, "Measurements behind the solvers'
-# settings"); refinement would double the solve time for nothing.
+# Relative residual of each window's solve: the single-precision factors alone reach it, so no
+# refinement (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _SOLVE_TOL = 1e-5
 
 
