@@ -820,17 +820,8 @@ class LevinMultiscale(Method):
 
 
 class _Refactor:
-    """The coarse grid factored for the cues ``held`` (``h×w`` bool) at ``targets`` in a thread:
-    a new coarse :class:`~varcolor.methods.levin.Levin` solved, and its low-rank updates based on
-    that solve (:attr:`updates`, None where it failed). The thread reads only its own copies and
-    the coarse gray, and writes only its own objects: the edits in the foreground go on with the
-    old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It begins
-    once the edit that started it has its result painted (:meth:`let_go`, :meth:`LevinMultiscale.painted`), and runs
-    numba's kernels (and the multifrontal LU's) on one thread: the other core is the edits'.
-
-    Every factorisation runs on the process's one refactoring thread (:data:`_REFACTORING`), not a
-    thread of its own: SuperLU frees factors only in the thread that made them
-    (:mod:`varcolor.solvers.superlu`), and those made by a thread that then ended could never be freed."""
+    """The coarse grid factored again for the cues ``held`` at ``targets`` on :data:`_REFACTORING`'s
+    thread (SuperLU frees factors only in the thread that made them), while edits use the old factors."""
 
     def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
         self.held, self.targets = held.copy(), targets.copy()
@@ -884,9 +875,8 @@ _REFACTORING = Worker("coarse-refactor")
 
 @dataclass(frozen=True)
 class _Lift:
-    """The last lift (``H×W×2``, the cues not written in), the coefficients of the coarse solution
-    it is to stand for, their range, each block's darkest and lightest gray, and how far at most
-    each block's kept lift is from theirs (``stale``, ``h×w``)."""
+    """The last lift (``H×W×2``, the cues not written in), the coefficients of the coarse solution it is to
+    stand for, their range, each block's darkest and lightest gray."""
 
     chroma: np.ndarray
     a: np.ndarray
@@ -899,11 +889,8 @@ class _Lift:
 
 
 class _TileFactors:
-    """Each tile window's factored rows, for the unknowns it was last solved for, up to ``limit``
-    bytes in all: the operator's rows at the unknowns (``k×9``: the window's whole stencil, most
-    of it empty, was 60 % of the bytes), the factors and the right-hand side. Once full, a window
-    not held is factored each time and not kept: an edit solves the tiles again in the same
-    order, and evicting the oldest would evict each one just before it is needed."""
+    """Each tile window's factored rows for the unknowns it was last solved for, up to ``limit`` bytes: once
+    full, nothing is evicted (an edit solves the tiles in the same order, so each would go just before use)."""
 
     def __init__(self, limit: int):
         self.limit, self.nbytes = limit, 0

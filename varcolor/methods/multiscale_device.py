@@ -103,9 +103,8 @@ def _host(device: ArrayBackend) -> bool:
 
 @dataclass
 class _State:
-    """What the device path keeps on the device between solves of one engine: the gray at full
-    resolution and on the block grid, the block grid's windows for the lift, the gray in float64
-    for the band's rows, and the last coarse solution (an edit's start)."""
+    """What the device path keeps on the device between solves of one engine: the gray at full resolution
+    and on the block grid, the block grid's windows for the lift."""
 
     device: ArrayBackend
     guide: Any
@@ -119,11 +118,8 @@ class _State:
 
 @dataclass
 class _Correction:
-    """What the last solve's correction leaves for an edit's: the lift it corrected (``H×W×2``,
-    on the device, the cues not written in), its cues (raster indices, values) and those whose
-    lifted value was off (their closed regions solved: raster indices), each tile's
-    corrections (``kept``: its steps' pixels on the host and the device, and their changes), how
-    far the lift moved under each tile's kept corrections since they were solved, and the margin."""
+    """What the last solve's correction leaves for an edit's: the lift it corrected, its cues and the off
+    ones, each tile's kept corrections, how far the lift moved under them since, and the margin."""
 
     lift: Any
     cues: tuple
@@ -136,8 +132,7 @@ class _Correction:
 @dataclass
 class _Step:
     """One step of the correction's sweep: a tile's (or its regions') unknowns solved (``kind``
-    ``"solve"``), or a tile's kept corrections added to the new lift (``"add"``: ``deltas``, each
-    its pixels on the host and the device and their changes); ``pixels``: what it reads and writes."""
+    ``"solve"``), or a tile's kept corrections added to the new lift."""
 
     kind: str
     key: tuple

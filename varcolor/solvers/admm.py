@@ -258,10 +258,8 @@ class _NumbaGrid:
 
 
 class _ArrayGrid:
-    """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or
-    on NumPy ones for a small photo whose kernels are not compiled (:func:`runs_array_code`). The
-    arrays put the channels first (``C×H×W``) so that every operation runs along whole rows
-    (benchmarks/results/first_run_gtv.md)."""
+    """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or on NumPy
+    ones for a small photo whose kernels are not compiled (:func:`runs_array_code`)."""
 
     name = "array"
 
@@ -416,23 +414,9 @@ def _grid(device: str, shape: tuple[int, int]):
 
 
 class _UStep:
-    """The u-step for penalty ``rho``, linearized (preconditioned ADMM; Bredies and Sun, "Preconditioned
-    Douglas–Rachford splitting methods for convex-concave saddle-point problems", 2015): instead of
-    minimising the u-subproblem ``½ uᵀA u − bᵀu``, u moves once, by ``M⁻¹ (b − A u)``. That is the
-    exact minimiser of the subproblem plus the proximal term ``½‖u − u_k‖²_{M−A}``, and ADMM with
-    it converges whenever ``M ⪰ A``.
-
-    ``M⁻¹`` is a multigrid V-cycle of the system's 9-point part ``A₉ = ρ DᵀD + diag``, divided by
-    ``1 + 8λ/ρ``: a symmetric V-cycle (smoothing mirrored around an exact or again symmetric coarse
-    solve) is ``B`` with ``B⁻¹ ⪰ A₉``, and the bilaplacian, weighted by λ, adds at most ``8λ/ρ A₉``
-    (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues up to 8 and DᵀD ⪰ −Δ). One cycle and one operator
-    application per iteration replace a conjugate-gradient solve: each iteration is cheaper by more
-    than the few extra iterations cost, at the same PSNR (docs/guide/methods.md, "bilaplacian-gtv in
-    detail", "Solver"). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
-
-    Without a diagonal (hard cues, no prior) ``A₉ = ρ DᵀD``, and every multigrid here is
-    equivariant under scaling, so ``unit`` (the cycle of ``DᵀD``) divided by ρ serves every
-    penalty: no hierarchy is rebuilt when the ADMM rebalances ρ."""
+    """The u-step for penalty ``rho``, linearized (preconditioned ADMM; Bredies and Sun, 2015): u moves
+    once by ``M⁻¹ (b − A u)``, ``M⁻¹`` a scaled multigrid V-cycle with ``M ⪰ A``, so ADMM converges
+    (docs/guide/methods.md, "bilaplacian-gtv in detail", "Solver")."""
 
     def __init__(self, grid, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, unit=None):
         self.grid, self.lam, self.rho = grid, lam, rho

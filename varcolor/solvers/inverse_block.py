@@ -17,9 +17,8 @@ _NEGLIGIBLE = 1e-18
 
 
 class _Rows:
-    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and
-    ``U⁻ᵀ e_j`` at the node's own unknowns), in arrays grown by half: appending copies a few
-    times what it adds, on average, not everything kept."""
+    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and ``U⁻ᵀ
+    e_j`` at the node's own unknowns), in arrays grown by half."""
 
     def __init__(self, width: int, dtype) -> None:
         self.count = 0

@@ -67,11 +67,8 @@ def _box_of(pixels: np.ndarray, width: int) -> tuple[slice, slice]:
 
 
 class _GrowingLU:
-    """LU factors of a square matrix grown by whole rows and columns, ``M[perm] = L U`` (packed
-    in one array, unit ``L``): ``m`` more rows and columns cost ``O(k² m)`` — the new rows and
-    columns through the old factors, their Schur complement factored with partial pivoting —
-    not a new ``O(k³)`` factorisation. Double precision: in single, the Green's functions' tails
-    underflow to subnormal numbers (benchmarks/results/solvers_measured.md)."""
+    """LU factors of a square matrix grown by whole rows and columns (``M[perm] = L U``): ``m`` more
+    cost ``O(k² m)``, not a new ``O(k³)`` factorisation."""
 
     def __init__(self) -> None:
         self._lu = np.zeros((0, 0), order="F")  # column-major: LAPACK takes it without a copy
