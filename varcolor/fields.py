@@ -56,8 +56,12 @@ def option(
     unit: float | None = None,
     short: str | None = None,
 ) -> Any:
-    """A field of an options dataclass, with what the command line needs to offer it: ``help`` (its
-    ``--help`` text; ``%(default)s`` is filled in), ``choices``.
+    """A field of an options dataclass, with what the command line needs to offer it: ``help``
+    (its ``--help`` text; ``%(default)s`` is filled in), ``choices`` (or a function returning them,
+    for names that can grow, like the registered methods), ``check`` (called with the field's name
+    and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
+    multiplied by it: ``--max-memory`` in GB, bytes here) and ``short``, a one-letter flag besides
+    the long one (``-m``).
 
     Parameters
     ----------
@@ -179,8 +183,9 @@ class OptionValues:
 
     @classmethod
     def build(cls, options=None, /, **keywords):
-        """Options from keywords (the fields by name), or with ``options``, those changed by the keywords
-        (``options`` itself where there are none: it was checked when made).
+        """Options from keywords (the fields by name), or with ``options``, those changed by the
+        keywords (``options`` itself where there are none: it was checked when made). A name that
+        is no option is refused (ignoring it would hide the mistake).
 
         Parameters
         ----------
@@ -210,8 +215,9 @@ class OptionValues:
         return fingerprint(self.keywords())
 
     def flags(self, *, always: tuple[str, ...] = ()) -> list[str]:
-        """The command line's flags that give these values: every option that differs from its default (and
-        those named in ``always``), as ``--name value``, in the fields' order.
+        """The command line's flags that give these values: every option that differs from its
+        default (and those named in ``always``), as ``--name value``, in the fields' order. The
+        one renderer from option values to argv (the studio prints its save command with it).
 
         Parameters
         ----------
@@ -268,6 +274,11 @@ def fingerprint(values: dict) -> str:
     ----------
     values : dict
         The values by name (their order does not count).
+
+    Examples
+    --------
+    >>> fingerprint({"method": "levin", "tol": 1e-8}) == fingerprint({"tol": 1e-8, "method": "levin"})
+    True
     """
 
     def plain(value):

@@ -169,6 +169,14 @@ def suppress(found: list[Instance], overlap: float = OVERLAP) -> list[Instance]:
         The detections, in any order.
     overlap : float, optional
         The intersection over union above which two boxes of one label are one (default :data:`OVERLAP`).
+
+    Examples
+    --------
+    >>> boxes = [Instance((0, 0, 10, 10), 0.5, "face"), Instance((1, 1, 10, 10), 0.9, "face"),
+    ...          Instance((1, 1, 10, 10), 0.4, "upper body")]
+    >>> kept = suppress(boxes)
+    >>> [i.label for i in kept], [i.score for i in kept]
+    (['face', 'upper body'], [0.9, 0.4])
     """
     kept: list[Instance] = []
     for instance in sorted(found, key=lambda i: -i.score):

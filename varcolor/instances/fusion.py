@@ -57,6 +57,16 @@ def window_of(box: tuple[int, int, int, int], shape: tuple[int, int], margin: fl
         The image's ``(height, width)``.
     margin : float, optional
         The context on each side, as a share of the box's longer side (default :data:`MARGIN`).
+
+    Returns
+    -------
+    tuple of slice
+        The crop's rows and columns.
+
+    Examples
+    --------
+    >>> window_of((10, 10, 20, 10), (100, 100), 0.5)
+    (slice(0, 40, None), slice(0, 40, None))
     """
     top, left, height, width = box
     side = round(max(height, width) * (1 + 2 * margin))

@@ -66,9 +66,9 @@ def named(folder: str | os.PathLike, names: Iterable[str], cache: dict | None = 
 
 @dataclass(frozen=True)
 class Unwalked:
-    """A folder below a walk's root that the walk did not enter, and why: one that cannot be listed
-    (``error``: a run reports it as a failure), or a link to a folder.
-    """
+    """A folder below a walk's root that the walk did not enter, and why: one that cannot be
+    listed (``error``: a run reports it as a failure), or a link to a folder (not followed: it may
+    lead out of the tree or around in a loop; a run reports it as skipped)."""
 
     path: Path
     reason: str

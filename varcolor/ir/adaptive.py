@@ -20,6 +20,12 @@ def refine_chroma(
 ) -> np.ndarray:
     """Cue chroma whose decoded image is closest, in least squares, to the true chroma.
 
+    Levin's decode is linear in the cue values: ``x = A⁻¹ B c``, where ``B`` spreads each value over
+    the pixels it colours and ``A`` depends only on the gray image and where the cues are. So the
+    best values solve ``min_c ‖A⁻¹ B c − ab‖²`` over all pixels, not just under the cues; CGLS from
+    ``start`` (the patch means) needs one solve with ``A`` and one with ``Aᵀ`` per iteration,
+    against one LU factorisation (colorization-based coding by optimization, Lee et al. 2013).
+
     Parameters
     ----------
     gray : ndarray, ``H×W``
@@ -34,7 +40,30 @@ def refine_chroma(
         CGLS iterations (3 come close to 8: benchmarks/results/ir_notes.md, "How the adaptive defaults were
         chosen").
     tol : float
-        Relative residual each inner solve must reach.
+        Relative residual each inner solve must reach. The single-precision LU alone gives
+        about 1e-6, plenty for a few iterations; a tight ``tol`` makes CGLS match the exact
+        least-squares solution, at two or three times the cost.
+
+    Returns
+    -------
+    ndarray, ``K×2``
+        Refined values, unrounded (they may leave the Lab gamut a little to pull neighbours in).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.tile(np.linspace(0, 1, 12), (8, 1))
+    >>> ab = np.stack([np.tile(np.linspace(-20, 20, 12), (8, 1)), np.zeros((8, 12))], axis=-1)
+    >>> labels = np.full((8, 12), -1); labels[4, 2], labels[4, 9] = 0, 1
+    >>> start = ab[4, [2, 9]]
+    >>> refined = refine_chroma(gray, ab, labels, start)
+    >>> def error(c):
+    ...     from varcolor.energies.levin import exact_operator
+    ...     from varcolor.solvers import DirectSolver
+    ...     rhs = np.zeros((8, 12, 2)); rhs[labels >= 0] = c[labels[labels >= 0]]
+    ...     return float(np.sum((DirectSolver(exact_operator(gray, labels >= 0)).solve(rhs)[0] - ab) ** 2))
+    >>> error(refined) < error(start)
+    True
     """
     from ..energies.levin import exact_operator
     from ..solvers import DirectSolver
@@ -81,6 +110,9 @@ def adaptive_grid_size(budget: int) -> int:
     """Default cue grid of ``adaptive`` for a byte budget: ``64·(budget/256)^(1/3)`` cells per side
     (at most 256).
 
+    Finer grids place cues more precisely but spend more bits on each position; this size scored
+    highest at each budget tried (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
+
     Parameters
     ----------
     budget : int
@@ -96,6 +128,11 @@ def adaptive_grid_size(budget: int) -> int:
 
 def adaptive_palette_size(budget: int) -> int:
     """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2048 bytes, none (0) above.
+
+    A palette index costs less than a compressed (a, b) pair, so a small budget holds more cues; with
+    thousands of cues the palette's colour error costs more than the extra cues bring
+    (benchmarks/results/rate_distortion.md; benchmarks/results/ir_notes.md, "How the adaptive defaults were
+    chosen").
 
     Parameters
     ----------
@@ -124,6 +161,28 @@ def encode_adaptive(
 ) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
 
+    Starts from a coarse grid, decodes (at a working size whose longer side is ``work_side``, for
+    speed), and each round adds points at the grid cells with the largest summed chroma error,
+    at most one per 3×3 block of cells per round. Stops when the payload would exceed ``budget``
+    bytes (the round's additions are trimmed to fit), when the working-size PSNR reaches
+    ``target_psnr``, or after ``max_rounds``. Then, with ``refine`` > 0, the cue values are
+    refined at full resolution (:func:`refine_chroma`, ``refine`` CGLS iterations against the
+    decoder's own system) and the last-added points that no longer fit the budget are dropped.
+    ``gray`` is the gray image the decoder will see (default: the same-lightness gray of ``rgb``,
+    unrounded); refinement is skipped, with a warning, where the image is too large for the direct
+    solver's memory.
+
+    ``budget``, ``target_psnr``, ``refine``, ``grid_size``, ``patch`` and ``quantize`` are
+    :class:`EncodeOptions` fields: given as ``options`` or as keywords (the encoder is ``adaptive``
+    whatever ``options`` says); ``work_side``, ``max_rounds``, ``solver``, ``base_fraction`` and
+    ``smooth`` tune the search.
+
+    Defaults come from sweeps on photos (benchmarks/results/ir_notes.md, "How the adaptive defaults were
+    chosen"): a coarse cue grid (:func:`adaptive_grid_size`, 64 cells at 256 B) keeps each
+    irregular position to a few bits, a regular base grid taking 3/4 of the budget compresses to
+    almost nothing, 7×7 patches average out texture, and refining the cue values against the
+    decoder's system raises the PSNR clearly.
+
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
@@ -148,6 +207,11 @@ def encode_adaptive(
     **keywords
         :class:`EncodeOptions` fields by name (``budget``, ``target_psnr``, ``refine``, ...), changing
         ``options``.
+
+    Returns
+    -------
+    Payload
+        The chosen cues and their values.
 
     Examples
     --------

@@ -94,16 +94,31 @@ def encode(
     ----------
     rgb : ndarray, ``H×W×3``
     encoder : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
-        ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid without
-        points whose neighbourhood holds one quantized colour; ``selective``: one point per SLIC superpixel.
+        ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid
+        without points whose neighbourhood holds one quantized colour; ``selective``: one point per
+        SLIC superpixel (``segments`` of them) with its mean chroma; ``grid+selective``: both;
+        ``stock``: none; ``global``: no points, the image's ab histogram over the 313 gamut bins and
+        its mean saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints
+        branch); ``adaptive``: see :func:`~varcolor.ir.adaptive.encode_adaptive`.
     options : EncodeOptions, optional
         The encoder's options as one value; ``encoder`` and ``keywords`` change them.
     gray : ndarray, optional
-        The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload records its
-        :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image only.
+        The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload
+        records its :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image
+        only; ``adaptive`` also refines its cues against it (see
+        :func:`~varcolor.ir.adaptive.encode_adaptive`). Without it, the payload is tied to no image.
     **keywords
         The fields of :class:`EncodeOptions` (``grid_size``, ``spacing``, ``patch``, ``segments``,
         ``quantize``, ``budget``, ``target_psnr``, ``refine``), checked before the image is looked at.
+
+    Examples
+    --------
+    >>> import skimage.data
+    >>> p = encode(skimage.data.astronaut() / 255.0, "grid", grid_size=64, spacing=8)
+    >>> p.count, (p.grid_width, p.grid_height)
+    (64, (64, 64))
+    >>> encode(skimage.data.astronaut() / 255.0, options=EncodeOptions(grid_size=64, spacing=8)).count
+    64
     """
     if encoder is not None:
         keywords["encoder"] = encoder

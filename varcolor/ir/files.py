@@ -88,8 +88,12 @@ def encode_file(
     max_memory: float | None = None,
     **keywords,
 ) -> Payload:
-    """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload, beside it
-    (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over the gray image.
+    """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload,
+    beside it (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over
+    the gray image (``NAME.cues.png``).
+
+    The files are published together, the gray PNG last, so a gray PNG on disk always has its
+    payload. An existing file is kept (:class:`~varcolor.errors.OutputError`) unless ``overwrite``.
 
     Parameters
     ----------
@@ -119,6 +123,15 @@ def encode_file(
     **keywords
         The encoder's options by name (the fields of :class:`~varcolor.ir.encode.EncodeOptions`),
         checked before the image is read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, skimage.data, varcolor
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> varcolor.write_image(folder / "photo.png", skimage.data.astronaut()[:64, :64] / 255.0)
+    >>> payload = encode_file(folder / "photo.png", folder / "ir" / "photo.png", encoder="grid", grid_size=32)
+    >>> sorted(p.name for p in (folder / "ir").iterdir()), read_ir(folder / "ir" / "photo.png").count
+    (['photo.png', 'photo.vcir'], 4)
     """
     source, gray_path = Path(source), Path(gray_path)
     if gray not in GRAYS:
@@ -153,13 +166,20 @@ def encode_file(
 
 
 def read_ir(gray_path: str | os.PathLike) -> Payload:
-    """The payload of the IR whose gray image is ``gray_path``: its ``.vcir`` sidecar, else the payload
-    embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError` naming the file.
+    """The payload of the IR whose gray image is ``gray_path``: its ``.vcir`` sidecar, else the
+    payload embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError`
+    naming the file.
 
     Parameters
     ----------
     gray_path : path-like
         The IR's gray PNG.
+
+    Examples
+    --------
+    >>> read_ir("no/such.png")
+    Traceback (most recent call last):
+    varcolor.errors.InputError: no/such.png: cannot read (No such file or directory)
     """
     gray_path = Path(gray_path)
     sidecar = gray_path.with_suffix(".vcir")

@@ -47,27 +47,39 @@ def _refine(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class EncodeOptions(OptionValues):
-    """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made (one line
-    naming the option).
+    """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made
+    (one line naming the option). :func:`encode`, :func:`~varcolor.ir.files.encode_file` and the
+    command line (``varcolor encode``, ``recolor``: flags made from these fields) take it.
 
     Attributes
     ----------
     encoder : str
         The encoder, one of :data:`ENCODERS` (see :func:`~varcolor.ir.encode.encode`).
     grid_size : int or None
-        Cells per side of the cue grid stretched over the image; at most the image size.
+        Cells per side of the cue grid stretched over the image; at most the image size. None:
+        256, and for ``adaptive`` one that grows with the budget (:func:`~varcolor.ir.adaptive.adaptive_grid_size`).
     spacing : int
         Grid spacing in cells (``grid`` encoders).
     patch : int or None
-        Radius in pixels of the square each cue colours when decoded.
+        Radius in pixels of the square each cue colours when decoded. None: 0, and for
+        ``adaptive`` up to 3 as the grid cells allow.
     segments : int
         SLIC superpixels of the ``selective`` encoders.
     quantize : int or None
         Store chroma as indices into a palette of this many colours (k-means); 0 or None: no
         palette, except that ``adaptive`` defaults to :func:`~varcolor.ir.adaptive.adaptive_palette_size`.
     budget, target_psnr, refine
-        ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding cues, and
-        CGLS iterations fitting the cue values at full resolution.
+        ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding
+        cues, and CGLS iterations fitting the cue values at full resolution (see
+        :func:`~varcolor.ir.adaptive.encode_adaptive`).
+
+    Examples
+    --------
+    >>> EncodeOptions.build(encoder="adaptive", budget=512).grid_size is None
+    True
+    >>> EncodeOptions(spacing=0)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: spacing must be at least 1, got 0
     """
 
     encoder: str = option("grid", "the encoder (how cues are chosen)", choices=ENCODERS, check=_encoder)
@@ -118,13 +130,22 @@ class EncodeOptions(OptionValues):
             The values to change; None to start from the defaults.
         **keywords
             Fields' values by name.
+
+        Examples
+        --------
+        >>> EncodeOptions.build(EncodeOptions(encoder="selective"), segments=50).segments
+        50
+        >>> EncodeOptions.build(spacings=8)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        varcolor.errors.InputError: unknown encoder option 'spacings' (options: encoder, grid_size, spacing, ...)
         """
         return super().build(options, **keywords)
 
 
 def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
-    """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults): options that
-    no image makes right are refused with one line.
+    """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults):
+    options that no image makes right are refused with one line. The command line checks them
+    once, before any image of a folder (naming the flag where the message names the option).
 
     Parameters
     ----------
@@ -132,6 +153,12 @@ def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
         The encoder, one of :data:`~varcolor.ir.format.ENCODERS` (default ``grid``).
     **keywords
         The other :class:`EncodeOptions` fields by name.
+
+    Examples
+    --------
+    >>> check_encode_options("selective", segments=0)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: segments must be at least 1, got 0
     """
     return EncodeOptions.build(**{"encoder": encoder, **keywords})
 
@@ -166,6 +193,11 @@ def cell_centres(points: np.ndarray, grid: tuple[int, int], shape: tuple[int, in
         The grid's ``(rows, columns)``.
     shape : tuple of int
         The image's ``(height, width)``.
+
+    Returns
+    -------
+    ndarray of int, ``K×2``
+        Each cell's centre pixel, as (row, column), inside the image.
     """
     scale = np.array(shape) / np.array(grid)
     return np.minimum(np.floor((points + 0.5) * scale).astype(np.int64), np.array(shape) - 1)
@@ -198,6 +230,11 @@ def values_at(means: np.ndarray, points: np.ndarray, grid: tuple[int, int]) -> n
         Grid cells, as (row, column).
     grid : tuple of int
         The grid's ``(rows, columns)``, stretched over ``means``.
+
+    Returns
+    -------
+    ndarray, ``K×C``
+        The value at each cell's centre pixel (:func:`cell_centres`).
     """
     centres = cell_centres(points, grid, means.shape[:2])
     return means[centres[:, 0], centres[:, 1]]
@@ -267,6 +304,11 @@ def grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
         The grid's ``(rows, columns)``.
     spacing : int
         Cells between two cues, in each direction.
+
+    Returns
+    -------
+    ndarray of int, ``K×2``
+        The cues' cells, as (row, column).
     """
     ys = np.arange(spacing // 2, grid[0], spacing)
     xs = np.arange(spacing // 2, grid[1], spacing)

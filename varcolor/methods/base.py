@@ -642,7 +642,9 @@ _SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}
 
 
 def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:
-    """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``.
+    """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``. Anything else
+    (a plug-in's None, a wrong shape, NaN) is one :class:`~varcolor.errors.MethodError` naming the
+    method and where it comes from, never a traceback or a wrong image.
 
     Parameters
     ----------
@@ -665,8 +667,12 @@ def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int
 
 
 def checked_info(method: Method, report: dict) -> Info:
-    """A method's report (:meth:`Method.solve`'s), checked: ``solver`` a str or None, ``iterations`` a whole
-    number >= 0 or None, ``residual`` a finite number >= 0 or None (NumPy scalars made Python's).
+    """A method's report (:meth:`Method.solve`'s), checked: ``solver`` a str or None,
+    ``iterations`` a whole number >= 0 or None, ``residual`` a finite number >= 0 or None (NumPy
+    scalars made Python's), and no key of :data:`LIBRARY_KEYS`; its own ``seconds`` (a solver's
+    time) becomes ``solve_seconds`` (the result's ``seconds`` is the whole call's). Anything else is one
+    :class:`~varcolor.errors.MethodError` naming the method and where it comes from: a plug-in's
+    report cannot rewrite what the library says ran, nor leave out what ran.
 
     Parameters
     ----------
@@ -717,8 +723,12 @@ def checked_info(method: Method, report: dict) -> Info:
 def options_in_effect(
     method: type[Method], options: Options, solver: str | None, shape: tuple[int, int] | None = None
 ) -> dict:
-    """``options`` as keywords (:meth:`Options.keywords <varcolor.options.Options.keywords>`), less those
-    that had no effect on ``method``'s result.
+    """``options`` as keywords (:meth:`Options.keywords <varcolor.options.Options.keywords>`),
+    less those that had no effect on ``method``'s result (:meth:`Method.ignored_options`; on an
+    image of ``shape``, :meth:`Method.ignored_at` too), with ``prior`` the prior that ran
+    (:meth:`Method.prior_for`: the ``ideepcolor`` method's network, not given) and
+    ``prior_mode`` the mode that ran (:meth:`Method.prior_mode`): what a report names.
+    ``build_options(**options_in_effect(...))`` gives options that colorize the same.
 
     Parameters
     ----------
