@@ -63,18 +63,7 @@ scale_at = _csig_at
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def fill_levin_weights(guide, i, j, row):
     """Write pixel (i, j)'s normalised neighbour weights into the 9-entry ``row`` (row[4] = 0);
-    return the sum of the weights before normalisation.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide (float64).
-    i, j : int
-        The pixel's row and column.
-    row : ndarray, ``9``
-        Where the weights are written, in stencil order (0 for the pixel itself and for neighbours
-        outside the image).
-    """
+    return the sum of the weights before normalisation."""
     height, width = guide.shape
     csig = _csig_at(guide, i, j)
     centre = guide[i, j]
@@ -203,18 +192,7 @@ def _edge_weights(guide, scale, sharpness, out):
 
 def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False) -> np.ndarray:
     """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
-    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness``.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    sharpness : float
-        Divides ``σ²_rs``.
-    array : bool
-        By array code rather than the numba kernels (a small photo whose kernels are not compiled:
-        :func:`varcolor.kernels.array_code`); the same weights to rounding.
-    """
+    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness``."""
     guide = check_guide(guide)
     scale = local_scale(guide, array)
     if array:

@@ -64,18 +64,7 @@ class Spares:
 
     def prepare(self, shape: tuple[int, ...], dtype, most: int | None = None) -> None:
         """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written once),
-        then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for it).
-
-        Parameters
-        ----------
-        shape : tuple of int
-            The array's shape.
-        dtype : numpy dtype
-            Its type.
-        most : int, optional
-            Make none where this many arrays of this shape and type are held or being made already
-            (default ``keep``).
-        """
+        then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for it)."""
         shape, dtype = tuple(shape), np.dtype(dtype)
         if self._free(shape, dtype) is not None:
             return

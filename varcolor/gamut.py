@@ -144,22 +144,7 @@ def mean_saturation(rgb: np.ndarray) -> float:
 def transport(
     ab: np.ndarray, hints: GlobalHints, lightness: np.ndarray | None = None, *, iterations: int = 20, seed: int = 0
 ) -> np.ndarray:
-    """Move the chroma ``ab`` (``H×W×2``) onto the global hints' colour distribution.
-
-    Parameters
-    ----------
-    ab : ndarray, ``H×W×2``
-        The chroma to move (a first guess).
-    hints : GlobalHints
-        The colour distribution (histogram) and mean saturation to move it onto.
-    lightness : ndarray, ``H×W``, optional
-        The image's CIE L; where given, the moved chroma is scaled (by a factor between 0.25 and 4) towards
-        the hints' saturation.
-    iterations : int, optional
-        How many rotations of the ab plane to match along.
-    seed : int, optional
-        Seeds the random positions of the target's samples within their bins.
-    """
+    """Move the chroma ``ab`` (``H×W×2``) onto the global hints' colour distribution."""
     ab = np.asarray(ab, np.float64)
     source = ab.reshape(-1, 2).copy()
     count = len(source)

@@ -34,19 +34,7 @@ def shared_pool(
     name: str, workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
 ) -> ThreadPoolExecutor:
     """The pool called ``name`` of this process: ``workers`` threads named ``varcolor-<name>``, each started
-    by ``initializer(*initargs)``, made at the first call.
-
-    Parameters
-    ----------
-    name : str
-        The pool's name (its threads' too).
-    workers : int
-        How many threads it has.
-    initializer : callable, optional
-        Run by each thread as it starts (its numba thread count, its priority).
-    initargs : tuple
-        ``initializer``'s arguments.
-    """
+    by ``initializer(*initargs)``, made at the first call."""
     key = (os.getpid(), name)
     with _LOCK:
         pool = _POOLS.get(key)

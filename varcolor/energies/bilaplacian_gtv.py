@@ -122,25 +122,7 @@ def energy(
     prior_weight: np.ndarray | None = None,
 ) -> float:
     """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues. By array code
-    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`).
-
-    Parameters
-    ----------
-    u : ndarray, ``H×W×2``
-        The chroma whose energy is wanted.
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        The pixels under cues.
-    targets : ndarray, ``H×W×2``
-        The cues' chroma (read at the ``mask`` pixels).
-    params : Parameters
-        The energy's weights.
-    prior : ndarray, ``H×W×2``, optional
-        The prior's chroma; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        The prior's weight at each pixel; given with ``prior``.
-    """
+    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`)."""
     u = np.ascontiguousarray(u, dtype=np.float64)
     array = admm.runs_array_code("cpu", u.shape[:2])
     weights = edge_weights(guide, params.sharpness, array)
@@ -179,33 +161,7 @@ def solve(
     *,
     warn: bool = True,
 ) -> tuple[np.ndarray, dict]:
-    """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        The pixels under cues.
-    targets : ndarray, ``H×W×2``
-        The cues' chroma (read at the ``mask`` pixels).
-    params : Parameters, optional
-        The energy's weights and ADMM's settings.
-    prior : ndarray, ``H×W×2``, optional
-        The prior's chroma; None for no prior term (there must be cues then).
-    prior_weight : ndarray, ``H×W``, optional
-        The prior's weight at each pixel; without it the prior counts for nothing.
-    x0 : ndarray, ``H×W×2``, optional
-        Where the iterations start (zeros by default); hard cues' pixels take their targets.
-    device : str, optional
-        ``"cpu"``, or ``"cuda"`` for the ADMM iterations on the GPU.
-    progress : callable, optional
-        Called with a dict after each ADMM iteration.
-    state : AdmmState, optional
-        ADMM's variables to start from, left holding where it stopped.
-    warn : bool, optional
-        Warn (:class:`~varcolor.errors.ConvergenceWarning`) when ADMM stops at ``maxiter`` above ``tol``.
-    """
+    """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels."""
     start = time.perf_counter()
     guide = check_guide(guide)
     shape = guide.shape

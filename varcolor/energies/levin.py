@@ -110,21 +110,6 @@ def exact_residual_squares(
     """The sums of squares of the exact system's residual at ``u`` and of its right-hand side, ``[[Σ (A u −
     b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's kernel.
 
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-    mask : ndarray of bool, ``H×W``
-        The cue pixels.
-    targets : ndarray, ``H×W×C``
-        The cue values (read at ``mask``).
-    u : ndarray, ``H×W×C``
-    prior, prior_weight : ndarray, optional
-        The prior ``p`` (``H×W×C``) and ``β c`` (``H×W``), as :func:`exact_operator` and
-        :func:`exact_rhs` take them.
-    spread : bool
-        The right-hand side is ``A p`` off the cues (the prior modes that spread the cues'
-        corrections: :meth:`varcolor.methods.levin.Levin.system`), not :func:`exact_rhs`'s ``β c p``.
-
     Examples
     --------
     >>> import numpy as np
@@ -226,23 +211,7 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
 
 def rows_of(values, inside, prior_weight, marked, scaled: bool = False, xp: Any = np) -> np.ndarray:
     """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide ``values`` and
-    whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th).
-
-    Parameters
-    ----------
-    values : ndarray, ``9×k``
-        The guide's values in each pixel's 3×3 window, in stencil order.
-    inside : ndarray of bool, ``9×k``
-        Whether each of those lies inside the image.
-    prior_weight : float or ndarray, ``k``
-        ``β·c`` of a prior term (0: none).
-    marked : ndarray of bool, ``k``
-        The pixels a cue fixes (their row ``u(r) = cue``).
-    scaled : bool, optional
-        Each unmarked row multiplied by its weight sum (:func:`exact_operator`'s ``row_scaled``).
-    xp : module, optional
-        The arrays' module: NumPy (default) or CuPy (the default engine's device path).
-    """
+    whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th)."""
     csig = window_scale(values, inside, xp)
     inside[4] = False  # from here, the neighbours
     weights = xp.exp(-((values - values[4]) ** 2) / csig) * inside
@@ -263,25 +232,7 @@ def exact_operator(
     prior_weight: np.ndarray | None = None,
     rows: np.ndarray | None = None,
 ) -> GridOperator:
-    """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        Luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma (the row becomes ``u(r) = cue``).
-    dtype : float32 or float64
-        Type of the stored coefficients.
-    row_scaled : bool
-        Multiply each unmarked row by its weight sum before normalisation, ``d_r = Σ_s exp(...)``.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of a prior term (docs/design.md, "The neural prior term"): each unmarked row becomes
-        ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
-    rows : ndarray of int, optional
-        Raster indices of the only rows built (the others are left 0): a system on these pixels whose
-        neighbours enter as known values (:class:`~varcolor.solvers.direct.DirichletSolver`).
-    """
+    """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`."""
     guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
     if mask.shape != guide.shape:
@@ -318,19 +269,7 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
 def exact_rhs(
     mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
 ) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior.
-
-    Parameters
-    ----------
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma.
-    values : ndarray, ``H×W×C``
-        The cues' values (read at the marked pixels).
-    prior : ndarray, ``H×W×C``, optional
-        The prior's chroma ``p``; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of the prior term; needed with ``prior``.
-    """
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior."""
     values = np.asarray(values, dtype=np.float64)
     rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
     return np.where(mask[..., None], values, rest)
@@ -343,21 +282,7 @@ def symmetric_system(
     prior: np.ndarray | None = None,
     prior_weight: np.ndarray | None = None,
 ) -> tuple[GridOperator, np.ndarray]:
-    """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        Luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma.
-    values : ndarray, ``H×W×C``
-        The cues' values (read at the marked pixels).
-    prior : ndarray, ``H×W×C``, optional
-        The prior's chroma ``p``; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of the prior term (0 everywhere where not given).
-    """
+    """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels."""
     guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
     values = np.ascontiguousarray(values, dtype=np.float64)

@@ -48,21 +48,7 @@ def write_png(
     profile: bytes | None = None,
     threads: int | None = None,
 ) -> None:
-    """Write ``pixels`` as a PNG file into ``target``, the bands deflated on ``threads`` threads.
-
-    Parameters
-    ----------
-    target : binary file
-        Where the file's bytes go (an open file, or a buffer).
-    pixels : ndarray of uint8 or uint16
-        ``H×W`` (gray), ``H×W×3`` (RGB) or ``H×W×4`` (RGBA) levels: 8 or 16 bits per sample.
-    level : int
-        zlib's level (1: fastest).
-    profile : bytes, optional
-        An ICC profile, written in an ``iCCP`` chunk.
-    threads : int, optional
-        Bands deflated at once; default the cores this process may use.
-    """
+    """Write ``pixels`` as a PNG file into ``target``, the bands deflated on ``threads`` threads."""
     height, width = pixels.shape[:2]
     planes = 1 if pixels.ndim == 2 else pixels.shape[2]
     depth = 16 if pixels.dtype == np.uint16 else 8

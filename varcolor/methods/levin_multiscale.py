@@ -603,18 +603,7 @@ class LevinMultiscale(Method):
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem, *, whole: bool = False) -> tuple[np.ndarray, dict]:
         """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this grid,
-        :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted by the gray.
-
-        Parameters
-        ----------
-        coarse : ndarray, ``h×w×2``
-            The chroma on the ``factor``-block grid (:attr:`coarse_guide`'s).
-        problem : Problem
-            The full-resolution cues (``prior`` and ``weight`` read by the correction).
-        whole : bool
-            Correct the whole image in one piece (one LU), not :data:`TILE` by :data:`TILE`: a window of a
-            larger photo (the studio's full tiles).
-        """
+        :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted by the gray."""
         chroma, _ = self._lift(coarse, False, _precision(problem))
         pixels = _cue_pixels(problem) if self.holds else None
         off = self._hold_cues(chroma, problem, pixels)

@@ -160,20 +160,7 @@ def _state(engine) -> _State:
 
 def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarray, dict]:
     """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
-    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report.
-
-    Parameters
-    ----------
-    engine : LevinMultiscale
-        The engine: its gray, block grid, options and restraint.
-    problem : Problem
-        The cues (and reach); with a prior, the CPU engine's path solves it.
-    x0 : ndarray, optional
-        A caller's start (``H×W×2``), averaged over the blocks where no coarse solve is kept.
-    reach : dict, optional
-        The correction's reach over closed regions, as the engine's module sets it
-        (:func:`closed_regions`); None: none.
-    """
+    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report."""
     reach = reach or {"above": np.inf}
     if problem.prior is not None:
         if engine._on_device is not None:
@@ -334,25 +321,7 @@ def coarse_solve(
     method: str = "auto",
 ) -> tuple[Any, dict]:
     """Levin's exact system on a grid (``guide``, cues ``held`` at ``targets``): the chroma
-    (``h×w×C``, on the device, the cues written in exactly) and what the solve did.
-
-    Parameters
-    ----------
-    device : ArrayBackend
-        Where it is solved.
-    guide : ndarray, ``h×w``
-        The gray on the grid (host).
-    held : bool ndarray, ``h×w``
-        The cue cells (host).
-    targets : array, ``h×w×C``
-        Their values (on the device; read at ``held``).
-    tol : float
-        Relative residual of the Krylov solve.
-    guess : array, optional
-        Its start (``h×w×C``, on the device).
-    method : str
-        One of :data:`COARSE_METHODS`.
-    """
+    (``h×w×C``, on the device, the cues written in exactly) and what the solve did."""
     xp = device.xp
     if method == "auto":
         method = COARSE_METHOD if COARSE_METHOD != "auto" else "direct" if _host(device) else "krylov"
@@ -439,22 +408,7 @@ def closed_regions(
     keys: set | None = None,
 ) -> list[tuple[tuple[int, int], np.ndarray]]:
     """The pixels (raster indices, no cue among them) the correction solves again past the band ``near``, a
-    set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off).
-
-    Parameters
-    ----------
-    engine : LevinMultiscale
-        Its gray and kept windows.
-    reach : dict
-        ``reach``, ``pad``, ``area``, ``tile``: the engine's ``REACH``, ``REACH_PAD``,
-        ``REACH_AREA`` and ``TILE``.
-    mask, seeds, near : bool ndarray, ``H×W``
-        The cues, those whose lifted value is off, and the band solved.
-    margin : int
-        The band's margin (the tiles' order is the sweep's for it).
-    keys : set of tuple, optional
-        The tiles looked in (an edit's: those it solved again); None: all.
-    """
+    set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off)."""
 
     height, width = mask.shape
     side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
@@ -583,21 +537,7 @@ def _cells_max(cells: np.ndarray, window: tuple[slice, slice]) -> float:
 
 def band_solve(device: ArrayBackend, guide, mask, band: np.ndarray, chroma) -> dict:
     """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them cues), in
-    place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its value there.
-
-    Parameters
-    ----------
-    device : ArrayBackend
-        Where ``chroma`` lives.
-    guide : array, ``H×W``
-        The gray (float64, on the device).
-    mask : bool array, ``H×W``
-        The cue pixels (on the device).
-    band : ndarray of int
-        The unknowns (host).
-    chroma : array, ``H×W×C``
-        The values held around them, and where their solution is written.
-    """
+    place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its value there."""
     xp = device.xp
     if not band.size:
         return {"corrected_pixels": 0, "correction_iterations": 0}

@@ -441,34 +441,7 @@ class _UStep:
 
 def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None, state=None, *, warn=True):
     """ADMM on ``device`` from ``u`` (host arrays in and out; the iterations run on ``device``), and from
-    ``state``'s z, y and ρ where it has them for this image.
-
-    Parameters
-    ----------
-    device : str
-        ``"cpu"``, or ``"cuda"`` for the iterations on the GPU.
-    u : ndarray, ``H×W×2``
-        Where the iterations start; the ``fixed`` pixels keep its values.
-    weights : ndarray, ``H×W×4``
-        The edge weights (:func:`varcolor.affinity.edge_weights`).
-    params : Parameters
-        The energy's weights and ADMM's settings.
-    diagonal : ndarray, ``H×W``
-        Each pixel's weight in the quadratic terms (data and prior).
-    fixed : ndarray of bool, ``H×W``
-        The pixels whose values are held (hard cues).
-    rhs_fixed : ndarray, ``H×W×2``
-        The quadratic terms' right-hand side (weighted targets and prior).
-    info : dict
-        Receives the iterations, the residuals and ``converged``.
-    progress : callable, optional
-        Called with a copy of ``info`` and ``maxiter`` after each iteration.
-    state : AdmmState, optional
-        ADMM's variables to start from (where the same kind of grid left them for this image's
-        shape), left holding where it stopped.
-    warn : bool, optional
-        Warn when the iterations stop at ``maxiter`` above ``tol``.
-    """
+    ``state``'s z, y and ρ where it has them for this image."""
     grid = _grid(device, u.shape[:2])
     xp = grid.xp
     # Where the same kind of grid left them (a background compile may have made the kernels

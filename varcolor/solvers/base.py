@@ -199,23 +199,7 @@ def report(
     name: str, iterations: int, residual: np.ndarray, tol: float, seconds: float, history: list | None = None
 ) -> SolveInfo:
     """The :class:`SolveInfo` of an iterative solve (``residual``: per right-hand side; ``history``:
-    the worst relative residual after each iteration).
-
-    Parameters
-    ----------
-    name : str
-        The solver's name.
-    iterations : int
-        The iterations it ran.
-    residual : ndarray
-        The final relative residual of each right-hand side.
-    tol : float
-        The tolerance the worst of them must reach.
-    seconds : float
-        The solve's wall time.
-    history : list of float, optional
-        The worst relative residual after each iteration.
-    """
+    the worst relative residual after each iteration)."""
     worst = float(np.max(residual, initial=0.0))
     if not worst <= tol:  # NaN too
         raise ConvergenceError(

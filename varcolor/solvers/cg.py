@@ -20,23 +20,7 @@ def pcg(
     maxiter: int = 300,
     history: list | None = None,
 ) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
-    """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD.
-
-    Parameters
-    ----------
-    apply_a, apply_m : callables
-        ``N×C → N×C``: the operator and the preconditioner (an approximation of ``A⁻¹``).
-    xp : module
-        NumPy or CuPy; every array lives there.
-    x0 : array, optional
-        Initial guess (default 0).
-    tol : float
-        Stop when every column's relative residual ``‖b − A x‖ / ‖b‖`` is at most ``tol``.
-    maxiter : int
-        Iteration limit.
-    history : list, optional
-        Gets the worst column's relative residual after each iteration (the last is the final one).
-    """
+    """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD."""
     b_norm = to_host(xp.sqrt(_dot(b, b, xp)), xp)
     scale = np.where(b_norm > 0, b_norm, 1.0)
     x = xp.zeros_like(b) if x0 is None else x0.copy()

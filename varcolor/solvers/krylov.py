@@ -21,24 +21,7 @@ def gmres(
     maxiter: int = 300,
     history: list | None = None,
 ) -> tuple[object, int, np.ndarray]:
-    """Solve ``A x = b`` for an ``N×C`` array ``b``.
-
-    Parameters
-    ----------
-    apply_a, apply_m : callables
-        ``N×C → N×C``: the operator and the preconditioner (an approximation of ``A⁻¹``).
-    xp : module
-        NumPy or CuPy; every array lives there.
-    x0 : array, optional
-        Initial guess (default 0).
-    tol : float
-        Stop when every column's relative residual is at most ``tol``.
-    restart, maxiter : int
-        Krylov space size before restarting, and the total number of iterations allowed.
-    history : list, optional
-        Gets the worst column's relative residual after each iteration: GMRES's own estimate
-        within a cycle, the true residual at a cycle's end (the last entry is the final one).
-    """
+    """Solve ``A x = b`` for an ``N×C`` array ``b``."""
     n, channels = b.shape
     b_norm = xp.linalg.norm(b, axis=0)
     b_norm = xp.where(b_norm > 0, b_norm, 1.0)
@@ -106,25 +89,7 @@ def bicgstab(
     history: list | None = None,
 ) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
     """Solve ``A x = b`` for an ``N×C`` array ``b`` by BiCGSTAB (van der Vorst, 1992), each column its own
-    recurrence, the columns sharing every operator and preconditioner application.
-
-    Parameters
-    ----------
-    apply_a, apply_m : callables
-        ``N×C → N×C``: the operator and the preconditioner (an approximation of ``A⁻¹``).
-    b : array, ``N×C``
-        The right-hand sides.
-    xp : module
-        NumPy or CuPy; every array lives there.
-    x0 : array, optional
-        Initial guess (default 0).
-    tol : float
-        Stop when every column's relative residual is at most ``tol``.
-    maxiter : int
-        Iterations allowed (each applies the operator and the preconditioner twice).
-    history : list, optional
-        Gets the worst column's relative residual after each iteration.
-    """
+    recurrence, the columns sharing every operator and preconditioner application."""
     b_norm = xp.linalg.norm(b, axis=0)
     b_norm = xp.where(b_norm > 0, b_norm, 1.0)
     x = xp.zeros_like(b) if x0 is None else xp.array(x0, dtype=b.dtype)

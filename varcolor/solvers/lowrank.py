@@ -203,26 +203,7 @@ class LowRankUpdater:
         limit: float | None = None,
     ) -> tuple[np.ndarray, dict]:
         """The solution with the unknowns at ``held`` (raster indices) held at ``values`` (``k×C``), the
-        right-hand side changed by ``rhs_change``.
-
-        Parameters
-        ----------
-        held : ndarray of int
-            Raster indices of unknowns of the factored system to hold.
-        values : ndarray, ``k×C``
-            What they are held at.
-        rhs_change : tuple of ndarray, optional
-            ``(pixels, change)``: raster indices and their right-hand side's change (``m×C``),
-            relative to the factored system's.
-        released : Released, optional
-            Cue pixels of the factored system made unknowns, with the new system around them.
-        residual : callable, optional
-            Given a result (``H×W×C``), returns its residual against the new system and the
-            relative residual; where given, a result above ``refine_tol`` is refined.
-        limit : float, optional
-            The most seconds the edit may be predicted to take (a fresh solve's); past it
-            :class:`TooCostly` is raised.
-        """
+        right-hand side changed by ``rhs_change``."""
         channels = self.base.shape[-1]
         held = np.asarray(held, np.int64)
         values = np.asarray(values, np.float64).reshape(len(held), channels)

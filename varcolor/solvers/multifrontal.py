@@ -538,20 +538,7 @@ class MultifrontalLU:
 
     def up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides; columns: every pixel, or
-        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``.
-
-        Parameters
-        ----------
-        x : ndarray, ``C×N``
-            The right-hand sides, one a row, over every pixel or in ``position``'s numbering.
-        nodes : ndarray of int
-            The tree's nodes to pass over (post-order ids, in post-order).
-        position : ndarray of int, optional
-            Each pixel's column in ``x`` (:meth:`~varcolor.solvers.dissection.Dissection.space`);
-            None: the columns are every pixel's raster index.
-        transpose : bool, optional
-            Apply ``U⁻ᵀ`` rather than ``L⁻¹ P``.
-        """
+        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
         t = self.tree
         # Every pixel is an empty numbering, not None: one compiled version serves a whole solve
         # and an update's block of the inverse (None would compile _solve_up twice, a slow compile).
@@ -641,19 +628,7 @@ class MultifrontalLU:
         self, pixels: np.ndarray, values: np.ndarray, tiny: float, between: Callable | None = None
     ) -> tuple[np.ndarray, int, tuple]:
         """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free ``pixels``,
-        where it is ``values`` (``k×C``; a pixel listed twice adds up); the number of tree nodes solved.
-
-        Parameters
-        ----------
-        pixels : ndarray of int
-            Raster indices of free pixels where ``b`` is not zero.
-        values : ndarray, ``k×C``
-            ``b`` there.
-        tiny : float
-            The value below which a subtree's solution is left out (returned as 0).
-        between : callable, optional
-            Called with the forward pass's result; returns ``(pixels, values)`` to add to ``b``.
-        """
+        where it is ``values`` (``k×C``; a pixel listed twice adds up); the number of tree nodes solved."""
         pixels = np.asarray(pixels, np.int64)
         t = self.tree
         nodes = t.paths(pixels)

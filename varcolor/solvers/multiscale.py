@@ -82,22 +82,7 @@ def block_mean(image, factor: int, xp=np):
 
 def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     """The cues on the coarse grid: a block is held where any of its pixels is, at the mean of its
-    cue pixels' values.
-
-    Parameters
-    ----------
-    mask : bool ndarray, ``H×W``
-        The cue pixels.
-    targets : ndarray, ``H×W×C``
-        Their values (read where ``mask``).
-    factor : int
-        Block side in pixels.
-    xp : module
-        NumPy or CuPy.
-    pixels : (ndarray, ndarray), optional
-        The cue pixels' raster indices and their values (``n×C``), where gathered already: then
-        neither ``mask`` nor ``targets`` is read again.
-    """
+    cue pixels' values."""
     if pixels is None:
         rows, columns = coordinates(mask, xp)
         values = xp.asarray(targets)[rows, columns]
@@ -165,19 +150,7 @@ def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
 
 def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
     """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped variances),
-    for fits of many chromas against one guide.
-
-    Parameters
-    ----------
-    guide : ndarray, ``h×w``
-        The gray on the grid the chroma lives on.
-    radius : int
-        Window radius in grid cells.
-    eps : float
-        The slope's damping (gray-variance units).
-    xp : module
-        NumPy or CuPy.
-    """
+    for fits of many chromas against one guide."""
     guide = xp.asarray(guide, dtype=xp.float64)[..., None]
     mean_guide = _box(guide, radius, xp)
     denominator = xp.maximum(_box(guide * guide, radius, xp) - mean_guide**2, 0.0) + eps
@@ -186,24 +159,7 @@ def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
 
 def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None):
     """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
-    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``.
-
-    Parameters
-    ----------
-    guide : ndarray, ``h×w``
-        The gray on the grid the chroma lives on.
-    chroma : ndarray, ``h×w×C``
-        The chroma to fit.
-    radius : int
-        Window radius in grid cells.
-    eps : float
-        The slope's damping: where the gray's variance in a window is well under ``eps``, the fit
-        is the window's mean chroma.
-    xp : module
-        NumPy or CuPy.
-    statistics : tuple, optional
-        :func:`guide_statistics` of the same ``guide``, ``radius`` and ``eps``, made once.
-    """
+    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``."""
     guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
     chroma = xp.asarray(chroma, dtype=xp.float64)
     channels = chroma.shape[-1]
@@ -248,21 +204,7 @@ def _axis_weights(size: int, coarse: int, factor: int, start: int, stop: int, xp
 
 def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂`` the
-    coarse coefficients interpolated bilinearly between block centres: one band at a time.
-
-    Parameters
-    ----------
-    a, b : ndarray, ``h×w×C``
-        Coarse coefficients (:func:`guided_coefficients`).
-    guide : ndarray, ``H×W``
-        The full-resolution gray.
-    factor : int
-        Block side in pixels.
-    rows : slice
-        The band of full-resolution rows (with start and stop).
-    xp : module
-        NumPy or CuPy.
-    """
+    coarse coefficients interpolated bilinearly between block centres: one band at a time."""
     height, width = guide.shape
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
@@ -382,30 +324,7 @@ def _lift_in_bands(a, b, guide, factor: int, low, high, out, blocks, moved, trac
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]`` per
-    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a small image.
-
-    Parameters
-    ----------
-    a, b : ndarray, ``h×w×C``
-        Coarse coefficients (:func:`guided_coefficients`).
-    guide : ndarray, ``H×W``
-        The full-resolution gray.
-    factor : int
-        Block side in pixels.
-    low, high : ndarray, ``C``
-        The range of each channel.
-    xp : module
-        NumPy or CuPy.
-    band : int
-        Rows lifted at once by the array code.
-    out : ndarray, ``H×W×C``, optional
-        Where to write.
-    blocks : bool ndarray, ``h×w``, optional
-        The blocks of ``factor``² pixels to lift (default: all of them).
-    moved : ndarray, ``h×w``, optional
-        With ``blocks``: each lifted block's largest change of ``out`` (any channel) written
-        there; the other blocks' left as they are.
-    """
+    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a small image."""
     height, width = guide.shape
     if out is None:
         out = xp.empty((height, width, a.shape[2]))

@@ -31,17 +31,7 @@ def sweep_tiles(
     shape: tuple[int, int], side: int, margin: int
 ) -> Iterator[tuple[tuple[int, int], tuple[slice, slice]]]:
     """The tiles of an ``H×W`` image in the order the sweep solves them, raster order: each tile's key (its
-    top-left corner) and window (the tile and :func:`tile_overlap` more, within the image).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The image's ``(H, W)``.
-    side : int
-        The tiles' side (pixels).
-    margin : int
-        The correction's band (:func:`tile_overlap`).
-    """
+    top-left corner) and window (the tile and :func:`tile_overlap` more, within the image)."""
     height, width = shape
     reach = tile_overlap(margin)
     for top in range(0, height, side):

@@ -348,24 +348,7 @@ def graph_laplacian(
     array: bool = False,
 ) -> tuple[GridOperator, np.ndarray]:
     """The system ``Σ_s w_rs (u_r − u_s) + d_r u_r = g_r`` of a weighted 8-neighbour graph, with the
-    ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels.
-
-    Parameters
-    ----------
-    weights : ndarray, ``H×W×4``
-        Edge weights along the four edge directions of :data:`EDGE_OFFSETS`
-        (entries of edges that leave the image are ignored).
-    fixed : bool ndarray, ``H×W``
-        Their rows become rows of the identity with ``values`` on the right, with no coupling from
-        or to them; their neighbours' couplings to them move to the right-hand side.
-    values, source : ndarray, ``H×W×C``
-        Values of the fixed pixels; right-hand side ``g`` of the others.
-    diagonal : ndarray, ``H×W``
-        ``d``, e.g. a prior's weight.
-    array : bool
-        By array code rather than the numba kernel (a small photo whose kernels are not compiled:
-        :func:`varcolor.kernels.array_code`); the same system.
-    """
+    ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels."""
     shape = fixed.shape
     stencil = np.empty(shape + (9,))
     rhs = np.empty(values.shape)

@@ -42,21 +42,7 @@ def coarsen(
     guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: np.ndarray | None = None, factor: int = 2
 ):
     """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by repeating the
-    edge): mean guide; a block is a cue where any of its pixels is, with their mean value.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The gray guide.
-    mask : ndarray of bool, ``H×W``
-        The cue pixels.
-    rhs : ndarray, ``H×W×C``
-        The right-hand side (the cues' values at the cue pixels).
-    prior_weight : ndarray, ``H×W``, optional
-        The prior term's weight; None where there is no prior.
-    factor : int, optional
-        Block side in pixels.
-    """
+    edge): mean guide; a block is a cue where any of its pixels is, with their mean value."""
     height, width = guide.shape
     rows, columns = -(-height // factor), -(-width // factor)
     has_weight = prior_weight is not None
@@ -81,17 +67,6 @@ def coarsen(
 def coarsen_prior(guide: np.ndarray, prior: np.ndarray, weight: np.ndarray, factor: int = 2) -> np.ndarray:
     """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the prior's
     ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean weight.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The gray guide (its shape alone is read).
-    prior : ndarray, ``H×W×C``
-        The prior's values.
-    weight : ndarray, ``H×W``
-        The prior term's weight at each pixel; None for plain means.
-    factor : int, optional
-        Block side in pixels.
 
     Examples
     --------
@@ -148,19 +123,7 @@ def _block_means(guide, mask, rhs, prior_weight, factor, coarse_guide, coarse_ma
 
 def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.ndarray | None = None) -> np.ndarray:
     """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor`` blocks)
-    to ``shape``, into ``out`` (new if None); rows in parallel, with no more memory than the result.
-
-    Parameters
-    ----------
-    coarse : ndarray, ``h×w×C``
-        The values at the blocks' centres.
-    shape : tuple of int
-        The full-resolution ``(H, W)``.
-    factor : int, optional
-        Block side in pixels.
-    out : ndarray, ``H×W×C``, optional
-        Where the result is written; a new array where None.
-    """
+    to ``shape``, into ``out`` (new if None); rows in parallel, with no more memory than the result."""
     height, width = shape
     out = np.empty(shape + coarse.shape[2:]) if out is None else out
 

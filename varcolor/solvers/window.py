@@ -71,28 +71,6 @@ def local_correction(
 ) -> LocalCorrection | None:
     """The change ``δ`` caused by new cues, solved in a window around them.
 
-    Parameters
-    ----------
-    system : callable
-        ``system(window, fixed, values) → (GridOperator, rhs)``: the method's system on the pixels
-        ``window`` (a pair of slices) with the pixels ``fixed`` held at ``values``.
-    shape : (int, int)
-        The image's height and width.
-    held : bool ndarray, ``H×W``
-        Every cue pixel, old and new (``δ`` is fixed there).
-    changed : bool ndarray, ``H×W``
-        The pixels whose cue is new or has a new value (at least one).
-    change : ndarray, ``N×C``
-        ``δ`` at the ``changed`` pixels in raster order (new cue value − old solution).
-    tol : float
-        Largest difference (chroma units) between two successive windows' ``δ`` for the larger one to be
-        accepted.
-    first_margin, growth : int, float
-        The first window extends ``first_margin`` pixels around the changed pixels' bounding box;
-        each further try multiplies the margin by ``growth``.
-    max_fraction : float
-        Give up (return None) once the window would exceed this fraction of the image.
-
     Examples
     --------
     A strip with a column of cues every 4 pixels: a new value in one column changes only the two
