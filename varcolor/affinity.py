@@ -1,4 +1,9 @@
-"""Luminance-guided weights between each pixel and its 8 neighbours (numba kernels)."""
+"""Luminance-guided weights between each pixel and its 8 neighbours (numba kernels).
+
+One definition for every energy. The local scale ``csig`` follows Levin et al.'s ``getColorExact.m``:
+``0.6·variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
+(the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
+"""
 
 from __future__ import annotations
 

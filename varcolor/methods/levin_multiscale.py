@@ -378,7 +378,7 @@ class LevinMultiscale(Method):
 
     def solve(self, problem: Problem, x0):
         """Levin's system solved on the coarse grid, lifted to full resolution and corrected near the cues
-        (the module's three steps); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`.
+        (coarse, lift, correct); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`.
         """
         if self.device is not None:
             return multiscale_device.solve(self, problem, x0, _reach())
@@ -602,7 +602,7 @@ class LevinMultiscale(Method):
         return "started"
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem, *, whole: bool = False) -> tuple[np.ndarray, dict]:
-        """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this grid,
+        """The lift and the correction on a coarse chroma solved elsewhere (a clip's space-time system on this grid,
         :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted by the gray."""
         chroma, _ = self._lift(coarse, False, _precision(problem))
         pixels = _cue_pixels(problem) if self.holds else None

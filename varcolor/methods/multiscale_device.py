@@ -222,7 +222,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
 
 
 def _lifted(engine, state, problem, shown_h, flat_d, values_d, reach) -> tuple:
-    """Step 2: the coarse chroma lifted to full resolution with the cues written in, a copy of the
+    """The coarse chroma lifted to full resolution with the cues written in, a copy of the
     lift for the next edit, and which cues' lifted values were off."""
     xp, options, factor = state.device.xp, engine.options, engine.factor
     shown = xp.asarray(shown_h)
@@ -243,7 +243,7 @@ def _lifted(engine, state, problem, shown_h, flat_d, values_d, reach) -> tuple:
 
 
 def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed, times) -> dict:
-    """Step 3: the bands around the cues and the closed regions of the off cues corrected in
+    """The bands around the cues and the closed regions of the off cues corrected in
     ``chroma`` (tiles the edit leaves alone kept), and the report; ``state.correction`` set."""
     chroma, lifted = lifts
     flat, values, flat_d, off = cues
