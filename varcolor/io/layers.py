@@ -461,7 +461,8 @@ RESULT_LAYERS = ("photo", "colorized", "strokes")
 
 
 def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None, strokes: str | None = None):
-    """The photo layer and the stroke layer (None: none) of a stack.
+    """The photo layer and the stroke layer (None: none) of a stack: the layers named ``photo`` and
+    ``strokes``, else the bottom visible one and the visible one right above it.
 
     Parameters
     ----------
