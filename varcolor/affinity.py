@@ -1,12 +1,8 @@
 """Luminance-guided weights between each pixel and its 8 neighbours (numba kernels).
 
-Every energy reads its edge weights from here, so "how similar are two neighbouring pixels"
-has one definition. The local scale ``csig`` follows Levin et al.'s ``getColorExact.m``:
-``0.6 × variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
-(so the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
-
-Weights use the 9-entry stencil layout of :mod:`varcolor.neighbours` (entry ``CENTRE``, the pixel
-itself, is 0), the one the solvers' operators use.
+One definition for every energy. The local scale ``csig`` follows Levin et al.'s ``getColorExact.m``:
+``0.6·variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
+(the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
 """
 
 from __future__ import annotations
@@ -72,18 +68,7 @@ scale_at = _csig_at
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def fill_levin_weights(guide, i, j, row):
     """Write pixel (i, j)'s normalised neighbour weights into the 9-entry ``row`` (row[4] = 0);
-    return the sum of the weights before normalisation.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide (float64).
-    i, j : int
-        The pixel's row and column.
-    row : ndarray, ``9``
-        Where the weights are written, in stencil order (0 for the pixel itself and for neighbours
-        outside the image).
-    """
+    return the sum of the weights before normalisation."""
     height, width = guide.shape
     csig = _csig_at(guide, i, j)
     centre = guide[i, j]
@@ -134,9 +119,7 @@ def check_guide(guide: np.ndarray) -> np.ndarray:
 
 
 def window_scale(values: np.ndarray, inside: np.ndarray, xp: Any = np) -> np.ndarray:
-    """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide
-    ``values`` (``9×…``, stencil order, the pixel itself :data:`~varcolor.neighbours.CENTRE`) and
-    whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read).
+    """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide ``values``.
 
     Parameters
     ----------
@@ -185,12 +168,6 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     guide : ndarray, ``H×W``
         The luminance guide ``Y`` in [0, 1].
 
-    Returns
-    -------
-    weights : ndarray, ``H×W×9``
-        ``weights[i, j, k]`` is the weight of neighbour ``k`` (:data:`~varcolor.neighbours.STENCIL_OFFSETS`) of
-        pixel ``(i, j)``; 0 for the pixel itself (k = 4) and for neighbours outside the image; each pixel's sum is 1.
-
     Examples
     --------
     >>> import numpy as np
@@ -220,36 +197,7 @@ def _edge_weights(guide, scale, sharpness, out):
 
 def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False) -> np.ndarray:
     """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
-    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (1 for the
-    symmetric variant of docs/design.md), for the symmetric energies.
-
-    Sharper weights (4) make the symmetric Levin variant as good as the exact method in PSNR but
-    its system far harder for the grid multigrid (an order of magnitude more CG iterations), so
-    that variant keeps 1 (docs/guide/methods.md, "Details", ``levin-symmetric``).
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    sharpness : float
-        Divides ``σ²_rs``.
-    array : bool
-        By array code rather than the numba kernels (a small photo whose kernels are not compiled:
-        :func:`varcolor.kernels.array_code`); the same weights to rounding.
-
-    Returns
-    -------
-    weights : ndarray, ``H×W×4``
-        ``weights[i, j, e]``: the edge from ``(i, j)`` to ``(i, j) + EDGE_OFFSETS[e]``; 0 where that
-        neighbour is outside the image.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = edge_weights(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
-    >>> float(w[0, 0, 0]), bool(w[0, 1, 0] < 0.1), float(w[0, 2, 0]), float(w[1, 0, 1])  # equal, an edge, outside
-    (1.0, True, 0.0, 0.0)
-    """
+    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness``."""
     guide = check_guide(guide)
     scale = local_scale(guide, array)
     if array:

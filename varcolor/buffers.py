@@ -1,12 +1,5 @@
 """Image-sized arrays used again: an edit's result written into the memory of an earlier one that
 nothing refers to any more, not into fresh memory.
-
-Why: a fresh array is mapped page by page as it is first written: at 12 MP copying a result's
-float64 colours into fresh memory took several times as long as into memory already mapped
-(benchmarks/results/code_notes.md). An edit makes a new result each time (the last one is
-never changed after it is returned), so the result before last is usually garbage by then. The
-first edit after a solve finds none free (the solve's result is still the caller's): an array
-can be made ahead (:meth:`Spares.prepare`), its pages mapped in a thread while the user draws.
 """
 
 from __future__ import annotations
@@ -24,32 +17,14 @@ def _references(held: list[np.ndarray]) -> list[int]:
     return [sys.getrefcount(array) for array in held]
 
 
-#: The count :func:`_references` gives an array that only the list holds (the list's entry, the
-#: loop's name, the call's argument: 3 on CPython 3.11); counted here, not assumed, since
-#: interpreters differ in the references they take.
+#: The count :func:`_references` gives an array that only the list holds: counted, not assumed,
+#: since interpreters differ in the references they take.
 _OWN_REFERENCES = _references([np.empty(0)])[0]
 
 
 class Spares:
-    """Arrays handed out, and used again once nothing else refers to them (no result, view or
-    name of a caller's): up to ``keep`` held. A reused array is overwritten whole, so nothing a
-    caller did to it before dropping it shows.
-
-    Parameters
-    ----------
-    keep : int
-        How many arrays are held (each as large as the ones handed out).
-
-    Examples
-    --------
-    >>> spares = Spares()
-    >>> first = spares.copy_of(np.zeros((2, 2)))
-    >>> address = first.__array_interface__["data"][0]
-    >>> del first  # the caller dropped it: its memory holds the next copy
-    >>> second = spares.copy_of(np.ones((2, 2)))
-    >>> second.__array_interface__["data"][0] == address, second.tolist()
-    (True, [[1.0, 1.0], [1.0, 1.0]])
-    """
+    """Arrays handed out, and used again once nothing else refers to them (no result, view or name of a
+    caller's): up to ``keep`` held."""
 
     def __init__(self, keep: int = 2):
         self.keep = keep
@@ -70,9 +45,8 @@ class Spares:
         return out
 
     def empty(self, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """An array of ``shape`` and ``dtype`` (C order, its values left as they were): a held
-        one that nothing else refers to, or a new one, held for later (the oldest held let go past
-        ``keep``).
+        """An array of ``shape`` and ``dtype`` (C order, its values left as they were): a held one that
+        nothing else refers to, or a new one, held for later (the oldest held let go past ``keep``).
 
         Parameters
         ----------
@@ -89,33 +63,8 @@ class Spares:
         return out
 
     def prepare(self, shape: tuple[int, ...], dtype, most: int | None = None) -> None:
-        """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written
-        once), then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for
-        it). Nothing where one held is free already, or where ``most`` (default ``keep``) of its
-        kind are held or being made (a caller that keeps its results, each edit's, does not
-        make more).
-
-        Why: at 12 MP mapping a fresh result's float64 RGB as it was first written was the first
-        edit after a solve's largest part (benchmarks/results/code_notes.md); numpy writes it
-        without the interpreter's lock, so the caller goes on meanwhile.
-
-        Parameters
-        ----------
-        shape : tuple of int
-            The array's shape.
-        dtype : numpy dtype
-            Its type.
-        most : int, optional
-            Make none where this many arrays of this shape and type are held or being made already
-            (default ``keep``).
-
-        Examples
-        --------
-        >>> spares = Spares()
-        >>> spares.prepare((2, 3), np.float32)
-        >>> spares.empty((2, 3), np.float32).shape
-        (2, 3)
-        """
+        """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written once),
+        then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for it)."""
         shape, dtype = tuple(shape), np.dtype(dtype)
         if self._free(shape, dtype) is not None:
             return

@@ -94,11 +94,7 @@ def positive(name: str, value) -> None:
     value : object
         Its value (a bool is refused).
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not (np.isfinite(value) and value > 0)
-    ):
+    if not _finite_number(value) or not value > 0:
         raise InputError(f"{name} must be a positive number, got {value}")
 
 
@@ -112,12 +108,13 @@ def non_negative(name: str, value) -> None:
     value : object
         Its value (a bool is refused).
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not (np.isfinite(value) and value >= 0)
-    ):
+    if not _finite_number(value) or not value >= 0:
         raise InputError(f"{name} must be a non-negative number, got {value}")
+
+
+def _finite_number(value) -> bool:
+    """Whether ``value`` is a finite int or float (NumPy's too), not a bool."""
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.number)) and bool(np.isfinite(value))
 
 
 def at_least_one(name: str, value) -> None:

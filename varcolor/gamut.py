@@ -1,15 +1,4 @@
-"""The quantized ab gamut of ideepcolor: 10-unit chroma bins that sRGB colours can reach.
-
-Zhang et al. quantize Lab chroma on a grid of step 10 and keep Q = 313 bins "in gamut"; their
-table is not shipped here, so it is computed: the bin centred at (A, B) is kept when some sRGB
-colour, at any lightness, has |a − A| < 10 and |b − B| < 10 (its chroma lies in the 20×20 square
-around the centre). The projection of the RGB cube onto the ab plane is the projection of its
-surface, so sampling the six faces finds every such bin: 309 of them, all in the published table.
-The published table holds four more that no sRGB colour comes within 10 of —
-(40, 90), (100, −90), (100, −10), (100, 0) — added so the histograms keep the published length
-and order (by a, then b): the global hints of the SIGGRAPH17 network and the ``global`` IR
-method are histograms over these bins.
-"""
+"""The quantized ab gamut of ideepcolor: 10-unit chroma bins that sRGB colours can reach."""
 
 from __future__ import annotations
 
@@ -57,14 +46,7 @@ def _bins(samples: int = 257) -> np.ndarray:
 
 
 def ab_bins() -> np.ndarray:
-    """The ``Q×2`` (a, b) centres of the in-gamut bins (Q = 313), sorted by a, then b.
-
-    Examples
-    --------
-    >>> bins = ab_bins()
-    >>> bins.shape, bins[0].tolist(), bins[-1].tolist()
-    ((313, 2), [-90.0, 50.0], [100.0, 0.0])
-    """
+    """The ``Q×2`` (a, b) centres of the in-gamut bins (Q = 313), sorted by a, then b."""
     bins = _bins()
     if len(bins) != BIN_COUNT:  # only a changed Lab conversion could do this
         raise RuntimeError(f"the ab gamut has {len(bins)} bins, not {BIN_COUNT}: check scikit-image's rgb2lab")
@@ -78,17 +60,6 @@ def ab_histogram(ab: np.ndarray) -> np.ndarray:
     ----------
     ab : ndarray, ``H×W×2``
         The Lab chroma (a, b) of each pixel; a ValueError where there are no pixels.
-
-    Returns
-    -------
-    histogram : ndarray, ``313``
-        The fractions, in the order of :func:`ab_bins` (they sum to 1).
-
-    Examples
-    --------
-    >>> h = ab_histogram(np.zeros((4, 4, 2)))
-    >>> float(h.sum()), int(np.argmax(h)) == int(np.flatnonzero((ab_bins() == 0).all(axis=1))[0])
-    (1.0, True)
     """
     bins = ab_bins()
     flat = np.asarray(ab, dtype=np.float64).reshape(-1, 2)
@@ -152,12 +123,6 @@ class GlobalHints:
         ----------
         rgb : ndarray, ``H×W×3``
             The image (channels past the third are ignored; values are clipped to [0, 1]).
-
-        Examples
-        --------
-        >>> hints = GlobalHints.from_rgb(np.tile([[[1.0, 0.0, 0.0]]], (4, 4, 1)))
-        >>> hints.saturation, ab_bins()[np.argmax(hints.histogram)].tolist()   # pure red: a ≈ 80, b ≈ 67
-        (1.0, [80.0, 70.0])
         """
         rgb = np.clip(np.asarray(rgb, dtype=np.float64)[..., :3], 0.0, 1.0)
         return cls(ab_histogram(rgb_to_lab(rgb)[..., 1:]), mean_saturation(rgb))
@@ -170,11 +135,6 @@ def mean_saturation(rgb: np.ndarray) -> float:
     ----------
     rgb : ndarray, ``…×3``
         The colours, channels last (channels past the third are ignored).
-
-    Examples
-    --------
-    >>> mean_saturation(np.array([[[1.0, 0.5, 0.5], [0.0, 0.0, 0.0]]]))
-    0.25
     """
     rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
     top, bottom = rgb.max(axis=-1), rgb.min(axis=-1)
@@ -184,43 +144,7 @@ def mean_saturation(rgb: np.ndarray) -> float:
 def transport(
     ab: np.ndarray, hints: GlobalHints, lightness: np.ndarray | None = None, *, iterations: int = 20, seed: int = 0
 ) -> np.ndarray:
-    """Move the chroma ``ab`` (``H×W×2``) onto the global hints' colour distribution.
-
-    Iterative distribution transfer (Pitié, Kokaram and Dahyot 2005): in each of ``iterations``
-    rotations of the ab plane, the pixels' coordinates along both axes are replaced by the
-    target's values of the same rank, so the pixels keep their order (where the guess is redder,
-    the result stays redder) while their joint distribution moves to the histogram (each bin's
-    share spread uniformly over its 10×10 square). With ``lightness`` (``H×W``, CIE L), the chroma
-    is then scaled so that the mean HSV saturation of the colours is the hints' saturation.
-
-    Parameters
-    ----------
-    ab : ndarray, ``H×W×2``
-        The chroma to move (a first guess).
-    hints : GlobalHints
-        The colour distribution (histogram) and mean saturation to move it onto.
-    lightness : ndarray, ``H×W``, optional
-        The image's CIE L; where given, the moved chroma is scaled (by a factor between 0.25 and 4)
-        towards the hints' saturation. None keeps the histogram's chroma as it is.
-    iterations : int, optional
-        How many rotations of the ab plane to match along.
-    seed : int, optional
-        Seeds the random positions of the target's samples within their bins.
-
-    Returns
-    -------
-    moved : ndarray, ``H×W×2``
-        The moved chroma.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> guess = rng.normal(0, 3, (32, 32, 2))  # a muted guess
-    >>> target = GlobalHints(np.where((ab_bins() == (40.0, 20.0)).all(axis=1), 1.0, 0.0), 0.5)
-    >>> moved = transport(guess, target)
-    >>> bool(np.abs(moved.reshape(-1, 2).mean(axis=0) - (40, 20)).max() < 1.0)
-    True
-    """
+    """Move the chroma ``ab`` (``H×W×2``) onto the global hints' colour distribution."""
     ab = np.asarray(ab, np.float64)
     source = ab.reshape(-1, 2).copy()
     count = len(source)

@@ -1,14 +1,5 @@
 """Numba kernels compiled once, for arrays of any memory layout, how many threads they run on, and
 saying so while numba compiles.
-
-Threads: a solve's kernels (numba's parallel loops, and the direct solver's two halves of the
-LU tree) run on :func:`solve_threads` threads: as many as asked for (``threads=``,
-``--threads``), else the cores that no other process keeps busy right now, at most
-``NUMBA_NUM_THREADS`` (numba's own setting: every core unless set in the environment before
-varcolor starts), and one below :data:`PARALLEL_PIXELS` pixels. A parallel loop waits for its
-slowest thread: a thread sharing a core with another busy process makes every loop wait for a
-time slice, so that with one of two cores busy a 256² bilaplacian-gtv solve took 4× longer on
-two threads than on one (docs/guide/solvers.md, "Threads").
 """
 
 from __future__ import annotations
@@ -31,15 +22,9 @@ import numba.core.event
 from .errors import InputError
 from .threads import usable_cores
 
-#: numba's threading layers in the order varcolor takes them (numba's own puts TBB first).
-#: OpenMP first: Debian's libtbb (which ``apt install krita`` brings in) made processes spin in
-#: TBB's finalizer (``unload_tbb``) after their work was done, so that ``make test`` never exited
-#: (numba issue 10556). Like TBB, OpenMP lets several threads run parallel kernels at once (the
-#: studio's live and saving threads, the LU tree's two halves), which makes the workqueue layer
-#: abort the process: it comes last, TBB second (where there is no OpenMP: macOS without libomp).
-#: OpenMP is what numba takes anyway where TBB is not installed. Set before any parallel kernel
-#: runs (numba picks the layer at the first); the user's ``NUMBA_THREADING_LAYER`` or
-#: ``NUMBA_THREADING_LAYER_PRIORITY`` wins.
+#: numba's threading layers in the order varcolor takes them: OpenMP first (Debian's TBB hung
+#: processes at exit, numba issue 10556; workqueue aborts when several threads run kernels at once).
+#: The user's ``NUMBA_THREADING_LAYER`` or ``NUMBA_THREADING_LAYER_PRIORITY`` wins.
 THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.environ):
     # The environment too: numba reads its settings from it again whenever a NUMBA_ variable
@@ -75,40 +60,25 @@ __all__ = [
     "compile_each_once",
 ]
 
-#: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
-#: costs microseconds on an idle machine but about a scheduler time slice (OpenMP layer) while
-#: another process holds the other core, and a small solve starts thousands of them: a tiny
-#: bilaplacian-GTV solve on a loaded machine took a hundred times longer on two threads
-#: (benchmarks/results/code_notes.md).
+#: Below this many pixels a solve runs numba's kernels on one thread: on a loaded machine each
+#: parallel region costs a time slice (benchmarks/results/code_notes.md).
 PARALLEL_PIXELS = 65_536
 
 #: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
-#: where they have a numba kernel for larger images: the lift and Lab to sRGB (:func:`array_code`),
-#: and for the systems of such an image's size (:func:`small_system`) the exact system's rows, the
-#: stencil's products and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
-#: A first run of such a photo then compiles nothing: at 1 MP it waited several times its own time
-#: for the kernels to compile (benchmarks/results/first_run.md). Larger images keep the kernels,
-#: whose compile is a smaller share of their run and whose speed and memory matter there. Once
-#: ``varcolor warm`` has compiled the kernels, small images run them too (:func:`kernels_warm`).
+#: until ``varcolor warm`` has compiled their kernels, so that a first run compiles nothing
+#: (benchmarks/results/first_run.md).
 ARRAY_CODE_PIXELS = 1280 * 1024
 
 #: Up to this many pixels (512×384) a ``bilaplacian-gtv`` solve runs as array code while its own
-#: kernels (ADMM's steps, the multigrid inside them) are not compiled (:func:`kernels_warm` of
-#: ``"bilaplacian-gtv"``: ``varcolor warm`` compiles them, or the background compile after such a run).
-#: A first run compiled them in the user's face; as array code each of its hundreds of iterations
-#: is slower than the kernels' (a dozen passes over the edge variables where a kernel makes one),
-#: so that a first run as array code is quicker than the kernels' cold run up to about this size
-#: (benchmarks/results/first_run_gtv.md, first_run_gtv_half_mp_limit.md): past it, waiting for the
-#: compile costs less.
+#: kernels are not compiled: past it, waiting for the compile costs less
+#: (benchmarks/results/first_run_gtv.md, first_run_gtv_half_mp_limit.md).
 GTV_ARRAY_CODE_PIXELS = 512 * 384
 
 #: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
 #: need: what :func:`array_code` asks about unless told another.
 DEFAULT_KIND = "cues"
-#: The kind of run of ``levin-symmetric``: its graph Laplacian and the grid multigrid. Up to
-#: :data:`ARRAY_CODE_PIXELS`, while they are not compiled, its system is built by array code and
-#: solved by a solver that needs no kernel (:func:`varcolor.solvers.choice.plan_solver`): a tiny
-#: photo's first run compiled 13 kernels before
+#: The kind of run of ``levin-symmetric`` (its graph Laplacian and the grid multigrid): up to
+#: :data:`ARRAY_CODE_PIXELS` built by array code and solved by a solver that needs no kernel
 #: (benchmarks/results/first_run_never_warmed_levin_symmetric.md).
 SYMMETRIC_KIND = "levin-symmetric"
 #: The kinds whose steps have array code of their own, and the largest image each runs it on.
@@ -119,12 +89,8 @@ _ARRAY_KINDS = {
 }
 
 
-#: The environment variable that chooses between the two for small images: ``array`` (array code
-#: up to :data:`ARRAY_CODE_PIXELS`, even once the kernels are compiled), ``numba`` (the kernels at
-#: every size, compiling them once if need be); unset or ``auto``: array code until the kernels are
-#: compiled (:func:`kernels_warm`), then the kernels. Warm, the kernels colorize a small photo in
-#: half the array code's time (benchmarks/results/code_notes.md): a process colorizing many small
-#: photos wants the kernels, a first run does not want to wait for them.
+#: The environment variable that chooses between the two for small images: ``array``, ``numba``, or
+#: unset or ``auto``: array code until the kernels are compiled (:func:`kernels_warm`), then the kernels.
 KERNELS_VARIABLE = "VARCOLOR_KERNELS"
 #: What ``varcolor warm`` leaves beside numba's cache once it has compiled the kernels
 #: (:func:`mark_kernels_warm`): the numba, Python and varcolor sources it compiled them for.
@@ -132,10 +98,8 @@ WARM_MARK = "varcolor-kernels-warm.json"
 
 
 def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
-    """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an
-    image (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel: up to
-    :data:`ARRAY_CODE_PIXELS` (:data:`GTV_ARRAY_CODE_PIXELS`), unless that kind's kernels are
-    compiled already (:func:`kernels_warm`) or :data:`KERNELS_VARIABLE` says otherwise.
+    """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an image
+    (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel.
 
     Parameters
     ----------
@@ -144,11 +108,6 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
     kind : str, optional
         The kind of run, a key of its own array code's sizes: :data:`DEFAULT_KIND`,
         ``"bilaplacian-gtv"`` or :data:`SYMMETRIC_KIND`.
-
-    Examples
-    --------
-    >>> array_code(4000 * 3000), array_code(1000 * 1000, "bilaplacian-gtv")
-    (False, False)
     """
     if pixels > _ARRAY_KINDS[kind]():
         return False
@@ -164,9 +123,9 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
 
 
 def kernels_launch_from_threads() -> bool:
-    """Whether parallel kernels may be launched from two threads at once: numba's OpenMP and TBB
-    layers allow it; its workqueue layer (where neither is installed) aborts the process. False
-    too before any parallel kernel ran (the layer is picked then)."""
+    """Whether parallel kernels may be launched from two threads at once: numba's OpenMP and TBB layers
+    allow it; its workqueue layer (where neither is installed) aborts the process.
+    """
     try:
         return numba.threading_layer() != "workqueue"
     except ValueError:  # no parallel kernel has run yet
@@ -174,22 +133,13 @@ def kernels_launch_from_threads() -> bool:
 
 
 def kernels_missing(pixels: int) -> bool:
-    """Whether a step on an image of ``pixels`` pixels that exists only as kernels would compile
-    them in the user's face: the choice left to varcolor (``auto``), the kernels not compiled yet
-    (:func:`kernels_warm`) and the image small (:func:`array_code` runs the rest as array code).
-    Such a step takes another way where there is one: an edit of a small photo is solved afresh
-    as its first solve was (its low-rank correction compiled 13 kernels at the first stroke of
-    a never-warmed document in Krita's Live worker: benchmarks/results/krita_live_never_warmed.md).
+    """Whether a step on an image of ``pixels`` pixels that exists only as kernels would compile them in the
+    user's face: the choice left to varcolor (``auto``), the kernels not compiled yet.
 
     Parameters
     ----------
     pixels : int
         The image's size in pixels.
-
-    Examples
-    --------
-    >>> kernels_missing(4000 * 3000)
-    False
     """
     return kernels_choice() == "auto" and array_code(pixels)
 
@@ -216,12 +166,9 @@ _LONG_LIVED = _LongLived()
 
 
 def warm_while_running() -> None:
-    """Say that this process lives long (the studio's server, Krita's Live worker): where it runs
-    array code for want of the kernels (:func:`array_code`), their background compile starts at
-    once rather than as the process ends (which may be hours later), and the kernels' mark is
-    looked for again every :attr:`_LongLived.EVERY` seconds, so that the strokes after the compile
-    run the kernels. The compile runs at idle priority (:func:`varcolor.app.warm.warm_in_background`):
-    on the cores the user's strokes leave free."""
+    """Say that this process lives long (the studio's server, Krita's Live worker): where it runs array code
+    for want of the kernels (:func:`array_code`).
+    """
     _LONG_LIVED.on = True
     _LONG_LIVED.looked = time.monotonic()
 
@@ -236,10 +183,8 @@ def kernels_choice() -> str:
 
 
 def _mark_folder() -> Path | None:
-    """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where
-    that can be written (numba's own first choice), else (a read-only or system-wide installation)
-    numba's user-wide cache (its next choice: the user's cache folder, ``~/.cache/numba`` on Linux),
-    in this module's folder there; None where even that cannot be written."""
+    """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where that can be
+    written (numba's own first choice), else numba's user-wide cache; None where even that cannot be written."""
     if numba.config.CACHE_DIR:  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
         return Path(numba.config.CACHE_DIR)  # type: ignore[attr-defined]  # as above
     folder = Path(__file__).parent / "__pycache__"
@@ -257,9 +202,8 @@ def _mark_folder() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
-#: The environment variable that turns off the kernels' compile in the background (``0``): by
-#: default a process that ran array code for want of them (:func:`array_code`, ``auto``) starts,
-#: as it ends, one low-priority process that compiles them (:func:`varcolor.app.warm.warm_in_background`).
+#: The environment variable that turns off (``0``) the kernels' low-priority compile in the
+#: background after a run that went without them (:func:`varcolor.app.warm.warm_in_background`).
 BACKGROUND_WARM_VARIABLE = "VARCOLOR_BACKGROUND_WARM"
 
 
@@ -270,17 +214,14 @@ def background_warm_off() -> bool:
 
 
 def background_warm_asked() -> bool:
-    """Whether :data:`BACKGROUND_WARM_VARIABLE` asks a one-shot command for the background compile
-    as it ends: ``1``, or ``true``, ``yes``, ``on`` in any case. Unasked, a command leaves nothing
-    running behind it (a container, a CI job, a laptop on battery); long-lived processes (the
-    studio, Krita's worker) start it unless it is off."""
+    """Whether :data:`BACKGROUND_WARM_VARIABLE` asks a one-shot command for the background compile as it
+    ends: ``1``, or ``true``, ``yes``, ``on`` in any case.
+    """
     return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 #: The kinds of run :func:`varcolor.app.warm.warm_in_background` compiles for a kind that ran array
-#: code for want of its kernels: the default engine's first solve and its edits (a long-lived
-#: process takes the kernels once they are marked warm, and its next stroke would compile the
-#: edits' in the user's face), or bilaplacian-gtv's ADMM.
+#: code for want of its kernels.
 BACKGROUND_KINDS = {
     DEFAULT_KIND: ("cues", "edits"),
     "bilaplacian-gtv": ("bilaplacian-gtv",),
@@ -291,10 +232,7 @@ BACKGROUND_KINDS = {
 @functools.cache
 def _warm_later(kind: str = DEFAULT_KIND) -> None:
     """Have the kernels of ``kind`` compiled in the background: at once in a long-lived process
-    (:func:`warm_while_running`), as it ends in a one-shot one where asked
-    (:func:`background_warm_asked`; once a process and kind: cached; the kinds asked for by then in
-    one process); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
-    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
+    (:func:`warm_while_running`), as it ends in a one-shot one where asked."""
     import multiprocessing
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
@@ -321,12 +259,8 @@ def _start_warming(kinds: tuple[str, ...]) -> None:
 
 
 def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND]) -> subprocess.Popen | None:
-    """Start :func:`varcolor.app.warm.warm_in_background` of ``kinds`` in a process of its own,
-    detached (its own process group, no terminal, nothing waited for): what a process that ran
-    array code for want of the kernels does as it ends (:func:`array_code`), so that the kernels
-    arrive by themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the
-    kinds' kernels are warm; the process, else.
+    """Start :func:`varcolor.app.warm.warm_in_background` of ``kinds`` in a process of its own, detached
+    (its own process group, no terminal, nothing waited for).
 
     Parameters
     ----------
@@ -344,11 +278,8 @@ def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND
     }
     env.pop("VARCOLOR_KERNELS", None)
     quiet = subprocess.DEVNULL
-    # (Here, not in varcolor.app.warm: the kernels sit below the application layer, and the
-    # child names what it runs by a module path, not an import.) A process group of its own (a
-    # Ctrl-C at the terminal is not for it), in the user's session:
-    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
-    # the user's next run; in a session of its own it would weigh as much as the user's.
+    # A process group of its own (a Ctrl-C at the terminal is not for it) in the user's session,
+    # where its nice 19 yields to the user's next run.
     group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     return subprocess.Popen(
         [sys.executable, "-m", "varcolor.app.warm", *kinds],
@@ -385,10 +316,7 @@ def _warm_kinds(folder: Path) -> list[str]:
 
 @functools.cache
 def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
-    """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind`` (the
-    default engine's: ``"cues"``; any of :data:`varcolor.app.warm.WARM_RUNS`) into numba's cache
-    for these sources (:data:`WARM_MARK`), read once a process and kind. A cache emptied since
-    costs a compile, said on the terminal as any compile is, not a wrong result.
+    """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind``.
 
     Parameters
     ----------
@@ -400,11 +328,8 @@ def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
 
 
 def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
-    """Say (:data:`WARM_MARK`) that the kernels of ``kinds`` are compiled into numba's cache, beside
-    the kinds it says already: from then on small images run them too (:func:`array_code`). Written
-    whole or not at all; a folder that cannot be written leaves things as they were. (Two warms
-    finishing at once may each keep only its own kinds: a kind left out is compiled again later,
-    from the cache, in a second.)
+    """Say (:data:`WARM_MARK`) that the kernels of ``kinds`` are compiled into numba's cache, beside the
+    kinds it says already: from then on small images run them too (:func:`array_code`).
 
     Parameters
     ----------
@@ -426,30 +351,22 @@ def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
 
 
 def small_system(rows: int) -> bool:
-    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built and
-    solved by array code: up to the coarse grid (4×4 blocks) of an image that :func:`array_code`
-    takes, which holds every tile the default engine corrects (256² pixels at most) too. Its steps
-    cost 5–10 × a kernel's per row where the kernel is not a solve (a 1 MP exact system's rows:
-    benchmarks/results/code_notes.md), so they go by the system's size, not the image's.
+    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built and solved
+    by array code: up to the coarse grid (4×4 blocks) of an image that :func:`array_code` takes.
 
     Parameters
     ----------
     rows : int
         The system's rows (or a direct solve's unknowns).
-
-    Examples
-    --------
-    >>> small_system(1000 * 1000)
-    False
     """
     return array_code(16 * rows)
 
 
 @contextmanager
 def kernels_at_every_size() -> Iterator[None]:
-    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code`
-    says no): what ``varcolor warm`` colorizes its small example with, so that the kernels a
-    larger photo needs are compiled. For one thread at a time (a command's, a test's)."""
+    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code` says no):
+    what ``varcolor warm`` colorizes its small example with.
+    """
     global ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
     before = ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
     ARRAY_CODE_PIXELS = GTV_ARRAY_CODE_PIXELS = 0
@@ -461,11 +378,7 @@ def kernels_at_every_size() -> Iterator[None]:
 
 def busy_cores(samples: int = 3) -> int:
     """How many cores other processes keep busy now: the runnable threads the kernel counts
-    (``/proc/loadavg``'s fourth field), less the one asking, the least of ``samples`` readings a
-    millisecond apart (a process that runs for a blink is not busy). Where there is no ``/proc``
-    (not Linux), the one-minute load average less this process's own share of it. In a container
-    whose ``/proc`` shows the host's counts, the host's busy cores are counted: set ``threads``
-    there.
+    (``/proc/loadavg``'s fourth field), less the one asking.
 
     Parameters
     ----------
@@ -488,9 +401,8 @@ def busy_cores(samples: int = 3) -> int:
 
 
 def solve_threads(pixels: int, threads: int | None = None) -> int:
-    """The threads a solve of ``pixels`` pixels runs its kernels on: ``threads`` if given (at most
-    numba's ``NUMBA_NUM_THREADS``), else the cores not :func:`busy_cores` (at least one); one
-    below :data:`PARALLEL_PIXELS` either way.
+    """The threads a solve of ``pixels`` pixels runs its kernels on: ``threads`` if given (at most numba's
+    ``NUMBA_NUM_THREADS``), else the cores not :func:`busy_cores` (at least one).
 
     Parameters
     ----------
@@ -509,9 +421,8 @@ def solve_threads(pixels: int, threads: int | None = None) -> int:
 
 @contextmanager
 def threads_for(pixels: int, threads: int | None = None) -> Iterator[int]:
-    """Within this, numba's kernels called from this thread run on :func:`solve_threads`
-    threads (numba's thread count is the calling thread's own: other threads keep theirs);
-    yields that count.
+    """Within this, numba's kernels called from this thread run on :func:`solve_threads` threads (numba's
+    thread count is the calling thread's own: other threads keep theirs); yields that count.
 
     Parameters
     ----------
@@ -550,11 +461,8 @@ _FIRST_USE = threading.RLock()
 
 
 def compile_once(kernel, *argument_types) -> None:
-    """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and
-    windows of them then share one version, where each variant numba would compile per layout cost
-    an interactive update a cache load (benchmarks/results/solvers_measured.md, "Updates after a stroke"). On first
-    use, not at import: a parallel kernel loaded at import sets up OpenMP in processes that fork
-    workers afterwards, which then abort.
+    """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and windows of
+    them then share one version.
 
     Parameters
     ----------
@@ -588,23 +496,7 @@ def compile_each_once(kernel, *signatures: tuple) -> None:
 
 
 class CompileNotice(numba.core.event.Listener):
-    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind
-    of run (the results go to numba's cache, which later runs load in a fraction of a second).
-    numba broadcasts a compile only on a cache miss, so a warm run says nothing.
-
-    On a terminal a line shows progress (seconds, kernels done, the one being compiled) and is
-    ended with the total once compiling has paused for ``pause`` seconds, before the run's own
-    lines; elsewhere (a log) the notice is one line, when the first compile starts.
-
-    Parameters
-    ----------
-    stream : text stream
-        Where the notice goes (the command line's stderr).
-    interval : float
-        Seconds between updates of the progress line on a terminal.
-    pause : float
-        Seconds without a compile after which the progress line is ended.
-    """
+    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind of run."""
 
     def __init__(self, stream: TextIO, interval: float = 0.5, pause: float = 1.0) -> None:
         self.stream = stream

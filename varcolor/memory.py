@@ -1,9 +1,4 @@
-"""How much memory there is, and refusing work that would not fit before it starts.
-
-A job that would exhaust memory is refused from the image's size alone (read from its header),
-with one line naming what needs how much, instead of failing minutes later with a MemoryError
-or being killed by the operating system.
-"""
+"""How much memory there is, and refusing work that would not fit before it starts."""
 
 from __future__ import annotations
 
@@ -26,9 +21,8 @@ __all__ = [
     "BUDGET_FRACTION",
 ]
 
-#: The share of the available memory one job may plan to use unless told otherwise
-#: (``max_memory``, ``--max-memory``): the rest is the operating system's, other processes' and
-#: our estimates' margin.
+#: The share of the available memory one job may plan to use unless told otherwise (``max_memory``):
+#: the rest is the system's, other processes' and our estimates' margin.
 BUDGET_FRACTION = 0.8
 
 
@@ -47,10 +41,6 @@ def available_bytes() -> int:
 def give_back_free_memory() -> bool:
     """Return the memory freed inside this process to the system (glibc's ``malloc_trim``); whether
     it could (False where the C library is not glibc).
-
-    Arrays below glibc's mmap threshold (up to 32 MB once larger ones were freed) live in each
-    thread's heap and stay counted in the process's resident size after they are freed: a long-lived
-    process that works in several threads (the studio's server) kept gigabytes so.
     """
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
@@ -62,10 +52,8 @@ def give_back_free_memory() -> bool:
 
 
 def malloc_in_use(*, mapped: bool = False) -> int | None:
-    """Bytes glibc's malloc has handed out in this process and not had back (``mallinfo2``'s
-    ``uordblks``), with ``mapped`` its blocks mapped apart too (``hblkhd``: large arrays); None
-    where the C library has no ``mallinfo2`` (not glibc, or older than 2.33). What a leak of
-    memory made by C code (SuperLU's factors) shows in, unlike Python's own allocations.
+    """Bytes glibc's malloc has handed out in this process and not had back (``mallinfo2``'s ``uordblks``),
+    with ``mapped`` its blocks mapped apart too (``hblkhd``: large arrays).
 
     Parameters
     ----------
@@ -89,13 +77,8 @@ def malloc_in_use(*, mapped: bool = False) -> int | None:
 
 
 def sparse_zeros(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
-    """Zeros whose memory the system supplies only where they are written, a page (4 KB) at a time:
+    """Zeros whose memory the system supplies only where they are written, a page at a time:
     for a big array that holds values at a few places (the cues' colours at their strokes).
-
-    NumPy asks the kernel for transparent huge pages (2 MB) on large arrays: one stroke pixel then
-    makes a 2 MB page resident, and the 80 strokes of a 40 MP scan made its cue colours 0.24 GB of
-    resident memory, not 0.01. These zeros are an anonymous private mapping of their own, refused
-    huge pages where the system says how (Linux); small arrays are plain zeros.
 
     Parameters
     ----------

@@ -1,16 +1,4 @@
-"""Threads beside the work a user waits for: pools made once per process, and a thread's priority.
-
-Why pools of our own: a thread start costs about a millisecond here, and several steps hand work to
-threads many times a stroke (the multifrontal LU's fronts, the studio's tiles, a draft's paint).
-A pool is made at its first use and kept, one per name and process: a forked child (a batch's
-workers) has none of its parent's threads, so it makes its own.
-
-Why priorities: some work runs beside what a user waits for, in threads of the same process: the
-studio's colour suggestions (the network), an edit's factorisation of the coarse grid made ahead.
-At the same priority they took a core from the next stroke's solve and paint (a large Krita Live
-stroke took half as long again while a factorisation ran); at nice 19 they run where the cores are
-idle.
-"""
+"""Threads beside the work a user waits for: pools made once per process, and a thread's priority."""
 
 from __future__ import annotations
 
@@ -23,9 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["Worker", "lowest_priority", "shared_pool", "usable_cores", "IDLE_PRIORITY_VARIABLE"]
 
-#: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
-#: kept busy on every core by other work that must not starve the studio's suggestions (a test
-#: run, where a suggestion beside the other tests waited many times its own time).
+#: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority (for a machine
+#: whose every core is kept busy by other work, such as a test run).
 IDLE_PRIORITY_VARIABLE = "VARCOLOR_IDLE_PRIORITY"
 
 _POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}
@@ -46,21 +33,8 @@ def usable_cores() -> int:
 def shared_pool(
     name: str, workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
 ) -> ThreadPoolExecutor:
-    """The pool called ``name`` of this process: ``workers`` threads named ``varcolor-<name>``,
-    each started by ``initializer(*initargs)``, made at the first call (the later calls' other
-    arguments are not looked at).
-
-    Parameters
-    ----------
-    name : str
-        The pool's name (its threads' too).
-    workers : int
-        How many threads it has.
-    initializer : callable, optional
-        Run by each thread as it starts (its numba thread count, its priority).
-    initargs : tuple
-        ``initializer``'s arguments.
-    """
+    """The pool called ``name`` of this process: ``workers`` threads named ``varcolor-<name>``, each started
+    by ``initializer(*initargs)``, made at the first call."""
     key = (os.getpid(), name)
     with _LOCK:
         pool = _POOLS.get(key)
@@ -79,25 +53,8 @@ EXIT_WAIT = 10.0
 
 
 class Worker:
-    """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn:
-    made at the first :meth:`submit` (again in a forked child, which has none of its parent's
-    threads). Why not a pool's thread: what it is given may be posted from a ``__del__``
-    (:meth:`post` is re-entrant), and a process that exits does not run work left queued. At exit
-    the thread is ended (after the job under way, waiting at most :data:`EXIT_WAIT` seconds): a
-    process that exited with it alive after it had run the default engine's factorisations
-    failed to flush its output (exit status 120).
-
-    Parameters
-    ----------
-    name : str
-        Its thread's name, after ``varcolor-``.
-
-    Examples
-    --------
-    >>> worker = Worker("example")
-    >>> worker.submit(lambda: threading.current_thread().name).result()
-    'varcolor-example'
-    """
+    """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn: made at
+    the first :meth:`submit` (again in a forked child, which has none of its parent's threads)."""
 
     def __init__(self, name: str) -> None:
         self.name = f"varcolor-{name}"
@@ -164,9 +121,8 @@ class Worker:
 
 
 def lowest_priority() -> None:
-    """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it)
-    at nice 19; where the system has no such thing (Windows) or refuses, or where
-    :data:`IDLE_PRIORITY_VARIABLE` is ``0``, leave it as it is."""
+    """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it) at nice 19,
+    unless :data:`IDLE_PRIORITY_VARIABLE` is ``0`` or the system has no such thing or refuses."""
     if os.environ.get(IDLE_PRIORITY_VARIABLE, "").strip() == "0":
         return
     try:

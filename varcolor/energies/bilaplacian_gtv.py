@@ -1,17 +1,4 @@
-"""Bilaplacian + graph total variation: piecewise-smooth chroma that does not bleed across edges.
-
-    E(u) = (λ/2) Σ_c ‖Δ u_c‖² + μ Σ_{edges rs} w_rs ‖u_r − u_s‖₂ + (γ/2) Σ_r m_r ‖u_r − f_r‖²
-           (+ (β/2) Σ_r c_r ‖u_r − p_r‖², the prior term)
-
-Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
-symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale divided by ``Parameters.sharpness``, 8 by
-default), and couples a and b (a group norm per edge).
-``gamma=inf`` makes cues hard constraints.
-
-Minimised by ADMM (:func:`varcolor.solvers.admm.minimize`); with ``mu=0`` the quadratic alone is
-solved directly.
-"""
+"""Bilaplacian + graph total variation: piecewise-smooth chroma that does not bleed across edges."""
 
 from __future__ import annotations
 
@@ -35,27 +22,20 @@ __all__ = ["Parameters", "AdmmState", "solve", "energy", "gradient_operator", "e
 class Parameters:
     """Weights of the energy. Defaults were chosen on Kodak with the ideepcolor hint protocol."""
 
-    # Bilaplacian smoothness: weak, or it smears colour across every edge — it penalises the jumps
-    # the GTV allows (at 1e-2, two flat regions with hard cues meet halfway: 19 and −9 for cues 40
-    # and −30), although 1e-2 scored a little higher at 256² (docs/guide/methods.md,
-    # "bilaplacian-gtv in detail", "Bilaplacian weight").
+    # Bilaplacian smoothness: weak, or it smears colour across the edges the GTV allows
+    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Bilaplacian weight").
     lam: float = 1e-3
     mu: float = 1.0  # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
     rho: float = 1.0  # ADMM penalty
-    # Relative primal/dual residual: from 1e-4 to 1e-3 the PSNR barely moves while the iterations
-    # drop by a third or more (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping";
+    # Relative primal/dual residual (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping";
     # benchmarks/results/gtv_tolerance.md).
     tol: float = 1e-3
     # Photos at 768×512 with 50 hints reach tol within this limit (docs/guide/methods.md,
     # "bilaplacian-gtv in detail", "Stopping").
     maxiter: int = 1000
-    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this. 4 scored
-    # higher than 1, and 8 than 4 on photos at 768×512 and on BSDS500 val (a set not used to choose
-    # it); 16 helps only below ≈ 1 % of pixels under cues, and dense scribbles prefer 4
-    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Edge sharpness";
-    # benchmarks/results/quality_gtv_*). Previews at admm_tol 1e-2 ranked 16 first: they do not rank
-    # parameters as converged solves do.
+    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this
+    # (docs/guide/methods.md, "bilaplacian-gtv in detail", "Edge sharpness").
     sharpness: float = 8.0
 
     def __post_init__(self) -> None:
@@ -142,25 +122,7 @@ def energy(
     prior_weight: np.ndarray | None = None,
 ) -> float:
     """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues. By array code
-    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`).
-
-    Parameters
-    ----------
-    u : ndarray, ``H×W×2``
-        The chroma whose energy is wanted.
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        The pixels under cues.
-    targets : ndarray, ``H×W×2``
-        The cues' chroma (read at the ``mask`` pixels).
-    params : Parameters
-        The energy's weights.
-    prior : ndarray, ``H×W×2``, optional
-        The prior's chroma; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        The prior's weight at each pixel; given with ``prior``.
-    """
+    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`)."""
     u = np.ascontiguousarray(u, dtype=np.float64)
     array = admm.runs_array_code("cpu", u.shape[:2])
     weights = edge_weights(guide, params.sharpness, array)
@@ -199,49 +161,7 @@ def solve(
     *,
     warn: bool = True,
 ) -> tuple[np.ndarray, dict]:
-    """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
-
-    ``device="cuda"`` runs the ADMM iterations on the GPU with CuPy (inputs and result stay NumPy
-    arrays; ``mu=0``'s direct solve stays on the CPU). ``progress``, if given, is called after each
-    ADMM iteration with a dict: iterations, maxiter, primal and dual residual. ``state``, if given,
-    is where ADMM starts (when it holds a previous solve's variables for this image) and is
-    left holding where it stopped (see :class:`AdmmState`). Returns the chroma
-    (``H×W×2``) and an info dict: iterations, primal and dual residual, ``converged`` (whether
-    they reached ``tol``), energy, seconds. Reaching ``maxiter`` above ``tol`` returns the last
-    iterate, with a warning unless not ``warn`` (the method refuses it instead).
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        The pixels under cues.
-    targets : ndarray, ``H×W×2``
-        The cues' chroma (read at the ``mask`` pixels).
-    params : Parameters, optional
-        The energy's weights and ADMM's settings.
-    prior : ndarray, ``H×W×2``, optional
-        The prior's chroma; None for no prior term (there must be cues then).
-    prior_weight : ndarray, ``H×W``, optional
-        The prior's weight at each pixel; without it the prior counts for nothing.
-    x0 : ndarray, ``H×W×2``, optional
-        Where the iterations start (zeros by default); hard cues' pixels take their targets.
-    device : str, optional
-        ``"cpu"``, or ``"cuda"`` for the ADMM iterations on the GPU.
-    progress : callable, optional
-        Called with a dict after each ADMM iteration.
-    state : AdmmState, optional
-        ADMM's variables to start from, left holding where it stopped.
-    warn : bool, optional
-        Warn (:class:`~varcolor.errors.ConvergenceWarning`) when ADMM stops at ``maxiter`` above ``tol``.
-
-    Returns
-    -------
-    chroma : ndarray, ``H×W×2``
-        The minimiser found.
-    info : dict
-        Iterations, primal and dual residual, ``converged``, energy, seconds.
-    """
+    """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels."""
     start = time.perf_counter()
     guide = check_guide(guide)
     shape = guide.shape

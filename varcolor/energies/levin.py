@@ -1,15 +1,4 @@
-"""Levin, Lischinski & Weiss (2004) colorization: the exact form and a symmetric variant.
-
-Exact (their ``getColorExact.m``): for each unmarked pixel r, ``u(r) - Σ_{s∈N8(r)} w_rs u(s) = 0``
-with the normalised weights of :func:`varcolor.affinity.levin_weights`; for each marked pixel,
-``u(r) = cue``. One sparse, non-symmetric operator; every chroma channel is a right-hand side.
-
-Symmetric (docs/design.md, "The symmetric variant"): the minimiser of
-``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the cues fixed, ``w_rs`` the symmetric
-weights of :func:`varcolor.affinity.edge_weights`: a weighted graph Laplacian, SPD once the cue
-pixels are eliminated, which multigrid and conjugate gradients solve fast. A different model: it
-does not give the exact method's colours.
-"""
+"""Levin, Lischinski & Weiss (2004) colorization: the exact form and a symmetric variant."""
 
 from __future__ import annotations
 
@@ -26,14 +15,10 @@ from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, st
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system", "rows_of"]
 
 #: Pixels of the bands :func:`exact_residual_squares` makes the rows of at once as array code:
-#: 41 MB of arrays traced at most, whatever the size (at 1 MP as the bands of the operator
-#: before it, 39 MB; numba's kernel, 0). Bands of levin-multiscale's operator of 2^20 pixels,
-#: 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194 bytes a pixel; 2^18, to 112.
+#: its memory bounded whatever the image's size (larger bands raised a scan's peak).
 RESIDUAL_BAND_PIXELS = 1 << 16
 #: The bands numba's kernel takes at a time: float32 cues and chroma are copied to float64 a band
-#: at a time (8 MB: test_app's 2 MP 16-bit scan peaks at 96 traced bytes a pixel, 102 with the
-#: operator's bands before, 114 with whole copies), and each call's threads start and meet once
-#: (bands of 2^16 pixels took 1.5 × as long at 1 MP).
+#: at a time (no whole copies), and each call's threads start and meet once (smaller bands were slower).
 RESIDUAL_KERNEL_BAND_PIXELS = 1 << 18
 
 
@@ -76,13 +61,8 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
 
 @numba.njit(cache=True, parallel=True)
 def _exact_residual_rows(guide, mask, top, first, targets, u, prior, prior_weight, weighted, mode, out):
-    """The sums of squares of the exact system's residual at ``u`` on image rows ``top`` to
-    ``top + len(out) − 1``, its rows made and applied in one pass (no stencil stored):
-    ``out[n, 0, c] = Σ_j ((A u)_c − b_c)²`` and ``out[n, 1, c] = Σ_j b_c²`` on row ``top + n``.
-    ``guide`` and ``mask`` are the image's; ``targets`` and ``prior_weight`` those rows', ``u``
-    and ``prior`` image rows from ``first`` on (the rows beside them too). ``b`` is the cue at a
-    marked pixel; elsewhere 0 (``mode`` 0), ``β c p`` (1) or ``(A p)`` (2); ``weighted``:
-    ``prior_weight`` (``β c``) is given, else 0. Every array float64: one compiled version."""
+    """The sums of squares of the exact system's residual at ``u`` on image rows ``top`` to ``top + len(out)
+    − 1``, its rows made and applied in one pass (no stencil stored)."""
     height, width = guide.shape
     channels = u.shape[2]
     for n in numba.prange(out.shape[0]):
@@ -127,26 +107,8 @@ def exact_residual_squares(
     prior_weight: np.ndarray | None = None,
     spread: bool = False,
 ) -> np.ndarray:
-    """The sums of squares of the exact system's residual at ``u`` and of its right-hand side,
-    ``[[Σ (A u − b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's
-    kernel, or as array code a band at a time where the image's steps run so
-    (:func:`~varcolor.kernels.array_code`): no operator stored (a 4 MP image's is 0.3 GB), each
-    pixel's row as :func:`exact_operator` makes it.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-    mask : ndarray of bool, ``H×W``
-        The cue pixels.
-    targets : ndarray, ``H×W×C``
-        The cue values (read at ``mask``).
-    u : ndarray, ``H×W×C``
-    prior, prior_weight : ndarray, optional
-        The prior ``p`` (``H×W×C``) and ``β c`` (``H×W``), as :func:`exact_operator` and
-        :func:`exact_rhs` take them.
-    spread : bool
-        The right-hand side is ``A p`` off the cues (the prior modes that spread the cues'
-        corrections: :meth:`varcolor.methods.levin.Levin.system`), not :func:`exact_rhs`'s ``β c p``.
+    """The sums of squares of the exact system's residual at ``u`` and of its right-hand side, ``[[Σ (A u −
+    b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's kernel.
 
     Examples
     --------
@@ -195,9 +157,8 @@ def exact_residual_squares(
 
 
 def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, weighted, mode) -> np.ndarray:
-    """:func:`_exact_residual_rows`'s sums, summed, as array code: a band of
-    :data:`RESIDUAL_BAND_PIXELS` at a time, each neighbour's values a slice of the band and the
-    rows beside it (no gathered indices, no stencil stored)."""
+    """:func:`_exact_residual_rows`'s sums, summed, as array code: a band of :data:`RESIDUAL_BAND_PIXELS` at
+    a time, each neighbour's values a slice of the band and the rows beside it."""
     height, width = guide.shape
     channels = u.shape[2]
     squares = np.zeros((2, channels))
@@ -249,26 +210,8 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
 
 
 def rows_of(values, inside, prior_weight, marked, scaled: bool = False, xp: Any = np) -> np.ndarray:
-    """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide
-    ``values`` and whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th),
-    their ``prior_weight`` and whether they are ``marked``: the kernel's rows as array code
-    (``inside`` is used up: its 4th row made False).
-
-    Parameters
-    ----------
-    values : ndarray, ``9×k``
-        The guide's values in each pixel's 3×3 window, in stencil order.
-    inside : ndarray of bool, ``9×k``
-        Whether each of those lies inside the image.
-    prior_weight : float or ndarray, ``k``
-        ``β·c`` of a prior term (0: none).
-    marked : ndarray of bool, ``k``
-        The pixels a cue fixes (their row ``u(r) = cue``).
-    scaled : bool, optional
-        Each unmarked row multiplied by its weight sum (:func:`exact_operator`'s ``row_scaled``).
-    xp : module, optional
-        The arrays' module: NumPy (default) or CuPy (the default engine's device path).
-    """
+    """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide ``values`` and
+    whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th)."""
     csig = window_scale(values, inside, xp)
     inside[4] = False  # from here, the neighbours
     weights = xp.exp(-((values - values[4]) ** 2) / csig) * inside
@@ -289,36 +232,7 @@ def exact_operator(
     prior_weight: np.ndarray | None = None,
     rows: np.ndarray | None = None,
 ) -> GridOperator:
-    """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        Luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma (the row becomes ``u(r) = cue``).
-    dtype : float32 or float64
-        Type of the stored coefficients.
-    row_scaled : bool
-        Multiply each unmarked row by its weight sum before normalisation, ``d_r = Σ_s exp(...)``.
-        Same solution (the right-hand side is 0 on those rows), but the operator is then nearly
-        symmetric (``-exp(-(Y_r - Y_s)²/csig_r)`` off the diagonal), which multigrid's Galerkin
-        coarsening needs: with normalised rows, pixels at edges (small ``d_r``) dominate it.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of a prior term (docs/design.md, "The neural prior term"): each unmarked row becomes
-        ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
-    rows : ndarray of int, optional
-        Raster indices of the only rows built (the others are left 0): a system on these pixels
-        whose neighbours enter as known values (:class:`~varcolor.solvers.direct.DirichletSolver`),
-        built in time proportional to their number, not to the image's.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> op = exact_operator(np.random.default_rng(0).random((4, 5)), np.zeros((4, 5), bool))
-    >>> np.allclose(op.apply(np.ones((4, 5, 1))), 0)   # constant chroma solves every unmarked row
-    True
-    """
+    """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`."""
     guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
     if mask.shape != guide.shape:
@@ -355,19 +269,7 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
 def exact_rhs(
     mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
 ) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior.
-
-    Parameters
-    ----------
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma.
-    values : ndarray, ``H×W×C``
-        The cues' values (read at the marked pixels).
-    prior : ndarray, ``H×W×C``, optional
-        The prior's chroma ``p``; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of the prior term; needed with ``prior``.
-    """
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior."""
     values = np.asarray(values, dtype=np.float64)
     rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
     return np.where(mask[..., None], values, rest)
@@ -380,41 +282,7 @@ def symmetric_system(
     prior: np.ndarray | None = None,
     prior_weight: np.ndarray | None = None,
 ) -> tuple[GridOperator, np.ndarray]:
-    """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
-
-    Marked rows are rows of the identity (their right-hand side is the cue) with no coupling from
-    or to them; an unmarked row is ``Σ_s w_rs (u_r − u_s) + β c_r u_r = β c_r p_r`` with the
-    marked neighbours' terms on the right.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        Luminance guide ``Y`` in [0, 1].
-    mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma.
-    values : ndarray, ``H×W×C``
-        The cues' values (read at the marked pixels).
-    prior : ndarray, ``H×W×C``, optional
-        The prior's chroma ``p``; None for no prior term.
-    prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of the prior term (0 everywhere where not given).
-
-    Returns
-    -------
-    operator : GridOperator
-    rhs : ndarray, ``H×W×C``
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mask = np.zeros((3, 4), bool); mask[:, 0] = mask[:, -1] = True
-    >>> values = np.zeros((3, 4, 1)); values[:, -1] = 3.0
-    >>> op, rhs = symmetric_system(np.full((3, 4), 0.5), mask, values)
-    >>> bool(np.allclose(op.to_csr().toarray(), op.to_csr().toarray().T))
-    True
-    >>> np.linalg.solve(op.to_csr().toarray(), rhs.ravel()).reshape(3, 4)[1].round(6).tolist()
-    [0.0, 1.0, 2.0, 3.0]
-    """
+    """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels."""
     guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
     values = np.ascontiguousarray(values, dtype=np.float64)

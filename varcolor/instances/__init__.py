@@ -1,8 +1,5 @@
 """Instance-aware colorization: detectors (:mod:`.detectors`), masks from the image's edges
 (:mod:`.masks`) and the fusion of each instance's own colours into the prior (:mod:`.fusion`).
-
-``Options.instances`` (``--instances NAME``) names the detector: ``none`` (the default), ``auto``,
-``faces``, ``cascades`` or a plug-in's (docs/guide/instances.md).
 """
 
 import lazy_loader

@@ -1,25 +1,8 @@
 """Object detectors behind one small protocol (:class:`Detector`), and their registry.
 
-A detector takes a gray image and returns :class:`Instance` values: a box, a score in [0, 1], a
-label and, where it has one, a soft mask. Two come with varcolor and need nothing downloaded:
-
-- ``faces``: OpenCV's bundled Haar cascades for frontal faces and profile faces (both ways);
-- ``cascades``: those, and the upper-body and full-body cascades.
-
-Their weights are files inside the ``opencv-python-headless`` wheel (``cv2.data.haarcascades``;
-OpenCV 5 no longer ships them, hence ``<5``). A cascade's score is ``1 − exp(−n / NEIGHBOURS)``
-from ``n``, the raw detections merged into the box (``detectMultiScale2``'s counts): a box found
-at many nearby positions and scales is surer than one found at few; comparable across cascades,
-unlike their last stage's sums. Boxes of one label that overlap (IoU > :data:`OVERLAP`) keep the
-highest score.
-
-A plug-in adds a detector as a :class:`Detector` subclass, registered with :func:`register` or
-through the ``varcolor.detectors`` entry-point group (the registry is the methods' one,
-:class:`varcolor.registry.Registry`: a plug-in that fails, hangs or exits at import is skipped
-with one warning line);
-:class:`TorchDetector` is the base for a Mask R-CNN-style PyTorch module whose weights the user
-gives by path (``detector_file``, read safely). ``auto`` picks the available detector of the
-highest ``rank``: a plug-in that is ready before the cascades.
+``faces`` and ``cascades`` use OpenCV's bundled Haar cascades; a plug-in adds a :class:`Detector`
+subclass through :func:`register` or the ``varcolor.detectors`` entry-point group, and ``auto``
+picks the available detector of the highest ``rank``.
 """
 
 from __future__ import annotations

@@ -1,20 +1,8 @@
 """Instance-aware colorization: each object's colours from its own crop, fused by the solver.
 
-The network sees the whole image at 256²: a face that fills a tenth of the width is 25 pixels
-there. :func:`fuse` gives each detected instance its own run: a square crop around its box with
-a context margin (:data:`MARGIN` times the box's longer side on each side), colorized at the
-network's full input size, its chroma brought back at full resolution. Inside the instance's soft
-mask it replaces the whole image's guess in the prior, in proportion to the confidence
-``a = score × α`` (α: the soft mask, which falls at the object's edges —
-:func:`varcolor.instances.masks.soft_mask`); elsewhere the prior is the whole image's. The prior's
-weight is blended the same way. The method then solves once with that prior: Levin's system holds
-the cues exactly and spreads their corrections along luminance, so user cues still win, and the
-result follows the prior where there are none.
-
-Cost is per instance, not per pixel: detection runs on the image scaled to
-:data:`~varcolor.instances.detectors.DETECT_SIDE`, masks at most
-:data:`~varcolor.instances.masks.MASK_SIDE` on a side, and each crop is one network run at 256²
-(plus lifting its chroma to the crop's pixels, memory checked before each).
+Inside each instance's soft mask its crop's chroma replaces the whole image's guess in the prior,
+in proportion to the detector's confidence; the method then solves once with that prior, so user
+cues still win.
 """
 
 from __future__ import annotations
@@ -33,8 +21,7 @@ from .masks import soft_mask
 __all__ = ["find", "fuse", "window_of", "network_crops", "MARGIN", "CROP_BYTES"]
 
 #: Context around an instance's box in its crop, as a share of the box's longer side on each side
-#: (a crop 3 times the box's side): on the 7 Kodak photos where faces were found, 1 scored 0.28 dB
-#: higher inside the instances than 0.5 (benchmarks/results/instances.md).
+#: (benchmarks/results/instances.md).
 MARGIN = 1.0
 #: Peak bytes per crop pixel of a crop's run: its gray, lifted chroma, confidence and resampling.
 CROP_BYTES = 160

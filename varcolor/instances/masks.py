@@ -1,14 +1,4 @@
-"""An instance's mask from its box and the image's own edges, by Levin's system.
-
-A detector that gives only a box (OpenCV's cascades) says where an object is, not its outline.
-The outline is found the way varcolor spreads colour: the value 1 is held on the box's core (an
-ellipse around its centre), 0 outside the box, and Levin's exact system (:mod:`varcolor.energies.levin`)
-spreads them inside the box along luminance: each free pixel becomes the weighted mean of its
-neighbours, so the value stays near 1 up to the object's edges and falls across them. The result
-``α`` (in [0, 1] by the system's maximum principle) is the instance's soft mask, and ``α > ½``
-its mask. It is solved on the box's pixels only, at most :data:`MASK_SIDE` pixels on the box's
-longer side (cost per instance, not per image pixel), and lifted bilinearly.
-"""
+"""An instance's mask from its box and the image's own edges, by Levin's system."""
 
 from __future__ import annotations
 

@@ -1,19 +1,4 @@
-"""Image files and how files are written: one module per job.
-
-- :mod:`varcolor.io.formats`: reading and writing images (PNG, JPEG, TIFF, BMP; 8/16 bit, gray,
-  RGB, RGBA, EXIF orientation), the extensions read and written, the pixel limit;
-- :mod:`varcolor.io.atomic`: publishing files atomically (one file, or several as one unit), the
-  gate a folder run closes, removing the temporary files of killed runs, and which names are the
-  same file (:func:`identity`, :func:`same_file`, :func:`inside`: by device and inode, one rule
-  for the whole package) and whether it still holds the same bytes (:func:`file_sha256`);
-- :mod:`varcolor.io.png`: a big image's PNG deflated by bands on every core;
-- :mod:`varcolor.io.walk`: walking folders of images;
-- :mod:`varcolor.io.safe_json`: JSON from users and web pages (request bodies, session files,
-  autosaves, points files) read within bounds, or refused in one line.
-
-Import the public names from here (``from varcolor.io import read_image``); a test that replaces a
-private helper patches it in the module that uses it.
-"""
+"""Image files and how files are written: one module per job."""
 
 from .atomic import (
     atomic_path,

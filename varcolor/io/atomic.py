@@ -1,14 +1,4 @@
-"""Publishing files atomically, cleaning up after killed runs, and which names are the same file.
-
-Every write is published atomically: the file is written under a temporary name beside its
-destination (``.varcolor-XXXXXXXX-TTTTTTTTTTTTTTTT.tmp``, locked while it is written) and then
-renamed, or, where an existing file must be kept, hard-linked into place, which fails if a file
-appeared there in the meantime. ``TTTT…`` is a tag computed from the random part of the name and
-the file's inode number: it proves that varcolor made this very file under this name (a copy, a
-file another program named alike, or an earlier version's temporary file fails the check). A
-temporary file that a killed run left behind is no longer locked, and
-:func:`remove_stale_temporaries` deletes it, and no other file.
-"""
+"""Publishing files atomically, cleaning up after killed runs, and which names are the same file."""
 
 from __future__ import annotations
 
@@ -333,10 +323,8 @@ def remove_stale_temporaries(
 
 
 def _our_temporaries(folder: str | os.PathLike[str]) -> Iterator[tuple[Path, int, os.stat_result]]:
-    """Each temporary file varcolor made in ``folder`` (not recursively): its path, a descriptor
-    open on it (closed when the next one is taken) and that file's status. Only regular files
-    whose name is a temporary name tagged with their own inode: a copy, a link, or another
-    program's file named alike is never one."""
+    """Each temporary file varcolor made in ``folder`` (not recursively): its path, a descriptor open on it
+    (closed when the next one is taken) and that file's status."""
     try:
         entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
     except OSError:
@@ -387,8 +375,8 @@ def writers_at_work(folder: str | os.PathLike) -> int:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file's bytes (hex), read a megabyte at a time: a 40 MP 16-bit scan is
-    hashed without holding its 240 MB. Whether a file is still the one read, where its size and
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time: a big scan is
+    hashed without holding it. Whether a file is still the one read, where its size and
     time could be kept by a rewrite. Raises OSError where it cannot be read.
 
     Parameters

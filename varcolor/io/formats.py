@@ -1,14 +1,4 @@
-"""Image files: reading and writing PNG, JPEG, TIFF and BMP.
-
-Pixels come back as floats in [0, 1] with the shape the file stores: ``H×W`` (gray),
-``H×W×3`` (RGB) or ``H×W×4`` (RGBA). EXIF orientation is applied on reading.
-8-bit files go through Pillow, 16-bit PNG through pypng and TIFF through tifffile,
-because Pillow silently drops 16-bit colour to 8 bits and cannot read float or CMYK TIFFs.
-Every write is published atomically (:mod:`varcolor.io.atomic`).
-
-The one place that knows the image formats: which library reads and writes which bit depth,
-the pixel limit, which extensions are read and which can be written.
-"""
+"""Image files: reading and writing PNG, JPEG, TIFF and BMP."""
 
 from __future__ import annotations
 
@@ -64,20 +54,15 @@ JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: File suffixes read and written as video (:mod:`varcolor.video`): named here, with the images',
 #: so that a photo's readers can refuse a clip without importing the video package.
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
-#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which takes several times as long for files a
-#: little smaller (the studio's save waits for it; benchmarks/results/code_notes.md).
+#: zlib's level for 8-bit PNG: 3, not Pillow's 6, much slower for a little smaller files (code_notes.md).
 PNG_COMPRESS_LEVEL = 3
-#: From this many pixels a PNG (8 or 16 bits) is written by bands on every core at zlib's level 1
-#: (:func:`varcolor.io.png.write_png`): PNG's Sub filter at level 1 takes a core less than half
-#: Pillow's time at level 3, for a file a tenth larger, before its bands are shared among the cores
-#: (benchmarks/results/code_notes.md). Smaller images keep Pillow's and pypng's files.
+#: From this many pixels a PNG is written by bands on every core at zlib's level 1
+#: (:func:`varcolor.io.png.write_png`; benchmarks/results/code_notes.md).
 BIG_PNG_PIXELS = 1 << 22
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
-# EXIF orientation -> the numpy transform that displays the image upright (as Pillow's exif_transpose).
-# What the decoders (Pillow, pypng, tifffile) raise on damaged or hostile files: each becomes one
-# line naming the file.
+# What the decoders raise on damaged or hostile files: each becomes one line naming the file.
 _READ_ERRORS = (
     UnidentifiedImageError,
     OSError,
@@ -128,12 +113,11 @@ def read_image(
         decoded (default :data:`MAX_PIXELS`); None: no limit.
     gray_if_equal : bool
         An RGB image whose three channels are equal everywhere (a gray scan saved as RGB) comes
-        back ``H×W``, one channel: a third of the memory (0.64 GB less for a 40 MP scan in
-        float64), decided on the file's levels before any float image is made.
+        back ``H×W``, one channel: a third of the memory, decided on the file's levels before any float image is made.
     levels : bool
         8- and 16-bit samples that need no conversion come back as the file's levels (``uint8``
         or ``uint16``: :func:`levels_to_float` makes of them what ``dtype`` would have been), the
-        rest as floats of ``dtype``: a 40 MP 8-bit scan held in 0.12 GB, not 0.48 in float32.
+        rest as floats of ``dtype``: an 8-bit scan held in a quarter of float32's memory.
     reduce : int
         A JPEG is decoded reduced, its sides divided by the largest of 2, 4 and 8 that is at most
         ``reduce`` (libjpeg's scaled decode: the whole image is never in memory); other formats
@@ -254,11 +238,8 @@ def equal_channels(pixels: np.ndarray, rows: int | None = None, between: Callabl
     return True
 
 
-#: A photo is gray stored as RGB (:func:`nearly_gray`) when its channels' spread (largest less
-#: smallest, in 8-bit levels) is at most this on average: a gray scan whose channels a converter
-#: rounded apart (one level on a few pixels) or a scanner's RGB mode recorded with noise of its own
-#: (each channel the gray and about 1.5 levels of noise: 2.5 levels on average); colour photos
-#: spread 40 to 110 (scikit-image's), a sepia print 37, a photo left a tenth of its colour 5.
+#: A photo is gray stored as RGB (:func:`nearly_gray`) when its channels' spread (in 8-bit levels) is
+#: at most this on average: above a converter's rounding and a scanner's noise, below any colour photo.
 NEAR_GRAY_SPREAD = 4.0
 #: ... and no more than :data:`NEAR_GRAY_OUTLIERS` of its pixels spread over this many levels:
 #: a gray photo with a coloured part (a stamp, a label) is a colour photo.
@@ -406,10 +387,8 @@ def _png_chunks(im: Image.Image) -> bytes | None:
 
 
 def _pillow_orientation(im: Image.Image) -> int:
-    """The EXIF orientation of an image Pillow opened, from what its header holds: for a PNG, the
-    metadata before its pixels (where the PNG specification puts eXIf), as Pillow's own
-    ``getexif`` would decode every pixel to look after them. :func:`image_shape` and
-    :func:`read_image` both use it, so that a size planned from the header is the size read."""
+    """The EXIF orientation of an image Pillow opened, from what its header holds: for a PNG, the metadata
+    before its pixels (where the PNG specification puts eXIf)."""
     if im.format == "PNG" and "exif" not in im.info:
         raw = im.info.get("Raw profile type exif")  # a text chunk of hex, as ImageMagick writes it
         if raw is None:
@@ -484,9 +463,8 @@ _PLAIN_PHOTOMETRIC = (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB)
 
 
 def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
-    """The first page of a TIFF as ``H×W[×S]`` samples (CMYK converted to RGB, white-is-zero
-    inverted, palettes applied), and its orientation tag: 8- and 16-bit levels that need none of
-    that, nor a colour profile, as they are (:func:`_to_float` scales them), others scaled to [0, 1]."""
+    """The first page of a TIFF as ``H×W[×S]`` samples (CMYK converted to RGB, white-is-zero inverted,
+    palettes applied), and its orientation tag: 8- and 16-bit levels that need none of that."""
     with tifffile.TiffFile(path) as tif:
         page = _first_page(tif, path)
         _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
@@ -502,8 +480,7 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         photometric = int(page.photometric)
         colormap = page.colormap if photometric == tifffile.PHOTOMETRIC.PALETTE else None
     if raw.dtype in (np.uint8, np.uint16) and icc is None and colormap is None and photometric in _PLAIN_PHOTOMETRIC:
-        # Levels as they are: read_image scales them into its dtype in place. Scaled to float64 here
-        # first, a 40 MP 16-bit RGB scan took 1.9 GB more at its peak (the copy, its clip, its dtype's).
+        # Levels as they are: read_image scales them into its dtype in place (no float64 copy here).
         return raw, orientation
     samples = _scale_samples(raw, path)
     if photometric == tifffile.PHOTOMETRIC.SEPARATED:  # inks: converted by the plain ink model below
@@ -536,9 +513,7 @@ def _managed(samples: np.ndarray, icc: bytes | None, path: Path) -> np.ndarray:
 
 
 def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
-    """Samples as floats in [0, 1]: integers by their type's range, floats as they are (values
-    outside [0, 1] clipped, with a warning; refused where none of the gray or colour lies inside:
-    only black and white would be left)."""
+    """Samples as floats in [0, 1]: integers by their type's range, floats as they are."""
     if raw.dtype == np.bool_:
         return raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):
@@ -588,14 +563,8 @@ _PLAIN_PNG_COLOURS = (0, 2, 6)
 
 
 def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
-    """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB
-    or RGBA, not interlaced, no colour profile, gAMA/cHRM or transparency to apply, one frame),
-    else None.
-
-    Also None (Pillow reads it, streaming) where the header is no longer the one ``im`` was
-    checked by (the file rewritten since: its size was refused or let through by that header),
-    or where the file is more than twice its pixels' bytes and a megabyte: all of it is read
-    here, and a small PNG followed by gigabytes must not be."""
+    """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB or
+    RGBA, not interlaced, no colour profile, gAMA/cHRM or transparency to apply, one frame), else None."""
     if frames != 1 or im.info.get("icc_profile") or "transparency" in im.info:
         return None
     with open(path, "rb") as f:
@@ -613,14 +582,8 @@ def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
 
 
 def _libpng_pixels(data: bytes) -> np.ndarray | None:
-    """A plain 8-bit PNG's levels decoded by libpng straight into their array (``H×W`` or ``H×W×C``),
-    or None where libpng refuses the file (the caller reads it with Pillow, and says why).
-
-    Pillow decoded into an image of its own (four bytes a pixel), copied into bytes and then into
-    the array, and the data's length was checked beside it: slower than here
-    (``benchmarks/results/png_read_40mp.md``: this machine's page faults make each run differ).
-    libpng refuses image data shorter than the header declares (which Pillow paints black without
-    a word), so no check runs beside it."""
+    """A plain 8-bit PNG's levels decoded by libpng straight into their array (``H×W`` or ``H×W×C``), or
+    None where libpng refuses the file (the caller reads it with Pillow, and says why)."""
     try:
         return np.asarray(imagecodecs.png_decode(data))
     except (imagecodecs.PngError, ValueError, MemoryError):
@@ -689,12 +652,7 @@ def _beside(function: Callable[[Path], None], path: Path):
 
 
 def _check_png_data(path: Path) -> None:
-    """Refuse a PNG whose image data (its IDAT chunks, inflated) is shorter than its header
-    declares. Pillow paints the rows that are missing black and says nothing (a zlib stream that
-    ends early, properly closed: a file cut and mended, or crafted); the result would be a photo
-    half black, coloured without a word. Inflating again takes 40 % of the read's time alone,
-    nothing of its wall time where it runs beside it (benchmarks/results/png_check.md); nothing
-    is kept but the count."""
+    """Refuse a PNG whose image data (its IDAT chunks, inflated) is shorter than its header declares."""
     with open(path, "rb") as f:
         f.seek(8)  # the signature: Pillow has read it
         header = _ihdr(f.read(25))
@@ -715,8 +673,7 @@ def _check_png_data(path: Path) -> None:
             seen_data = True
             left = length
             try:
-                # 64 KiB at a time, in and out: the check holds next to nothing beside the decoding
-                # (a whole chunk read at once showed in the memory a read takes).
+                # 64 KiB at a time, in and out: the check holds next to nothing beside the decoding.
                 while left > 0 and found < expected:
                     data = f.read(min(left, 1 << 16))
                     if not data:
@@ -774,11 +731,9 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
     else:
         raise InputError(f"{path}: unsupported sample type {pixels.dtype}")
     if pixels.dtype in (np.uint8, np.uint16):
-        # Levels over their maximum are finite and in [0, 1] already: a check and a clip were two
-        # more passes over the image (a large stroke mask's read in a save took seconds more).
+        # Levels over their maximum are finite and in [0, 1] already: no check or clip.
         return levels_to_float(pixels, dtype)
-    # In place: one image of ``dtype``, not three (a 40 MP RGB scan's division and clip each took
-    # another 0.96 GB in float64).
+    # In place: one image of ``dtype``, not three (the division's and the clip's).
     image = pixels.astype(dtype)
     if scale != 1.0:
         image /= dtype(scale)
@@ -1003,8 +958,8 @@ def _encode(
 _PIL_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-#: Samples quantized at a time: a band of rows, so that writing a 40 MP float64 result needs no
-#: whole-image float temporaries (clip, scale and round took 1.9 GB more there).
+#: Samples quantized at a time: a band of rows, so that writing a big float64 result needs no
+#: whole-image float temporaries.
 _QUANTIZE_SAMPLES = 1 << 22
 
 

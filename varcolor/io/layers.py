@@ -1,18 +1,5 @@
 """Layered files: OpenRaster (``.ora``: Krita, GIMP, MyPaint) and Photoshop (``.psd``) read as a
 stack of layers (writing them: :mod:`varcolor.io.stack`).
-
-A photo restorer keeps the scan and the strokes painted on it as layers of one file; varcolor
-takes the photo from one layer and the strokes from another (:func:`pick_layers`) and writes its
-result back as layers (:func:`varcolor.io.stack.write_layers`): the untouched photo at the bottom, the colorized
-photo above it (normal blending, opaque, so that the file's composite is the flat result), the
-strokes hidden on top.
-
-OpenRaster is a zip of ``mimetype``, ``stack.xml``, one PNG per layer and ``mergedimage.png``
-(the composite); it is read and written here (``zipfile``, ElementTree on a bounded
-``stack.xml``, every zip member read bounded). PSD goes through ``psd-tools`` (8 and 16 bits, RGB
-and gray). A file opens as a :class:`Stack` from its headers alone (the canvas, each layer's name,
-visibility and box); a layer's pixels are decoded when asked for, as straight-alpha RGBA floats of
-the canvas's size.
 """
 
 from __future__ import annotations
@@ -50,10 +37,8 @@ __all__ = [
 #: The layered files read (here) and written (:mod:`varcolor.io.stack`).
 LAYERED_EXTENSIONS = (".ora", ".psd")
 _ORA_MIME = b"image/openraster"
-#: A layered file of more layers is refused from its headers (``stack.xml``, the PSD's layer
-#: count), before any layer's header is read: a painting has tens to a few hundred; a small file of
-#: tens of thousands of hidden 1×1 layers took minutes to open, while this many layers' headers are
-#: read at once (benchmarks/results/code_notes.md).
+#: A layered file of more layers is refused from its headers, before any layer's header is read
+#: (a painting has at most a few hundred; benchmarks/results/code_notes.md).
 MAX_LAYERS = 1000
 #: The largest ``stack.xml`` read: a stack of thousands of layers is a few hundred kB.
 _STACK_BYTES = 4 << 20
@@ -96,21 +81,12 @@ def is_layered(path: str | os.PathLike) -> bool:
 def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> tuple[list[Layer], int]:
     """The layers of an ``.ora`` or ``.psd`` file, bottom to top, and its bits per sample (8 or 16).
 
-    Every layer is decoded at the canvas's size (32 bytes a pixel each): refused, from the
-    headers, where that would not fit in memory. To decode only the layers used, open the file's
-    :class:`Stack` (:func:`open_stack`).
-
     Parameters
     ----------
     path : path-like
         The layered file.
     max_pixels : int or None
         Refuse a canvas of more pixels, from the header, before any layer is decoded.
-
-    Raises
-    ------
-    InputError
-        Missing, damaged, or a layout not read here (CMYK, 32-bit PSD), in one line naming ``path``.
     """
     stack = open_stack(path, max_pixels=max_pixels)
     height, width = stack.shape
@@ -148,9 +124,9 @@ def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> t
 
 @dataclass(frozen=True)
 class Entry:
-    """A layer as its file's headers describe it, no pixel decoded: its ``name``, whether it is
-    ``visible``, its box on the canvas (``top``, ``left``, ``height``, ``width``; it may reach
-    past the canvas), its ``opacity``, its bits per sample and where its pixels are (``key``)."""
+    """A layer as its file's headers describe it, no pixel decoded: its ``name``, whether it is ``visible``,
+    its box on the canvas (``top``, ``left``, ``height``, ``width``; it may reach past the canvas).
+    """
 
     name: str
     visible: bool
@@ -164,9 +140,9 @@ class Entry:
 
 
 class Stack:
-    """A layered file opened from its headers: the canvas's ``shape``, the layers' :class:`Entry`
-    s (``entries``, bottom to top); a layer's pixels are decoded only when asked for
-    (:meth:`layer`, :meth:`composite`), each bounded by what its header declares."""
+    """A layered file opened from its headers: the canvas's ``shape``, the layers' :class:`Entry` s
+    (``entries``, bottom to top); a layer's pixels are decoded only when asked for.
+    """
 
     def __init__(self, path: Path, shape: tuple[int, int], entries: list[Entry], decode) -> None:
         # ``decode(entry)``: the layer's pixels (straight-alpha RGBA, its opacity applied) that are
@@ -214,9 +190,8 @@ class Stack:
 
 
 def open_stack(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> Stack:
-    """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's
-    directory and each layer PNG's header; the PSD's layer records): a canvas of more than
-    ``max_pixels``, a layer declaring far more pixels than its canvas, are refused here.
+    """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's directory and each
+    layer PNG's header; the PSD's layer records): a canvas of more than ``max_pixels`` is refused.
 
     Parameters
     ----------
@@ -481,19 +456,13 @@ def _open_psd(path: Path, max_pixels: int | None) -> Stack:
 
 
 #: The layers varcolor writes (:func:`write_layers` of a result), bottom to top: fed back in, the
-#: photo and its strokes are taken from them, the strokes hidden or not (a restorer edits them in
-#: the editor and runs again).
+#: photo and its strokes are taken from them.
 RESULT_LAYERS = ("photo", "colorized", "strokes")
 
 
 def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None, strokes: str | None = None):
-    """The photo layer and the stroke layer (None: none) of a stack.
-
-    The photo is the layer named ``photo``, else the bottom visible one; the strokes are the layer
-    named ``strokes``, else the visible layer right above the photo. A layer named is taken,
-    hidden or not. varcolor's own layered result (:data:`RESULT_LAYERS`) gives its ``photo`` and
-    its ``strokes``, whichever are shown. More than two visible layers with neither named, a name
-    that is missing or given twice: one line naming the layers.
+    """The photo layer and the stroke layer (None: none) of a stack: the layers named ``photo`` and
+    ``strokes``, else the bottom visible one and the visible one right above it.
 
     Parameters
     ----------

@@ -2,10 +2,6 @@
 thread of its own (zlib gives the interpreter back while it compresses), the bands' streams joined
 into the one zlib stream PNG holds (as pigz joins them: every band but the last ended on a byte
 boundary by a sync flush).
-
-Pillow and pypng deflate a PNG's rows on one core, a studio's save waiting for a large result
-(benchmarks/results/code_notes.md); the pixels written here are the same, the file
-about as small (the bands' first rows have no earlier rows to refer to).
 """
 
 from __future__ import annotations
@@ -21,8 +17,8 @@ from ..threads import usable_cores
 
 __all__ = ["write_png", "PNG_BAND_ROWS"]
 
-#: Rows deflated together: a band of a 40 MP colour scan is about 6 MB (8-bit), small beside the
-#: image, large enough that starting each band afresh costs the file little.
+#: Rows deflated together: a band is small beside the image, large enough that starting each band
+#: afresh costs the file little.
 PNG_BAND_ROWS = 256
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,9 +31,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _filtered(rows: np.ndarray, step: int) -> bytes:
-    """The rows (``h×n`` bytes) as PNG's filter ``Sub`` gives them: each byte less the byte of the
-    pixel before it (``step`` bytes back), modulo 256, each row after its filter's type byte (1).
-    Sub needs no earlier row, so every band is filtered on its own."""
+    """The rows (``h×n`` bytes) as PNG's filter ``Sub`` gives them: each byte less the byte of the pixel
+    before it (``step`` bytes back), modulo 256, each row after its filter's type byte (1)."""
     out = np.empty((rows.shape[0], rows.shape[1] + 1), np.uint8)
     out[:, 0] = 1
     out[:, 1 : 1 + step] = rows[:, :step]
@@ -53,21 +48,7 @@ def write_png(
     profile: bytes | None = None,
     threads: int | None = None,
 ) -> None:
-    """Write ``pixels`` as a PNG file into ``target``, the bands deflated on ``threads`` threads.
-
-    Parameters
-    ----------
-    target : binary file
-        Where the file's bytes go (an open file, or a buffer).
-    pixels : ndarray of uint8 or uint16
-        ``H×W`` (gray), ``H×W×3`` (RGB) or ``H×W×4`` (RGBA) levels: 8 or 16 bits per sample.
-    level : int
-        zlib's level (1: fastest).
-    profile : bytes, optional
-        An ICC profile, written in an ``iCCP`` chunk.
-    threads : int, optional
-        Bands deflated at once; default the cores this process may use.
-    """
+    """Write ``pixels`` as a PNG file into ``target``, the bands deflated on ``threads`` threads."""
     height, width = pixels.shape[:2]
     planes = 1 if pixels.ndim == 2 else pixels.shape[2]
     depth = 16 if pixels.dtype == np.uint16 else 8
@@ -91,7 +72,7 @@ def write_png(
         return data, stream
 
     checksum = 1  # adler32 of the whole filtered stream, band after band
-    # zlib's header: deflate with a 32 KB window, no preset dictionary (0x78 0x01: check bits for level "fastest")
+    # zlib's header: deflate with its largest window, no preset dictionary (0x78 0x01: check bits for level "fastest")
     target.write(_chunk(b"IDAT", b"\x78\x01"))
     with ThreadPoolExecutor(max(1, threads)) as pool:
         # map keeps the bands' order; at most a few bands ahead are held (the pool's queue is lazy

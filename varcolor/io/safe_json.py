@@ -1,12 +1,5 @@
 """Reading JSON a user or a web page handed us, within bounds: request bodies, session files,
 autosaves and points files.
-
-:func:`json.loads` alone turns hostile text into the wrong kind of failure: nesting 100,000
-deep is a ``RecursionError``, an integer of 4,301 digits a ``ValueError`` about Python's digit
-limit, ``1e400`` silently ``inf``, ``NaN`` and ``Infinity`` are accepted, and bytes that are not
-UTF-8 a ``UnicodeDecodeError``. :func:`loads` makes each of them one
-:class:`~varcolor.errors.InputError` line naming the source, before the value reaches any code
-(``TooLarge`` for text over the size limit, which a server answers with 413).
 """
 
 from __future__ import annotations
@@ -71,14 +64,6 @@ def loads(text: str | bytes, name: str, *, max_bytes: int | None = None) -> Any:
         What the text is, named in the message.
     max_bytes : int, optional
         Refuse longer text with :class:`TooLarge`.
-
-    Examples
-    --------
-    >>> loads('{"a": [1, 2.5]}', "x.json")
-    {'a': [1, 2.5]}
-    >>> loads("[NaN]", "x.json")
-    Traceback (most recent call last):
-    varcolor.errors.InputError: x.json: not valid JSON (numbers must be finite; JSON has no NaN)
     """
     if max_bytes is not None and len(text) > max_bytes:
         raise TooLarge(f"{name}: too large ({len(text):,} bytes; at most {max_bytes:,})")

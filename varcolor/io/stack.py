@@ -25,22 +25,7 @@ def write_layers(
     path: str | os.PathLike, layers: list[Layer], bits: int = 8, *, overwrite: bool = True, profile: bytes | None = None
 ) -> None:
     """Write ``layers`` (bottom to top) as one ``.ora`` or ``.psd`` file, atomically; its composite
-    (``mergedimage.png``, the PSD's preview) is that of the visible layers in normal blending.
-
-    Parameters
-    ----------
-    path : path-like
-        ``.ora`` or ``.psd``.
-    layers : list of Layer
-        Bottom to top, all of one size.
-    bits : {8, 16}
-        Bits per sample.
-    overwrite : bool
-        False: never replace an existing file.
-    profile : bytes or None
-        An RGB ICC profile describing the colours (PSD embeds it; OpenRaster has no place for one,
-        its layers are sRGB by convention).
-    """
+    (``mergedimage.png``, the PSD's preview) is that of the visible layers in normal blending."""
     path = Path(path)
     if not layers or len({layer.pixels.shape for layer in layers}) != 1:
         raise InputError(f"{path}: layers to write must be one or more of one size")

@@ -1,8 +1,4 @@
-"""Intermediate representation: a colour image as a gray image plus a few hundred bytes of cues.
-
-``format`` reads and writes the ``.vcir`` container (also embeddable in the gray PNG);
-``encode`` chooses cues from a colour image; ``decode`` turns a payload back into cues.
-"""
+"""Intermediate representation: a colour image as a gray image plus a few hundred bytes of cues."""
 
 from .format import IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
 

@@ -1,10 +1,4 @@
-"""The ``adaptive`` encoder: cues placed where a preview decode is worst, within a byte budget.
-
-It grows the cue set in rounds, decoding a preview with the decoder's own solver each round,
-fits the cue values to the whole image (:func:`refine_chroma`), and sizes its grid and palette
-by the budget (:func:`adaptive_grid_size`, :func:`adaptive_palette_size`; how these defaults
-were chosen: benchmarks/results/ir_notes.md). The other encoders are in :mod:`varcolor.ir.encode`.
-"""
+"""The ``adaptive`` encoder: cues placed where a preview decode is worst, within a byte budget."""
 
 from __future__ import annotations
 
@@ -114,7 +108,7 @@ def refine_chroma(
 
 def adaptive_grid_size(budget: int) -> int:
     """Default cue grid of ``adaptive`` for a byte budget: ``64·(budget/256)^(1/3)`` cells per side
-    (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
+    (at most 256).
 
     Finer grids place cues more precisely but spend more bits on each position; this size scored
     highest at each budget tried (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
@@ -133,11 +127,10 @@ def adaptive_grid_size(budget: int) -> int:
 
 
 def adaptive_palette_size(budget: int) -> int:
-    """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2 KB, none (0) above.
+    """Default palette of ``adaptive`` for a byte budget: 32 colours up to 2048 bytes, none (0) above.
 
-    A 5-bit palette index costs less than a compressed (a, b) pair (≈ 1.3 bytes), so a small
-    budget holds more cues; with thousands of cues the palette's colour error costs more than the
-    extra cues bring: the palette gains up to 1 KB, ties at 2 KB and loses above
+    A palette index costs less than a compressed (a, b) pair, so a small budget holds more cues; with
+    thousands of cues the palette's colour error costs more than the extra cues bring
     (benchmarks/results/rate_distortion.md; benchmarks/results/ir_notes.md, "How the adaptive defaults were
     chosen").
 
@@ -297,35 +290,18 @@ def encode_adaptive(
         np.add.at(cell_error, (cell_of_row[:, None], cell_of_col[None, :]), error)
         if smooth:  # favour regions of error over single bad pixels (edges, texture)
             cell_error = ndimage.gaussian_filter(cell_error, smooth)
-        taken = np.zeros(grid, bool)
-        taken[points[:, 0], points[:, 1]] = True
-        blocked = ndimage.binary_dilation(taken, np.ones((3, 3), bool))
         per_point = len(write_payload(payload)) / max(len(points), 1)
         room = int((budget - len(write_payload(payload))) / max(per_point, 1.0))
         want = min(max(8, len(points) // 3), max(room, 0))
         if want <= 0:
             break
-        added: list[tuple[int, int]] = []
-        for flat in np.argsort(cell_error, axis=None)[::-1]:
-            gy, gx = divmod(int(flat), grid[1])
-            if cell_error[gy, gx] <= 0 or len(added) >= want:
-                break
-            if blocked[gy, gx]:
-                continue
-            added.append((gy, gx))
-            blocked[max(gy - 1, 0) : gy + 2, max(gx - 1, 0) : gx + 2] = True
+        added = _worst_cells(cell_error, points, grid, want)
         if not added:
             break
         trial = np.concatenate([points, np.array(added)])
         candidate = payload_for(trial)
         if len(write_payload(candidate)) > budget:
-            low, high = 0, len(added)  # keep the largest prefix of this round that fits
-            while low < high:
-                middle = (low + high + 1) // 2
-                if len(write_payload(payload_for(np.concatenate([points, np.array(added[:middle])])))) <= budget:
-                    low = middle
-                else:
-                    high = middle - 1
+            low = _fitting_prefix(points, added, payload_for, budget)
             if low == 0:
                 break
             trial = np.concatenate([points, np.array(added[:low])])
@@ -349,3 +325,36 @@ def encode_adaptive(
     while count > 1 and len(write_payload(build(points[:count], values[:count]))) > budget:
         count -= max(1, count // 100)
     return build(points[:count], values[:count])
+
+
+def _worst_cells(cell_error: np.ndarray, points: np.ndarray, grid: tuple[int, int], want: int) -> list[tuple[int, int]]:
+    """Up to ``want`` cells of largest error, none next to a cue or to another one picked."""
+    from scipy import ndimage
+
+    taken = np.zeros(grid, bool)
+    taken[points[:, 0], points[:, 1]] = True
+    blocked = ndimage.binary_dilation(taken, np.ones((3, 3), bool))
+    added: list[tuple[int, int]] = []
+    for flat in np.argsort(cell_error, axis=None)[::-1]:
+        gy, gx = divmod(int(flat), grid[1])
+        if cell_error[gy, gx] <= 0 or len(added) >= want:
+            break
+        if blocked[gy, gx]:
+            continue
+        added.append((gy, gx))
+        blocked[max(gy - 1, 0) : gy + 2, max(gx - 1, 0) : gx + 2] = True
+    return added
+
+
+def _fitting_prefix(points: np.ndarray, added: list, payload_for, budget: int) -> int:
+    """How many of ``added`` (the largest prefix) fit in ``budget`` beside ``points``."""
+    from .format import write_payload
+
+    low, high = 0, len(added)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(write_payload(payload_for(np.concatenate([points, np.array(added[:middle])])))) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low

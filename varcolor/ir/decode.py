@@ -16,12 +16,6 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
     """The cues of a payload: each point colours a square of side ``2·patch + 1`` around the
     centre of its grid cell (later points win where squares overlap).
 
-    ``shape`` is the gray image's ``(H, W)``; it must match the payload's image size. ``gray`` is
-    the gray image itself (values in [0, 1]): its size must match, and so must its
-    :func:`~varcolor.ir.format.gray_checksum` where the payload records one (version 3 on), so
-    that a payload is never decoded with another image of the same size. Decoding an IR is these
-    cues given to :func:`varcolor.colorize` with the gray image (``varcolor decode`` does both).
-
     Parameters
     ----------
     payload : Payload
@@ -30,19 +24,6 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
         The gray image's ``(height, width)``; default the payload's own.
     gray : ndarray, optional
         The gray image (``H×W`` in [0, 1]), checked against the payload's checksum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.ir.format import Payload, gray_checksum
-    >>> p = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], patch=1)
-    >>> payload_cues(p).count
-    9
-    >>> gray = np.full((6, 8), 0.5)
-    >>> tied = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], checksum=gray_checksum(gray))
-    >>> payload_cues(tied, gray=gray * 0.9)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: the payload belongs to another gray image (checksum ... expected): ...
     """
     if gray is not None:
         gray = to_gray(gray)
@@ -80,16 +61,9 @@ def payload_labels(payload: Payload) -> np.ndarray:
     ----------
     payload : Payload
         The cues: their pixel positions, the image's size and the radius ``patch``.
-
-    Examples
-    --------
-    >>> from varcolor.ir.format import Payload
-    >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
-    [[1, 1, 1, -1]]
     """
-    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices over
-    # a square of side 2r+1: O(pixels + points) whatever r, where painting square after square cost
-    # points × (2r+1)² (minutes for a small hostile payload: benchmarks/results/code_notes.md).
+    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices:
+    # O(pixels + points) whatever r, so a hostile payload cannot make it slow.
     seeds = np.full((payload.height, payload.width), -1, np.int64)
     positions = payload.pixel_positions()
     np.maximum.at(seeds, (positions[:, 0], positions[:, 1]), np.arange(len(positions), dtype=np.int64))

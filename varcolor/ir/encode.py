@@ -1,10 +1,4 @@
-"""Encoders: choose a few cues from a colour image (names and parameters of automatic-recolorization).
-
-Every encoder returns a :class:`~varcolor.ir.format.Payload` on a cue grid of ``grid_size`` cells
-per side stretched over the image (``adaptive``'s own placement is in
-:mod:`varcolor.ir.adaptive`). A cue's chroma is the mean true Lab (a, b) over the square of
-radius ``patch`` it will colour when decoded.
-"""
+"""Encoders: choose a few cues from a colour image (names and parameters of automatic-recolorization)."""
 
 from __future__ import annotations
 

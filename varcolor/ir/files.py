@@ -1,9 +1,4 @@
-"""IRs as files: a colour image encoded to its gray PNG plus payload, and the payload read back.
-
-An IR on disk is a gray PNG ``NAME.png`` with its payload beside it (``NAME.vcir``) or embedded
-in the PNG (a private chunk). :func:`encode_file` writes one, all of it or nothing (the gray PNG,
-which marks a complete IR, is published last); :func:`read_ir` reads its payload back.
-"""
+"""IRs as files: a colour image encoded to its gray PNG plus payload, and the payload read back."""
 
 from __future__ import annotations
 
@@ -27,9 +22,8 @@ __all__ = ["GRAYS", "PLOT_SUFFIX", "encode_bytes", "encode_file", "ir_outputs", 
 GRAYS = ("lightness", "luma601")
 #: Suffix of the picture of the cues that :func:`encode_file` draws with ``plot=True``.
 PLOT_SUFFIX = ".cues.png"
-#: zlib's level for an IR's 8-bit gray PNG: IRs are kept by the hundred thousand, and level 6 makes
-#: them 8 % smaller than the level 3 results are written at (8 Kodak grays: 1.90 MB against 2.07 MB;
-#: level 9 gains 0.1 % more for 16 % more time).
+#: zlib's level for an IR's 8-bit gray PNG: IRs are kept by the hundred thousand, so smaller files
+#: are worth more time than results' level (level 9 gains little more).
 IR_PNG_LEVEL = 6
 #: Peak memory of encoding, per pixel of the colour image, by encoder, a little above what a photo
 #: took (adaptive's preview decodes solve at full resolution: benchmarks/results/code_notes.md).

@@ -1,31 +1,7 @@
 """The ``.vcir`` container: versioned, compressed, checksummed, parsed with bounds checks.
 
-Layout of version 3 (written), documented with versions 1 and 2 (still read) in ``docs/vcir.md``::
-
-    offset size  field
-    0      4     magic b"VCIR"
-    4      1     version (3)
-    5      1     flags: bit 0 palette; bits 1-2 codec (0 stored, 1 raw DEFLATE, 2 raw LZMA); bit 3 global
-                 block; bit 4 gray checksum; bits 5-7 zero
-    6      1     encoder code (see ENCODERS)
-    7      1     patch radius (cue squares of side 2r+1 pixels)
-    8      …     unsigned LEB128 varints: image width, image height, cue-grid width, cue-grid height,
-                 point count, body length in bytes
-    …      4     with flag bit 4: the gray checksum (:func:`gray_checksum`), little-endian
-    …      …     body
-    end-4  4     CRC-32 of every byte before it
-
-Body (after decompression): point coordinates as grid indices ``gy·grid_w + gx``, sorted and
-delta-coded as unsigned LEB128 varints (first value, then strictly positive gaps); then the
-chroma: either ``count`` pairs of int8 (a, b rounded), or a palette (1 byte K − 1, K int8 pairs)
-followed by ``count`` palette indices packed at ``ceil(log2 K)`` bits each; then, with flag bit 3,
-the global block: the ab histogram over the 313 gamut bins of :mod:`varcolor.gamut` as a varint
-count J of nonzero bins, their J indices delta-coded as varints, J weights (bytes 1..255, in
-units of the largest), and the mean saturation (one byte, 255 = 1). The writer stores
-the body with whichever codec makes it smallest (LZMA saves 8–10 % over DEFLATE from 1 KB up).
-
-A reader never trusts a field: sizes are capped before anything is allocated, the decompressed
-body may not exceed the size its header implies, and every failure is an :class:`IRFormatError`.
+The layout (version 3 written, 1 and 2 still read) is in ``docs/vcir.md``. A reader never trusts a
+field: sizes are capped before anything is allocated, and every failure is an :class:`IRFormatError`.
 """
 
 from __future__ import annotations
@@ -186,27 +162,13 @@ class Payload:
 
 
 def gray_checksum(gray: np.ndarray) -> int:
-    """The 32-bit checksum that ties a payload to its gray image: the first 4 bytes (little-endian)
-    of the BLAKE2b digest of the image's samples at 8 bits, row by row (``round(255·v)`` of each
-    value ``v`` in [0, 1]).
-
-    The same for the gray PNG stored at 8 or at 16 bits (a 16-bit sample is rounded to 8 bits
-    first), so it survives re-saving the PNG losslessly; any edit of a pixel by a level or more
-    changes it, with probability 1 − 2⁻³².
+    """The 32-bit checksum that ties a payload to its gray image: the first 4 bytes (little-endian) of the
+    BLAKE2b digest of the image's samples at 8 bits, row by row.
 
     Parameters
     ----------
     gray : array_like, ``H×W``
         The gray image, values in [0, 1] (clipped to it).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> gray = np.linspace(0, 1, 12).reshape(3, 4)
-    >>> gray_checksum(gray) == gray_checksum(np.round(gray * 65535) / 65535)
-    True
-    >>> gray_checksum(gray) == gray_checksum(gray[::-1])
-    False
     """
     gray = np.asarray(gray, dtype=np.float64)
     samples = np.round(np.clip(gray, 0.0, 1.0) * 255.0).astype(np.uint8)
@@ -368,6 +330,40 @@ def _read_global_block(body: bytes, offset: int) -> tuple[np.ndarray, int, int]:
     return histogram, body[offset + given], offset + given + 1
 
 
+def _read_chroma(body: bytes, offset: int, count: int, palette_flag: bool) -> tuple:
+    """The body's chroma from ``offset``: the palette (or None), the ``count×2`` values and the
+    offset after them."""
+    palette = None
+    if palette_flag:
+        if offset + 1 > len(body):
+            raise IRFormatError("palette missing")
+        colours = body[offset] + 1
+        offset += 1
+        if offset + 2 * colours > len(body):
+            raise IRFormatError("palette truncated")
+        palette = np.frombuffer(body, np.int8, 2 * colours, offset).reshape(colours, 2)
+        offset += 2 * colours
+        bits = _index_bits(colours)
+        needed = (count * bits + 7) // 8
+        if offset + needed > len(body):
+            raise IRFormatError("palette indices truncated")
+        if bits:
+            unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
+            indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
+        else:
+            indices = np.zeros(count, dtype=np.int64)
+        if count and indices.max() >= colours:
+            raise IRFormatError("a palette index is out of range")
+        ab = palette[indices]
+        offset += needed
+    else:
+        if offset + 2 * count > len(body):
+            raise IRFormatError("chroma truncated")
+        ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
+        offset += 2 * count
+    return palette, ab, offset
+
+
 def read_payload(data: bytes) -> Payload:
     """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else).
 
@@ -428,34 +424,7 @@ def read_payload(data: bytes) -> Payload:
     index = np.cumsum(gaps)
     if count and index[-1] >= grid_width * grid_height:
         raise IRFormatError("a coordinate lies outside the cue grid")
-    palette = None
-    if palette_flag:
-        if offset + 1 > len(body):
-            raise IRFormatError("palette missing")
-        colours = body[offset] + 1
-        offset += 1
-        if offset + 2 * colours > len(body):
-            raise IRFormatError("palette truncated")
-        palette = np.frombuffer(body, np.int8, 2 * colours, offset).reshape(colours, 2)
-        offset += 2 * colours
-        bits = _index_bits(colours)
-        needed = (count * bits + 7) // 8
-        if offset + needed > len(body):
-            raise IRFormatError("palette indices truncated")
-        if bits:
-            unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
-            indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
-        else:
-            indices = np.zeros(count, dtype=np.int64)
-        if count and indices.max() >= colours:
-            raise IRFormatError("a palette index is out of range")
-        ab = palette[indices]
-        offset += needed
-    else:
-        if offset + 2 * count > len(body):
-            raise IRFormatError("chroma truncated")
-        ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
-        offset += 2 * count
+    palette, ab, offset = _read_chroma(body, offset, count, palette_flag)
     histogram = saturation = None
     if global_flag:
         histogram, saturation, offset = _read_global_block(body, offset)

@@ -1,13 +1,4 @@
-"""How encoders choose cues, and the cue grid they all place them on.
-
-:class:`EncodeOptions` is the encoders' options (one frozen value, checked when made); the
-functions below are what every encoder shares: the grid of ``grid_size`` cells per side stretched
-over the image (:func:`grid_shape`, :func:`grid_points`, :func:`cell_centres`), a cue's chroma as
-the mean over the square of radius ``patch`` it colours (:func:`patch_means`, :func:`values_at`),
-and cues packaged as a :class:`~varcolor.ir.format.Payload` (:func:`package`, with
-:func:`quantize_chroma`'s palette). :mod:`.encode` (the fixed encoders) and :mod:`.adaptive` build
-on them; neither imports the other's internals.
-"""
+"""How encoders choose cues, and the cue grid they all place them on."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
 """What a colorization method is: :class:`Method`, and :class:`LinearMethod` for those that solve
 one sparse linear system per chroma channel.
-
-A method checks its own options (:meth:`Method.check_options`), says which prior it uses
-(:meth:`Method.prior_for`) and how it updates (:meth:`Method.updater`), and solves a
-:class:`Problem`; the prior's guess (:mod:`varcolor.priors`) and painting the result are the
-:class:`~varcolor.Colorizer`'s. A new method is a subclass in one module, registered with
-:func:`varcolor.methods.register`.
 """
 
 from __future__ import annotations
@@ -314,11 +308,6 @@ class Method:
     def ignored_at_reason(cls, shape: tuple[int, int], options: Options, solver: str | None) -> str:
         """Why :meth:`ignored_at` leaves its options out, in a few words for a warning ("" where
         it leaves none out).
-
-        Parameters
-        ----------
-        shape, options, solver
-            As :meth:`ignored_at` takes them.
         """
         return ""
 
@@ -427,11 +416,6 @@ class Method:
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
         """Peak memory (bytes) a solve of an image of ``shape`` is expected to need (a method with
         a linear solver: its :meth:`plan`'s ``bytes``).
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`plan` takes them.
         """
         return shape[0] * shape[1] * cls.bytes_per_pixel
 
@@ -511,43 +495,25 @@ class LinearMethod(Method):
     """
 
     symmetric: ClassVar[bool] = False
-    #: A cue changes only its own row of the operator (Levin's exact system: the other rows hold
-    #: the weights alone), so after an edit the first solve's operator gives the new system's
-    #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
+    #: A cue changes only its own row of the operator, so after an edit the first solve's operator
+    #: gives the new system's residual in one product (:meth:`varcolor.interactive.Updates.edit`).
     cue_rows: ClassVar[bool] = False
     #: The solver built at the last solve (rebound where it can be); None before one.
     solver = None
 
     @classmethod
     def prior_for(cls, options: Options) -> str | None:
-        """``options.prior``: a linear method takes any prior, through its prior term.
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.prior_for` takes them.
-        """
+        """``options.prior``: a linear method takes any prior, through its prior term."""
         return options.prior  # the prior term: anchor, or the modes a method lists
 
     def updater(self, space: str, targets_at: Callable) -> Updates:
-        """The low-rank and windowed updates (:class:`~varcolor.interactive.Updates`) of this method.
-
-        Parameters
-        ----------
-        space, targets_at
-            As :meth:`Method.updater` takes them.
-        """
+        """The low-rank and windowed updates (:class:`~varcolor.interactive.Updates`) of this method."""
         return Updates(self, space, targets_at)
 
     @classmethod
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
         """The linear solver for an image of ``shape`` (:func:`varcolor.solvers.plan_solver`: the
         one ``options`` name, or the one it picks), refused where it would not fit in the memory budget.
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
         """
         plan = plan_solver(
             options.solver,
@@ -562,13 +528,7 @@ class LinearMethod(Method):
 
     @classmethod
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
-        """The memory its :meth:`plan` says the solve needs (bytes).
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
-        """
+        """The memory its :meth:`plan` says the solve needs (bytes)."""
         return cls.plan(shape, options).bytes
 
     def system(
@@ -649,11 +609,6 @@ class LinearMethod(Method):
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The system's solution by the planned solver (rebound to the new operator where it can
         be), from ``x0``, else from the prior's guess where one acts, with the cues set at their pixels.
-
-        Parameters
-        ----------
-        problem, x0
-            As :meth:`Method.solve` takes them.
         """
         plan = self.solver_plan
         system = LinearSystem(self.system, self.guide, problem.mask, problem.targets, problem.prior, problem.weight)

@@ -1,9 +1,5 @@
 """``bilaplacian-gtv``: bilaplacian smoothness + luminance-weighted graph total variation,
 minimised by ADMM (:mod:`varcolor.energies.bilaplacian_gtv`, :mod:`varcolor.solvers.admm`).
-
-Piecewise-smooth chroma; slower than Levin's method and no less prone to bleed across faint,
-noisy edges (docs/guide/methods.md has the measurements). An update starts from the last solve's
-ADMM variables, and :meth:`refine` carries a preview on to a tighter tolerance.
 """
 
 from __future__ import annotations
@@ -23,9 +19,7 @@ from .base import Method, Problem
 
 _DEFAULTS = energy.Parameters()
 #: ADMM stopped at admm_maxiter with a residual more than this many times admm_tol away is no
-#: result (ConvergenceError: the docs' promise for a solve that did not converge); nearer, its
-#: last iterate is, with a ConvergenceWarning and that residual in the report (the default 1000
-#: iterations end just above 1e-3 on some photos: 1.1e-3 on a plain ramp with two cues).
+#: result (ConvergenceError); nearer, its last iterate is, with a ConvergenceWarning.
 STOPPED_FAR = 10.0
 
 
@@ -94,11 +88,6 @@ class BilaplacianGtv(Method):
     def check_options(cls, options):
         """:meth:`Method.check_options`, and a linear solver or iteration limit given for it
         refused: ADMM has its own (``admm_maxiter``, ``admm_tol``).
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.check_options` takes them.
         """
         options = super().check_options(options)
         # The linear solvers' options: ADMM has its own (admm_maxiter, admm_tol), and a solver or
@@ -117,13 +106,7 @@ class BilaplacianGtv(Method):
 
     @classmethod
     def prior_for(cls, options):
-        """``options.prior``: ADMM's data term holds its guess.
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.prior_for` takes them.
-        """
+        """``options.prior``: ADMM's data term holds its guess."""
         return options.prior  # ADMM's data term holds the guess (anchor)
 
     @classmethod
@@ -141,15 +124,8 @@ class BilaplacianGtv(Method):
         self.state.iterations = 0  # a changed problem: the penalty's balancing starts over
 
     def solve(self, problem: Problem, x0):
-        """The chroma by ADMM (:func:`varcolor.energies.bilaplacian_gtv.solve`) from ``x0``, else
-        from the prior's guess, carrying on the ADMM state kept since :meth:`reset`. A solve stopped
-        at ``admm_maxiter`` far above its tolerance is refused
-        (:class:`~varcolor.errors.ConvergenceError`), one near it warned of.
-
-        Parameters
-        ----------
-        problem, x0
-            As :meth:`Method.solve` takes them.
+        """The chroma by ADMM (:func:`varcolor.energies.bilaplacian_gtv.solve`) from ``x0``, else from the
+        prior's guess, carrying on the ADMM state kept since :meth:`reset`.
         """
         chroma, report = energy.solve(
             self.guide,

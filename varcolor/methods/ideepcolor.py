@@ -19,35 +19,18 @@ class Ideepcolor(Method):
 
     @classmethod
     def prior_for(cls, options):
-        """``options.prior``, else ``ideepcolor``: its result is the network's guess.
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.prior_for` takes them.
-        """
+        """``options.prior``, else ``ideepcolor``: its result is the network's guess."""
         return options.prior or "ideepcolor"  # its result is the network's guess
 
     @classmethod
     def ignored_options(cls, options, solver):
         """:meth:`Method.ignored_options`, and the prior's weight options (``prior_weight``,
         ``confidence``): the result is the guess, unweighted.
-
-        Parameters
-        ----------
-        options, solver
-            As :meth:`Method.ignored_options` takes them.
         """
         return super().ignored_options(options, solver) | WEIGHT_OPTIONS
 
     def solve(self, problem: Problem, x0):
-        """The prior's guess, with the cues' values at their pixels; nothing is solved.
-
-        Parameters
-        ----------
-        problem, x0
-            As :meth:`Method.solve` takes them (``x0`` is not read).
-        """
+        """The prior's guess, with the cues' values at their pixels; nothing is solved."""
         assert problem.prior is not None  # prior_for: always the network's
         chroma = np.where(problem.mask[..., None], problem.targets, problem.prior)
         # Nothing is solved: no solver, no iterations, no residual to report.

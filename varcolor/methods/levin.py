@@ -1,9 +1,4 @@
-"""``levin``: Levin, Lischinski & Weiss's exact system (their ``getColorExact.m``).
-
-Each unmarked pixel's chroma is the weighted mean of its 8 neighbours' (weights from luminance),
-each marked pixel holds its cue: a non-symmetric system, solved exactly by the sparse LU up to
-about 12 MP and by overlapping tiles beyond (:mod:`varcolor.energies.levin`, docs/design.md).
-"""
+"""``levin``: Levin, Lischinski & Weiss's exact system (their ``getColorExact.m``)."""
 
 from __future__ import annotations
 
@@ -31,11 +26,6 @@ class Levin(LinearMethod):
     def system(self, guide, mask, targets, prior=None, weight=None):
         """Levin's exact system (:func:`varcolor.energies.levin.exact_operator`); with a prior in
         the ``residual`` or ``spread`` mode, its smoothness acts on the chroma less the prior's guess.
-
-        Parameters
-        ----------
-        guide, mask, targets, prior, weight
-            As :meth:`LinearMethod.system` takes them.
         """
         operator = levin.exact_operator(guide, mask, prior_weight=weight)
         if prior is not None and self.options.prior_mode in ("residual", "spread"):
@@ -45,9 +35,7 @@ class Levin(LinearMethod):
 
     def free_system(self, guide, free, prior=None, weight=None):
         """The system's rows at the ``free`` pixels alone (the others' values known: held), as
-        :class:`~varcolor.solvers.direct.DirichletSolver` solves it: the operator with only those
-        rows built, and their right-hand side (``k×C``, raster order), what :meth:`system` gives
-        them with every other pixel marked.
+        :class:`~varcolor.solvers.direct.DirichletSolver` solves it.
 
         Parameters
         ----------
@@ -67,12 +55,6 @@ class Levin(LinearMethod):
         return operator, (np.asarray(weight)[..., None] * prior).reshape(-1, prior.shape[-1])[rows]
 
     def rhs_change(self, base_mask, old, new, recoloured):
-        """``(recoloured, new - old)``: the exact system holds a cue's value in its own row only.
-
-        Parameters
-        ----------
-        base_mask, old, new, recoloured
-            As :meth:`LinearMethod.rhs_change` takes them.
-        """
+        """``(recoloured, new - old)``: the exact system holds a cue's value in its own row only."""
         # The exact system holds a cue's value in its own row only.
         return recoloured, new - old

@@ -1,21 +1,8 @@
 """``levin-multiscale``: Levin's exact system solved where colour lives — coarse, then corrected fine.
 
-1. **Coarse**: the gray image and the cues averaged over blocks of ``factor``² pixels; Levin's
-   exact system solved on that grid by the ``levin`` method's machinery (the direct LU, and
-   low-rank corrections of it for edits: :mod:`varcolor.interactive`).
-2. **Lift**: the coarse chroma brought to full resolution by the guided filter's local-affine fit
-   to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
-3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
-   full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
-   stroke (an edge inside a block) is the exact system's. Where a cue's lifted value is off and
-   the cue sits in a small closed region of its own lightness, the correction reaches the whole
-   region (as far as the exact answer differs from the lifted one there), not only the band.
-   Cue pixels hold their values exactly.
-
-Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
-averaging first scores higher than the exact full-resolution solve on photos at native size, in a
-fraction of the time (docs/guide/methods.md#levin-multiscale-in-detail; benchmarks/results/multiscale.md). ``factor=1``
-is ``levin`` itself.
+The system is solved on a grid of blocks, lifted to full resolution by the guided filter, then
+solved exactly again around the cues. Averaging first keeps film grain from reading as edges
+(docs/guide/methods.md#levin-multiscale-in-detail). ``factor=1`` is ``levin`` itself.
 """
 
 from __future__ import annotations
@@ -70,35 +57,25 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Up to this many pixels what edits reuse is kept (the coarse grid's factors; the last lift, an
-#: image-sized array more; the cues and the tiles' corrections); a scan beyond, colorized once,
-#: does not hold them.
+#: Up to this many pixels what edits reuse is kept; a scan beyond, colorized once, does not hold it.
 KEEP_PIXELS = 16_000_000
-#: The most bytes of the tiles' factors an engine that holds what edits reuse keeps
-#: (:class:`_TileFactors`). An edit that moves the lift (a stroke of a new colour moves it
-#: over the whole picture) solves every tile holding cues again, most of them for the same
-#: unknowns as before: their factors serve again (a studio stroke's solve faster for a few tens
-#: of MB held: benchmarks/results/live_strokes.md).
+#: The most bytes of the tiles' factors kept (:class:`_TileFactors`): an edit that moves the lift
+#: solves most tiles again for the same unknowns (benchmarks/results/live_strokes.md).
 TILE_FACTORS_BYTES = 32 << 20
 #: The relative residual each tile's solve is refined to.
 TILE_TOL = 1e-5
-#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
-#: its error is at most twice that (:meth:`LevinMultiscale._correct`)
-#: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
+#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab; in
+#: YIQ 1/500 of it): its error is at most twice that (:meth:`LevinMultiscale._correct`).
 REUSE_BELOW = 0.02
-#: After an edit, a block keeps its last lift while that lift is within this of the new coarse
-#: solution's (ab; a bound, added up over the edits since the block was last lifted): with the
-#: tiles' reuse, an edit's result is within 2 × REUSE_BELOW + LIFT_BELOW = 0.05 of a fresh lift
-#: and correction of the same coarse solution (:meth:`LevinMultiscale._lift`). A 12 MP edit
-#: then lifts and paints again a few per cent of the blocks, not all of them.
+#: After an edit, a block keeps its last lift while it is within this of the new coarse solution's
+#: (ab; a bound summed over edits), so an edit lifts and paints again only the blocks that moved.
 LIFT_BELOW = 0.01
 #: The coarse solver's name where one colour's answer was taken unsolved (then restrained).
 ONE_COLOUR = "none (one colour: Levin's answer everywhere, then restrained)"
 #: The key under which a tile's closed regions' corrections are kept (its band's: the tile's own).
 REGIONS = "regions"
 #: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
-#: (ab; in YIQ 1/500 of it), over the closed region of the cue's lightness holding it
-#: (:meth:`LevinMultiscale._regions`): chosen on BSDS500 train (benchmarks/results/multiscale_reach_tuning.md).
+#: (ab; in YIQ 1/500 of it), over its closed region (benchmarks/results/multiscale_reach_tuning.md).
 REACH_ABOVE = 1.0
 #: A region of a cue's lightness up to this many pixels across is closed (the cue's colour is all its
 #: colour in the exact solve); a larger one is open (the lift's colour flows there) and left alone.
@@ -108,35 +85,24 @@ REACH_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
 REACH_PAD = 4
-#: After an edit whose coarse low-rank correction holds more than this share of
-#: :data:`varcolor.interactive.MAX_HELD` pixels, the coarse grid is factored again for its cues in
-#: a thread of its own (:class:`_Refactor`), while the next edits go on correcting the old
-#: factors; an edit then adopts the new factors, corrected for what changed since. An edit past
-#: MAX_HELD waits for them rather than factoring again itself: a session's full coarse solve
-#: came every few strokes otherwise (benchmarks/results/code_notes.md).
+#: Past this share of :data:`varcolor.interactive.MAX_HELD` held pixels, the coarse grid is factored
+#: again in a thread (:class:`_Refactor`) while edits go on (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
-#: The coarse grid's low-rank corrections are refined past this relative residual, not the
-#: options' ``tol``: what is left, the single-precision factors' rounding and the changes the
-#: correction leaves out (within its bound, :data:`varcolor.interactive.UPDATE_BUDGET`), moved
-#: the coarse chroma by at most 0.006 ab when refined away (a 12 MP scan's edits: relative
-#: residuals 1e-6 to 3.3e-6), below what a lift shows (:data:`LIFT_BELOW`); the refinement, a
-#: pass through the coarse factors, was a large share of such an edit (code_notes.md).
+#: The coarse grid's low-rank corrections are refined past this relative residual, not ``tol``: what
+#: is left moves the coarse chroma below what a lift shows (:data:`LIFT_BELOW`; code_notes.md).
 COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
-#: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
-#: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
+#: costs a solve and changes nothing the band did not.
 REACH_AREA = 100
 
 
-#: After an edit, a coarse cell keeps its last reach (:mod:`varcolor.restraint`) while the new
-#: one would move its chroma by less than this (ab; in YIQ 1/500 of it): a stroke changes the
-#: reach a little everywhere, and the lift of what did not move is kept (:data:`LIFT_BELOW`).
+#: After an edit, a coarse cell keeps its last reach (:mod:`varcolor.restraint`) while the new one
+#: would move its chroma by less than this (ab; in YIQ 1/500 of it).
 RESTRAINT_BELOW = 0.05
 
 
-#: Up to this many pixels a fresh solve's result has its residual on Levin's full system
-#: computed (beyond, it would add a fifth to a big scan's solve: code_notes.md); beyond, and
-#: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
+#: Up to this many pixels a fresh solve reports its residual on Levin's full system (code_notes.md);
+#: beyond, and after an edit, ``residual`` is None.
 RESIDUAL_BELOW = 4_000_000
 
 
@@ -199,21 +165,13 @@ COARSE_SIDE = 3
 
 
 def auto_factor(shape: tuple[int, int]) -> int:
-    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
-    :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
-    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP), halved while the grid
-    would have fewer than :data:`COARSE_SIDE` cells a side (a thin image: 1, the exact solve,
-    for 3 or 4 rows).
+    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below :data:`EXACT_BELOW`
+    pixels.
 
     Parameters
     ----------
     shape : tuple of int
         ``(height, width)`` of the image.
-
-    Examples
-    --------
-    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000)), auto_factor((3, 100000))
-    (1, 4, 8, 1)
     """
     pixels = int(shape[0]) * int(shape[1])
     if pixels <= EXACT_BELOW:
@@ -255,13 +213,9 @@ class LevinMultiscale(Method):
 
     def __init__(self, guide, options, progress=None, *, plan=None, once=False, interiors=None):
         super().__init__(guide, options, progress, plan=plan)
-        #: Whether what edits reuse is held (the last lift, cues, corrections, the gray's windows):
-        #: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``: the studio's full tiles,
-        #: 0.13 of whose time went to keeping their lift).
+        #: Whether what edits reuse is held: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``).
         self.holds = not once and guide.size <= KEEP_PIXELS
-        #: ``interiors``: where each correction tile's flat parts of the gray (:meth:`_interior`)
-        #: are kept, even made ``once``: the caller's, for another engine on the same gray (the
-        #: studio's full tiles: a view's block windows are the same every stroke).
+        #: ``interiors``: where each correction tile's flat parts of the gray are kept, even ``once``.
         self._interiors_given = interiors is not None
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
@@ -294,8 +248,7 @@ class LevinMultiscale(Method):
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
         """The block side of the coarse grid for an image of ``shape``: the ``factor`` option, or
-        :func:`auto_factor`'s where it is 0; one that leaves the grid under :data:`COARSE_SIDE`
-        cells a side is refused.
+        :func:`auto_factor`'s where it is 0.
 
         Parameters
         ----------
@@ -316,14 +269,8 @@ class LevinMultiscale(Method):
 
     @classmethod
     def plan(cls, shape, options):
-        """``levin``'s plan for the coarse grid, with the memory of the whole solve (the
-        full-resolution arrays and a tile's LU added), refused where that would not fit in the
-        memory budget.
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
+        """``levin``'s plan for the coarse grid, with the memory of the whole solve (the full-resolution
+        arrays and a tile's LU added), refused where that would not fit in the memory budget.
         """
         shape = (int(shape[0]), int(shape[1]))
         factor = cls.factor_for(shape, options)
@@ -332,8 +279,7 @@ class LevinMultiscale(Method):
         pixels = shape[0] * shape[1]
         need = inner.bytes + pixels * (8 + 16 + 16 + 24) + estimate_bytes("direct", min(TILE * TILE, pixels))
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
-        # One number, the whole solve's (what .bytes says), not the coarse LU's alone: a 12 MP
-        # image's plan is 1.43 GB, its coarse LU 0.6 GB; the solve peaked 1.31 GB above its inputs.
+        # One number, the whole solve's (what .bytes says), not the coarse LU's alone.
         grid = "at full resolution" if factor == 1 else f"on the {factor}×{factor}-block grid"
         budget, how = memory_budget(options.max_memory)
         solver = "the exact LU" if inner.solver == "direct" else "the " + inner.solver + " solver"
@@ -349,11 +295,6 @@ class LevinMultiscale(Method):
     def same_as(cls, shape, options):
         """``levin`` where the coarse grid is the image itself (``factor`` 1) and ``restraint`` is
         off, else None.
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.same_as` takes them.
         """
         if (options.parameters or Parameters()).restraint == "on":
             return None  # Levin's colour, restrained: Levin's method is not the same
@@ -361,26 +302,14 @@ class LevinMultiscale(Method):
 
     @classmethod
     def ignored_at(cls, shape, options, solver):
-        """``margin``, ``radius`` and ``eps`` where the coarse grid is the image itself (``factor``
-        1: nothing is lifted or corrected); else ``tol`` with a solver that does not iterate (the
-        coarse grid's edits are refined to :data:`COARSE_REFINE_TOL`); else none.
-
-        Parameters
-        ----------
-        shape, options, solver
-            As :meth:`Method.ignored_at` takes them.
+        """``margin``, ``radius`` and ``eps`` where the coarse grid is the image itself (``factor`` 1:
+        nothing is lifted or corrected); else ``tol`` with a solver that does not iterate.
         """
         return cls._ignored(shape, options, solver)[0]
 
     @classmethod
     def ignored_at_reason(cls, shape, options, solver):
-        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning.
-
-        Parameters
-        ----------
-        shape, options, solver
-            As :meth:`Method.ignored_at` takes them.
-        """
+        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning."""
         return cls._ignored(shape, options, solver)[1]
 
     @classmethod
@@ -412,24 +341,12 @@ class LevinMultiscale(Method):
 
     @classmethod
     def memory(cls, shape, options):
-        """The memory its :meth:`plan` says the whole solve needs (bytes).
-
-        Parameters
-        ----------
-        shape, options
-            As :meth:`Method.plan` takes them.
-        """
+        """The memory its :meth:`plan` says the whole solve needs (bytes)."""
         return cls.plan(shape, options).bytes
 
     @classmethod
     def prior_for(cls, options):
-        """``options.prior``: the coarse ``levin`` solve holds its guess.
-
-        Parameters
-        ----------
-        options
-            As :meth:`Method.prior_for` takes them.
-        """
+        """``options.prior``: the coarse ``levin`` solve holds its guess."""
         return options.prior  # the coarse levin solve holds it
 
     def begin(self, reuse: bool) -> None:
@@ -460,14 +377,8 @@ class LevinMultiscale(Method):
             self._spares.prepare(self._lifted.chroma.shape, self._lifted.chroma.dtype)
 
     def solve(self, problem: Problem, x0):
-        """Levin's system solved on the coarse grid, lifted to full resolution and corrected near
-        the cues (the module's three steps); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`,
-        and on one core while the coarse grid is being factored again in the background.
-
-        Parameters
-        ----------
-        problem, x0
-            As :meth:`Method.solve` takes them.
+        """Levin's system solved on the coarse grid, lifted to full resolution and corrected near the cues
+        (coarse, lift, correct); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`.
         """
         if self.device is not None:
             return multiscale_device.solve(self, problem, x0, _reach())
@@ -493,10 +404,8 @@ class LevinMultiscale(Method):
             held, targets = coarse_cues(problem.mask, problem.targets, factor, pixels=pixels)
             prior = None if problem.prior is None else block_mean(problem.prior, factor)
             weight = None if problem.weight is None else block_mean(problem.weight, factor)
-            # The guess starts an iterative coarse solver (a direct one ignores it). An update
-            # (the cues changed since the last solve, x0 its result) starts from the last coarse
-            # solve itself; a caller's x0 (begin has forgotten any coarse solve) averaged as the
-            # cues are.
+            # The guess starts an iterative coarse solver: an update's from the last coarse solve, a
+            # caller's x0 averaged as the cues are.
             if x0 is None:
                 guess = None
             elif self.coarse_chroma is not None and self.coarse_chroma.shape[:2] == held.shape:
@@ -506,10 +415,8 @@ class LevinMultiscale(Method):
         coarse, refactor = None, None
         report: dict = {}
         if self.coarse_chroma is not None and kernels_missing(self.guide.size):
-            # A never-warmed installation's small photo: this edit is solved afresh by array code,
-            # as the first solve was; its low-rank correction and the lift of what changed exist only
-            # as kernels, which would compile in the user's face (the kernels arrive by themselves:
-            # varcolor.kernels.warm_while_running).
+            # A never-warmed installation's small photo: solved afresh by array code, since the
+            # low-rank correction and the lift of what changed exist only as kernels.
             self.coarse_chroma = None
             report = {"full_solve": "the edit's kernels are not compiled yet (varcolor warm): solved afresh"}
         if self.coarse_chroma is not None and prior is None and held.any():
@@ -543,8 +450,8 @@ class LevinMultiscale(Method):
             if prior is None and self.holds:
                 self.updates.rebase(coarse, held, targets)
             elif not self.holds:
-                # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
-                # full-resolution arrays come; an edit factors the coarse grid again.
+                # A scan colorized once: its coarse factors go before the full-resolution arrays
+                # come; an edit factors the coarse grid again.
                 self.coarse.reset()
         edited = self.coarse_chroma is not None and prior is None  # however the coarse grid was solved
         self.coarse_chroma = coarse
@@ -562,9 +469,8 @@ class LevinMultiscale(Method):
         off = self._hold_cues(chroma, problem, pixels)
         times["lift_seconds"] = time.perf_counter() - start
         if self.on_early is not None and margin and self.holds:
-            # The lift is every pixel's answer but the corrections' few: painted while they run (a
-            # core was idle through them otherwise). Not a scan colorized
-            # once: its result's levels would be held beside the corrections' image-sized masks.
+            # The lift is every pixel's answer but the corrections' few: painted while they run (not
+            # for a scan colorized once, whose levels would be held beside the corrections' masks).
             self.on_early(chroma, None if moved is None else _windows(moved > 0, self.factor, [], self.guide.shape))
             report["late"] = []
         start = time.perf_counter()
@@ -578,10 +484,8 @@ class LevinMultiscale(Method):
         if moved is not None:  # elsewhere the chroma is the last solve's: only this is painted again
             report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
             engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
-        # The report is the whole solve's, not its coarse grid's: the coarse stage's solver,
-        # iterations, residual (and an edit's error bound, which holds for the coarse chroma,
-        # not for the lifted and corrected result) under engine; the residual is the result's on
-        # Levin's full-resolution system (one product with it, band by band).
+        # The report is the whole solve's: the coarse stage's solver, iterations, residual and bound
+        # under engine; the residual is the result's on Levin's full-resolution system.
         for key in ("solver", "iterations", "residual", "bound", "seconds"):
             if key in report:
                 engine[f"coarse_{key if key != 'seconds' else 'solver_seconds'}"] = report.pop(key)
@@ -603,11 +507,8 @@ class LevinMultiscale(Method):
         return chroma, report
 
     def _restrained(self, coarse: np.ndarray, held: np.ndarray, problem: Problem, edited: bool) -> np.ndarray:
-        """The coarse chroma scaled by the cues' reach (:mod:`varcolor.restraint`), 1 on the coarse
-        cues; where a prior is on (Lab), what the reach leaves is the prior's, by its confidence.
-        After an edit (``edited``) a cell keeps its last reach where the new one would move its
-        chroma by less than :data:`RESTRAINT_BELOW`. ``coarse`` itself is left as it is (the
-        edits correct it)."""
+        """The coarse chroma scaled by the cues' reach (:mod:`varcolor.restraint`), 1 on the coarse cues;
+        where a prior is on (Lab), what the reach leaves is the prior's, by its confidence."""
         reach = problem.reach
         if reach is None or not self.restrains:
             self._scale = None
@@ -632,10 +533,8 @@ class LevinMultiscale(Method):
         return shown
 
     def full_residual(self, chroma: np.ndarray, problem: Problem) -> float:
-        """The relative residual of ``chroma`` on Levin's exact system at full resolution with
-        ``problem``'s cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports
-        for its own solve. One product with the operator, its rows made and applied at once,
-        never stored (at 12 MP it is 0.9 GB): :func:`~varcolor.energies.levin.exact_residual_squares`.
+        """The relative residual of ``chroma`` on Levin's exact system at full resolution with ``problem``'s
+        cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports for its own solve.
 
         Parameters
         ----------
@@ -651,10 +550,8 @@ class LevinMultiscale(Method):
         return _relative(squares)
 
     def _adopt(self, wait: bool) -> str | None:
-        """Take the factors of the coarse grid made in the background, where they are ready (or,
-        with ``wait``, once they are): the next edits correct them. Returns ``"adopted"``, or
-        None where there were none to take (a failed factorisation is dropped: an edit that needs
-        a full solve then makes it, and says why)."""
+        """Take the factors of the coarse grid made in the background, where they are ready (or, with
+        ``wait``, once they are): the next edits correct them."""
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
@@ -663,9 +560,7 @@ class LevinMultiscale(Method):
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
             return None
-        # What a fresh solve and an edit cost, as timed here in the foreground: the thread's
-        # factorisation, on one core beside edits, took longer (priced from its time, an edit
-        # after it was priced above the fresh solve's and solved afresh).
+        # The costs as timed here in the foreground: the thread's factorisation, beside edits, ran slower.
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
             assert isinstance(pending.updates.base[0], LowRankUpdater)  # made by its ready()
@@ -681,9 +576,9 @@ class LevinMultiscale(Method):
             self._refactor = None
 
     def painted(self) -> None:
-        """Let a factorisation started by the last edit begin: the edit's lift, corrections and
-        paint had the cores to themselves (begun before the paint, the factorisation's thread
-        took a core from it, and the paint took several times as long)."""
+        """Let a factorisation started by the last edit begin: the edit's lift, corrections and paint had
+        the cores to themselves.
+        """
         self._go_ahead()
 
     def _go_ahead(self) -> None:
@@ -692,8 +587,7 @@ class LevinMultiscale(Method):
 
     def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
         """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
-        :data:`~varcolor.interactive.MAX_HELD` pixels, factor the coarse grid again for these cues
-        in a thread (where a second coarse LU fits the memory budget): ``"started"``, or None."""
+        :data:`~varcolor.interactive.MAX_HELD` pixels."""
         if (
             not self.background
             or self._refactor is not None
@@ -708,22 +602,8 @@ class LevinMultiscale(Method):
         return "started"
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem, *, whole: bool = False) -> tuple[np.ndarray, dict]:
-        """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this
-        grid, :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted
-        by the gray, the cues held exactly, corrected near them; and what was done (tiles,
-        corrected pixels).
-
-        Parameters
-        ----------
-        coarse : ndarray, ``h×w×2``
-            The chroma on the ``factor``-block grid (:attr:`coarse_guide`'s).
-        problem : Problem
-            The full-resolution cues (``prior`` and ``weight`` read by the correction).
-        whole : bool
-            Correct the whole image in one piece (one LU), not :data:`TILE` by :data:`TILE`: a
-            window of a larger photo (the studio's full tiles), whose answer must not depend on
-            where this window's own tiles would fall.
-        """
+        """The lift and the correction on a coarse chroma solved elsewhere (a clip's space-time system on this grid,
+        :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted by the gray."""
         chroma, _ = self._lift(coarse, False, _precision(problem))
         pixels = _cue_pixels(problem) if self.holds else None
         off = self._hold_cues(chroma, problem, pixels)
@@ -732,20 +612,8 @@ class LevinMultiscale(Method):
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
     def _lift(self, coarse: np.ndarray, edited: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
-        """The coarse chroma at full resolution (guided by the gray), within the coarse range
-        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift);
-        and, after an edit (``edited``), how far it moved block by block (``h×w``; None: lifted
-        whole).
-
-        The last lift is kept (up to :data:`KEEP_PIXELS`) with its coefficients. After an edit a
-        block is lifted again only where the new coefficients can move it (a bound over its
-        pixels, :func:`~varcolor.solvers.multiscale.lift_change`) so far that, added to how far
-        the kept lift was from the last coarse solution's already, it passes :data:`LIFT_BELOW`
-        (or where the coarse range changed and the block's lift may reach it): the kept lift is
-        then within :data:`LIFT_BELOW` of the new one everywhere, however many edits it has
-        seen. The move reported is the largest change of a block's lifted pixels (what the tiles'
-        reuse reads; a block clipped to a new range may move by more than the bound); 0 where it
-        was kept. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
+        """The coarse chroma at full resolution (guided by the gray), within the coarse range (Levin's
+        solution keeps to the range of its cues, a maximum principle: so must the lift)."""
         parameters = self.options.parameters
         radius, eps = parameters.radius, parameters.eps
         statistics = self._statistics or guide_statistics(self.coarse_guide, radius, eps)
@@ -755,9 +623,8 @@ class LevinMultiscale(Method):
         low, high = channel_extremes(coarse)
         last, self._lifted = self._lifted, None
         if not edited or last is None or last.chroma.dtype != dtype:
-            # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
-            # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
-            # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
+            # float32 where the cues are: it rounds ab well below one level of a 16-bit output,
+            # in half the memory.
             keep = self.holds
             # Kept: an edit's chroma goes into this memory once the caller lets go of this result.
             out = self._spares.empty if keep else np.empty
@@ -795,11 +662,8 @@ class LevinMultiscale(Method):
         )
 
     def _hold_cues(self, chroma: np.ndarray, problem: Problem, pixels: tuple | None = None) -> np.ndarray:
-        """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's
-        lifted value was off by more than :data:`REACH_ABOVE` (``H×W`` bool): the cues whose
-        correction may have to reach further than ``margin`` (:meth:`_regions`). From the cue
-        pixels gathered (``pixels``: :func:`_cue_pixels`), or a band of rows at a time: a scan's
-        cue values are not copied whole."""
+        """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's lifted value
+        was off by more than :data:`REACH_ABOVE` (``H×W`` bool)."""
         above = REACH_ABOVE * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         off = np.zeros(problem.mask.shape, bool)
         if pixels is not None:
@@ -828,20 +692,8 @@ class LevinMultiscale(Method):
         *,
         whole: bool = False,
     ) -> tuple[int, int, int, list]:
-        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
-        tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
-        a tile sees the tiles solved before it (one multiplicative Schwarz sweep). Then, in each
-        tile solved, over the closed regions around the cues ``off`` (:meth:`_regions`).
-
-        Each tile's corrections (its solutions less what they started from) are kept. After an
-        edit (``moved``: how far the lift moved, per block), a tile that no changed cue
-        reaches (within the corrections' reach and the tiles' overlap) and where the lift moved
-        less than :data:`REUSE_BELOW` since they were solved (added up over the edits that reused
-        them) adds its kept corrections to the new lift instead of being solved again. Its error
-        is then at most twice that move (the tile's solve keeps to the range of what it holds, a
-        maximum principle, and the lift moved by less on its border and its cues). ``whole``: one
-        tile, the whole image (:meth:`from_coarse`). Returns the tiles solved, the tiles reused,
-        the pixels solved and the windows solved."""
+        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue, tile by
+        tile (each tile's LU on its free pixels alone), everything else held at ``chroma``."""
         keep = self.holds
         cues = (_cue_pixels(problem) if pixels is None else pixels) if keep else None
         last, self._last_cues = self._last_cues, cues
@@ -917,21 +769,8 @@ class LevinMultiscale(Method):
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
 
     def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
-        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past
-        the band: each connected region where the gray (smoothed over a pixel) changes by less
-        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across
-        and at least :data:`REACH_AREA` pixels large, grown by :data:`REACH_PAD` across its edge;
-        every other pixel held as solved.
-
-        Why: the exact answer differs from the lifted one as far as a cue's colour reaches, not a
-        fixed band. A cue inside a small closed region of its own lightness (a button, an eye,
-        a small flower) colours all of it in the exact solve, but the lift, blending blocks around
-        it, mixes in the colour outside, and a band of ``margin`` around a small cue, held at that
-        lift, corrects only a little of it. Where the region is open, the exact answer is the
-        colour flowing in from the rest of the image, which the coarse solve and the lift give
-        better than the full-resolution affinities (they see film grain as edges): the lift stays.
-        """
-        from scipy import ndimage
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past the band
+        (small regions of even gray holding such a cue), every other pixel held as solved."""
 
         height, width = self.guide.shape
         top, left = key
@@ -945,33 +784,19 @@ class LevinMultiscale(Method):
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        labels, _ = ndimage.label(self._interior(key, window), structure=np.ones((3, 3)))
-        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
-        seeded = np.unique(labels[local][off[core]])
-        seeded = seeded[seeded > 0]
-        if not seeded.size:
+        reach = {"reach": REACH, "pad": REACH_PAD, "area": REACH_AREA}
+        grown = multiscale_device._closed_in_window(
+            self._interior(key, window), off[core], core, window, sweep.region, sweep.problem.mask, reach
+        )
+        if grown is None:
             return
-        # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
-        number = np.zeros(labels.max() + 1, np.int32)
-        number[seeded] = np.arange(1, seeded.size + 1)
-        labels = number[labels]
-        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
-        # Closed, and reaching past the band: a region inside it is solved already.
-        beyond = np.bincount(labels[~sweep.region[window]], minlength=seeded.size + 1)[1:] > 0
-        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
-        closed = np.flatnonzero((across <= REACH) & beyond & (sizes >= REACH_AREA)) + 1
-        if not closed.size:
-            return
-        grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=2 * REACH_PAD + 1).view(bool)
-        grown &= ~sweep.problem.mask[window]
         sweep.region[window] |= grown
         # The band around it stays as solved: the region's edge couples it weakly to them.
         sweep.tile((REGIONS, key), window, grown)
 
     def _interior(self, key: tuple[int, int], window: tuple[slice, slice]) -> np.ndarray:
-        """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by
-        less than :data:`REACH_STEP` per pixel: the gray's alone, kept for edits (up to
-        :data:`KEEP_PIXELS`; at 12 MP its smoothing was 30 ms an edit)."""
+        """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by less than
+        :data:`REACH_STEP` per pixel: the gray's alone, kept for edits."""
         from scipy import ndimage
 
         interior = self._interiors.get(key)
@@ -984,17 +809,8 @@ class LevinMultiscale(Method):
 
 
 class _Refactor:
-    """The coarse grid factored for the cues ``held`` (``h×w`` bool) at ``targets`` in a thread:
-    a new coarse :class:`~varcolor.methods.levin.Levin` solved, and its low-rank updates based on
-    that solve (:attr:`updates`, None where it failed). The thread reads only its own copies and
-    the coarse gray, and writes only its own objects: the edits in the foreground go on with the
-    old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It begins
-    once the edit that started it has its result painted (:meth:`let_go`, :meth:`LevinMultiscale.painted`), and runs
-    numba's kernels (and the multifrontal LU's) on one thread: the other core is the edits'.
-
-    Every factorisation runs on the process's one refactoring thread (:data:`_REFACTORING`), not a
-    thread of its own: SuperLU frees factors only in the thread that made them
-    (:mod:`varcolor.solvers.superlu`), and those made by a thread that then ended could never be freed."""
+    """The coarse grid factored again for the cues ``held`` at ``targets`` on :data:`_REFACTORING`'s
+    thread (SuperLU frees factors only in the thread that made them), while edits use the old factors."""
 
     def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
         self.held, self.targets = held.copy(), targets.copy()
@@ -1048,9 +864,8 @@ _REFACTORING = Worker("coarse-refactor")
 
 @dataclass(frozen=True)
 class _Lift:
-    """The last lift (``H×W×2``, the cues not written in), the coefficients of the coarse solution
-    it is to stand for, their range, each block's darkest and lightest gray, and how far at most
-    each block's kept lift is from theirs (``stale``, ``h×w``)."""
+    """The last lift (``H×W×2``, the cues not written in), the coefficients of the coarse solution it is to
+    stand for, their range, each block's darkest and lightest gray."""
 
     chroma: np.ndarray
     a: np.ndarray
@@ -1063,11 +878,8 @@ class _Lift:
 
 
 class _TileFactors:
-    """Each tile window's factored rows, for the unknowns it was last solved for, up to ``limit``
-    bytes in all: the operator's rows at the unknowns (``k×9``: the window's whole stencil, most
-    of it empty, was 60 % of the bytes), the factors and the right-hand side. Once full, a window
-    not held is factored each time and not kept: an edit solves the tiles again in the same
-    order, and evicting the oldest would evict each one just before it is needed."""
+    """Each tile window's factored rows for the unknowns it was last solved for, up to ``limit`` bytes: once
+    full, nothing is evicted (an edit solves the tiles in the same order, so each would go just before use)."""
 
     def __init__(self, limit: int):
         self.limit, self.nbytes = limit, 0
@@ -1075,9 +887,8 @@ class _TileFactors:
         self._held: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, Factors, np.ndarray, int]] = {}
 
     def solver(self, window: tuple[slice, slice], unknown: np.ndarray, system) -> tuple[DirichletSolver, np.ndarray]:
-        """A solver of ``unknown`` (bool, ``window``-sized) in ``window`` and its right-hand side:
-        from the factors held if they were made for the same unknowns (:meth:`keep`), else
-        ``system()``'s operator and right-hand side, factored."""
+        """A solver of ``unknown`` (bool, ``window``-sized) in ``window`` and its right-hand side: from the
+        factors held if they were made for the same unknowns (:meth:`keep`)."""
         held = self._held.pop(_window_key(window), None)
         if held is not None:
             self.nbytes -= held[4]
@@ -1146,10 +957,8 @@ class _Sweep:
             assert problem.weight is not None  # given with the prior
             prior, weight = problem.prior[window], problem.weight[window]
 
-        # Only the free pixels' rows are built, factored and checked: the rest of the window is
-        # known values, entering through the rows next to it. Without a prior the rows depend on
-        # the gray and the unknowns alone: an edit solving the same unknowns again takes the
-        # factors kept from the last time.
+        # Only the free pixels' rows are built, factored and checked; without a prior they depend on
+        # the gray and the unknowns alone, so an edit solving the same unknowns reuses the factors.
         tiles = engine._tile_factors
         system = functools.partial(engine.coarse.free_system, engine.guide[window], unknown, prior, weight)
         if prior is None:
@@ -1197,16 +1006,13 @@ def _precision(problem: Problem):
 
 
 #: Side of the tiles an edit's changes are painted by (pixels): small enough that blocks that
-#: moved here and there are not painted with everything between them (a 12 MP edit moving a tenth
-#: of its blocks painted a third of the image in tiles of 256 px, 1.3 × the blocks in these).
+#: moved here and there are not painted with everything between them.
 PAINT_TILE = 64
 
 
 def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int]) -> list:
-    """Where an edit changed the chroma, as windows (pairs of slices) to paint again: the blocks
-    lifted again (``blocks``, ``h×w`` bool) and the ``boxes`` (pairs of slices) solved. Each
-    run of :data:`PAINT_TILE`-pixel tiles along a row of them that hold any is one window,
-    around their changed blocks: few windows where the whole image changed (each costs a call)."""
+    """Where an edit changed the chroma, as windows (pairs of slices) to paint again: the blocks lifted
+    again (``blocks``, ``h×w`` bool) and the ``boxes`` (pairs of slices) solved."""
     changed = blocks.copy()
     for rows, columns in boxes:
         changed[
@@ -1244,9 +1050,8 @@ CELL = 16
 
 
 def _cells_holding(mask: np.ndarray) -> np.ndarray:
-    """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel:
-    its bytes OR-ed a row (then a column) of each cell at a time (NumPy's ``logical_or.reduceat``
-    took many times as long: code_notes.md)."""
+    """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel: its bytes
+    OR-ed a row (then a column) of each cell at a time."""
     rows = _or_runs(mask.view(np.uint8))
     return _or_runs(rows.T).T.view(bool)
 

@@ -2,35 +2,10 @@
 against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the tests,
 :func:`numpy_device`), through :class:`~varcolor.solvers.device.ArrayBackend`.
 
-1. **Coarse**: the cues averaged over blocks on the device
-   (:func:`~varcolor.solvers.multiscale.coarse_cues`); Levin's exact system on the block grid
-   built on the host (:func:`~varcolor.energies.levin.exact_operator`, a CSR matrix) and solved
-   on the device: by BiCGSTAB to the options' ``tol`` (:func:`coarse_solve`), preconditioned
-   by an aggregation multigrid built on the device (Jacobi steps between its levels:
-   :mod:`varcolor.solvers.aggregation`), from the last solve's coarse chroma after an edit; with
-   NumPy's arrays, by SciPy's sparse LU. The cues' reach scales it as the CPU engine's does
-   (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._restrained`).
-2. **Lift**: the guided filter's coefficients on the block grid and the lift to full resolution on
-   the device (:func:`~varcolor.solvers.multiscale.guided_coefficients`,
-   :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
-3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
-   pixel held at the lifted chroma (the cues at their values): the CPU engine's sweep of
-   overlapping tiles in waves (:mod:`varcolor.solvers.schwarz`): the tiles of a wave do not touch
-   and are solved as one system, so with the CPU's answer. Each system's rows are built on the
-   device (:func:`~varcolor.energies.levin.rows_of`) and solved there by BiCGSTAB
-   (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
-
-   Then, around each cue whose lifted value is off, the closed region of its lightness holding it
-   (found on the host as the CPU engine finds it: :func:`closed_regions`), solved the same way
-   with the band's answer held.
-4. The chroma copied to the host (the result's ab); the colorizer's painter paints the RGB on the
-   device too (:class:`~varcolor.painting.Painter`'s ``device``).
-
-An edit starts its coarse solve from the last one (no low-rank correction), lifts again, and
-keeps the corrections of the tiles that no changed cue reaches and where the lift moved less than
-the CPU engine's ``REUSE_BELOW`` (a kept tile's closed regions added after the bands solved
-again, as a fresh solve has them): ``info["update"]`` is ``"window"``. A solve with a prior runs
-the CPU engine's path (the next edit is then solved afresh).
+The coarse solve (BiCGSTAB with an aggregation multigrid), the lift and the corrections around the
+cues run as the CPU engine's do, on the device; an edit starts from the last coarse solve and keeps
+the corrections that no changed cue reaches (``info["update"]`` is ``"window"``). A solve with a
+prior runs the CPU engine's path.
 """
 
 from __future__ import annotations
@@ -85,9 +60,8 @@ BAND_MAXITER = 3000
 #: The most BiCGSTAB iterations of a coarse grid's solve (tens to a few hundred with the
 #: multigrid: :mod:`varcolor.solvers.aggregation`).
 COARSE_MAXITER = 2000
-#: How the coarse grid is solved (:func:`coarse_solve`): ``auto`` (SciPy's LU with NumPy's
-#: arrays, BiCGSTAB with CuPy's), ``direct``, ``krylov``, or ``host`` (the CPU engine's LU on the
-#: host, the answer copied to the device): what a benchmark sets to compare them.
+#: How the coarse grid is solved (:func:`coarse_solve`): ``auto``, ``direct``, ``krylov`` or ``host``
+#: (the CPU engine's LU): what a benchmark sets to compare them.
 COARSE_METHOD = "auto"
 #: The values :data:`COARSE_METHOD` and :func:`coarse_solve`'s ``method`` take.
 COARSE_METHODS = ("auto", "direct", "krylov", "host")
@@ -111,9 +85,8 @@ def numpy_device() -> ArrayBackend:
 
 
 def backend_for(device: str) -> ArrayBackend | None:
-    """The array backend of the device path for ``device``: None on the CPU (the CPU engine's own
-    path), CuPy's for ``"cuda"`` (an :class:`~varcolor.errors.InputError` in one line where CuPy
-    or a GPU is missing: :func:`~varcolor.solvers.device.backend`).
+    """The array backend of the device path for ``device``: None on the CPU (the CPU engine's own path),
+    CuPy's for ``"cuda"``.
 
     Parameters
     ----------
@@ -130,9 +103,8 @@ def _host(device: ArrayBackend) -> bool:
 
 @dataclass
 class _State:
-    """What the device path keeps on the device between solves of one engine: the gray at full
-    resolution and on the block grid, the block grid's windows for the lift, the gray in float64
-    for the band's rows, and the last coarse solution (an edit's start)."""
+    """What the device path keeps on the device between solves of one engine: the gray at full resolution
+    and on the block grid, the block grid's windows for the lift."""
 
     device: ArrayBackend
     guide: Any
@@ -146,11 +118,8 @@ class _State:
 
 @dataclass
 class _Correction:
-    """What the last solve's correction leaves for an edit's: the lift it corrected (``H×W×2``,
-    on the device, the cues not written in), its cues (raster indices, values) and those whose
-    lifted value was off (their closed regions solved: raster indices), each tile's
-    corrections (``kept``: its steps' pixels on the host and the device, and their changes), how
-    far the lift moved under each tile's kept corrections since they were solved, and the margin."""
+    """What the last solve's correction leaves for an edit's: the lift it corrected, its cues and the off
+    ones, each tile's kept corrections, how far the lift moved under them since, and the margin."""
 
     lift: Any
     cues: tuple
@@ -163,8 +132,7 @@ class _Correction:
 @dataclass
 class _Step:
     """One step of the correction's sweep: a tile's (or its regions') unknowns solved (``kind``
-    ``"solve"``), or a tile's kept corrections added to the new lift (``"add"``: ``deltas``, each
-    its pixels on the host and the device and their changes); ``pixels``: what it reads and writes."""
+    ``"solve"``), or a tile's kept corrections added to the new lift."""
 
     kind: str
     key: tuple
@@ -192,20 +160,7 @@ def _state(engine) -> _State:
 
 def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarray, dict]:
     """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
-    ``device`` is set) chroma for ``problem`` on its device, and the report: steps 1-4 above.
-
-    Parameters
-    ----------
-    engine : LevinMultiscale
-        The engine: its gray, block grid, options and restraint.
-    problem : Problem
-        The cues (and reach); with a prior, the CPU engine's path solves it.
-    x0 : ndarray, optional
-        A caller's start (``H×W×2``), averaged over the blocks where no coarse solve is kept.
-    reach : dict, optional
-        The correction's reach over closed regions, as the engine's module sets it
-        (:func:`closed_regions`); None: none.
-    """
+    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report."""
     reach = reach or {"above": np.inf}
     if problem.prior is not None:
         if engine._on_device is not None:
@@ -251,6 +206,25 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
         report.update(solver="multiscale", iterations=None, residual=None, engine={**engine_report, **times})
         return np.asarray(shown_h, np.float64), report
     start = time.perf_counter()
+    chroma, lifted, off = _lifted(engine, state, problem, shown_h, flat_d, values_d, reach)
+    times["lift_seconds"] = time.perf_counter() - start
+    cues = (flat, values, flat_d, off)
+    corrected = _corrections(engine, state, problem, reach, (chroma, lifted), cues, previous, windowed, times)
+    engine_report["correction_update"] = "windowed" if windowed else "fresh"
+    start = time.perf_counter()
+    out = to_host(chroma, xp)
+    times["transfer_seconds"] = time.perf_counter() - start
+    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
+    restrained = problem.reach is not None and engine.restrains
+    engine_report[NO_RESIDUAL] = RESTRAINED if restrained else "the device path does not compute it"
+    report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
+    return out, report
+
+
+def _lifted(engine, state, problem, shown_h, flat_d, values_d, reach) -> tuple:
+    """The coarse chroma lifted to full resolution with the cues written in, a copy of the
+    lift for the next edit, and which cues' lifted values were off."""
+    xp, options, factor = state.device.xp, engine.options, engine.factor
     shown = xp.asarray(shown_h)
     parameters = options.parameters
     a, b = guided_coefficients(
@@ -265,7 +239,17 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     above = reach["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
     off = to_host(xp.abs(pixels[flat_d] - values_d).max(axis=-1) > above, xp)
     pixels[flat_d] = values_d  # the cues held exactly
-    times["lift_seconds"] = time.perf_counter() - start
+    return chroma, lifted, off
+
+
+def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed, times) -> dict:
+    """The bands around the cues and the closed regions of the off cues corrected in
+    ``chroma`` (tiles the edit leaves alone kept), and the report; ``state.correction`` set."""
+    chroma, lifted = lifts
+    flat, values, flat_d, off = cues
+    device, xp = state.device, state.device.xp
+    options = engine.options
+    margin = options.parameters.margin
     start = time.perf_counter()
     corrected: dict = {"corrected_pixels": 0}
     if margin and flat.size:
@@ -323,15 +307,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
             )
         times["regions_seconds"] = time.perf_counter() - start
         state.correction = _Correction(lifted, (flat, values), flat[off], kept, drift, margin)
-    engine_report["correction_update"] = "windowed" if windowed else "fresh"
-    start = time.perf_counter()
-    out = to_host(chroma, xp)
-    times["transfer_seconds"] = time.perf_counter() - start
-    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
-    restrained = problem.reach is not None and engine.restrains
-    engine_report[NO_RESIDUAL] = RESTRAINED if restrained else "the device path does not compute it"
-    report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
-    return out, report
+    return corrected
 
 
 def coarse_solve(
@@ -345,34 +321,7 @@ def coarse_solve(
     method: str = "auto",
 ) -> tuple[Any, dict]:
     """Levin's exact system on a grid (``guide``, cues ``held`` at ``targets``): the chroma
-    (``h×w×C``, on the device, the cues written in exactly) and what the solve did.
-
-    Its CSR matrix is built on the host; ``method`` ``"direct"`` solves it by SciPy's sparse LU
-    (NumPy's arrays) or cuSOLVER's sparse QR (CuPy's ``spsolve``), ``"host"`` by the CPU engine's
-    LU on the host, ``"krylov"`` on the device by BiCGSTAB to ``tol`` from ``guess`` (``h×w×C``;
-    else the cues, 0 elsewhere), preconditioned by an aggregation multigrid's V-cycle with damped
-    Jacobi steps (:class:`~varcolor.solvers.aggregation.AggregationMultigrid`, built on the
-    device); where it stalls, the host's LU finishes (``fallback`` in the report). ``"auto"``:
-    :data:`COARSE_METHOD`, whose own ``"auto"`` is ``"direct"`` for NumPy's arrays and
-    ``"krylov"`` for CuPy's.
-
-    Parameters
-    ----------
-    device : ArrayBackend
-        Where it is solved.
-    guide : ndarray, ``h×w``
-        The gray on the grid (host).
-    held : bool ndarray, ``h×w``
-        The cue cells (host).
-    targets : array, ``h×w×C``
-        Their values (on the device; read at ``held``).
-    tol : float
-        Relative residual of the Krylov solve.
-    guess : array, optional
-        Its start (``h×w×C``, on the device).
-    method : str
-        One of :data:`COARSE_METHODS`.
-    """
+    (``h×w×C``, on the device, the cues written in exactly) and what the solve did."""
     xp = device.xp
     if method == "auto":
         method = COARSE_METHOD if COARSE_METHOD != "auto" else "direct" if _host(device) else "krylov"
@@ -438,9 +387,8 @@ def _holding(x, held: np.ndarray, targets, xp):
 
 
 def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol: float) -> tuple[Any, dict]:
-    """``operator`` (a :class:`~varcolor.solvers.stencil.GridOperator`) solved for ``rhs``
-    (``N×C``, on the device) by the host's LU (:class:`~varcolor.solvers.direct.DirectSolver`,
-    the CPU engine's coarse solver), the answer back on the device."""
+    """``operator`` (a :class:`~varcolor.solvers.stencil.GridOperator`) solved for ``rhs`` (``N×C``, on the
+    device) by the host's LU."""
     xp = device.xp
     start = time.perf_counter()
     b = to_host(rhs, xp).reshape(shape + (rhs.shape[-1],))
@@ -459,31 +407,8 @@ def closed_regions(
     margin: int,
     keys: set | None = None,
 ) -> list[tuple[tuple[int, int], np.ndarray]]:
-    """The pixels (raster indices, no cue among them) the correction solves again past the band
-    ``near``, a set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off), the
-    closed region of its lightness holding it, found as the CPU engine finds it
-    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile in the
-    sweep's order (:func:`~varcolor.solvers.schwarz.sweep_tiles`), in each tile holding such a cue,
-    the connected regions where the gray changes slowly
-    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._interior`, the engine's kept
-    windows) seeded there, at most ``reach["reach"]`` pixels across, of at least
-    ``reach["area"]`` pixels, reaching past the pixels solved so far, grown by ``reach["pad"]``.
-
-    Parameters
-    ----------
-    engine : LevinMultiscale
-        Its gray and kept windows.
-    reach : dict
-        ``reach``, ``pad``, ``area``, ``tile``: the engine's ``REACH``, ``REACH_PAD``,
-        ``REACH_AREA`` and ``TILE``.
-    mask, seeds, near : bool ndarray, ``H×W``
-        The cues, those whose lifted value is off, and the band solved.
-    margin : int
-        The band's margin (the tiles' order is the sweep's for it).
-    keys : set of tuple, optional
-        The tiles looked in (an edit's: those it solved again); None: all.
-    """
-    from scipy import ndimage
+    """The pixels (raster indices, no cue among them) the correction solves again past the band ``near``, a
+    set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off)."""
 
     height, width = mask.shape
     side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
@@ -499,27 +424,41 @@ def closed_regions(
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        labels, _ = ndimage.label(engine._interior(key, window), structure=np.ones((3, 3)))
-        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
-        seeded = np.unique(labels[local][seeds[core]])
-        seeded = seeded[seeded > 0]
-        if not seeded.size:
+        interior = engine._interior(key, window)
+        grown_here = _closed_in_window(interior, seeds[core], core, window, region, mask, reach)
+        if grown_here is None:
             continue
-        number = np.zeros(labels.max() + 1, np.int32)
-        number[seeded] = np.arange(1, seeded.size + 1)
-        labels = number[labels]
-        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
-        beyond = np.bincount(labels[~region[window]], minlength=seeded.size + 1)[1:] > 0
-        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
-        closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
-        if not closed.size:
-            continue
-        size = 2 * reach["pad"] + 1
-        grown_here = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
-        grown_here &= ~mask[window]
         region[window] |= grown_here
         out.append((key, _indices(grown_here, window, width)))
     return out
+
+
+def _closed_in_window(interior, seeds, core, window, band, mask, reach: dict):
+    """The closed regions of ``interior`` (the ``window``'s) holding a seed of ``core`` that reach
+    past ``band``, grown by ``reach["pad"]`` off the cues ``mask``; None where there are none."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(interior, structure=np.ones((3, 3)))
+    local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
+    seeded = np.unique(labels[local][seeds])
+    seeded = seeded[seeded > 0]
+    if not seeded.size:
+        return None
+    # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
+    number = np.zeros(labels.max() + 1, np.int32)
+    number[seeded] = np.arange(1, seeded.size + 1)
+    labels = number[labels]
+    across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
+    # Closed, and reaching past the band: a region inside it is solved already.
+    beyond = np.bincount(labels[~band[window]], minlength=seeded.size + 1)[1:] > 0
+    sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
+    closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
+    if not closed.size:
+        return None
+    size = 2 * reach["pad"] + 1
+    grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
+    grown &= ~mask[window]
+    return grown
 
 
 def _indices(free: np.ndarray, window: tuple[slice, slice], width: int | None = None) -> np.ndarray:
@@ -545,10 +484,7 @@ def _swept(
     device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, steps: list, chroma, kept: dict, phase: str
 ) -> dict:
     """The sweep's ``steps`` (:class:`_Step`, in the CPU engine's order) done wave by wave
-    (:func:`~varcolor.solvers.schwarz.sweep_waves`): in each wave the kept corrections added,
-    then its solves as one system by :func:`band_solve`, so with the CPU's answer. Each solve's
-    changes are kept under ``(phase, its tile's key)`` in ``kept`` (an edit adds them where it
-    solves the tile no more). Returns what the solves did, added up."""
+    (:func:`~varcolor.solvers.schwarz.sweep_waves`): in each wave the kept corrections added."""
     xp = device.xp
     values = chroma.reshape(-1, chroma.shape[-1])
     solves = [step for step in steps if step.kind == "solve"]
@@ -600,25 +536,8 @@ def _cells_max(cells: np.ndarray, window: tuple[slice, slice]) -> float:
 
 
 def band_solve(device: ArrayBackend, guide, mask, band: np.ndarray, chroma) -> dict:
-    """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them
-    cues), in place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its
-    value there: ``A_bb x_b = −A_bk x_k``, its rows built on the device from the gray
-    (:func:`~varcolor.energies.levin.rows_of`, the CPU kernel's rows as array code), solved by
-    BiCGSTAB with a Jacobi preconditioner to :data:`BAND_TOL`. Returns what it did.
-
-    Parameters
-    ----------
-    device : ArrayBackend
-        Where ``chroma`` lives.
-    guide : array, ``H×W``
-        The gray (float64, on the device).
-    mask : bool array, ``H×W``
-        The cue pixels (on the device).
-    band : ndarray of int
-        The unknowns (host).
-    chroma : array, ``H×W×C``
-        The values held around them, and where their solution is written.
-    """
+    """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them cues), in
+    place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its value there."""
     xp = device.xp
     if not band.size:
         return {"corrected_pixels": 0, "correction_iterations": 0}
@@ -677,12 +596,6 @@ def grown(mask, radius: int, xp=np):
         Pixels grown by.
     xp : module
         NumPy or CuPy.
-
-    Examples
-    --------
-    >>> mask = np.zeros((5, 5), bool); mask[2, 2] = True
-    >>> int(grown(mask, 1).sum()), int(grown(mask, 2).sum())
-    (9, 25)
     """
     out = mask.copy()
     for axis in (0, 1):

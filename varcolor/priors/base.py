@@ -1,9 +1,5 @@
 """What a prior is: :class:`Prior`, a guess of every pixel's chroma with a weight, made once per
 gray image and asked again as the cues change.
-
-A method that takes a prior (:meth:`varcolor.methods.Method.prior_for`) gets its guess and weight
-in the :class:`~varcolor.methods.Problem` it solves; a new prior is a subclass in one module,
-registered with :func:`varcolor.priors.register`.
 """
 
 from __future__ import annotations

@@ -43,11 +43,6 @@ class Ideepcolor(Prior):
     def check_options(cls, options: Options) -> None:
         """:meth:`Prior.check_options`, and the instance options (the detector and its weights file)
         where given (:func:`varcolor.instances.detectors.check_options`).
-
-        Parameters
-        ----------
-        options : Options
-            As :meth:`Prior.check_options` takes them.
         """
         super().check_options(options)
         if options.instances != "none" or options.detector_file is not None:

@@ -1,13 +1,4 @@
-"""Linear solvers for the energies' systems: built once for an operator, applied to many right-hand sides.
-
-Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator` (``tiles``: the method's
-:class:`LinearSystem`, which it assembles tile by tile), solves for ``H×W×C`` right-hand sides
-from an optional initial guess, and returns the solution with a :class:`SolveInfo` (iterations,
-relative residual, seconds): the :class:`Solver` protocol.
-:mod:`.choice` plans the solve (:func:`plan_solver`: ``"auto"`` resolved, memory estimated, a
-frozen :class:`SolverPlan`) and builds any solver from a plan (:func:`make_solver`);
-:mod:`.admm` minimises bilaplacian-gtv's energy.
-"""
+"""Linear solvers for the energies' systems: built once for an operator, applied to many right-hand sides."""
 
 from __future__ import annotations
 

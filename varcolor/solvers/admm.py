@@ -1,16 +1,5 @@
 """ADMM for bilaplacian-gtv (:mod:`varcolor.energies.bilaplacian_gtv`): over-relaxed,
 preconditioned ADMM on the edge differences z = D u.
-
-The u-step, an SPD system with a constant matrix (per penalty), is linearized to one multigrid
-V-cycle per iteration (built once, or once per penalty when the system has a diagonal term; see
-:class:`_UStep`); the z-step is a group soft-threshold. Stops on the primal and dual residuals
-(Boyd et al. 2011, §3.3).
-
-One ADMM loop, two sets of grid kernels: on the CPU, numba kernels and the grid multigrid
-(:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), and on the CPU for a small photo
-whose kernels are not compiled yet (:func:`runs_array_code`), the same operations as array code
-(:class:`_ArrayGrid`; CuPy arrays, or NumPy's), preconditioned by the ``cg`` solver's symmetric
-Ruge–Stüben cycle (:class:`varcolor.solvers.amg.SymmetricHierarchy`).
 """
 
 from __future__ import annotations
@@ -35,8 +24,7 @@ __all__ = ["AdmmState", "minimize", "runs_array_code", "laplacian", "differences
 
 # Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
-# Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2). With the
-# linearized u-step, 1.9 reaches a given energy in fewer iterations than 1.6 or 1.8 on photos
+# Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2)
 # (docs/guide/methods.md, "bilaplacian-gtv in detail").
 _RELAXATION = 1.9
 # ADMM's edge variables z, y and the edge weights in single precision: four numbers per pixel and
@@ -46,16 +34,7 @@ _EDGE_DTYPE = np.float32
 
 @dataclass
 class AdmmState:
-    """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
-    :func:`solve` again (same image, same device; cues added, say), the next solve starts from
-    them, dual included: after a stroke that takes well under half the iterations of a start from
-    the last result alone (docs/guide/methods.md, "bilaplacian-gtv in detail", "Updates").
-
-    ``iterations`` counts the iterations these variables have run on their problem; residual
-    balancing is scheduled on it, so that a solve carried on with the same cues (a tighter
-    tolerance: :meth:`varcolor.Colorizer.refine`) is the same iteration continued. Set it to 0
-    when the problem changes (:meth:`varcolor.Colorizer.update` does): new cues upset the
-    residuals, and balancing starts over as in a fresh solve."""
+    """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped."""
 
     z: object = None
     y: object = None
@@ -249,10 +228,8 @@ class _NumbaGrid:
         return out
 
     def divergences(self, z, y, rhs_fixed, rho: float, divergence_z, rhs, au, fixed) -> tuple[float, float]:
-        """After the z- and y-steps: ``‖left + ρ Dᵀ(z − z_old)‖²`` (the dual residual; ``left`` =
-        ``rhs − au`` at the free pixels, what the u-step left unsolved) and ``‖ρ Dᵀ y‖²``; in place,
-        ``divergence_z`` (``Dᵀ z_old`` in) becomes ``Dᵀ z`` and ``rhs`` the next u-step's
-        right-hand side ``rhs_fixed + ρ Dᵀ(z − y)``."""
+        """After the z- and y-steps: ``‖left + ρ Dᵀ(z − z_old)‖²`` (the dual residual; ``left`` = ``rhs −
+        au`` at the free pixels, what the u-step left unsolved) and ``‖ρ Dᵀ y‖²``; in place."""
         return _divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, fixed)
 
     def free_difference(self, a, b, fixed):
@@ -281,15 +258,8 @@ class _NumbaGrid:
 
 
 class _ArrayGrid:
-    """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or
-    on NumPy ones for a small photo whose kernels are not compiled (:func:`runs_array_code`). The
-    u-step is preconditioned by a Ruge–Stüben cycle with Jacobi smoothing, which has no sequential
-    sweep, built from a matrix made by array code (:func:`_nine_point_matrix`).
-
-    Its arrays put the channels first (``u``: ``C×H×W``, the edge variables ``4×C×H×W``), so that
-    every operation runs along whole rows: with the host's channels last, NumPy's innermost loops
-    were two numbers long, and an iteration was several times slower
-    (benchmarks/results/first_run_gtv.md)."""
+    """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or on NumPy
+    ones for a small photo whose kernels are not compiled (:func:`runs_array_code`)."""
 
     name = "array"
 
@@ -401,9 +371,8 @@ class _ArrayGrid:
 
 
 def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> sp.csr_matrix:
-    """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's,
-    and the free rows' couplings to them are left out), by array code: what the grid multigrid's
-    operator (:func:`~varcolor.solvers.stencil.graph_laplacian`) holds, with no kernel to compile."""
+    """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's, and the
+    free rows' couplings to them are left out), by array code: no kernel to compile."""
     height, width = diagonal.shape
     index = np.arange(height * width).reshape(height, width)
     first = np.concatenate([index[r].ravel() for _, r, _ in edge_slices(height, width)])
@@ -419,9 +388,8 @@ def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> s
 
 
 def runs_array_code(device: str, shape: tuple[int, int]) -> bool:
-    """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a
-    small photo on the CPU whose ADMM kernels are not compiled (:func:`varcolor.kernels.array_code`
-    of ``"bilaplacian-gtv"``).
+    """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a small
+    photo on the CPU whose ADMM kernels are not compiled.
 
     Parameters
     ----------
@@ -446,23 +414,9 @@ def _grid(device: str, shape: tuple[int, int]):
 
 
 class _UStep:
-    """The u-step for penalty ``rho``, linearized (preconditioned ADMM; Bredies and Sun, "Preconditioned
-    Douglas–Rachford splitting methods for convex-concave saddle-point problems", 2015): instead of
-    minimising the u-subproblem ``½ uᵀA u − bᵀu``, u moves once, by ``M⁻¹ (b − A u)``. That is the
-    exact minimiser of the subproblem plus the proximal term ``½‖u − u_k‖²_{M−A}``, and ADMM with
-    it converges whenever ``M ⪰ A``.
-
-    ``M⁻¹`` is a multigrid V-cycle of the system's 9-point part ``A₉ = ρ DᵀD + diag``, divided by
-    ``1 + 8λ/ρ``: a symmetric V-cycle (smoothing mirrored around an exact or again symmetric coarse
-    solve) is ``B`` with ``B⁻¹ ⪰ A₉``, and the bilaplacian, weighted by λ, adds at most ``8λ/ρ A₉``
-    (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues up to 8 and DᵀD ⪰ −Δ). One cycle and one operator
-    application per iteration replace a conjugate-gradient solve: each iteration is cheaper by more
-    than the few extra iterations cost, at the same PSNR (docs/guide/methods.md, "bilaplacian-gtv in
-    detail", "Solver"). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
-
-    Without a diagonal (hard cues, no prior) ``A₉ = ρ DᵀD``, and every multigrid here is
-    equivariant under scaling, so ``unit`` (the cycle of ``DᵀD``) divided by ρ serves every
-    penalty: no hierarchy is rebuilt when the ADMM rebalances ρ."""
+    """The u-step for penalty ``rho``, linearized (preconditioned ADMM; Bredies and Sun, 2015): u moves
+    once by ``M⁻¹ (b − A u)``, ``M⁻¹`` a scaled multigrid V-cycle with ``M ⪰ A``, so ADMM converges
+    (docs/guide/methods.md, "bilaplacian-gtv in detail", "Solver")."""
 
     def __init__(self, grid, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, unit=None):
         self.grid, self.lam, self.rho = grid, lam, rho
@@ -487,43 +441,7 @@ class _UStep:
 
 def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None, state=None, *, warn=True):
     """ADMM on ``device`` from ``u`` (host arrays in and out; the iterations run on ``device``), and from
-    ``state``'s z, y and ρ where it has them for this image. ``params`` gives lam, mu, rho, tol and
-    maxiter (:class:`varcolor.energies.bilaplacian_gtv.Parameters`); ``info`` receives the
-    iterations, residuals and ``converged`` (whether they reached ``tol``). Stopped at ``maxiter``
-    above it, the last iterate is returned, with a :class:`~varcolor.errors.ConvergenceWarning`
-    unless not ``warn`` (a caller that refuses it instead).
-
-    Parameters
-    ----------
-    device : str
-        ``"cpu"``, or ``"cuda"`` for the iterations on the GPU.
-    u : ndarray, ``H×W×2``
-        Where the iterations start; the ``fixed`` pixels keep its values.
-    weights : ndarray, ``H×W×4``
-        The edge weights (:func:`varcolor.affinity.edge_weights`).
-    params : Parameters
-        The energy's weights and ADMM's settings.
-    diagonal : ndarray, ``H×W``
-        Each pixel's weight in the quadratic terms (data and prior).
-    fixed : ndarray of bool, ``H×W``
-        The pixels whose values are held (hard cues).
-    rhs_fixed : ndarray, ``H×W×2``
-        The quadratic terms' right-hand side (weighted targets and prior).
-    info : dict
-        Receives the iterations, the residuals and ``converged``.
-    progress : callable, optional
-        Called with a copy of ``info`` and ``maxiter`` after each iteration.
-    state : AdmmState, optional
-        ADMM's variables to start from (where the same kind of grid left them for this image's
-        shape), left holding where it stopped.
-    warn : bool, optional
-        Warn when the iterations stop at ``maxiter`` above ``tol``.
-
-    Returns
-    -------
-    u : ndarray, ``H×W×2``
-        The last iterate, on the host.
-    """
+    ``state``'s z, y and ρ where it has them for this image."""
     grid = _grid(device, u.shape[:2])
     xp = grid.xp
     # Where the same kind of grid left them (a background compile may have made the kernels

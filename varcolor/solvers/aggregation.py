@@ -2,20 +2,8 @@
 the Krylov solvers of :mod:`varcolor.solvers.krylov` written against an
 :class:`~varcolor.solvers.device.ArrayBackend` (CuPy on a GPU, SciPy and NumPy on the CPU).
 
-Each level's cells are aggregated two by two in each direction (the prolongation ``P`` is
-piecewise constant over a block of 2×2 cells, its restriction ``Pᵀ``), the coarser operator is
-Galerkin's ``Pᵀ A P`` (two sparse products, on the device: no set-up on one CPU core, as pyamg's
-was for ``amg``), down to at most :data:`COARSEST` cells, whose inverse is held dense. One
-V-cycle: a damped Jacobi step, the coarse correction scaled by :data:`OVERCORRECTION` (a
-piecewise-constant prolongation's corrections come out too small), a damped Jacobi step.
-
-:class:`AggregationSolver` is the exact methods' solver on a GPU (``solver="aggregation"``, the
-choice of ``auto`` with ``device="cuda"``): BiCGSTAB preconditioned by that V-cycle, every step of
-it, the hierarchy's set-up included, on the device.
-
-Why: Levin's rows have 1 on the diagonal, so Jacobi's preconditioner alone is no preconditioner:
-BiCGSTAB with it takes about ten times the iterations it takes with this V-cycle, more as the
-grid grows (benchmarks/results/gpu_coarse_solver.md).
+Levin's rows have 1 on the diagonal, so Jacobi alone is no preconditioner
+(benchmarks/results/gpu_coarse_solver.md).
 """
 
 from __future__ import annotations
@@ -35,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid", "AggregationSolver"]
 
-#: The coarsest level has at most this many cells: its inverse is held dense (8 MB at 1,024).
+#: The coarsest level has at most this many cells: its inverse is held dense (small enough to hold).
 COARSEST = 1024
 #: The Jacobi steps' damping.
 SMOOTHING = 0.7
@@ -46,15 +34,6 @@ OVERCORRECTION = 1.5
 class AggregationMultigrid:
     """The V-cycle of a grid operator's aggregation hierarchy, as a preconditioner (a fixed linear
     map of ``N×C`` arrays: BiCGSTAB and GMRES take it).
-
-    Parameters
-    ----------
-    matrix : scipy.sparse matrix
-        The operator on an ``h×w`` grid, rows and columns in raster order (on the host).
-    shape : tuple of int
-        ``(h, w)``.
-    device : ArrayBackend
-        Where the hierarchy is built and applied.
 
     Examples
     --------
@@ -117,35 +96,8 @@ def _aggregation(shape: tuple[int, int], device: ArrayBackend) -> tuple[Any, tup
 
 
 class AggregationSolver(AmgSolver):
-    """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid`
-    V-cycle per application, hierarchy built and applied on ``device`` (``solve`` is
-    :class:`~varcolor.solvers.amg.AmgSolver`'s): for Levin's exact system and the symmetric ones
-    alike, on the CPU or a GPU. On the CPU ``direct`` and ``multigrid`` are faster; this is the
-    solver whose set-up does not run on one CPU core.
-
-    Parameters
-    ----------
-    operator : GridOperator
-        The system on an ``H×W`` grid.
-    tol : float
-        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
-    maxiter : int
-        Iteration limit; stopping there above ``tol`` raises
-        :class:`~varcolor.errors.ConvergenceError` (no result).
-    device : {"cpu", "cuda"} or ArrayBackend
-        Where the hierarchy is built and the solve runs.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.energies.levin import exact_operator
-    >>> rng = np.random.default_rng(0)
-    >>> mask = rng.random((40, 50)) < 0.05
-    >>> solver = AggregationSolver(exact_operator(rng.random((40, 50)), mask))
-    >>> x, info = solver.solve(np.where(mask[..., None], 10.0, 0.0))
-    >>> bool(np.allclose(x, 10.0, atol=1e-3)), info.solver, info.residual <= 1e-8
-    (True, 'aggregation', True)
-    """
+    """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid` V-cycle per
+    application, hierarchy built and applied on ``device``."""
 
     name: ClassVar[str] = "aggregation"
     supports_rebind: ClassVar[bool] = True
@@ -167,8 +119,7 @@ class AggregationSolver(AmgSolver):
 
     def rebind(self, operator: GridOperator) -> AggregationSolver:
         """Solve with a changed operator (same size), keeping the coarse levels: cheap, and a good
-        preconditioner while the change is small (a few more cue pixels). A grid small enough to
-        have no levels (its inverse held whole) is built again.
+        preconditioner while the change is small (a few more cue pixels).
 
         Parameters
         ----------

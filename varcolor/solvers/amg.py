@@ -1,15 +1,5 @@
 """Algebraic multigrid (pyamg's AIR hierarchy) preconditioning GMRES, on the CPU or a GPU; and the
 symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
-
-Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its most
-similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
-aggregation, Ruge–Stüben, geometric) need several times more GMRES iterations on it than AIR
-(approximate ideal restriction, built for such directed problems; benchmarks/results/solvers_measured.md,
-"Measurements behind the solvers' settings").
-Hard cases (a smooth photo with grid, sparse-random or scribbled cues) need hundreds of
-iterations or stall, so ``solver="auto"`` prefers the exact LU wherever it fits
-(benchmarks/results/speed.md). pyamg builds the hierarchy on the CPU; the cycle below is plain
-sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
 """
 
 from __future__ import annotations
@@ -26,9 +16,8 @@ from .device import ArrayBackend, backend
 from .krylov import gmres
 from .stencil import GridOperator
 
-# Fast AIR setup: distance-1 restriction with a stricter strength threshold sets up several times
-# faster than pyamg's defaults, in about as few iterations (benchmarks/results/solvers_measured.md, "Measurements
-# behind the solvers' settings").
+# Fast AIR setup: distance-1 restriction with a stricter strength threshold
+# (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _AIR_OPTIONS = {
     "strength": ("classical", {"theta": 0.5, "norm": "min"}),
     "restrict": ("air", {"theta": 0.05, "degree": 1}),
@@ -39,9 +28,8 @@ _C_SWEEPS = 1
 # Damped Jacobi of the symmetric cycle: sweeps before (and as many after) each coarse correction.
 _JACOBI_WEIGHT = 2.0 / 3.0
 _JACOBI_SWEEPS = 1
-# Double precision throughout: on smooth photos the coarsest levels are so ill-conditioned that a
-# single-precision cycle makes GMRES stall far above tol (benchmarks/results/solvers_measured.md, "Measurements
-# behind the solvers' settings").
+# Double precision throughout: a single-precision cycle makes GMRES stall on smooth photos
+# (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _CYCLE_DTYPE = np.float64
 
 
@@ -51,9 +39,9 @@ def _inverse_diagonal(matrix) -> np.ndarray:
 
 
 class DeviceHierarchy:
-    """The levels of a pyamg hierarchy (built on the CPU) moved to a device; the coarsest level
-    (≤ ``max_coarse`` unknowns) is solved with a dense pseudo-inverse. Subclasses choose pyamg's
-    construction and write the cycle, as plain sparse-matrix array code (NumPy/SciPy or CuPy)."""
+    """The levels of a pyamg hierarchy (built on the CPU) moved to a device; the coarsest level (≤
+    ``max_coarse`` unknowns) is solved with a dense pseudo-inverse.
+    """
 
     def __init__(self, multilevel, device: str | ArrayBackend = "cpu"):
         self.backend = device if isinstance(device, ArrayBackend) else backend(device)
@@ -129,13 +117,7 @@ class AirHierarchy(DeviceHierarchy):
         }
 
     def vcycle(self, b, level: int = 0):
-        """One V-cycle from a zero guess for ``A x = b``: the coarse correction, then F–F–C Jacobi.
-
-        Parameters
-        ----------
-        b, level
-            As :meth:`DeviceHierarchy.vcycle` takes them.
-        """
+        """One V-cycle from a zero guess for ``A x = b``: the coarse correction, then F–F–C Jacobi."""
         if level == len(self.levels):
             return self.coarse_inverse @ b
         current = self.levels[level]
@@ -150,10 +132,8 @@ class AirHierarchy(DeviceHierarchy):
 
 class SymmetricHierarchy(DeviceHierarchy):
     """pyamg's Ruge–Stüben hierarchy (``R = Pᵀ``) with damped Jacobi before and after each coarse
-    correction: a symmetric positive definite preconditioner for SPD systems, with no sequential
-    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. CG needs far fewer
-    iterations with it than with smoothed aggregation (benchmarks/results/solvers_measured.md, "Measurements behind
-    the solvers' settings")."""
+    correction: a symmetric positive definite preconditioner for SPD systems, with no sequential sweep.
+    """
 
     def __init__(self, matrix, device: str | ArrayBackend = "cpu", max_coarse: int = 400):
         import pyamg  # as in the AIR hierarchy
@@ -164,13 +144,7 @@ class SymmetricHierarchy(DeviceHierarchy):
         return {"scale": self.backend.asarray((_JACOBI_WEIGHT * inverse_diagonal)[:, None], _CYCLE_DTYPE)}
 
     def vcycle(self, b, level: int = 0):
-        """One V-cycle from a zero guess for ``A x = b``: Jacobi, the coarse correction, Jacobi.
-
-        Parameters
-        ----------
-        b, level
-            As :meth:`DeviceHierarchy.vcycle` takes them.
-        """
+        """One V-cycle from a zero guess for ``A x = b``: Jacobi, the coarse correction, Jacobi."""
         if level == len(self.levels):
             return self.coarse_inverse @ b
         current = self.levels[level]

@@ -16,9 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TOL", "SolveInfo", "Solver", "RebindableSolver", "LinearSystem"]
 
-#: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
-#: cues are sparse: 1e-6 left solutions visibly off the exact one, 1e-8 keeps them within the
-#: 0.05 ab that "exact" allows (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
+#: Default relative residual of the iterative solvers: within what "exact" allows where cues are
+#: sparse (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 TOL = 1e-8
 
 
@@ -101,7 +100,7 @@ class RebindableSolver(Solver, Protocol):
 @dataclass(frozen=True, eq=False)
 class LinearSystem:
     """A method's linear system, given by what assembles it rather than assembled: the tiled solver
-    builds it tile by tile and on coarser images (the whole operator of a 36 MP image is 2.6 GB).
+    builds it tile by tile and on coarser images (a big scan's whole operator would not fit).
 
     ``build(guide, fixed, values, prior, weight) → (GridOperator, rhs)`` is the method's system on
     any gray ``guide`` (the image, a window of it, or a coarser copy) with the pixels ``fixed``
@@ -200,33 +199,7 @@ def report(
     name: str, iterations: int, residual: np.ndarray, tol: float, seconds: float, history: list | None = None
 ) -> SolveInfo:
     """The :class:`SolveInfo` of an iterative solve (``residual``: per right-hand side; ``history``:
-    the worst relative residual after each iteration).
-
-    A solve that stopped above ``tol`` raises :class:`~varcolor.errors.ConvergenceError` naming the
-    residual reached: its last iterate can be far from the solution (``amg`` on a 5000×2 strip
-    stops at relative residual 2e-5 and is 9.5 ab off), so it is never returned as a result.
-
-    Parameters
-    ----------
-    name : str
-        The solver's name.
-    iterations : int
-        The iterations it ran.
-    residual : ndarray
-        The final relative residual of each right-hand side.
-    tol : float
-        The tolerance the worst of them must reach.
-    seconds : float
-        The solve's wall time.
-    history : list of float, optional
-        The worst relative residual after each iteration.
-
-    Examples
-    --------
-    >>> report("amg", 300, np.array([2e-5, 1e-9]), 1e-8, 1.0)
-    Traceback (most recent call last):
-    varcolor.errors.ConvergenceError: amg solver stopped after 300 iterations at relative residual 2.0e-05, ...
-    """
+    the worst relative residual after each iteration)."""
     worst = float(np.max(residual, initial=0.0))
     if not worst <= tol:  # NaN too
         raise ConvergenceError(

@@ -1,9 +1,4 @@
-"""Preconditioned conjugate gradients for several right-hand sides at once, against an array backend.
-
-Each column of ``b`` (e.g. the chroma channels a and b) runs its own CG recurrence; the columns
-share every operator and preconditioner application. For symmetric positive definite systems only
-(the symmetric energies' systems).
-"""
+"""Preconditioned conjugate gradients for several right-hand sides at once, against an array backend."""
 
 from __future__ import annotations
 
@@ -25,39 +20,7 @@ def pcg(
     maxiter: int = 300,
     history: list | None = None,
 ) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
-    """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD.
-
-    Parameters
-    ----------
-    apply_a, apply_m : callables
-        ``N×C → N×C``: the operator and the preconditioner (an approximation of ``A⁻¹``).
-    xp : module
-        NumPy or CuPy; every array lives there.
-    x0 : array, optional
-        Initial guess (default 0).
-    tol : float
-        Stop when every column's relative residual ``‖b − A x‖ / ‖b‖`` is at most ``tol``.
-    maxiter : int
-        Iteration limit.
-    history : list, optional
-        Gets the worst column's relative residual after each iteration (the last is the final one).
-
-    Returns
-    -------
-    x : array, ``N×C``
-    iterations : int
-    residual : ndarray, ``C``
-        Final relative residual of each column (on the host; from the recurrence).
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> A = sp.diags([[-1.0] * 9, [2.0] * 10, [-1.0] * 9], [-1, 0, 1]).tocsr()
-    >>> b = np.ones((10, 2)); b[:, 1] = np.arange(10)
-    >>> x, its, res = pcg(lambda v: A @ v, b, lambda r: r / 2.0, np, tol=1e-10)
-    >>> bool(np.allclose(A @ x, b)), its <= 10
-    (True, True)
-    """
+    """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD."""
     b_norm = to_host(xp.sqrt(_dot(b, b, xp)), xp)
     scale = np.where(b_norm > 0, b_norm, 1.0)
     x = xp.zeros_like(b) if x0 is None else x0.copy()

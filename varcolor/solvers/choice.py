@@ -1,11 +1,4 @@
-"""Which solver solves a system of a given size, the memory it is expected to need, and building it.
-
-Like pyamg's ``blackbox.py``: :func:`plan_solver` resolves ``"auto"`` from the system's size,
-symmetry, device and the memory budget into an inspectable, frozen :class:`SolverPlan` (solver,
-bytes, why), refusing, before anything is allocated, a solve that would not fit;
-:func:`make_solver` builds the planned solver, whichever it is, for an operator or a method's
-:class:`~varcolor.solvers.base.LinearSystem`.
-"""
+"""Which solver solves a system of a given size, the memory it is expected to need, and building it."""
 
 from __future__ import annotations
 
@@ -50,9 +43,8 @@ CPU_ONLY = ("direct", "tiles")
 #: Solvers built from the method's system (:class:`~varcolor.solvers.base.LinearSystem`), which
 #: they assemble piece by piece, rather than from the assembled operator.
 FROM_SYSTEM = ("tiles",)
-#: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU
-#: fits: at 16 MP they are no slower than the LU in a fraction of its memory, while at 4 MP the LU
-#: is faster (benchmarks/results/bigscan.md; docs/big-scans.md, "Measurements").
+#: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU fits:
+#: no slower, in a fraction of its memory (benchmarks/results/bigscan.md; docs/big-scans.md, "Measurements").
 TILES_FROM = 12_000_000
 
 
@@ -115,11 +107,6 @@ class SolverPlan:
 
 def estimate_bytes(solver: str, pixels: int) -> int:
     """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
-
-    LU fill grows a little faster than the image (the multifrontal factors in single precision;
-    fitted to the peak memory in benchmarks/results/speed.md, with a third more); AMG + GMRES(20) is
-    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
-    so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
 
     Parameters
     ----------
@@ -199,23 +186,18 @@ def plan_solver(
     budget, how = memory_budget(max_memory)
     requested, reason = name, "asked for"
     if name == "auto" and symmetric:
-        # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the
-        # grid multigrid's Gauss–Seidel runs on the CPU, the aggregation hierarchy is built on a GPU
-        # (pyamg's set-up of 'cg' and 'amg' runs on one CPU core).
+        # Linear in the pixels (benchmarks/results/speed_symmetric.md); pyamg's set-up runs on one core.
         name = "multigrid" if device == "cpu" else "aggregation"
         reason = f"auto: a symmetric system, linear time and memory on the {device.upper()}"
         if device != "cpu":
             reason += ", the hierarchy built there"
         if device == "cpu" and array_code(pixels, SYMMETRIC_KIND):
-            # The multigrid's kernels are not compiled (a first run): a solver that needs none,
-            # SciPy's LU for a small system, else the Ruge–Stüben cycle; the kernels are compiled
-            # in the background for the next run (array_code).
+            # The multigrid's kernels are not compiled (a first run): a solver that needs none.
             name = "direct" if small_system(pixels) else "cg"
             reason = f"auto: a symmetric system on a small photo whose multigrid kernels are not compiled: {name}"
     if name == "auto":
-        # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
-        # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice
-        # on the CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
+        # The LU is exact, never fails to converge, and is faster than AMG (benchmarks/results/speed.md):
+        # the choice on the CPU wherever it fits and is not slower than the tiles.
         lu = estimate_bytes("direct", pixels)
         if device != "cpu":
             name, reason = "aggregation", "auto: the LU runs on the CPU only; a hierarchy built on the GPU"

@@ -1,12 +1,4 @@
-"""Flush subnormal floats to zero around a computation (x86-64 SSE control register).
-
-Levin's systems hold weights and Green's-function values that decay over many orders of magnitude;
-in single precision an LU factorisation of them makes subnormal numbers by the hundred thousand, and
-every operation on one takes a slow microcode path: factorising under dense cue patches ran several
-times slower than with subnormals flushed (benchmarks/results/solvers_measured.md, "Measurements behind the solvers'
-settings"). Values below 1e-38 of the largest are noise to a solve that is refined in double
-precision afterwards, so the direct solver factorises with flush-to-zero set.
-"""
+"""Flush subnormal floats to zero around a computation (x86-64 SSE control register)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Array modules per device: NumPy/SciPy on the CPU, CuPy on a CUDA GPU.
-
-The iterative solvers are written once against an :class:`ArrayBackend`, so the exact array
-code that runs on the GPU is also what the CPU tests exercise.
-"""
+"""Array modules per device: NumPy/SciPy on the CPU, CuPy on a CUDA GPU."""
 
 from __future__ import annotations
 
@@ -58,9 +54,9 @@ class ParallelCSR:
 
 @dataclass(frozen=True)
 class ArrayBackend:
-    """``xp`` (the NumPy-like module) and ``sparse`` (the SciPy-like sparse module) of a device;
-    on the CPU, ``kernels``: whether sparse products run the parallel numba kernel
-    (:class:`ParallelCSR`) or SciPy's (where the kernel is not compiled: a small photo's array code)."""
+    """``xp`` (the NumPy-like module) and ``sparse`` (the SciPy-like sparse module) of a device; on the CPU,
+    ``kernels``: whether sparse products run the parallel numba kernel (:class:`ParallelCSR`) or SciPy's.
+    """
 
     name: str
     xp: ModuleType

@@ -119,8 +119,7 @@ class DirectSolver:
 
     def _couplings(self, cue_pixels: np.ndarray):
         """For each of the 8 neighbour directions: the cue pixels with a free neighbour there, that
-        neighbour, and ``A[neighbour, cue pixel]`` (the only entries coupling cue pixels to the
-        free block; a cue pixel's own row is diagonal)."""
+        neighbour, and ``A[neighbour, cue pixel]``."""
         height, width = self.operator.shape
         rows, cols = np.divmod(cue_pixels, width)
         stencil = self.operator.stencil.reshape(-1, 9)
@@ -219,36 +218,7 @@ class Factors:
 
 class DirichletSolver(DirectSolver):
     """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
-    pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
-
-    The same answer as :class:`DirectSolver` on the whole grid with the other pixels' rows made
-    rows of the identity holding their values, at the cost of the free pixels alone: only their
-    rows are read (the operator may hold nothing elsewhere:
-    :func:`~varcolor.energies.levin.exact_operator`'s ``rows``), the known values enter through
-    the rows next to them, and the residual is checked on the free rows. The factors are
-    :class:`DirectSolver`'s (single precision, refined to ``tol``).
-
-    Parameters
-    ----------
-    operator : GridOperator
-        Its rows at the ``free`` pixels (the others are not read).
-    free : bool ndarray, ``H×W``
-        The unknowns.
-    tol : float
-        Relative residual of ``A_ff x_f = b_f − A_fh x_h`` the refinement reaches.
-    factors : Factors, optional
-        The :attr:`factors` of a solver made before for the same rows (the same operator at the
-        same ``free`` pixels): taken as they are, not factored again.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.solvers.stencil import GridOperator
-    >>> s = np.zeros((1, 3, 9)); s[0, 1, 3:6] = (-1.0, 2.0, -1.0)   # x1 = (x0 + x2) / 2
-    >>> solver = DirichletSolver(GridOperator(s), np.array([[False, True, False]]))
-    >>> solver.solve(np.zeros((1, 1)), np.array([[[1.0], [9.0], [3.0]]]))[0].ravel().tolist()
-    [2.0]
-    """
+    pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``."""
 
     def __init__(self, operator: GridOperator, free: np.ndarray, tol: float = 1e-8, factors: Factors | None = None):
         start = time.perf_counter()

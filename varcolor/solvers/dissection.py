@@ -1,10 +1,5 @@
 """Geometric nested dissection of a pixel grid: the tree that the multifrontal LU
 (:mod:`varcolor.solvers.multifrontal`) factors node by node, and the ordering it gives.
-
-Each node of the tree is a rectangle of the pixel grid: a leaf holds all its unknowns, any other
-node splits its rectangle by one row or column (a separator of the 8-neighbour stencil), which is
-its own unknowns. The tree is kept as flat arrays (per-node offsets into pixel buffers), laid out
-for the factorisation's numba kernels.
 """
 
 from __future__ import annotations
@@ -15,19 +10,14 @@ import numpy as np
 __all__ = ["Dissection", "nested_dissection"]
 
 
-# One kernel of plain loops over flat integer arrays: lists of tuples, optional arguments, literal
-# flags and helper kernels each made numba compile more (a first run's compile is a third of what
-# it was). nogil: the studio factors its live copy's coarse grid again in a thread beside its server
-# and its edits, which the ordering held up each time (benchmarks/results/code_notes.md).
+# One kernel of plain loops over flat integer arrays, so numba compiles little; nogil, so the
+# studio's background refactorisation does not hold up its server (benchmarks/results/code_notes.md).
 
 
 @numba.njit(cache=True, nogil=True)
 def _cheapest_line(free, width, r0, r1, c0, c1, rows):
-    """The row (``rows``) or column through the block's middle third with the fewest free pixels:
-    cue patches are holes in the system, so a line through them is a shorter separator. A line
-    off the middle must save a tenth of the block's width, so that the halves stay balanced where
-    the counts differ by noise (a third-to-two-thirds split costs 1.5× the time on the larger
-    side)."""
+    """The row (``rows``) or column through the block's middle third with the fewest free pixels: cue
+    patches are holes in the system, so a line through them is a shorter separator."""
     lo, hi = (r0, r1) if rows else (c0, c1)
     middle = (lo + hi) // 2
     reach = (hi - lo) // 6
@@ -180,9 +170,6 @@ def _dissect(height, width, leaf, free):
 class Dissection:
     """The nested-dissection tree of an ``H×W`` grid whose unknowns are the ``free`` pixels, in
     post-order (children before parents; the root last).
-
-    ``children`` (``n×2``, −1 where none), and for node ``k`` its own unknowns
-    ``e_pix[e_ptr[k]:e_ptr[k+1]]`` and its ring's ``r_pix[r_ptr[k]:r_ptr[k+1]]`` (raster indices).
     """
 
     def __init__(self, shape: tuple[int, int], free: np.ndarray | None = None, leaf: int = 32):
@@ -211,23 +198,13 @@ class Dissection:
         return np.flatnonzero(on_path)
 
     def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
-        first number (and the total last), the unknowns in that order (raster indices), and
-        every pixel's number (−1 off those nodes).
+        """A compact numbering of the own unknowns of ``nodes``, node after node: each node's first number
+        (and the total last), the unknowns in that order (raster indices), and every pixel's number.
 
         Parameters
         ----------
         nodes : ndarray of int
             The nodes (post-order ids), in the order their unknowns are numbered.
-
-        Returns
-        -------
-        starts : ndarray of int
-            Each node's first number, and the total last.
-        own : ndarray of int
-            The unknowns in that order (raster indices).
-        position : ndarray of int
-            Every pixel's number, −1 off those nodes.
         """
         own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n] : self.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(self.owner), -1, np.int64)
@@ -243,12 +220,6 @@ class Dissection:
 def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray | None = None) -> np.ndarray:
     """Geometric nested-dissection ordering of an ``H×W`` pixel grid (raster indices).
 
-    Each block is split by a row or column across its longer side (a separator for the
-    8-neighbour stencil: no stencil entry reaches across a full line); both halves come first,
-    the separator last, down to blocks of ``leaf`` pixels. The line is the middle one, or, with
-    ``free`` (H×W bool, False where a pixel is not an unknown), the one within the middle third
-    with the fewest unknowns; only free pixels are ordered then.
-
     Parameters
     ----------
     shape : tuple of int
@@ -257,10 +228,5 @@ def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray |
         The most pixels of a block that is not split.
     free : ndarray of bool, ``H×W``, optional
         False where a pixel is not an unknown; None: every pixel is one.
-
-    Examples
-    --------
-    >>> nested_dissection((3, 3), leaf=3).tolist()   # top row, bottom row, then the middle row
-    [0, 1, 2, 6, 7, 8, 3, 4, 5]
     """
     return Dissection(shape, free, leaf).order

@@ -17,9 +17,8 @@ _NEGLIGIBLE = 1e-18
 
 
 class _Rows:
-    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and
-    ``U⁻ᵀ e_j`` at the node's own unknowns), in arrays grown by half: appending copies a few
-    times what it adds, on average, not everything kept."""
+    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and ``U⁻ᵀ
+    e_j`` at the node's own unknowns), in arrays grown by half."""
 
     def __init__(self, width: int, dtype) -> None:
         self.count = 0
@@ -56,9 +55,8 @@ class _Rows:
 
 
 def _below(tree: Dissection, pixels: np.ndarray):
-    """(node, pixel) for every node on each pixel's path, grouped by node: the nodes of the paths
-    (in post-order), where each one's pixels start and end, and the pixels (indices into
-    ``pixels``) in that order."""
+    """(node, pixel) for every node on each pixel's path, grouped by node: the nodes of the paths (in
+    post-order), where each one's pixels start and end, and the pixels."""
     below_nodes: list[np.ndarray] = []
     below_pixels: list[np.ndarray] = []
     node, index = tree.owner[pixels], np.arange(len(pixels))
@@ -77,29 +75,7 @@ def _below(tree: Dissection, pixels: np.ndarray):
 
 class InverseBlock:
     """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``, and
-    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece.
-
-    With ``A_ff = Pᵀ L U``, ``(A⁻¹)_ij = (U⁻ᵀ e_i) · (L⁻¹ P e_j)``, and both vectors are zero off
-    the tree paths from ``i`` and from ``j`` to the root (a forward pass from one unknown only
-    reaches its ancestors), so an entry is a dot product over the two pixels' common ancestors.
-    Both vectors of every pixel are kept, node by node: pixels added later cost their own two
-    forward passes and, per node on their paths, matrix products with the vectors kept there;
-    nothing is solved again for the pixels already in the block. Likewise ``(A⁻¹ b)_i =
-    (U⁻ᵀ e_i) · (L⁻¹ P b)``, with ``L⁻¹ P b`` kept whole and changed by the forward passes of
-    ``b``'s changes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> block = InverseBlock(MultifrontalLU(s, np.ones((1, 3), bool), np.float64))
-    >>> block.add(np.array([0, 2]))
-    >>> block.block.round(3).tolist()   # the inverse of [[2, 0, 0], [-1, 2, -1], [0, 0, 2]] at 0, 2
-    [[0.5, 0.0], [0.0, 0.5]]
-    >>> block.add_to_rhs(np.array([0]), np.array([[2.0]]))   # b = (2, 0, 0): x = (1, 0.5, 0)
-    >>> block.solution.round(3).tolist()
-    [[1.0], [0.0]]
-    """
+    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece."""
 
     def __init__(self, lu: MultifrontalLU, channels: int = 1):
         self.lu = lu
@@ -152,10 +128,8 @@ class InverseBlock:
         self.solution = np.concatenate([self.solution, solution])
 
     def cost(self, pixels: np.ndarray) -> float:
-        """The floating-point operations :meth:`add` would spend on ``pixels`` (none in the block):
-        two forward passes of every new pixel over the union of their paths, and per node the
-        products of the new vectors with the new and the kept ones (the fronts near the root,
-        where every path meets, hold most of it).
+        """The floating-point operations :meth:`add` would spend on ``pixels`` (none in the block): two
+        forward passes of every new pixel over the union of their paths.
 
         Parameters
         ----------
@@ -175,9 +149,8 @@ class InverseBlock:
         return float(forward + np.sum(2.0 * ne * new * (new + 2.0 * kept)))
 
     def values_at(self, forward: np.ndarray) -> np.ndarray:
-        """``A_ff⁻¹ b`` at the block's pixels (rows in their order, channels as columns) from
-        ``forward`` = ``L⁻¹ P b`` (channels × every pixel, a forward pass's result): products
-        with the vectors kept at each node, no backward pass.
+        """``A_ff⁻¹ b`` at the block's pixels (rows in their order, channels as columns) from ``forward`` =
+        ``L⁻¹ P b`` (channels × every pixel, a forward pass's result).
 
         Parameters
         ----------
@@ -192,9 +165,8 @@ class InverseBlock:
         return out
 
     def add_to_rhs(self, pixels: np.ndarray, values: np.ndarray) -> None:
-        """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at
-        the free ``pixels``, and their solution to :attr:`solution`: one forward pass from
-        ``pixels``, then products with the vectors kept at its nodes.
+        """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at the free
+        ``pixels``, and their solution to :attr:`solution`: one forward pass from ``pixels``.
 
         Parameters
         ----------
@@ -221,9 +193,8 @@ class InverseBlock:
                 self.solution[kept.index] += kept.upper @ forward[:, offsets[s] : offsets[s + 1]].T
 
     def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
-        """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s
-        numbering), values too small to matter set to 0: Green's functions decay, and products of
-        their tails would be subnormal, and arithmetic on subnormals is far slower."""
+        """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s numbering),
+        values too small to matter set to 0: Green's functions decay."""
         x = self.lu.up(x, nodes, position, transpose)
         x[np.abs(x) < _NEGLIGIBLE] = 0.0
         return x

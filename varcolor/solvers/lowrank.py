@@ -1,29 +1,9 @@
 """Solutions after any cue edit from a direct solve's factors: low-rank corrections, no new LU.
 
-The factored system ``M`` (the operator on the first solve's unknowns ``F``) stays; an edit
-changes a few rows of the system, and the new solution is the first one corrected through ``M⁻¹``:
-
-- A cue added at an unknown (a *held* pixel) replaces its row by ``x = value``. Relaxing the held
-  rows, the new solution solves ``M x = b + Δb + P s`` for some multipliers ``s`` at them.
-- A cue of the first solve removed (undo, eraser: a *released* pixel ``r``) makes ``r`` an unknown
-  again, with the new system's row there; its column enters ``F``'s rows: ``M x_F + B y_R = …``.
-- A cue of the first solve recoloured changes the right-hand side: ``Δb``.
-
-So ``x_F = x₀ + M⁻¹ (Δb + P s − P_N B y_R)`` (``x₀`` the first solution, ``N`` the unknowns next
-to released pixels), and ``s`` and ``y_R`` solve a small dense system built from ``M⁻¹`` at the
-held and ``N`` pixels (:class:`~varcolor.solvers.inverse_block.InverseBlock`), the released rows
-and ``B``: a Schur complement of ``k`` = held pixels coupled to unknowns + released pixels
-unknowns. The correction is one solve with a sparse right-hand side whose backward pass leaves
-out the subtrees where it is below ``tiny``
-(:meth:`~varcolor.solvers.multifrontal.MultifrontalLU.solve_local`).
-
-Edits add up, and a correction from ``x₀`` spans all of them. So a correction starts from the
-last solution instead: ``x = x_prev + M⁻¹ (T − T_applied)`` (``T`` the sparse right-hand side
-above), where the multipliers far from the edit barely move. Both the skipped subtrees and the
-multipliers left out are bounded by the maximum principle, which Levin's systems (M-matrices with
-nonnegative row sums) obey: a change ``δ`` at pixel ``j`` moves no pixel by more than
-``|δ| (M⁻¹)_jj``. Each step's error bound adds up, and once the sum would pass ``budget`` the next
-correction starts from ``x₀`` again (exact to ``tiny``).
+An edit changes a few rows of the factored system; the new solution is the last one corrected
+through ``M⁻¹`` with a small dense Schur complement over the held and released pixels. Levin's
+systems obey a maximum principle, which bounds each correction's error; once the summed bounds
+would pass ``budget``, the next correction starts from the first solution again.
 """
 
 from __future__ import annotations
@@ -87,12 +67,8 @@ def _box_of(pixels: np.ndarray, width: int) -> tuple[slice, slice]:
 
 
 class _GrowingLU:
-    """LU factors of a square matrix grown by whole rows and columns, ``M[perm] = L U`` (packed
-    in one array, unit ``L``): ``m`` more rows and columns cost ``O(k² m)`` — the new rows and
-    columns through the old factors, their Schur complement factored with partial pivoting —
-    not a new ``O(k³)`` factorisation. (In single precision the Green's functions' tails
-    underflow to subnormal numbers, and the triangular solves ran several times slower:
-    benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings".)"""
+    """LU factors of a square matrix grown by whole rows and columns (``M[perm] = L U``): ``m`` more
+    cost ``O(k² m)``, not a new ``O(k³)`` factorisation."""
 
     def __init__(self) -> None:
         self._lu = np.zeros((0, 0), order="F")  # column-major: LAPACK takes it without a copy
@@ -132,10 +108,9 @@ class TooCostly(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Released:
-    """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the
-    new system around them: ``pixels`` (raster indices), and the new operator's stencil
-    (``h×w×9``) and right-hand side (``h×w×C``) on ``window`` (a pair of slices holding every
-    released pixel and its neighbours' neighbours, so that the rows there are the whole image's)."""
+    """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the new system
+    around them: ``pixels`` (raster indices), and the new operator's stencil.
+    """
 
     pixels: np.ndarray
     window: tuple[slice, slice]
@@ -158,40 +133,7 @@ def _neighbours(pixels: np.ndarray, shape: tuple[int, int]):
 
 class LowRankUpdater:
     """Solutions of a factored system after cue edits: unknowns held at values (cues added),
-    cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured).
-
-    Parameters
-    ----------
-    solver : DirectSolver
-        The factored system (an M-matrix with nonnegative row sums, as both of Levin's are).
-    base : ndarray, ``H×W×C``
-        Its solution.
-    tiny : float
-        The change below which a correction leaves pixels out (each correction's error bound).
-    budget : float
-        The error bound corrections from the last solution may add up to before one starts from
-        ``base`` again.
-    max_block : int
-        The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the
-        unknowns next to released pixels, over the edits since the block was started): past it
-        the block starts afresh, and :meth:`solve` raises where one edit alone needs more.
-    refine_tol : float
-        The relative residual past which :meth:`solve` refines its result once (where it is
-        given the new system's residual).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from varcolor.solvers.stencil import GridOperator
-    >>> s = np.zeros((1, 4, 9)); s[..., 4] = 2.0; s[0, 1:3, 3] = s[0, 1:3, 5] = -1.0
-    >>> solver = DirectSolver(GridOperator(s))   # x0 and x3 given, x1 and x2 their neighbours' mean
-    >>> base, _ = solver.solve(np.array([[[0.0], [0.0], [0.0], [6.0]]]))
-    >>> base.ravel().round(6).tolist()
-    [0.0, 1.0, 2.0, 3.0]
-    >>> x, info = LowRankUpdater(solver, base, tiny=0.0).solve(np.array([1]), np.array([[3.0]]))
-    >>> x.ravel().round(6).tolist()
-    [0.0, 3.0, 3.0, 3.0]
-    """
+    cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured)."""
 
     def __init__(
         self,
@@ -211,12 +153,8 @@ class LowRankUpdater:
         self.refine_tol = refine_tol
         self.max_refinements = 3
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
-        # The cost model (:meth:`_predict`): dense work (new block vectors, the small system) at
-        # the factorisation's timed rate at first, then at the rate the block's growth ran at;
-        # the rest (the corrections' passes through the factors, residuals, refinements) as the
-        # last edits took it, first guessed as the refined solve after the factorisation took
-        # (both timed in the same first-call conditions, so a first edit is solved afresh only
-        # where its dense work alone outweighs a factorisation).
+        # The cost model (:meth:`_predict`): dense work at the factorisation's timed rate, the rest as
+        # the last edits took it (first guessed from the refined solve).
         factor_flops, _ = self.lu.flops()
         self._dense_rate = solver.factor_seconds / max(factor_flops, 1.0)
         self._rest_seconds = solver.solve_seconds if solver.solve_seconds is not None else 0.1 * solver.setup_seconds
@@ -252,13 +190,7 @@ class LowRankUpdater:
     def hold(
         self, held: np.ndarray, values: np.ndarray, rhs_change: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, dict]:
-        """:meth:`solve` with no released pixels (cues added and recoloured only).
-
-        Parameters
-        ----------
-        held, values, rhs_change
-            As :meth:`solve` takes them.
-        """
+        """:meth:`solve` with no released pixels (cues added and recoloured only)."""
         return self.solve(held, values, rhs_change)
 
     def solve(
@@ -270,65 +202,12 @@ class LowRankUpdater:
         residual: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
         limit: float | None = None,
     ) -> tuple[np.ndarray, dict]:
-        """The solution with the unknowns at ``held`` (raster indices) held at ``values``
-        (``k×C``), the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
-        values, relative to the factored system's; its cue pixels may be among them) and the cue
-        pixels ``released`` made unknowns (their right-hand side's change, the removal of their
-        values, belongs in ``rhs_change``).
-
-        Each call gives the whole edit relative to the factored system (not to the last call).
-        With ``limit`` (seconds: what a fresh solve takes), an edit predicted to take longer
-        raises :class:`TooCostly` before anything is changed. The prediction: the dense work of
-        the pixels the edit adds to the block (their forward passes and products, counted from
-        the tree; the small system) at the rate such work last ran here, plus the rest (the
-        corrections' passes through the factors, the residuals) as the last edits took it.
-        Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``,
-        ``released``, ``block`` (the unknowns of the small dense system: held pixels coupled to
-        an unknown, and released pixels), ``correction`` (``"incremental"`` from the last
-        solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree nodes the
-        backward pass solved), ``bound`` (the result's error bound), ``predicted_seconds`` and
-        ``box`` (a pair of slices outside which the result equals the previous one).
-
-        Parameters
-        ----------
-        held : ndarray of int
-            Raster indices of unknowns of the factored system to hold.
-        values : ndarray, ``k×C``
-            What they are held at.
-        rhs_change : tuple of ndarray, optional
-            ``(pixels, change)``: raster indices and their right-hand side's change (``m×C``),
-            relative to the factored system's.
-        released : Released, optional
-            Cue pixels of the factored system made unknowns, with the new system around them.
-        residual : callable, optional
-            Given a result (``H×W×C``), returns its residual against the new system and the
-            relative residual; where given, a result above ``refine_tol`` is refined.
-        limit : float, optional
-            The most seconds the edit may be predicted to take (a fresh solve's); past it
-            :class:`TooCostly` is raised.
-        """
-        solver, channels = self.solver, self.base.shape[-1]
+        """The solution with the unknowns at ``held`` (raster indices) held at ``values`` (``k×C``), the
+        right-hand side changed by ``rhs_change``."""
+        channels = self.base.shape[-1]
         held = np.asarray(held, np.int64)
         values = np.asarray(values, np.float64).reshape(len(held), channels)
-        free = solver._free_mask.ravel()
-        if not np.all(free[held]):
-            raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
-        released_pixels = np.zeros(0, np.int64) if released is None else np.asarray(released.pixels, np.int64)
-        if np.any(free[released_pixels]):
-            raise ValueError("released pixels must be cue pixels of the factored system")
-        coupled = self._coupled(held)
-        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
-            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
-        rows = (
-            self._released_rows(released, held, values, rhs_change)
-            if released is not None and len(released_pixels)
-            else None
-        )
-        near = np.zeros(0, np.int64) if rows is None else rows[0]
-        needed = np.concatenate([coupled, near])
-        if len(needed) > self.max_block:
-            raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
-        restart = np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block
+        released_pixels, coupled, rows, needed, restart = self._block_for(held, values, rhs_change, released)
         predicted = self._predict(needed, coupled, len(released_pixels), restart)
         if limit is not None and predicted["seconds"] > limit:
             raise TooCostly(
@@ -356,40 +235,19 @@ class LowRankUpdater:
         # The sparse right-hand side T of the unknowns: Δb, the multipliers, −B y_R.
         total = (np.concatenate([free_pixels, coupled]), np.concatenate([free_change, multipliers]))
         if rows is not None:
-            near, coupling, released_at = rows[0], rows[1], rows[2]
             total = (
-                np.concatenate([total[0], near]),
-                np.concatenate([total[1], -(coupling @ unknowns)]),
+                np.concatenate([total[0], rows[0]]),
+                np.concatenate([total[1], -(rows[1] @ unknowns)]),
             )
         total = _net(*total, np.zeros(0, np.int64), np.zeros((0, channels)))
-        step_pixels, step = _net(*total, *self._applied)
-        incremental = self._free is not self.base
-        if incremental:
-            # Leave out the smallest steps at block pixels while their summed bound stays under ``tiny``.
-            at = self._position[step_pixels]
-            in_block = np.flatnonzero(at >= 0)
-            effect = np.abs(step[in_block]).max(axis=1, initial=0.0) * np.abs(np.diag(self._block.block)[at[in_block]])
-            order = np.argsort(effect)
-            left_out = in_block[order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]]
-            taken = np.ones(len(step_pixels), bool)
-            taken[left_out] = False
-            bound = self._bound + self.tiny + np.abs(effect[np.isin(in_block, left_out)]).sum()
-            incremental = bound <= self.budget
-        if incremental:
-            free_x, nodes, box = self._correct(self._free, step_pixels[taken], step[taken])
-            self._applied = _net(*total, step_pixels[~taken], step[~taken])
-        else:
-            free_x, nodes, box = self._correct(self.base, *total)
-            self._applied = total
-            bound = self.tiny
-        free_x.flags.writeable = False  # the next correction starts from it
+        free_x, nodes, box, incremental, bound = self._corrected(total)
         # Pixels set in closed form: cues of the first solve recoloured (or released: overwritten
         # next), the released ones' own values, and the held ones.
         x = free_x.copy()
         flat = x.reshape(-1, channels)
         flat[fixed_pixels] = flat_base[fixed_pixels] + fixed_change
         if rows is not None:
-            flat[released_at] = unknowns
+            flat[rows[2]] = unknowns
         flat[held] = values
         assigned = np.concatenate([fixed_pixels, held, released_pixels])
         previous = self._x.reshape(-1, channels)
@@ -424,6 +282,56 @@ class LowRankUpdater:
             "box": changed,
         }
 
+    def _block_for(self, held, values, rhs_change, released):
+        """The edit checked, and what its small system needs: the released pixels, the held ones
+        coupled to unknowns, the released rows, the block pixels needed and whether to restart."""
+        free = self.solver._free_mask.ravel()
+        if not np.all(free[held]):
+            raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
+        released_pixels = np.zeros(0, np.int64) if released is None else np.asarray(released.pixels, np.int64)
+        if np.any(free[released_pixels]):
+            raise ValueError("released pixels must be cue pixels of the factored system")
+        coupled = self._coupled(held)
+        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
+            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
+        rows = (
+            self._released_rows(released, held, values, rhs_change)
+            if released is not None and len(released_pixels)
+            else None
+        )
+        near = np.zeros(0, np.int64) if rows is None else rows[0]
+        needed = np.concatenate([coupled, near])
+        if len(needed) > self.max_block:
+            raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
+        restart = np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block
+        return released_pixels, coupled, rows, needed, restart
+
+    def _corrected(self, total):
+        """The unknowns corrected for the sparse right-hand side ``total``: from the last result
+        while the error bounds allow, else from ``base``; with the nodes, box, mode and bound."""
+        step_pixels, step = _net(*total, *self._applied)
+        incremental = self._free is not self.base
+        if incremental:
+            # Leave out the smallest steps at block pixels while their summed bound stays under ``tiny``.
+            at = self._position[step_pixels]
+            in_block = np.flatnonzero(at >= 0)
+            effect = np.abs(step[in_block]).max(axis=1, initial=0.0) * np.abs(np.diag(self._block.block)[at[in_block]])
+            order = np.argsort(effect)
+            left_out = in_block[order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]]
+            taken = np.ones(len(step_pixels), bool)
+            taken[left_out] = False
+            bound = self._bound + self.tiny + np.abs(effect[np.isin(in_block, left_out)]).sum()
+            incremental = bound <= self.budget
+        if incremental:
+            free_x, nodes, box = self._correct(self._free, step_pixels[taken], step[taken])
+            self._applied = _net(*total, step_pixels[~taken], step[~taken])
+        else:
+            free_x, nodes, box = self._correct(self.base, *total)
+            self._applied = total
+            bound = self.tiny
+        free_x.flags.writeable = False  # the next correction starts from it
+        return free_x, nodes, box, incremental, bound
+
     def _predict(self, needed, coupled, released: int, restart: bool) -> dict:
         """The predicted seconds of an edit (:meth:`solve`), its dense work and new block pixels."""
         if restart:
@@ -444,10 +352,7 @@ class LowRankUpdater:
         }
 
     def _learn(self, predicted: dict, dense_seconds: float, seconds: float) -> None:
-        """Move the cost model toward what this edit took (half way: edits of a session are
-        alike, and the machine's load drifts; by at most half again per edit, so that one slow
-        edit, a first one loading kernels from numba's cache, say, does not send the next ones
-        to fresh solves)."""
+        """Move the cost model toward what this edit took."""
         if predicted["dense_flops"] > 1e8:  # below, the time is overheads, not the rate
             rate = min(dense_seconds / predicted["dense_flops"], 2.0 * self._dense_rate)
             self._dense_rate = 0.5 * (self._dense_rate + rate)
@@ -455,17 +360,8 @@ class LowRankUpdater:
         self._rest_seconds = 0.5 * (self._rest_seconds + rest)
 
     def _refine(self, x, r, relative, held, coupled, rows, small) -> tuple[slice, slice]:
-        """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm
-        ``relative``) of the new system: the same correction as an edit's, for the right-hand side
-        ``r`` and 0 at the held pixels; the box it changed.
-
-        One pass each way through the factors: the multipliers (and the released pixels' values)
-        need ``M⁻¹ r`` only at the block's pixels, which the forward pass of ``r`` gives with the
-        vectors the block keeps; their right-hand side joins ``r``'s before the backward pass.
-        Residual entries whose whole sum stays under a tenth of the tolerance are left out, and
-        the backward pass skips subtrees where the correction stays under ``tiny`` × 1e-4: after
-        a local edit the residual is local too (the rest of the image holds the first solve's),
-        and the refinement costs a fraction of a full solve."""
+        """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm ``relative``) of the
+        new system: the same correction as an edit's."""
         channels = x.shape[-1]
         lu, free = self.lu, self.solver._free_mask.ravel()
         flat_r = np.where(free[:, None], r.reshape(-1, channels), 0.0)
@@ -500,9 +396,8 @@ class LowRankUpdater:
         return box
 
     def _small_system(self, coupled, held_rhs, rows, flat_base):
-        """The multipliers at the ``coupled`` held pixels and the released pixels' values: the
-        Schur complement ``[[G_HH, −G_HN B], [D G_NH, A_RR − D G_NN B]]`` (``G`` the block of
-        ``M⁻¹``) solved for ``[values − g_H; β − D g_N]`` (``g = x₀ + M⁻¹ Δb``)."""
+        """The multipliers at the ``coupled`` held pixels and the released pixels' values: the Schur
+        complement ``[[G_HH, −G_HN B], [D G_NH, A_RR − D G_NN B]]``."""
         channels = held_rhs.shape[1]
         block, solution = self._block.block, self._block.solution
         h = self._position[coupled]
@@ -553,9 +448,8 @@ class LowRankUpdater:
         return *small(g_h, beta - own[1] @ g_n), small
 
     def _released_rows(self, released: Released, held, values, rhs_change):
-        """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B``
-        (``A[N, R]``, ``|N|×|R|``), the released pixels, ``(A_RR, D = A[R, N])`` and ``β`` (their
-        right-hand side with the held and cue neighbours' values moved there)."""
+        """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B`` (``A[N, R]``,
+        ``|N|×|R|``), the released pixels, ``(A_RR, D = A[R, N])`` and ``β``."""
         solver, channels = self.solver, self.base.shape[-1]
         shape = solver._free_mask.shape
         width = shape[1]
@@ -634,9 +528,8 @@ class LowRankUpdater:
         return x, nodes, box
 
     def _coupled(self, held: np.ndarray) -> np.ndarray:
-        """The held pixels with an unknown neighbour that is not held: the others' values reach
-        no row of ``M`` that is not held, so they need no multiplier (rows of released pixels take
-        the held values directly)."""
+        """The held pixels with an unknown neighbour that is not held: the others' values reach no row of
+        ``M`` that is not held, so they need no multiplier."""
         is_held = np.zeros(self.solver._free_mask.size, bool)
         is_held[held] = True
         coupled = np.zeros(len(held), bool)

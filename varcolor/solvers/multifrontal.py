@@ -1,25 +1,10 @@
 """Multifrontal LU of a grid operator on a geometric nested-dissection tree
 (:class:`~varcolor.solvers.dissection.Dissection`).
 
-Each node of the tree is a rectangle of the pixel grid: a leaf eliminates all its unknowns, any
-other node splits its rectangle by one row or column (a separator of the 8-neighbour stencil) and
-eliminates that line after both halves. A node's *front* holds its own unknowns ``E`` and the
-unknowns ``R`` on the one-pixel ring around its rectangle (the only pixels its rectangle couples
-to, all on separators of its ancestors). Assembled from the operator's entries and its children's
-updates, the dense front ``[F11 F12; F21 F22]`` is partially factored by LAPACK and BLAS-3:
-``F11 = Pᵀ L U``, ``U12 = L⁻¹ P F12``, ``L21 = F21 U⁻¹``, and the update ``F22 − L21 U12`` goes
-to the parent (on a stack: the tree is walked in post-order). Solves walk the tree up
-(``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E``) and down (``x_E ← U⁻¹ (x_E − U12 x_R)``). The root's
-two subtrees share nothing but the root, so they are factored and solved on two threads.
-
-Why not a general sparse LU: most of the flops sit in the large fronts near the root, where
-dense BLAS-3 matrix products run an order of magnitude faster than SuperLU's factorisation did on
-the same ordering (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings"; where the
-factorisation's time goes is in that page's first section).
-
-Pivots are chosen within each front's own block only: the systems here are M-matrices with
-dominant diagonals, whose Schur complements keep that property, so the tree's elimination order
-needs no pivoting across fronts.
+Each node's dense front is partially factored by LAPACK and BLAS-3 and its update passed to the
+parent; most flops sit in the large fronts near the root, where dense products beat a general
+sparse LU (benchmarks/results/solvers_measured.md). Pivots stay within each front: the systems are
+M-matrices with dominant diagonals.
 """
 
 from __future__ import annotations
@@ -71,9 +56,8 @@ def _lapack(dtype) -> tuple[Callable[..., None], Callable[..., None], Callable[.
 
 @numba.njit(cache=True)
 def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
-    """Partial LU of the column-major ``n×n`` front: ``F11 = Pᵀ L U`` (row pivots ``ipiv``),
-    ``U12 = L⁻¹ P F12``, ``L21 = F21 U⁻¹`` in place, and ``F22 −= L21 U12``. Returns LAPACK's
-    ``info`` (> 0: a zero pivot)."""
+    """Partial LU of the column-major ``n×n`` front: ``F11 = Pᵀ L U`` (row pivots ``ipiv``), ``U12 = L⁻¹ P
+    F12``, ``L21 = F21 U⁻¹`` in place, and ``F22 −= L21 U12``."""
     nr = n - ne
     # Arrays filled element by element, characters as their codes: np.array of a list and ord()
     # each pull a generic implementation into the compile (about a second, on a first run).
@@ -139,9 +123,8 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
 
 
 def _workspace(children, e_ptr, r_ptr, lo, hi, depth):
-    """Numbers of the update stack at its fullest while nodes ``lo`` to ``hi − 1`` are factored
-    on top of ``depth`` numbers, with a front being assembled on top (array code: one kernel
-    fewer to compile)."""
+    """Numbers of the update stack at its fullest while nodes ``lo`` to ``hi − 1`` are factored on top of
+    ``depth`` numbers, with a front being assembled on top (array code: one kernel fewer to compile)."""
     if hi <= lo:
         return depth
     sizes = np.diff(r_ptr) ** 2  # each node's update, nr²
@@ -174,10 +157,7 @@ def _factor(
     stack,
     top,
 ):
-    """Factor the nodes ``lo`` to ``hi − 1`` (in post-order). Each node's update (``nr×nr``,
-    column-major) is pushed on ``stack`` and popped by its parent; updates of children before
-    ``lo`` must lie on the stack below ``top``, in post-order. Returns −1, or the first node with
-    a zero pivot."""
+    """Factor the nodes ``lo`` to ``hi − 1`` (in post-order)."""
     height, width = stencil.shape[:2]
     # Loops where array code would do: numba compiles a whole slice assignment's shape check
     # and error message (string formatting) for each, seconds of a first run's compile.
@@ -269,9 +249,8 @@ def scatter_add(x, columns, values):
 
 @numba.njit(cache=True, nogil=True)
 def _gather(x, pixels, position):
-    """A new ``x[:, at]`` (channels × len(pixels)), where
-    ``at`` is ``pixels`` (``position`` empty) or ``position[pixels]``; and ``at``. By loops:
-    numba compiles fancy indexing for seconds on a first run."""
+    """A new ``x[:, at]`` (channels × len(pixels)), where ``at`` is ``pixels`` (``position`` empty) or
+    ``position[pixels]``; and ``at``. By loops: numba compiles fancy indexing for seconds on a first run."""
     count = len(pixels)
     at = np.empty(count, np.int64)
     for k in range(count):
@@ -291,16 +270,12 @@ def _scatter(x, at, values):
             x[c, at[k]] = values[c, k]
 
 
-# Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
-# channels) the call overhead would dominate the small fronts; with many (a block of the inverse
-# for a low-rank update) BLAS-3 runs several times faster than the loops (benchmarks/results/solvers_measured.md,
-# "Measurements behind the solvers' settings").
+# Right-hand sides from which a node's triangular solves go to BLAS: below, the call overhead
+# dominates the small fronts (benchmarks/results/solvers_measured.md).
 _BLAS_CHANNELS = 8
 
 #: Unknowns from which the root's two subtrees are factored and solved on two threads: below, the
-#: hand-offs to the pool cost more than the second thread saves (two threads were slower on a
-#: grid's 40×40 unknowns and on the default engine's correction tiles, as quick at 70×70, and
-#: quicker at 100×100: benchmarks/results/code_notes.md).
+#: hand-offs cost more than the second thread saves (benchmarks/results/code_notes.md).
 TWO_THREADS_FROM = 4096
 #: ``position`` for a solve in every pixel's own numbering (see :func:`_gather`).
 _EVERY_PIXEL = np.zeros(0, np.int64)
@@ -310,12 +285,8 @@ _NO_PIXEL = np.iinfo(np.int64).max
 
 @numba.njit(cache=True, nogil=True)
 def _blas_node(half, f, n, ne, nr, own, ring, u12, trsm, gemm):
-    """One node's half of a solve by BLAS (row pivots left to the caller), ``half`` 0 to 3: up,
-    up transposed, down, down transposed (a number the callers compute, so that one compiled
-    version serves all four: literal flags would compile one per call site). ``own``
-    (channels × ne) and ``ring`` (channels × nr), C-ordered, are column-major ``ne×channels`` and
-    ``nr×channels`` to BLAS; ``f`` holds ``[L\\U; L21]`` column-major with ``n`` rows, ``u12`` is
-    column-major ``ne×nr``."""
+    """One node's half of a solve by BLAS (row pivots left to the caller), ``half`` 0 to 3: up, up
+    transposed, down, down transposed."""
     ints = np.empty(4, np.int32)
     ints[0], ints[1], ints[2], ints[3] = ne, nr, n, own.shape[0]
     scalars = np.empty(2, f.dtype)
@@ -347,10 +318,8 @@ def _blas_node(half, f, n, ne, nr, own, ring, u12, trsm, gemm):
 def _solve_up(
     x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots, trsm, gemm
 ):
-    """The forward half of a solve over ``nodes`` (in post-order), on ``x`` (channels × pixels,
-    or × ``position[pixel]``): per node ``F11 = Pᵀ L U``, ``F21 = L21 U``, ``F12 = Pᵀ L U12``,
-    and ``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E`` (transposed: ``x_E ← U⁻ᵀ x_E``,
-    ``x_R −= U12ᵀ x_E``)."""
+    """The forward half of a solve over ``nodes`` (in post-order), on ``x`` (channels × pixels, or ×
+    ``position[pixel]``): per node ``F11 = Pᵀ L U``, ``F21 = L21 U``, ``F12 = Pᵀ L U12``."""
     channels = x.shape[0]
     for node in nodes:
         e0, q0 = e_ptr[node], r_ptr[node]
@@ -421,11 +390,7 @@ def _solve_down(
     gemm,
 ):
     """The backward half over ``nodes`` (parents before children): ``x_E ← U⁻¹ (x_E − U12 x_R)``
-    (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``). With ``tiny`` > 0, a node outside ``kept``
-    whose ring values are all below ``tiny`` is skipped with its whole subtree (``x`` stays 0
-    there). Returns the number of nodes solved and, with ``boxed``, the bounding box (first row,
-    last row + 1, first column, last column + 1) of the pixels where ``x`` reached ``tiny``
-    (``width``: the image's)."""
+    (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``)."""
     channels = x.shape[0]
     skipped = np.zeros(len(parent), np.bool_)
     solved = 0
@@ -503,34 +468,7 @@ def _solve_down(
 
 
 class MultifrontalLU:
-    """LU factors of a grid operator restricted to its ``free`` pixels.
-
-    Parameters
-    ----------
-    stencil : ndarray, ``H×W×9``
-        The operator (:class:`~varcolor.solvers.stencil.GridOperator` layout).
-    free : bool ndarray, ``H×W``
-        The unknowns; the factors are those of the operator's rows and columns at these pixels.
-    dtype : numpy dtype
-        Precision of the factors (float32 or float64).
-    leaf : int
-        Blocks of at most this many pixels are eliminated whole.
-    threads : int
-        Above 1, the root's two subtrees are factored on two threads (for a large enough system).
-
-    Raises
-    ------
-    ZeroDivisionError
-        When a pivot is exactly zero (the restricted operator is singular).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> lu = MultifrontalLU(s, np.ones((1, 3), bool), np.float64)
-    >>> lu.solve(np.array([[2.0], [0.0], [4.0]])).ravel().tolist()   # x1 = (x0 + x2) / 2
-    [1.0, 1.5, 2.0]
-    """
+    """LU factors of a grid operator restricted to its ``free`` pixels."""
 
     def __init__(self, stencil: np.ndarray, free: np.ndarray, dtype=np.float32, leaf: int = 32, threads: int = 2):
         self.tree = t = Dissection(stencil.shape[:2], free, leaf)
@@ -600,20 +538,7 @@ class MultifrontalLU:
 
     def up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides; columns: every pixel, or
-        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``.
-
-        Parameters
-        ----------
-        x : ndarray, ``C×N``
-            The right-hand sides, one a row, over every pixel or in ``position``'s numbering.
-        nodes : ndarray of int
-            The tree's nodes to pass over (post-order ids, in post-order).
-        position : ndarray of int, optional
-            Each pixel's column in ``x`` (:meth:`~varcolor.solvers.dissection.Dissection.space`);
-            None: the columns are every pixel's raster index.
-        transpose : bool, optional
-            Apply ``U⁻ᵀ`` rather than ``L⁻¹ P``.
-        """
+        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
         t = self.tree
         # Every pixel is an empty numbering, not None: one compiled version serves a whole solve
         # and an update's block of the inverse (None would compile _solve_up twice, a slow compile).
@@ -637,8 +562,7 @@ class MultifrontalLU:
 
     def _blas(self, x: np.ndarray) -> tuple:
         """BLAS ``trsm`` and ``gemm`` for a solve pass on ``x``'s rows if there are enough of them
-        (:data:`_BLAS_CHANNELS`), else None twice: the passes' loops alone, a compiled version
-        without the BLAS calls (the whole engine's solves: about a second less to compile)."""
+        (:data:`_BLAS_CHANNELS`), else None twice: the passes' loops alone."""
         return self._lapack[1:] if x.shape[0] >= _BLAS_CHANNELS else (None, None)
 
     def _down(
@@ -673,9 +597,8 @@ class MultifrontalLU:
             )
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
-        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
-        ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
-        they are.
+        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with ``transpose``) at the
+        free pixels; rows of ``b`` at the other pixels are returned as they are.
 
         Parameters
         ----------
@@ -704,33 +627,8 @@ class MultifrontalLU:
     def solve_local(
         self, pixels: np.ndarray, values: np.ndarray, tiny: float, between: Callable | None = None
     ) -> tuple[np.ndarray, int, tuple]:
-        """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free
-        ``pixels``, where it is ``values`` (``k×C``; a pixel listed twice adds up); the number
-        of tree nodes solved; and the bounding box (top, bottom, left, right; exclusive ends)
-        outside which ``x`` is below ``tiny``.
-
-        The forward pass walks only the paths from ``pixels`` to the root. The backward pass skips
-        every subtree off those paths whose ring values are all below ``tiny``: for an M-matrix
-        with nonnegative row sums (both of Levin's systems) the solution inside is the discrete
-        harmonic extension of its ring, so it is below ``tiny`` too, and is returned as 0.
-
-        ``between``, if given, is called with the forward pass's result (``L⁻¹ P b``, channels ×
-        pixels) and returns more ``(pixels, values)`` to add to ``b`` before the backward pass:
-        a right-hand side that depends on the first one's solution at a few pixels (which
-        :meth:`~varcolor.solvers.inverse_block.InverseBlock.values_at` reads off the forward pass) costs
-        one backward pass, not two solves.
-
-        Parameters
-        ----------
-        pixels : ndarray of int
-            Raster indices of free pixels where ``b`` is not zero.
-        values : ndarray, ``k×C``
-            ``b`` there.
-        tiny : float
-            The value below which a subtree's solution is left out (returned as 0).
-        between : callable, optional
-            Called with the forward pass's result; returns ``(pixels, values)`` to add to ``b``.
-        """
+        """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free ``pixels``,
+        where it is ``values`` (``k×C``; a pixel listed twice adds up); the number of tree nodes solved."""
         pixels = np.asarray(pixels, np.int64)
         t = self.tree
         nodes = t.paths(pixels)

@@ -1,16 +1,5 @@
 """Geometric multigrid for symmetric positive definite 9-point grid operators (numba kernels).
 
-The hierarchy halves the grid in each direction (coarse points are the even rows and columns).
-Interpolation is operator-dependent (Dendy's black-box multigrid): a fine point between two coarse
-points takes their values in proportion to its stencil's couplings towards each side, so
-interpolation follows the operator's jumps rather than smearing across them; coarse operators are
-the Galerkin products ``Pᵀ A P`` (again 9-point). Smoothing is four-colour Gauss–Seidel, forwards
-before the coarse correction and backwards after it, so a V-cycle is a symmetric preconditioner for
-conjugate gradients (:func:`varcolor.solvers.cg.pcg`).
-
-Fixed pixels (hard constraints, e.g. hard cues) are rows of the identity with no couplings; they
-never receive a correction. Build the hierarchy once per operator and apply it many times.
-
 Symmetric systems only: Levin's exact system is not, and a geometric hierarchy cannot follow its
 directed weights (see :mod:`varcolor.solvers.amg`).
 """
@@ -30,9 +19,8 @@ from .stencil import GridOperator
 
 __all__ = ["GridMultigrid", "MultigridSolver"]
 
-# The four colours of the 8-neighbour grid (no two pixels of one colour are neighbours), and the
-# order the sweep after the coarse correction takes: an array of its own, not the reversed view,
-# whose other layout compiled the sweep a second time (a good share of a first multigrid solve).
+# The four colours of the 8-neighbour grid and the backward sweep's order, as an array of its own
+# (a reversed view would compile the sweep a second time).
 _COLOURS = np.array([(0, 0), (1, 1), (0, 1), (1, 0)])
 _COLOURS_BACKWARD = np.ascontiguousarray(_COLOURS[::-1])
 
@@ -182,38 +170,7 @@ def _gauss_seidel(stencil, x, b, colours):
 
 
 class GridMultigrid:
-    """A multigrid hierarchy for an SPD 9-point operator; :meth:`vcycle` approximates ``A⁻¹``.
-
-    Parameters
-    ----------
-    operator : GridOperator
-        Symmetric positive definite (on the pixels that are not ``fixed``). Its stencil must hold
-        no coupling that reaches outside the image.
-    fixed : bool ndarray, ``H×W``, optional
-        Pixels held fixed: their rows must be rows of the identity, with no coupling from or to them.
-    coarsest : int
-        Stop coarsening at this many pixels; that level is solved with a dense pseudo-inverse.
-    sweeps : int
-        Gauss–Seidel sweeps before and after each coarse correction.
-
-    Examples
-    --------
-    A 5-point Poisson problem with its boundary pixels fixed; CG with one V-cycle per iteration:
-
-    >>> import numpy as np
-    >>> from varcolor.solvers.cg import pcg
-    >>> h = w = 65
-    >>> fixed = np.zeros((h, w), bool); fixed[[0, -1]] = fixed[:, [0, -1]] = True
-    >>> s = np.zeros((h, w, 9)); s[..., [1, 3, 5, 7]] = -1.0; s[..., 4] = 4.0
-    >>> s[fixed] = 0.0; s[fixed, 4] = 1.0
-    >>> s[1, :, :3] = s[-2, :, 6:] = s[:, 1, ::3] = s[:, -2, 2::3] = 0.0  # no coupling to the boundary
-    >>> A, mg = GridOperator(s), GridMultigrid(GridOperator(s), fixed)
-    >>> b = np.where(fixed, 0.0, 1.0)[..., None]
-    >>> x, iterations, residual = pcg(lambda v: A.apply(v.reshape(h, w, 1)).reshape(-1, 1), b.reshape(-1, 1),
-    ...                              lambda r: mg.vcycle(r.reshape(h, w, 1)).reshape(-1, 1), np, tol=1e-8)
-    >>> iterations <= 8, bool(residual.max() <= 1e-8)
-    (True, True)
-    """
+    """A multigrid hierarchy for an SPD 9-point operator; :meth:`vcycle` approximates ``A⁻¹``."""
 
     def __init__(self, operator: GridOperator, fixed: np.ndarray | None = None, coarsest: int = 400, sweeps: int = 1):
         stencil = np.ascontiguousarray(operator.stencil, dtype=np.float64)

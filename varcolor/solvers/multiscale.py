@@ -1,15 +1,5 @@
 """Coarse grids for the multi-scale engine (``levin-multiscale``): block means of the gray image
 and of the cues, and the lift of a coarse chroma back to full resolution guided by lightness.
-
-The lift is the fast guided filter (He & Sun, 2015): on the coarse grid, each window's chroma is
-fitted as an affine function of the coarse gray (``a·I + b``, ``eps`` damping the slope where the
-gray is flat); the coefficients, smoothed and interpolated bilinearly to full resolution, are
-applied to the full-resolution gray. Edges inside a block that the coarse grid averaged away come
-back through the full-resolution gray (the slope), grain does not move the colour (the fit is over
-a window of blocks).
-
-Array code: every function takes the array module ``xp`` (NumPy, or CuPy on a GPU,
-:mod:`varcolor.solvers.device`) and only uses what both have.
 """
 
 from __future__ import annotations
@@ -33,7 +23,7 @@ __all__ = [
     "lift_change",
 ]
 
-#: Pixels :func:`block_mean` sums at a time (in float64: 8 MB).
+#: Pixels :func:`block_mean` sums at a time (in float64), so no image-sized temporary is made.
 BAND_PIXELS = 1 << 20
 
 
@@ -73,16 +63,10 @@ def block_mean(image, factor: int, xp=np):
         Block side in pixels.
     xp : module
         NumPy or CuPy.
-
-    Examples
-    --------
-    >>> block_mean(np.arange(12.0).reshape(3, 4), 2).tolist()
-    [[2.5, 4.5], [8.5, 10.5]]
     """
     height, width = image.shape[:2]
     rows, columns = coarse_shape((height, width), factor)
-    # Each block's pixel count from the image's size; the sums a band of blocks at a time, in
-    # float64: a 40 MP scan's padded float64 copy and its image of ones were 0.64 GB at once.
+    # Counts from the image's size and sums a band at a time: no padded copy or image of ones.
     per_row = xp.minimum(height - factor * xp.arange(rows), factor)
     per_column = xp.minimum(width - factor * xp.arange(columns), factor)
     counts = (per_row[:, None] * per_column[None, :]).astype(xp.float64)
@@ -98,34 +82,7 @@ def block_mean(image, factor: int, xp=np):
 
 def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     """The cues on the coarse grid: a block is held where any of its pixels is, at the mean of its
-    cue pixels' values.
-
-    Parameters
-    ----------
-    mask : bool ndarray, ``H×W``
-        The cue pixels.
-    targets : ndarray, ``H×W×C``
-        Their values (read where ``mask``).
-    factor : int
-        Block side in pixels.
-    xp : module
-        NumPy or CuPy.
-    pixels : (ndarray, ndarray), optional
-        The cue pixels' raster indices and their values (``n×C``), where gathered already: then
-        neither ``mask`` nor ``targets`` is read again.
-
-    Returns
-    -------
-    mask, targets : the coarse ``h×w`` mask and ``h×w×C`` values (0 off the mask)
-
-    Examples
-    --------
-    >>> mask = np.zeros((2, 4), bool); mask[0, 0] = mask[1, 1] = True
-    >>> values = np.zeros((2, 4, 1)); values[0, 0], values[1, 1] = 2.0, 4.0
-    >>> held, held_values = coarse_cues(mask, values, 2)
-    >>> held.tolist(), held_values[..., 0].tolist()
-    ([[True, False]], [[3.0, 0.0]])
-    """
+    cue pixels' values."""
     if pixels is None:
         rows, columns = coordinates(mask, xp)
         values = xp.asarray(targets)[rows, columns]
@@ -172,10 +129,8 @@ def _box(image, radius: int, xp):
 
 
 def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
-    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the
-    borders then divided by the pixels they hold. As fast as a numba pass each way, with nothing
-    to compile on a first run. Only the border rows and columns are rescaled: an image-sized scale
-    was a fifth of the time (benchmarks/results/code_notes.md)."""
+    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the borders
+    then divided by the pixels they hold."""
     from scipy import ndimage  # loaded where used: the command line's help imports this module
 
     size = 2 * radius + 1
@@ -194,21 +149,8 @@ def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
-    """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped
-    variances), for fits of many chromas against one guide: an edit's lift fits a new coarse
-    chroma against the same gray.
-
-    Parameters
-    ----------
-    guide : ndarray, ``h×w``
-        The gray on the grid the chroma lives on.
-    radius : int
-        Window radius in grid cells.
-    eps : float
-        The slope's damping (gray-variance units).
-    xp : module
-        NumPy or CuPy.
-    """
+    """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped variances),
+    for fits of many chromas against one guide."""
     guide = xp.asarray(guide, dtype=xp.float64)[..., None]
     mean_guide = _box(guide, radius, xp)
     denominator = xp.maximum(_box(guide * guide, radius, xp) - mean_guide**2, 0.0) + eps
@@ -217,34 +159,7 @@ def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
 
 def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None):
     """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
-    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by
-    ``eps`` (gray-variance units): the chroma is ``a·guide + b`` (He, Sun & Tang, 2013).
-
-    Parameters
-    ----------
-    guide : ndarray, ``h×w``
-        The gray on the grid the chroma lives on.
-    chroma : ndarray, ``h×w×C``
-        The chroma to fit.
-    radius : int
-        Window radius in grid cells.
-    eps : float
-        The slope's damping: where the gray's variance in a window is well under ``eps``, the fit
-        is the window's mean chroma.
-    xp : module
-        NumPy or CuPy.
-    statistics : tuple, optional
-        :func:`guide_statistics` of the same ``guide``, ``radius`` and ``eps``, made once.
-
-    Examples
-    --------
-    Chroma that is an affine function of the gray is reproduced (``eps`` → 0):
-
-    >>> guide = np.linspace(0, 1, 25).reshape(5, 5)
-    >>> a, b = guided_coefficients(guide, (3 * guide + 1)[..., None], 1, 1e-12)
-    >>> bool(np.allclose(a * guide[..., None] + b, 3 * guide[..., None] + 1))
-    True
-    """
+    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``."""
     guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
     chroma = xp.asarray(chroma, dtype=xp.float64)
     channels = chroma.shape[-1]
@@ -288,39 +203,14 @@ def _axis_weights(size: int, coarse: int, factor: int, start: int, stop: int, xp
 
 
 def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
-    """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂``
-    the coarse coefficients interpolated bilinearly between block centres: one band at a time, so
-    a big scan never holds more than a band of the coefficients at full resolution.
-
-    Parameters
-    ----------
-    a, b : ndarray, ``h×w×C``
-        Coarse coefficients (:func:`guided_coefficients`).
-    guide : ndarray, ``H×W``
-        The full-resolution gray.
-    factor : int
-        Block side in pixels.
-    rows : slice
-        The band of full-resolution rows (with start and stop).
-    xp : module
-        NumPy or CuPy.
-
-    Examples
-    --------
-    Constant coefficients lift to the same affine function of the gray at every pixel:
-
-    >>> a, b = np.full((2, 2, 1), 2.0), np.full((2, 2, 1), 1.0)
-    >>> guide = np.arange(16.0).reshape(4, 4) / 16
-    >>> bool(np.allclose(lift_rows(a, b, guide, 2, slice(0, 4))[..., 0], 2 * guide + 1))
-    True
-    """
+    """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂`` the
+    coarse coefficients interpolated bilinearly between block centres: one band at a time."""
     height, width = guide.shape
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
     channels = a.shape[2]
-    # Separable: along the columns on the band's coarse rows first (cheap), then along the rows,
-    # a channel at a time on contiguous planes (gathers along a plane's rows are as fast as the
-    # numba pass, where gathering columns of H×W×C arrays was ten times slower).
+    # Separable, a channel at a time on contiguous planes: gathers along a plane's rows are fast,
+    # along the columns of H×W×C arrays slow.
     first, last = int(top[0]), int(bottom[-1]) + 1
     planes = xp.moveaxis(xp.concatenate([a[first:last], b[first:last]], axis=2), 2, 0)
     planes = planes[:, :, left] * (1 - wx) + planes[:, :, right] * wx
@@ -350,14 +240,8 @@ def _column_weights(width, columns, factor):
 
 @numba.njit(cache=True, error_model="numpy")
 def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, track):
-    """Lift the pixel rows of block row ``row`` into ``out``: where ``mask`` (a pixel column's
-    block is lifted) only, and with ``track``, how far each pixel column moved (any channel, any
-    of these rows); without ``track`` every pixel, none returned.
-
-    The coefficients are first interpolated along the columns on the (two or three) coarse rows
-    these pixel rows lie between, then each pixel row between two of them: whole rows in loops the
-    compiler vectorizes, the same sums as pixel by pixel, which took a Krita Live edit's lift
-    nearly twice as long, each pixel's coefficients gathered (benchmarks/results/code_notes.md)."""
+    """Lift the pixel rows of block row ``row`` into ``out``: where ``mask`` (a pixel column's block is
+    lifted) only, and with ``track``, how far each pixel column moved (any channel, any of these rows)."""
     height, width = guide.shape
     rows, channels = a.shape[0], a.shape[2]
     left, right, wx = columns_of
@@ -399,13 +283,8 @@ def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _lift_band(a, b, guide, factor, low, high, out, blocks, moved, first, stop, track):
-    """:func:`_lift_block_row` of block rows ``first`` to ``stop``: with ``track``, only the
-    ``blocks`` chosen, each one's largest move written into ``moved``; without, every pixel.
-
-    One kernel for both, run by :func:`_lift_in_bands` on threads of its own: as two parallel
-    kernels (numba's ``prange``) they took nearly three times as long to compile in a new
-    installation's background as the lift pixel by pixel had (each optimized the row function
-    again)."""
+    """:func:`_lift_block_row` of block rows ``first`` to ``stop``: with ``track``, only the ``blocks``
+    chosen, each one's largest move written into ``moved``; without, every pixel."""
     width = guide.shape[1]
     columns_of = _column_weights(width, a.shape[1], factor)
     mask = np.ones(width, np.bool_)
@@ -444,34 +323,8 @@ def _lift_in_bands(a, b, guide, factor: int, low, high, out, blocks, moved, trac
 
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
-    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
-    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a
-    small image (:func:`varcolor.kernels.array_code`). With ``out``
-    and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again, and ``moved``
-    says by how much.
-
-    Parameters
-    ----------
-    a, b : ndarray, ``h×w×C``
-        Coarse coefficients (:func:`guided_coefficients`).
-    guide : ndarray, ``H×W``
-        The full-resolution gray.
-    factor : int
-        Block side in pixels.
-    low, high : ndarray, ``C``
-        The range of each channel.
-    xp : module
-        NumPy or CuPy.
-    band : int
-        Rows lifted at once by the array code.
-    out : ndarray, ``H×W×C``, optional
-        Where to write.
-    blocks : bool ndarray, ``h×w``, optional
-        The blocks of ``factor``² pixels to lift (default: all of them).
-    moved : ndarray, ``h×w``, optional
-        With ``blocks``: each lifted block's largest change of ``out`` (any channel) written
-        there; the other blocks' left as they are.
-    """
+    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]`` per
+    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a small image."""
     height, width = guide.shape
     if out is None:
         out = xp.empty((height, width, a.shape[2]))
@@ -512,14 +365,8 @@ def _change_kernel(last_a, last_b, a, b, darkest, lightest, low, high, change, c
 
 
 def lift_change(last, now, darkest, lightest, low, high):
-    """How far the lift can move, block by block, from coefficients ``last`` to ``now`` (each a
-    pair ``(a, b)`` of ``h×w×C``): a bound on ``|Δâ·gray + Δb̂|`` over each block's pixels, and
-    whether a block's lift may reach the range ``[low, high]`` (where it is clipped, the bound
-    does not hold: clipping to a range that changed can move a pixel further). NumPy only.
-
-    A block's pixels interpolate the coefficients of the 3×3 cells around it, with weights
-    summing to 1; each cell's affine function moves most at the block's darkest or lightest
-    pixel, so the largest move there bounds every pixel's.
+    """How far the lift can move, block by block, from coefficients ``last`` to ``now`` (each a pair ``(a,
+    b)`` of ``h×w×C``): a bound on ``|Δâ·gray + Δb̂|`` over each block's pixels.
 
     Parameters
     ----------
@@ -529,23 +376,6 @@ def lift_change(last, now, darkest, lightest, low, high):
         Each block's darkest and lightest gray.
     low, high : ndarray, ``C``
         The range where clipping does nothing to either lift (where both ranges meet).
-
-    Returns
-    -------
-    change : ndarray, ``h×w``
-        The bound on the move of each block's pixels, any channel.
-    clips : bool ndarray, ``h×w``
-        Where either lift may leave ``[low, high]``.
-
-    Examples
-    --------
-    An offset raised by 2 moves every pixel by 2:
-
-    >>> a, b = np.zeros((3, 3, 1)), np.zeros((3, 3, 1))
-    >>> dark, light = np.zeros((3, 3)), np.ones((3, 3))
-    >>> change, clips = lift_change((a, b), (a, b + 2), dark, light, np.array([-5.0]), np.array([5.0]))
-    >>> change.max(), bool(clips.any())
-    (np.float64(2.0), False)
     """
     shape = now[0].shape[:2]
     change, clips = np.empty(shape), np.zeros(shape, bool)
@@ -564,16 +394,6 @@ def block_range(image, factor: int) -> tuple[np.ndarray, np.ndarray]:
         The full-resolution array, read a band of block rows at a time.
     factor : int
         Block side in pixels; a partial block at the bottom or right counts its own pixels only.
-
-    Returns
-    -------
-    least, greatest : ndarray, ``h×w``
-        Each block's least and greatest value.
-
-    Examples
-    --------
-    >>> block_range(np.arange(12.0).reshape(3, 4), 2)[1].tolist()
-    [[5.0, 7.0], [9.0, 11.0]]
     """
     height, width = image.shape
     rows, columns = coarse_shape((height, width), factor)

@@ -1,14 +1,5 @@
 """One multiplicative Schwarz sweep over square tiles, and how a device solves it in few pieces
 with the same answer.
-
-The default engine corrects the pixels near its cues tile by tile, in raster order: each tile's
-unknowns solved with every other pixel held, each tile seeing the tiles solved before it. The
-order matters to the answer only between solves whose unknowns are coupled (one reads the
-other's pixels); solves that are not commute. So a device gathers the solves into waves
-(:func:`sweep_waves`): each solve goes one wave after the last earlier solve it is coupled to,
-and a wave's solves, coupled to none of each other, are one block-diagonal system. Solved wave
-after wave, they give the CPU's tile after tile answer: on a grid of ``m×n`` tiles about
-``n + 2m`` waves, not ``m·n`` solves.
 """
 
 from __future__ import annotations
@@ -32,11 +23,6 @@ def tile_overlap(margin: int) -> int:
     ----------
     margin : int
         The correction's band around the cues (pixels).
-
-    Examples
-    --------
-    >>> tile_overlap(16), tile_overlap(2)
-    (8, 4)
     """
     return max(margin // 2, 4)
 
@@ -44,24 +30,8 @@ def tile_overlap(margin: int) -> int:
 def sweep_tiles(
     shape: tuple[int, int], side: int, margin: int
 ) -> Iterator[tuple[tuple[int, int], tuple[slice, slice]]]:
-    """The tiles of an ``H×W`` image in the order the sweep solves them, raster order: each tile's
-    key (its top-left corner) and window (the tile and :func:`tile_overlap` more, within the
-    image).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The image's ``(H, W)``.
-    side : int
-        The tiles' side (pixels).
-    margin : int
-        The correction's band (:func:`tile_overlap`).
-
-    Examples
-    --------
-    >>> [(key, window[1]) for key, window in sweep_tiles((5, 12), 6, 2)]
-    [((0, 0), slice(0, 10, None)), ((0, 6), slice(2, 12, None))]
-    """
+    """The tiles of an ``H×W`` image in the order the sweep solves them, raster order: each tile's key (its
+    top-left corner) and window (the tile and :func:`tile_overlap` more, within the image)."""
     height, width = shape
     reach = tile_overlap(margin)
     for top in range(0, height, side):
@@ -74,12 +44,8 @@ def sweep_tiles(
 
 
 def sweep_waves(units: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    """The wave of each of a sweep's steps (``units``: the pixels each step reads and writes,
-    raster indices, in the sweep's order): each goes one wave after the last wave holding an
-    earlier step it may be coupled to (their boxes within :data:`COUPLING` of each other), the
-    first wave where none; an empty step, wave -1. The steps of a wave do not read each other's
-    pixels, and a step comes after every earlier step it reads: done wave after wave, they give
-    what the steps done one after another give.
+    """The wave of each of a sweep's steps (``units``: the pixels each step reads and writes, raster
+    indices, in the sweep's order).
 
     Parameters
     ----------
@@ -87,11 +53,6 @@ def sweep_waves(units: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarr
         Each step's pixels (raster indices of an ``H×W`` image), in order.
     shape : tuple of int
         The image's ``(H, W)``.
-
-    Examples
-    --------
-    >>> sweep_waves([np.array([0, 1]), np.array([2]), np.array([], int), np.array([8, 9])], (1, 10)).tolist()
-    [0, 1, -1, 0]
     """
     width = shape[1]
     waves = np.full(len(units), -1, np.int64)

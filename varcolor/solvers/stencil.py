@@ -1,10 +1,4 @@
-"""Nine-point operators on the pixel grid, the form every energy's system takes here.
-
-A :class:`GridOperator` holds, for each pixel, the 9 coefficients that couple it to itself and its
-8 neighbours (:data:`varcolor.neighbours.STENCIL_OFFSETS` order; coefficients that would reach outside the image are 0).
-Matrix-free solvers use it as it is; matrix solvers ask for :meth:`GridOperator.to_csr`.
-Vectors are ``H×W×C`` arrays (C right-hand sides, e.g. the chroma channels a and b).
-"""
+"""Nine-point operators on the pixel grid, the form every energy's system takes here."""
 
 from __future__ import annotations
 
@@ -19,10 +13,8 @@ __all__ = ["stencil_neighbours", "GridOperator", "graph_laplacian"]
 
 
 def stencil_neighbours(pixels: np.ndarray, shape: tuple[int, int]):
-    """For each stencil entry ``k`` (:data:`STENCIL_OFFSETS` order), of the raster indices
-    ``pixels`` of an image of ``shape``: ``k``, whether each pixel's neighbour there lies inside
-    the image, and its row and column clamped into the image (outside, a harmless pixel to read:
-    array code reads every entry, and the coefficients that reach outside are 0).
+    """For each stencil entry ``k`` (:data:`STENCIL_OFFSETS` order), of the raster indices ``pixels`` of an
+    image of ``shape``: ``k``, whether each pixel's neighbour there lies inside the image.
 
     Parameters
     ----------
@@ -356,30 +348,7 @@ def graph_laplacian(
     array: bool = False,
 ) -> tuple[GridOperator, np.ndarray]:
     """The system ``Σ_s w_rs (u_r − u_s) + d_r u_r = g_r`` of a weighted 8-neighbour graph, with the
-    ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels.
-
-    Parameters
-    ----------
-    weights : ndarray, ``H×W×4``
-        Edge weights along the four edge directions of :data:`EDGE_OFFSETS`
-        (entries of edges that leave the image are ignored).
-    fixed : bool ndarray, ``H×W``
-        Their rows become rows of the identity with ``values`` on the right, with no coupling from
-        or to them; their neighbours' couplings to them move to the right-hand side.
-    values, source : ndarray, ``H×W×C``
-        Values of the fixed pixels; right-hand side ``g`` of the others.
-    diagonal : ndarray, ``H×W``
-        ``d``, e.g. a prior's weight.
-    array : bool
-        By array code rather than the numba kernel (a small photo whose kernels are not compiled:
-        :func:`varcolor.kernels.array_code`); the same system. The operator's matrix and symmetry
-        check then go by array code too (:class:`GridOperator`'s ``array``).
-
-    Returns
-    -------
-    operator : GridOperator
-    rhs : ndarray, ``H×W×C``
-    """
+    ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels."""
     shape = fixed.shape
     stencil = np.empty(shape + (9,))
     rhs = np.empty(values.shape)

@@ -1,20 +1,6 @@
 """A small system's LU by SuperLU (scipy), on a geometric nested-dissection order of its unknowns:
 the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the
 multifrontal LU (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
-
-Why: a first run of a 1 MP photo waited for the multifrontal LU's kernels (and its dissection's)
-to compile many times as long as its solves then took. SuperLU needs no compile; it is slower once
-compiled, and slower still left to order the columns itself (COLAMD, with twice the fill):
-benchmarks/results/code_notes.md. The factors are double
-precision: scipy 1.17's single-precision SuperLU corrupted the heap on these systems. Low-rank
-edits read the multifrontal LU (:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
-
-Every SuperLU factorisation of the package is made by :func:`factor`, whose factors are freed in
-the thread that made them. Why: scipy's SuperLU frees a factor's memory only from the thread
-that allocated it (each thread keeps its own record of SuperLU's allocations), and factors held in
-reference cycles are collected by whichever thread runs Python's collector: the reach's or the
-painter's thread beside a solve. Dropped there, they were never freed: a process colorizing photo
-after photo grew by tens of megabytes a photo (``tests/test_memory_growth.py``).
 """
 
 from __future__ import annotations
@@ -40,23 +26,16 @@ _WAKERS: dict[int, Callable[[], object]] = {}
 
 
 def wake_with(waker: Callable[[], object]) -> None:
-    """Have ``waker()`` called each time another thread drops factors this thread made: it should
-    have this thread call :func:`release` soon (a long-lived worker's, which may make no factors
-    again for a long while). It runs on the dropping thread, maybe inside Python's collector: it
-    must be re-entrant (``queue.SimpleQueue.put``)."""
+    """Have ``waker()`` called each time another thread drops factors this thread made: it should have this
+    thread call :func:`release` soon.
+    """
     with _ORPHANS_LOCK:
         _WAKERS[threading.get_ident()] = waker
 
 
 class ThreadLU:
     """SuperLU's factors (scipy's ``SuperLU``: its ``solve`` and ``nnz``), freed in the thread
-    that made them: dropped on another thread, they wait for their maker's next :func:`factor`.
-
-    Parameters
-    ----------
-    lu : scipy.sparse.linalg.SuperLU
-        The factors, made in this thread.
-    """
+    that made them: dropped on another thread, they wait for their maker's next :func:`factor`."""
 
     __slots__ = ("_lu", "_thread")
 
@@ -117,17 +96,6 @@ def factor(matrix: sp.spmatrix, **options) -> ThreadLU:
         Square, CSC.
     **options
         ``splu``'s keywords (``permc_spec``, ``diag_pivot_thresh``, ``options``, ...).
-
-    Raises
-    ------
-    RuntimeError
-        SuperLU's: a factor exactly singular.
-
-    Examples
-    --------
-    >>> lu = factor(sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 3.0]])))
-    >>> np.round(lu.solve(np.array([3.0, 4.0])), 6).tolist()
-    [1.0, 1.0]
     """
     release()
     return ThreadLU(spla.splu(matrix, **options))
@@ -139,10 +107,8 @@ _DIAGONAL_PIVOT = 0.01
 
 
 def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
-    """The raster indices of the ``free`` pixels in a nested-dissection order: the box around a
-    set of pixels split by its middle row or column (across its longer side), each half first,
-    then that line, until a set has at most ``leaf`` pixels. A line of pixels separates the
-    9-point stencil's halves, so the LU's fill stays within the halves and the lines.
+    """The raster indices of the ``free`` pixels in a nested-dissection order: the box around a set of
+    pixels split by its middle row or column (across its longer side), each half first, then that line.
 
     Parameters
     ----------
@@ -151,11 +117,6 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     leaf : int
         Sets of at most this many pixels are kept in raster order (64: the order's Python steps
         quicker than at 32, the factorisation as fast).
-
-    Examples
-    --------
-    >>> dissection_order(np.ones((1, 5), bool), leaf=1).tolist()   # the middle pixel last
-    [1, 0, 4, 3, 2]
     """
     rows, columns = coordinates(free)
     index = rows * free.shape[1] + columns
@@ -200,26 +161,7 @@ def _block(stencil: np.ndarray, order: np.ndarray) -> sp.csc_matrix:
 
 class SuperLUFactors:
     """The LU of a grid operator's rows and columns at the ``free`` pixels, by SuperLU on
-    :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's.
-
-    Parameters
-    ----------
-    stencil : ndarray, ``H×W×9``
-        The operator (:class:`~varcolor.solvers.stencil.GridOperator`'s stencil).
-    free : bool ndarray, ``H×W``
-        The unknowns.
-
-    Raises
-    ------
-    ZeroDivisionError
-        When the restricted operator is singular.
-
-    Examples
-    --------
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> SuperLUFactors(s, np.ones((1, 3), bool)).solve(np.array([[2.0], [0.0], [4.0]])).ravel().tolist()
-    [1.0, 1.5, 2.0]
-    """
+    :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's."""
 
     dtype = np.dtype(np.float64)
 
@@ -240,9 +182,8 @@ class SuperLUFactors:
         return int(self._lu.nnz) * 12 + self.order.nbytes
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
-        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
-        ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
-        they are.
+        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with ``transpose``) at the
+        free pixels; rows of ``b`` at the other pixels are returned as they are.
 
         Parameters
         ----------

@@ -1,27 +1,10 @@
 """A method's linear system on images too large for one LU (Levin's exact system on big scans):
 exact solves on overlapping tiles whose borders are held at a coarse solution.
 
-The image is solved first at a third of its resolution (the method's system on the guide averaged
-over 3×3 blocks, with the cues and the prior averaged the same way; recursively, until it is
-small enough for one LU), and that solution is lifted bilinearly to full resolution. Then the image is cut into square
-tiles; each tile, grown by a margin on every side, is solved exactly at full resolution by the
-multifrontal LU with its outermost pixels held at the current estimate, and only its core is
-kept. Tiles are taken in raster order and written in place, so a tile's top and left borders
-are held at its neighbours' full-resolution answers, and only its bottom and right ones at the
-lifted coarse solution (one pass of multiplicative Schwarz, started from a coarse-grid solve).
-
-Why this and not an iteration to the exact answer: Levin's operator is not symmetric and has
-sharp, directed couplings, and no cheap iteration tried here converged on it with sparse cues
-(GMRES with a geometric multigrid V-cycle, with a two-grid cycle solving the Galerkin coarse
-level exactly, or with a re-discretized coarse level; benchmarks/results/bigscan_tiles_design.md, "Designs tried and
-measured"). The coarse solve alone misses the exact answer visibly; the tiles bring it to a small
-fraction of that, with the largest chroma differences at a few pixels where a tile's border
-crosses an edge (docs/big-scans.md, "Measurements"). Time and memory are linear in the pixels:
-one tile's LU is held at a time.
-
-The answer is not the exact solve's: it is within a stated tolerance of it (docs/big-scans.md).
-The solver knows no method: it is given the method's system as a
-:class:`~varcolor.solvers.base.LinearSystem`, which assembles it on any gray image.
+The image is solved first on a coarser grid and lifted; then each tile, grown by a margin, is
+solved exactly by the multifrontal LU with its outer pixels held at the current estimate (one pass
+of multiplicative Schwarz). The answer is within a stated tolerance of the exact solve's
+(docs/big-scans.md; the designs tried: benchmarks/results/bigscan_tiles_design.md).
 """
 
 from __future__ import annotations
@@ -40,11 +23,10 @@ from .window import BORDER, held_border
 
 __all__ = ["TiledSolver", "coarsen", "coarsen_prior", "lift"]
 
-#: Largest image (pixels) solved by one LU at the bottom of the recursion: a few seconds and under
-#: 2 GB (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
+#: Largest image (pixels) solved by one LU at the bottom of the recursion
+#: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 DIRECT_PIXELS = 2_400_000
-#: Each coarse level is this many times smaller in each direction: 3 rather than 2 leaves out a
-#: level of tiles, for a coarse solution that holds the tiles' borders a little less well
+#: Each coarse level is this many times smaller in each direction
 #: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 FACTOR = 3
 #: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores close
@@ -59,34 +41,8 @@ _BAND = 256
 def coarsen(
     guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: np.ndarray | None = None, factor: int = 2
 ):
-    """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by
-    repeating the edge): mean guide; a block is a cue where any of its pixels is, with their mean
-    value; elsewhere the mean right-hand side and prior weight.
-
-    Returns ``guide, mask, rhs, prior_weight`` (None stays None).
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The gray guide.
-    mask : ndarray of bool, ``H×W``
-        The cue pixels.
-    rhs : ndarray, ``H×W×C``
-        The right-hand side (the cues' values at the cue pixels).
-    prior_weight : ndarray, ``H×W``, optional
-        The prior term's weight; None where there is no prior.
-    factor : int, optional
-        Block side in pixels.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mask = np.zeros((4, 4), bool); mask[0, 0] = mask[0, 1] = True
-    >>> rhs = np.zeros((4, 4, 1)); rhs[0, 0], rhs[0, 1] = 2.0, 4.0
-    >>> g, m, r, w = coarsen(np.full((4, 4), 0.5), mask, rhs)
-    >>> m.tolist(), r[..., 0].tolist(), w
-    ([[True, False], [False, False]], [[3.0, 0.0], [0.0, 0.0]], None)
-    """
+    """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by repeating the
+    edge): mean guide; a block is a cue where any of its pixels is, with their mean value."""
     height, width = guide.shape
     rows, columns = -(-height // factor), -(-width // factor)
     has_weight = prior_weight is not None
@@ -109,20 +65,8 @@ def coarsen(
 
 
 def coarsen_prior(guide: np.ndarray, prior: np.ndarray, weight: np.ndarray, factor: int = 2) -> np.ndarray:
-    """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the
-    prior's ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean
-    weight, a block's prior term ``weight · prior`` is its pixels' mean term.
-
-    Parameters
-    ----------
-    guide : ndarray, ``H×W``
-        The gray guide (its shape alone is read).
-    prior : ndarray, ``H×W×C``
-        The prior's values.
-    weight : ndarray, ``H×W``
-        The prior term's weight at each pixel; None for plain means.
-    factor : int, optional
-        Block side in pixels.
+    """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the prior's
+    ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean weight.
 
     Examples
     --------
@@ -178,27 +122,8 @@ def _block_means(guide, mask, rhs, prior_weight, factor, coarse_guide, coarse_ma
 
 
 def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.ndarray | None = None) -> np.ndarray:
-    """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor``
-    blocks) to ``shape``, into ``out`` (new if None); rows in parallel, with no more
-    memory than the result.
-
-    Parameters
-    ----------
-    coarse : ndarray, ``h×w×C``
-        The values at the blocks' centres.
-    shape : tuple of int
-        The full-resolution ``(H, W)``.
-    factor : int, optional
-        Block side in pixels.
-    out : ndarray, ``H×W×C``, optional
-        Where the result is written; a new array where None.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lift(np.array([[[0.0], [2.0]]]), (1, 4))[0, :, 0].tolist()
-    [0.0, 0.5, 1.5, 2.0]
-    """
+    """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor`` blocks)
+    to ``shape``, into ``out`` (new if None); rows in parallel, with no more memory than the result."""
     height, width = shape
     out = np.empty(shape + coarse.shape[2:]) if out is None else out
 
@@ -231,7 +156,7 @@ class TiledSolver:
     overlapping tiles held at a coarse solution; see the module's description.
 
     Unlike the other solvers it is built from the problem, not from an assembled operator (nine
-    doubles a pixel: 2.6 GB at 36 MP): it assembles the system itself, a tile at a time.
+    doubles a pixel): it assembles the system itself, a tile at a time.
 
     Parameters
     ----------
@@ -385,11 +310,8 @@ class TiledSolver:
         return x
 
     def _tiles(self, guide, mask, values, prior, weight, x, rhs=None, squares=None) -> None:
-        """One pass over the tiles, in raster order, each core written into ``x`` in place; with
-        ``rhs``, the core's right-hand side into it (the tile's rows at its core are the whole
-        system's); with ``squares``, the squared residual of each core's pixels but its last row
-        and column (unless on the image's edge) is added to it: their neighbours are final once the
-        core is written."""
+        """One pass over the tiles, in raster order, each core written into ``x`` in place; with ``rhs``,
+        the core's right-hand side into it (the tile's rows at its core are the whole system's)."""
         height, width = guide.shape
         core, margin = self.core, self.margin
         starts = [(i, j) for i in range(0, height, core) for j in range(0, width, core)]
@@ -436,9 +358,8 @@ class TiledSolver:
         return self.system.window(band, self.mask[band], rhs[band])[0]
 
     def _seams(self, x: np.ndarray, rhs: np.ndarray) -> float:
-        """The relative residual from the squares summed over the tiles and those of the rows and
-        columns they left out (each core's last, inside the image), each on a band with two pixels
-        of halo (what a row of the system reads)."""
+        """The relative residual from the squares summed over the tiles and those of the rows and columns
+        they left out (each core's last, inside the image), each on a band with two pixels of halo."""
         height, width = self.guide.shape
         assert self._squares is not None  # summed by the tiles (solve calls this only then)
         squares = self._squares.copy()

@@ -1,23 +1,9 @@
 """Re-solving a linear colorization after a stroke in a window around the stroke only.
 
-New cues at some pixels change the solution by ``δ``, which solves the same system with the
-right-hand side 0 on every unmarked pixel and ``δ = new value − old solution`` under the new cues
-(0 under the old ones). Both of Levin's systems are M-matrices with zero row sums, so ``δ`` obeys
-a maximum principle and, where cues are dense, dies out within tens of pixels of the stroke
-(the decay: benchmarks/results/solvers_measured.md, "Updates after a stroke"). So ``δ`` is solved on
-windows around the stroke with ``δ = 0`` held on their border, each wider than the last, until
-two successive windows agree; where cues are sparse the change reaches far and the caller solves
-globally instead.
-``Colorizer.update`` uses this with the iterative solvers; after a ``direct`` solve it corrects
-that solve's LU instead (:class:`~varcolor.solvers.lowrank.LowRankUpdater`), which does not need
-the change to stay local.
-
-Why agreement: the truncation error of a window falls fast with its margin, so the difference
-between two successive windows is about the error of the smaller one, and the larger one's is a
-fraction of that: in the runs, the larger window's largest error against a global direct solve
-stayed below the difference, and a stopping estimate from the decay profile alone
-(``a(m/2)² / a(m/4)``) undershot the error badly on grid cues (benchmarks/results/solvers_measured.md,
-"Measurements behind the solvers' settings").
+The change ``δ`` obeys a maximum principle (Levin's systems are M-matrices), so where cues are
+dense it dies out near the stroke: it is solved on ever wider windows with ``δ = 0`` held on their
+border until two successive windows agree (benchmarks/results/solvers_measured.md, "Updates after a
+stroke"); where cues are sparse the caller solves globally instead.
 """
 
 from __future__ import annotations
@@ -35,18 +21,16 @@ __all__ = ["LocalCorrection", "local_correction", "held_border"]
 #: Pixels held along each window side that is not the image's own border: two, so the first free
 #: pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
 BORDER = 2
-# Relative residual of each window's solve: the single-precision factors alone land orders of
-# magnitude under ``tol`` on photos (benchmarks/results/solvers_measured.md, "Measurements behind the solvers'
-# settings"); refinement would double the solve time for nothing.
+# Relative residual of each window's solve: the single-precision factors alone reach it, so no
+# refinement (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings").
 _SOLVE_TOL = 1e-5
 
 
 @dataclass(frozen=True)
 class LocalCorrection:
-    """``delta`` (``h×w×C``), to be added to the old solution on ``window`` (a pair of slices);
-    ``margin``: the pixels the window extends around the changed pixels' bounding box;
-    ``agreement``: the largest difference from the previous, smaller window's ``delta`` (0 when
-    the window is the whole image)."""
+    """``delta`` (``h×w×C``), to be added to the old solution on ``window`` (a pair of slices); ``margin``:
+    the pixels the window extends around the changed pixels' bounding box; ``agreement``: the largest
+    difference from the previous, smaller window's ``delta``."""
 
     window: tuple[slice, slice]
     delta: np.ndarray
@@ -55,9 +39,8 @@ class LocalCorrection:
 
 
 def held_border(window: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarray:
-    """The pixels of ``window`` (a pair of slices with bounds) held when the system is solved on it
-    alone: :data:`BORDER` pixels along each side cut from the image (``shape``), none along the
-    image's own border. Inside them the window's system has the whole image's rows.
+    """The pixels of ``window`` (a pair of slices with bounds) held when the system is solved on it alone:
+    :data:`BORDER` pixels along each side cut from the image (``shape``).
 
     Parameters
     ----------
@@ -65,11 +48,6 @@ def held_border(window: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarr
         The window's rows and columns in the image, with explicit starts and stops.
     shape : tuple of int
         The image's ``(H, W)``.
-
-    Examples
-    --------
-    >>> held_border((slice(0, 4), slice(2, 7)), (10, 7)).astype(int).tolist()
-    [[1, 1, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]
     """
     (top, bottom), (left, right) = (window[0].start, window[0].stop), (window[1].start, window[1].stop)
     held = np.zeros((bottom - top, right - left), bool)
@@ -92,35 +70,6 @@ def local_correction(
     max_fraction: float = 0.1,
 ) -> LocalCorrection | None:
     """The change ``δ`` caused by new cues, solved in a window around them.
-
-    Parameters
-    ----------
-    system : callable
-        ``system(window, fixed, values) → (GridOperator, rhs)``: the method's system on the pixels
-        ``window`` (a pair of slices) with the pixels ``fixed`` (window-sized bool array) held at
-        ``values`` (``h×w×C``).
-    shape : (int, int)
-        The image's height and width.
-    held : bool ndarray, ``H×W``
-        Every cue pixel, old and new (``δ`` is fixed there).
-    changed : bool ndarray, ``H×W``
-        The pixels whose cue is new or has a new value (at least one).
-    change : ndarray, ``N×C``
-        ``δ`` at the ``changed`` pixels in raster order (new cue value − old solution).
-    tol : float
-        Largest difference (chroma units) between two successive windows' ``δ`` for the larger
-        one to be accepted. The default keeps the error 10× or more under 0.05 ab in the
-        measurements cited above.
-    first_margin, growth : int, float
-        The first window extends ``first_margin`` pixels around the changed pixels' bounding box;
-        each further try multiplies the margin by ``growth``.
-    max_fraction : float
-        Give up (return None) once the window would exceed this fraction of the image.
-
-    Returns
-    -------
-    LocalCorrection or None
-        None when no window small enough holds the change: solve globally.
 
     Examples
     --------
