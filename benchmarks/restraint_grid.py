@@ -1,10 +1,11 @@
 """Restraint's levers tried for issue 107 (``results/restraint_grid.md``): constants of
 :mod:`varcolor.restraint` set by hand on the shared skeleton protocol's cases, strokes spread over
 photos in their true colours, reference cues read as points, and the network's answer to the
-strokes as a "where" gate. Prints what the results file quotes.
+strokes as a "where" gate, and gray "fence" strokes beside the skeleton's. Prints what the results
+file quotes.
 
 Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (20 tuning photos a
-set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``reference`` or ``gate``
+set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``fence '[{}]'``, ``reference`` or ``gate``
 (the gate on the test part: the network was trained on the tuning part).
 """
 
@@ -180,7 +181,52 @@ def gate() -> None:
         print(label, len(values), "today / gate γ1 / gate γ0.5 (gain, leak, reach):", np.round(m, 2).tolist())
 
 
+def fence(configs: list[dict]) -> None:
+    """The skeleton's strokes, and with them gray "fences": on each of the 4 largest neutral objects
+    (median chroma under 6, no stroked one) the central 40 % of its skeleton, painted ab 0 (12
+    tuning photos a set)."""
+    from skimage import morphology, segmentation
+
+    module, cases = ss.protocol(), []
+    for label in ("bsds500/train", "imagenet-sample/train 0–299"):
+        for path in split("tuning")[label][:12]:
+            rgb = module.load(path)
+            gray, lab, chroma, mask, ab, stroked = module.strokes(rgb)
+            if not mask.any():
+                continue
+            seg = segmentation.felzenszwalb(rgb, scale=300, sigma=0.8, min_size=int(0.005 * chroma.size))
+            neutral = sorted(
+                ((int((seg == s).sum()), s) for s in np.unique(seg)
+                 if (seg == s).mean() >= 0.01 and np.median(chroma[seg == s]) < 6 and not (stroked & (seg == s)).any()),
+                reverse=True,
+            )  # fmt: skip
+            fenced, fenced_ab = mask.copy(), ab.copy()
+            for _, s in neutral[:4]:
+                core = morphology.erosion(seg == s, morphology.disk(6))
+                if core.sum() < 20:
+                    continue
+                line = morphology.dilation(morphology.skeletonize(core), morphology.disk(2)) & core
+                ys, xs = np.nonzero(line)
+                distance = np.hypot(ys - ys.mean(), xs - xs.mean())
+                near = distance <= np.quantile(distance, 0.4)
+                fenced[ys[near], xs[near]], fenced_ab[ys[near], xs[near]] = True, 0.0
+            cases.append((label[:5], rgb, gray, lab, chroma, stroked, (mask, ab), (fenced, fenced_ab)))
+
+    def evaluate(tag: str) -> None:
+        rows: dict = {}
+        for name, rgb, gray, lab, chroma, stroked, plain, fenced in cases:
+            below = module.psnr(np.dstack([gray] * 3), rgb)
+            for variant, (m, a) in (("plain", plain), ("fenced", fenced)):
+                result = varcolor.colorize(gray, varcolor.Cues(m, a.astype(np.float32)))
+                p, leak, _, _ = module.score(result.rgb, rgb, lab, chroma, stroked)
+                rows.setdefault(f"{name}/{variant}", []).append((p - below, leak))
+        print(tag, {key: np.round(np.nanmean(np.array(v, float), axis=0), 2).tolist() for key, v in rows.items()})
+
+    with_constants(configs or [{}], evaluate)
+
+
 if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     mode, given = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
-    {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate}[mode]()
+    {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate,
+     "fence": lambda: fence(given)}[mode]()  # fmt: skip
