@@ -4,6 +4,12 @@ The command line prints these as one line and exits with code 2; anything else i
 :func:`check_image_size` is here because decoding and encoding must refuse the same images.
 """
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -133,3 +139,45 @@ def check_image_size(shape: tuple) -> None:
 
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit before reaching the tolerance."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a run tells its user beside its result (a profile converted, marks left out): its
+    text, the warning category it is raised as where nobody listens, and the warning itself where
+    one was told (:class:`~varcolor.video.colorize.LeftGray` carries its frames)."""
+
+    message: str
+    category: type[Warning] = UserWarning
+    warning: Warning | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_HEARD: ContextVar[list[Note] | None] = ContextVar("varcolor_heard", default=None)
+
+
+def tell(what: str | Warning, category: type[Warning] = UserWarning, stacklevel: int = 1) -> None:
+    """Tell the user ``what``: kept as a :class:`Note` by the run that listens (:func:`listening`,
+    in this thread), else raised as a warning (of ``category``, for a message; ``stacklevel`` as
+    :func:`warnings.warn` counts it from the caller)."""
+    heard = _HEARD.get()
+    if heard is None:
+        warnings.warn(what, category, stacklevel=stacklevel + 1)
+    elif isinstance(what, Warning):
+        heard.append(Note(str(what), type(what), what))
+    else:
+        heard.append(Note(what, category))
+
+
+@contextmanager
+def listening() -> Iterator[list[Note]]:
+    """Collect what the work inside tells (:func:`tell`) as notes, in order, instead of warnings:
+    the channel a run's notes travel by to its report and manifest."""
+    heard: list[Note] = []
+    token = _HEARD.set(heard)
+    try:
+        yield heard
+    finally:
+        _HEARD.reset(token)

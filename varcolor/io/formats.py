@@ -6,7 +6,6 @@ import contextlib
 import io
 import os
 import threading
-import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import png
 import tifffile
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
-from ..errors import MAX_PIXELS, InputError, OutputError
+from ..errors import MAX_PIXELS, InputError, OutputError, tell
 from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 from .atomic import atomic_path
 from .layers import LAYERED_EXTENSIONS, canvas_shape, open_stack
@@ -169,7 +168,7 @@ def read_image(
                     im.draft(im.mode, (im.size[0] // _scale(im, reduce), im.size[1] // _scale(im, reduce)))
                 frames = getattr(im, "n_frames", 1)
                 if frames > 1:
-                    warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
+                    tell(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
                 if im.format == "PNG" and not im.info.get("icc_profile"):  # gAMA and cHRM say its colours
                     built = _png_chunks(im)
                     if built:
@@ -469,7 +468,7 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         page = _first_page(tif, path)
         _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
         if len(tif.pages) > 1:
-            warnings.warn(f"{path}: a TIFF of {len(tif.pages)} pages; only the first is used", stacklevel=3)
+            tell(f"{path}: a TIFF of {len(tif.pages)} pages; only the first is used", stacklevel=3)
         orientation = _tiff_orientation(page)
         profile = page.tags.get(34675)  # InterColorProfile
         icc = bytes(profile.value) if profile is not None else None
@@ -531,7 +530,7 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
                 f"{high:.3g}): clipped, only black and white would be left; scale it to [0, 1]"
             )
         if low < 0 or high > 1:
-            warnings.warn(
+            tell(
                 f"{path}: floating-point samples outside [0, 1] ({low:.3g} to {high:.3g}) are clipped",
                 stacklevel=4,
             )
@@ -550,7 +549,7 @@ def _any_inside(samples: np.ndarray) -> bool:
 
 
 def _warn_converted(message: str) -> None:
-    warnings.warn(message, stacklevel=4)  # to read_image's caller
+    tell(message, stacklevel=4)  # to read_image's caller
 
 
 def _reason(exc: BaseException) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import struct
-import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import png
 
-from ..errors import MAX_PIXELS, InputError
+from ..errors import MAX_PIXELS, InputError, tell
 from ..memory import check_memory
 from ..profiles import samples_to_srgb
 
@@ -448,7 +447,7 @@ def _open_psd(path: Path, max_pixels: int | None) -> Stack:
             raise InputError(f"{path}: the layer {entry.name!r} holds no pixels")
         pixels = rgba(data, entry.opacity)
         if warned and not said:  # once per file, not per layer
-            warnings.warn(warned[0], stacklevel=4)
+            tell(warned[0], stacklevel=4)
             said.append(True)
         return pixels, entry.top, entry.left
 

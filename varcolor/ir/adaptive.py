@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 
 from ..color import rgb_to_lab
-from ..errors import InputError
+from ..errors import InputError, tell
 from .format import Payload, gray_checksum
 from .grid import EncodeOptions, check_gray, grid_points, grid_shape, package, patch_means, values_at
 
@@ -315,7 +314,7 @@ def encode_adaptive(
     try:
         plan_solver("direct", (height, width))
     except InputError as exc:
-        warnings.warn(f"cue values not refined: {exc}", stacklevel=2)
+        tell(f"cue values not refined: {exc}", stacklevel=2)
         return payload
     order = np.argsort(points[:, 0] * grid[1] + points[:, 1], kind="stable")  # the payload's point order
     start = values_at(chroma_means, points, grid)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..color import to_gray
 from ..cues import Cues
-from ..errors import InputError
+from ..errors import InputError, tell
 from .format import IRFormatError, Payload, gray_checksum
 
 
@@ -34,7 +32,7 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
         )
     if gray is not None and payload.checksum is None:
         # (an IR made before format version 3, or written without its gray: decoded, with a word)
-        warnings.warn(
+        tell(
             "the payload records no checksum of its gray image (an IR made before format version 3): it cannot be "
             "checked to be this image's; a payload decoded with another gray image of its size gives wrong colours",
             stacklevel=2,

@@ -5,14 +5,13 @@ minimised by ADMM (:mod:`varcolor.energies.bilaplacian_gtv`, :mod:`varcolor.solv
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..energies import bilaplacian_gtv as energy
-from ..errors import ConvergenceError, ConvergenceWarning, InputError
+from ..errors import ConvergenceError, ConvergenceWarning, InputError, tell
 from ..fields import option, positive
 from ..options import Options
 from .base import Method, Problem
@@ -150,7 +149,7 @@ class BilaplacianGtv(Method):
             )
             if residual > STOPPED_FAR * tol:
                 raise ConvergenceError(f"{stopped}, over {STOPPED_FAR:g} times it: no result; raise admm_maxiter")
-            warnings.warn(stopped, ConvergenceWarning, stacklevel=2)
+            tell(stopped, ConvergenceWarning, stacklevel=2)
         # What it ran to: the iteration limit and tolerance it used (a refine's own).
         used = {"admm_maxiter": self.energy_parameters.maxiter, "admm_tol": self.energy_parameters.tol}
         return chroma, {"solver": "admm", "residual": residual, **report, **used}

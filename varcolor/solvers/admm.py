@@ -5,14 +5,13 @@ preconditioned ADMM on the edge differences z = D u.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ConvergenceWarning
+from ..errors import ConvergenceWarning, tell
 from ..kernels import array_code
 from ..neighbours import EDGE_OFFSETS, edge_slices
 from .amg import SymmetricHierarchy
@@ -499,7 +498,7 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
     else:
         info["converged"] = False
     if warn and not info["converged"]:
-        warnings.warn(
+        tell(
             f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
             f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
             ConvergenceWarning,

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import sys
-import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from tqdm import tqdm
 
 from .. import batch
 from ..color import chroma_to_rgb, lightness_of_gray
-from ..errors import InputError, OutputError, VarcolorError
+from ..errors import InputError, OutputError, VarcolorError, listening, tell
 from ..io import atomic_path, remove_stale_temporaries
 from ..options import Options
 from ..solvers.multiscale import coarse_shape
@@ -210,8 +209,7 @@ class ChunkTask:
                 ) from None
         frames = clip.frames(first, stop)
         count = 0
-        with warnings.catch_warnings(record=True) as caught, atomic_path(self.output) as tmp:
-            warnings.simplefilter("always")
+        with listening() as heard, atomic_path(self.output) as tmp:
             with av.open(str(tmp), "w", format="matroska") as container:
                 stream = container.add_stream("ffv1", rate=25)
                 stream.width, stream.height, stream.pix_fmt = clip.width, 2 * clip.height, "gray16le"
@@ -227,7 +225,7 @@ class ChunkTask:
                     )
                     chroma = ((frame.ab, frame.state, frame.confidence if self.maps else None) for frame in made)
                 else:  # no keyframe reaches this shot: its frames stay gray, as in a run over the clip
-                    warnings.warn(LeftGray(chunk.start - first, chunk.stop - 1 - first), stacklevel=1)
+                    tell(LeftGray(chunk.start - first, chunk.stop - 1 - first), stacklevel=1)
                     grid = coarse_shape(clip.shape, video_factor(clip.shape, self.options))
                     chroma = (
                         (np.zeros(clip.shape + (2,)), np.zeros(grid + (2,)), np.zeros(clip.shape, np.float32))
@@ -254,16 +252,14 @@ class ChunkTask:
                     np.save(f, state)
         # Frames said by their indices in the clip (the chunk counts from the first frame it read;
         # its shots are not the clip's: left out).
-        heard = [
-            str(
-                LeftGray(w.message.first + first, w.message.last + first)
-                if isinstance(w.message, LeftGray)
-                else w.message
-            )
-            for w in caught
-            if issubclass(w.category, UserWarning)
+        said = [
+            str(LeftGray(note.warning.first + first, note.warning.last + first))
+            if isinstance(note.warning, LeftGray)
+            else note.message
+            for note in heard
+            if issubclass(note.category, UserWarning)
         ]
-        return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(heard))
+        return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(said))
 
 
 def map_file(index: int) -> str:

@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 from .. import methods
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError
+from ..errors import InputError, tell
 from ..memory import check_memory
 from ..methods import build_options
 from ..methods.levin_multiscale import unrestrained_because
@@ -645,7 +644,7 @@ class _ShotRun:
             return system.solve(x0, tol=max(options.tol, 1e-6), maxiter=options.maxiter)
         except Diverged as exc:  # (frames no cue and no motion hold): each exactly, in turn
             frames = f"frames {self.buffer.start + start}–{self.buffer.start + stop - 1}"
-            warnings.warn(f"{frames} (shot {shot}): {exc}; solved a frame at a time", stacklevel=3)
+            tell(f"{frames} (shot {shot}): {exc}; solved a frame at a time", stacklevel=3)
             return self.one_at_a_time(start, stop, done)
 
     def one_at_a_time(self, start: int, stop: int, done: np.ndarray | None) -> tuple[np.ndarray, dict]:
@@ -733,4 +732,4 @@ _LEFT_GRAY = ": no cue reaches them; left gray"
 
 def _left_gray(first: int, last: int, shot: int) -> None:
     """Say that frames ``first`` to ``last`` (of ``shot``) stay gray: no cue reaches them."""
-    warnings.warn(LeftGray(first, last, shot), stacklevel=4)
+    tell(LeftGray(first, last, shot), stacklevel=4)

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,7 +24,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import InputError, OutputError, OutputExists
+from ..errors import InputError, OutputError, OutputExists, tell
 from ..io import IMAGE_EXTENSIONS, MAX_PIXELS, atomic_path, image_shape, read_image, write_image
 from .formats import CODECS, VIDEO_EXTENSIONS, is_video
 
@@ -154,7 +153,7 @@ def _warn_damaged(frames: list[int]) -> None:
     """One warning line for the frames of a clip whose data was damaged: FFmpeg conceals the loss
     (from neighbouring blocks and frames) and decodes on, so the run goes on too, but says so."""
     shown = ", ".join(map(str, frames[:5])) + (f" and {len(frames) - 5} more" if len(frames) > 5 else "")
-    warnings.warn(
+    tell(
         f"{len(frames)} frame(s) damaged in the file, concealed by the decoder (frame {shown}); "
         "the result shows the damage",
         UserWarning,

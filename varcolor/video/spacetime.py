@@ -22,14 +22,13 @@ rows do not change.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from ..affinity import check_guide, fill_levin_weights, scale_at
-from ..errors import ConvergenceWarning, InputError
+from ..errors import ConvergenceWarning, InputError, tell
 from ..solvers.direct import DirectSolver
 from ..solvers.stencil import GridOperator
 
@@ -328,7 +327,7 @@ class WindowSystem:
                 f"the space-time solve diverged (residual {residual.max():.1e} after {iterations} iterations)"
             )
         if np.any(residual > 10 * tol):
-            warnings.warn(
+            tell(
                 f"the space-time solve stopped at {iterations} iterations with residual {residual.max():.1e}",
                 ConvergenceWarning,
                 stacklevel=2,
