@@ -350,53 +350,8 @@ def marked_cues(
         # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`); the
         # differences are the photo's, not a noisy copy's (:func:`copy_noise`).
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
-    mask = np.zeros(marked.shape[:2], bool)
-    faint_count = copied = gray_cues = 0
     copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
-    # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
-    # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
-    for rows in _bands(marked.shape):
-        band = marked[rows]
-        own = gray[rows].astype(np.float64)
-        level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
-        # The differences over the whole band, in float64 (as the marks were cast before):
-        # the rest is read at the pixels past the threshold alone (1.8 % of a grainy scan's
-        # with 80 strokes: the band's work a third), unless the marks were scaled.
-        difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
-        strokes = difference[0] + difference[1] + difference[2] > threshold
-        if scaled:
-            at: slice | np.ndarray = slice(None)
-            pixel = [band[..., c].astype(np.float64) for c in range(3)]
-        else:
-            at = np.flatnonzero(strokes)
-            difference = [d.ravel()[at] for d in difference]
-            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
-            level = [g.ravel()[at] for g in level]
-        spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
-        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
-        if scaled:
-            strokes |= spread_marked > spread_gray + 2 * noise
-        largest = np.maximum(np.maximum(*difference[:2]), difference[2])
-        past = strokes if scaled else strokes.ravel()[at]
-        faint = past & (largest <= noise)
-        faint &= spread_marked <= spread_gray
-        marks = past & ~faint
-        faint_count += int(faint.sum())
-        if copy:
-            noisy = marks & (largest <= copy)
-            # On a copy that is not exact, a colourless difference is the copy's (a JPEG's blocks
-            # stray past its typical level in textured parts): no gray paint can be told from it.
-            noisy |= marks & (spread_marked <= max(noise, copy))
-            marks &= ~noisy
-            copied += int(noisy.sum())
-        colourless = marks & (spread_marked <= noise)
-        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
-            colourless &= (band[..., 3] if scaled else band[..., 3].ravel()[at]) > 0
-        gray_cues += int(np.count_nonzero(colourless))
-        if scaled:
-            mask[rows] = marks
-        else:
-            mask[rows].reshape(-1)[at] = marks
+    mask, faint_count, copied, gray_cues = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
     cues = int(np.count_nonzero(mask))
     if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
         # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
@@ -464,6 +419,57 @@ def marked_cues(
             stacklevel=3,
         )
     return marks
+
+
+def _stroke_pixels(
+    gray: np.ndarray, marked: np.ndarray, threshold: float, noise: float, copy: float, scaled
+) -> tuple[np.ndarray, int, int, int]:
+    """The pixels read as marks, and the counts of faint, copy-noise and colourless ones. Band by
+    band, a channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37)."""
+    mask = np.zeros(marked.shape[:2], bool)
+    faint_count = copied = gray_cues = 0
+    for rows in _bands(marked.shape):
+        band = marked[rows]
+        own = gray[rows].astype(np.float64)
+        level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
+        # The differences over the whole band; the rest read at the pixels past the threshold
+        # alone, unless the marks were scaled.
+        difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
+        strokes = difference[0] + difference[1] + difference[2] > threshold
+        if scaled:
+            at: slice | np.ndarray = slice(None)
+            pixel = [band[..., c].astype(np.float64) for c in range(3)]
+        else:
+            at = np.flatnonzero(strokes)
+            difference = [d.ravel()[at] for d in difference]
+            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
+            level = [g.ravel()[at] for g in level]
+        spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
+        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+        if scaled:
+            strokes |= spread_marked > spread_gray + 2 * noise
+        largest = np.maximum(np.maximum(*difference[:2]), difference[2])
+        past = strokes if scaled else strokes.ravel()[at]
+        faint = past & (largest <= noise)
+        faint &= spread_marked <= spread_gray
+        marks = past & ~faint
+        faint_count += int(faint.sum())
+        if copy:
+            noisy = marks & (largest <= copy)
+            # On a copy that is not exact, a colourless difference is the copy's (a JPEG's blocks
+            # stray past its typical level in textured parts): no gray paint can be told from it.
+            noisy |= marks & (spread_marked <= max(noise, copy))
+            marks &= ~noisy
+            copied += int(noisy.sum())
+        colourless = marks & (spread_marked <= noise)
+        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
+            colourless &= (band[..., 3] if scaled else band[..., 3].ravel()[at]) > 0
+        gray_cues += int(np.count_nonzero(colourless))
+        if scaled:
+            mask[rows] = marks
+        else:
+            mask[rows].reshape(-1)[at] = marks
+    return mask, faint_count, copied, gray_cues
 
 
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:

@@ -334,6 +334,37 @@ def _looked_for(stem: str) -> str:
     return ", ".join([f"{stem}{first}", *others])
 
 
+def _single_cue(
+    source: Path, cues: str | None, cue_path, options: Options, references, note, kinds
+) -> tuple[str | None, Path | None]:
+    """The cue kind and file of a single image: the one given, or the one of ``cues`` beside it."""
+    cue_kind: str | None
+    cue_file: Path | None
+    if cue_path is not None:
+        cue_kind, cue_file = cues, Path(cue_path)
+        if not _is_file(cue_file):
+            raise InputError(f"{cue_file}: no such file")
+    elif cues is not None:  # the file beside the image
+        cue_kind, cue_file = find_cue(source, source.parent, [cues])
+        if cue_file is None:
+            raise InputError(
+                f"{source}: {cues} cues asked for without a file, and no "
+                f"{source.stem}{sources.get(cues).suffixes[0]} beside it"
+            )
+    else:  # a single file uses the cue file beside it only when asked to
+        cue_kind, cue_file = None, None
+        _, beside = find_cue(source, source.parent)
+        if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
+            hint = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
+            raise InputError(
+                f"{source}: no cues given; give {', '.join(f'{kind} cues' for kind in kinds)} or a reference "
+                f"photo, or the prior{hint}"
+            )
+        if beside is not None and note is not None:
+            note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
+    return cue_kind, cue_file
+
+
 def plan_colorize(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -405,30 +436,7 @@ def plan_colorize(
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
         progress = methods.get(options.method).shows_progress() and not run.quiet
-        cue_kind: str | None
-        cue_file: Path | None
-        if cue_path is not None:
-            cue_kind, cue_file = cues, Path(cue_path)
-            if not _is_file(cue_file):
-                raise InputError(f"{cue_file}: no such file")
-        elif cues is not None:  # the file beside the image
-            cue_kind, cue_file = find_cue(source, source.parent, [cues])
-            if cue_file is None:
-                raise InputError(
-                    f"{source}: {cues} cues asked for without a file, and no "
-                    f"{source.stem}{sources.get(cues).suffixes[0]} beside it"
-                )
-        else:  # a single file uses the cue file beside it only when asked to
-            cue_kind, cue_file = None, None
-            _, beside = find_cue(source, source.parent)
-            if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
-                hint = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
-                raise InputError(
-                    f"{source}: no cues given; give {', '.join(f'{kind} cues' for kind in kinds)} or a reference "
-                    f"photo, or the prior{hint}"
-                )
-            if beside is not None and note is not None:
-                note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
+        cue_kind, cue_file = _single_cue(source, cues, cue_path, options, references, note, kinds)
         out = single_output(source, given, run.ext)
         given_map = run.confidence_map
         confidence = None if given_map is None else single_output(source, given_map, "_confidence.png")

@@ -119,19 +119,7 @@ def run(
         raise InputError("no images found")
     manifest = Path(manifest) if manifest is not None else None
     fingerprint_ = fingerprint(options or {})
-    if manifest is not None:  # before any work: what each job reads, as it is now
-        for job in jobs:
-            if job.sources is None:
-                job.sources = provenance(job.inputs)
-    finished, redo = resume_plan(manifest, jobs, fingerprint_) if resume else (set(), {})
-    resumed = [job for job in jobs if id(job) in finished]
-    jobs = [job for job in jobs if id(job) not in finished]
-    verdicts = [
-        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
-        if status == "skipped" and id(job) in redo and not job.skip
-        else (job, status, reason)
-        for job, status, reason in judge(jobs, overwrite, protected)
-    ]
+    jobs, resumed, redo, verdicts = _judged(jobs, manifest, fingerprint_, resume, overwrite, protected)
     ready = [job for job, status, _ in verdicts if status == "ready"]
     problems = [reason for _, status, reason in verdicts if status == "failed"]
     problems += [reason for _, status, reason in verdicts if status == "skipped"]
@@ -184,18 +172,7 @@ def run(
                 if noted and note:
                     note(noted)
                 _settle(report, record, job, "done", outcome or "", seconds)
-        if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
-            time.sleep(LOST_GRACE)
-            # A worker past the gate still renames its files into place; on a loaded machine that
-            # took over a second once. Its temporaries stay locked until then.
-            deadline = time.monotonic() + GATE_TIMEOUT
-            while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
-                time.sleep(0.05)
-        for job, outcome in lost:
-            if file_state(job.outputs[-1]) not in (None, before[id(job)]):
-                _settle(report, record, job, "done", outcome.published)
-            else:
-                _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
+        _settle_lost(report, record, lost, folders, before)
     except KeyboardInterrupt:
         report.interrupted = True
         with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
@@ -219,6 +196,39 @@ def run(
             bar.close()
         record.close()
     return report
+
+
+def _judged(jobs: list[Job], manifest: Path | None, fingerprint_, resume: bool, overwrite: bool, protected):
+    """The jobs left to judge, those a resume skips, the reasons to redo, and each job's verdict."""
+    if manifest is not None:  # before any work: what each job reads, as it is now
+        for job in jobs:
+            if job.sources is None:
+                job.sources = provenance(job.inputs)
+    finished, redo = resume_plan(manifest, jobs, fingerprint_) if resume else (set(), {})
+    resumed = [job for job in jobs if id(job) in finished]
+    jobs = [job for job in jobs if id(job) not in finished]
+    verdicts = [
+        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
+        if status == "skipped" and id(job) in redo and not job.skip
+        else (job, status, reason)
+        for job, status, reason in judge(jobs, overwrite, protected)
+    ]
+    return jobs, resumed, redo, verdicts
+
+
+def _settle_lost(report: Report, record: ManifestWriter, lost: list, folders: list[Path], before: dict) -> None:
+    """Settle the jobs whose outcome went unreported, as the disk tells it."""
+    if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
+        time.sleep(LOST_GRACE)
+        # A worker past the gate still renames its files into place; its temporaries stay locked until then.
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
+            time.sleep(0.05)
+    for job, outcome in lost:
+        if file_state(job.outputs[-1]) not in (None, before[id(job)]):
+            _settle(report, record, job, "done", outcome.published)
+        else:
+            _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
 
 
 def _settle(
