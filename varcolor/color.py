@@ -611,9 +611,8 @@ _ROW_BOUNDARY_STEPS = 4
 
 @numba.njit(cache=True, error_model="numpy")
 def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blue, at):
-    """:func:`_largest_chroma_scale`'s colours of a row's pixels ``at`` (outside sRGB), Newton's steps
-    on the boundary taken for all at once; an unsettled pixel goes through regula falsi alone.
-    NumPy's error model: inf or NaN fail the tests after a division, so the loops vectorize."""
+    """:func:`_largest_chroma_scale`'s colours of a row's pixels ``at`` (outside sRGB), Newton's
+    steps on the boundary taken for all at once."""
     m = at.size
     target, fy_low, shift_x, shift_z = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     row0, row1, row2, bound, scale, fy_now = (
@@ -770,9 +769,8 @@ def _channel_crossing(low, high):
 
 @numba.njit(cache=True, inline="always")
 def _boundary_step(fy, scale, d0, d2, target, row0, row1, row2, bound, white, luminance):
-    """Newton's step on (``fy``, chroma ``scale``) towards the colour of luminance ``target`` whose
-    channel ``row`` (a row of the XYZ → linear RGB matrix) is ``bound``: (step of fy, step of the
-    scale, the Jacobian's determinant: 0 or not finite, no step)."""
+    """Newton's step on (``fy``, chroma ``scale``) towards the colour of luminance ``target``
+    whose channel ``row`` (a row of the XYZ → linear RGB matrix) is ``bound``."""
     fx, fz = fy + scale * d0, fy + scale * d2
     x, y, z = _f_inverse(fx) * white[0], _f_inverse(fy) * white[1], _f_inverse(fz) * white[2]
     dx, dy, dz, j11, j12 = _path_slopes(fy, scale, d0, d2, white, luminance)
@@ -851,8 +849,7 @@ _FACE_MARGIN = 0.01
 @numba.njit(cache=True, inline="always")
 def _comes_near_a_face(start, end, slope, scale):
     """Whether the parabola with value ``start`` at 0 and ``end``, ``slope`` at ``scale`` (> 0)
-    comes within :data:`_FACE_MARGIN` of 0 or 1 strictly between them (or outside them). Without
-    branches; a parabola that is a line never does."""
+    comes within :data:`_FACE_MARGIN` of 0 or 1 strictly between them (or outside them)."""
     curve = (start + slope * scale - end) / (scale * scale)
     bent = curve != 0.0
     curve = curve if bent else 1.0

@@ -57,8 +57,7 @@ __all__ = [
 
 def _kept_float(array: np.ndarray, copy: bool) -> np.ndarray:
     """``array`` as float32 if it is float32, else as float64: float32 holds a cue's ab and
-    lightness to 1e-5 (a 16-bit level moves ab by about 1e-3), in half the memory (the readers of
-    marks make their cues so: 0.48 GB less at 40 MP)."""
+    lightness to 1e-5 (a 16-bit level moves ab by about 1e-3), in half the memory."""
     return array.astype(array.dtype if array.dtype == np.float32 else np.float64, copy=copy)
 
 
@@ -106,8 +105,7 @@ class Cues:
     #: ``(name, share)`` pairs (:meth:`from_reference`, :meth:`from_references`); empty otherwise.
     references: tuple[tuple[str, float], ...] = field(default=(), compare=False)
     #: The reference photos these cues were to be matched from that matched too little of the image
-    #: to give any (another scene): :func:`~varcolor.colorize` refuses such cues where nothing
-    #: else colours the image (no cue, no prior), as the command line does.
+    #: to give any (another scene).
     unmatched: tuple[str, ...] = field(default=(), compare=False)
     points: np.ndarray | None = None
     #: False: the mask and arrays of a kept float type are taken as they are, not copied (a constructor that made

@@ -30,9 +30,7 @@ from .solvers.window import local_correction
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
 
 # Low-rank updates: the most held pixels coupled to unknowns; the change below which a correction
-# leaves pixels out (ab units); the error bound that corrections from the last result may add up
-# to before one starts from the first solve again (5× under the solvers' 0.05 exactness bound).
-# In YIQ, whose chroma spans about 1/200 of ab's range, 1/500 of both.
+# leaves pixels out (ab units).
 MAX_HELD = 2000
 UPDATE_TINY = 1e-4
 UPDATE_BUDGET = 1e-2
@@ -44,8 +42,7 @@ class Updates:
     starts. ``targets_at(cues, pixels)`` gives the cue values the system holds at raster indices."""
 
     #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh
-    #: solve (False: correct whatever it costs, where the block allows; what tests of the
-    #: correction itself use).
+    #: solve.
     compare_with_fresh = True
 
     # ``method``: a linear method (:class:`varcolor.methods.LinearMethod`, a layer above: the
@@ -214,8 +211,7 @@ class Updates:
 
     def _residual(self, updater: LowRankUpdater, cues: Cues, released: Released | None):
         """The new system's residual and its relative norm, for a method whose cues change only
-        their own rows: the first solve's operator is the new one but at cue pixels (whose values
-        are set exactly) and at released ones (whose rows the window gives)."""
+        their own rows: the first solve's operator is the new one but at cue pixels."""
         operator = updater.solver.operator
         cue_pixels = np.flatnonzero(cues.mask)
         scale = self.targets_at(cues, cue_pixels)
@@ -295,9 +291,7 @@ def _box(window) -> list[int]:
 
 @numba.njit(cache=True, parallel=True)
 def _differs(new, old):
-    """Where two ``H×W×C`` arrays differ in any channel (``np.any(new != old, axis=2)`` without
-    its temporaries, which cost a noticeable share of an update: benchmarks/results/solvers_measured.md,
-    "Measurements behind the solvers' settings")."""
+    """Where two ``H×W×C`` arrays differ in any channel."""
     out = np.zeros(new.shape[:2], np.bool_)
     for i in numba.prange(new.shape[0]):
         for j in range(new.shape[1]):

@@ -37,19 +37,15 @@ class Marks(NamedTuple):
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
-#: ... unless the difference is at most this on every channel (2 levels at 8 bits) and the marked
-#: pixel is no more colourful than the "gray" one (its channels no further apart): that is the
-#: gray image's own chroma noise, not a stroke (an "RGB gray" with ±1 level of chroma noise,
-#: scribbled on a clean copy, made 31 % of its pixels near-gray cues). A truly gray image (one
-#: channel, or three equal ones) never has such noise: there Levin's rule alone decides.
+#: ... unless the difference is at most this on every channel and the marked pixel is no more
+#: colourful than the "gray" one: that is the gray image's own chroma noise, not a stroke.
 MARKED_NOISE = 2.5 / 255
 #: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
 #: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
 AB_LIMIT = 1000.0
 
 #: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
-#: antialiased and soft edges read as partial paint) or ``exact`` (every pixel that differs is a cue
-#: in its own colour, as in Levin's code).
+#: antialiased and soft edges read as partial paint) or ``exact``.
 EDGES = ("unmix", "exact")
 #: How they are read unless told otherwise: the one default (the command line's, a run's, a
 #: clip's, the studio's).
@@ -60,9 +56,7 @@ SIZE_SLACK = 1.0
 
 
 #: A scanner's RGB noise (each channel the gray plus its own noise, σ per channel) strays this many
-#: σ from the photo's gray at most (per channel, beside the levels' rounding): a neutral pixel of a
-#: marked copy painted on the photo's one-channel copy that lies within it shows the photo, unpainted.
-#: Gray paint nearer the photo than that cannot be told from its noise and is not read.
+#: σ from the photo's gray at most (per channel, beside the levels' rounding).
 NOISE_SIGMAS = 5.0
 #: The mean spread (largest less smallest channel) of three channels of independent normal noise
 #: of σ = 1: the photo's noise σ is its mean spread over this.
@@ -229,10 +223,7 @@ def image_shape_of(shape) -> tuple[int, int]:
 
 
 def _entry_image(image, name: str) -> np.ndarray:
-    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else (8-bit
-    levels, a mask scaled past 1, NaN) is refused in one line naming the argument and the range.
-    Integer images are refused as floats are where their values pass 1, as :func:`varcolor.colorize`
-    refuses an 8-bit gray image: divide by their maximum (255, 65535) first."""
+    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else is refused in one line."""
     image = real_array(image, name)
     if image.size == 0:
         return image
@@ -246,8 +237,7 @@ def _entry_image(image, name: str) -> np.ndarray:
 
 
 #: How many of a mark's pixels read as partial paint (at least, and as a share of them) make the
-#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels
-#: (a 20-px stroke already has 40); a few stray pixels among hard-edged cues are not worth a line.
+#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels.
 NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
@@ -259,9 +249,7 @@ MOSTLY_PAINT = 0.5
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 
 #: On a noisy marked copy (the photo's own noise, or a copy that is not exact), marks of fewer
-#: pixels than this (8-connected) are the noise's specks, not strokes: a JPEG round trip of a
-#: grainy scan's marked copy left thousands of one- to eight-pixel marks, colourless and coloured,
-#: that pinned the photo to gray.
+#: pixels than this (8-connected) are the noise's specks, not strokes.
 SPECK = 32
 #: ... when there are at least this many of them: noise scatters specks by the dozen or the
 #: thousand; a few dots painted on purpose (on a scanner's RGB, whose own noise is read apart) stay.
@@ -273,17 +261,11 @@ _BLACK_LEVEL = 0.5 / 255
 #: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
 #: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
 PAINT_REACH = 6
-#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and
-#: one less. 7: rims up to 3 pixels wide, as strokes upscaled by nearest neighbour (×3) have; at 3,
-#: such rims were read in their own pale colour and fenced each stroke in (27.9 ab RMS off the
-#: hard-edged strokes' result on a test photo, 0.6 at 7).
+#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and one
+#: less.
 RAMP = 7
 #: A pixel at least this share of the way from the photo to its paint (in RGB's colour plane) is
-#: paint, read as it is (so a hard-edged stroke, every pixel its paint, gives exactly the cues of
-#: the ``exact`` rule). 0.96, not 0.9: rims of 90-96 % paint kept in their own colour cost 10 % of
-#: a saturated paint's chroma all along each stroke (hand scribbles redrawn antialiased: 1.46 ab
-#: near the strokes off their hard-edged twins' result, 0.00 at 0.96); the same share was read in
-#: Lab, where blends are not linear.
+#: paint, read as it is.
 OPAQUE = 0.96
 #: A pixel this near its paint (share of paint, on the line to it) is that paint as laid, no blend
 #: of two others.
@@ -296,24 +278,19 @@ RGBA = (0, 1, 2, 3)
 #: Paint of less chroma (Lab) than this is gray paint: its blends are as gray as it, read as they are.
 _MIN_CHROMA = 5.0
 #: A pixel is a blend of photo and paint when its chroma lies this near the line from 0 to the
-#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds (blends made in
-#: sRGB shift the hue a little). Not more: a faint mark of its own beside a stroke is no blend.
+#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds.
 _BLEND_SLACK = 2.0
 _BLEND_SHARE = 0.25
-#: ... and its lightness this near the line from the photo to the paint (RGB distance along the
-#: gray axis): 8-bit rounding, plus this share of the paint it holds. The share lets translucent
-#: paint through (its core holds the photo under it, not the photo here: 0.4 at 60 % opacity);
-#: 0.8 took hard strokes painted in a "colour" blend mode (the photo's lightness) for blends.
+#: ... and its lightness this near the line from the photo to the paint: 8-bit rounding, plus
+#: this share of the paint it holds (translucent paint lets the photo through).
 _RGB_SLACK = 2.0 / 255
 _LIGHTNESS_SHARE = 0.6
 #: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
-#: 8-bit levels (a JPEG of quality 90 by 4–8, of 85 or 70 by up to 12), and its knee is where two
-#: more levels add fewer than this share of the pixels.
+#: 8-bit levels (a JPEG of quality 90 by 4–8, of 85 or 70 by up to 12).
 COPY_NOISE_MAX = 16
 COPY_NOISE_KNEE = 0.01
 #: Marks drawn at another size: after scaling, a pixel is a stroke where it differs from the photo
-#: by more than this (the scaled photo under the strokes is no longer the gray image exactly) or is
-#: more colourful.
+#: by more than this.
 SCALED_THRESHOLD = 0.15
 #: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
 _LAB_CHUNK = 1 << 18
@@ -347,8 +324,7 @@ def marked_cues(
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
     if own_noise:
         # A gray photo stored as RGB with noise of its own, scribbled on its one-channel copy: a
-        # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`); the
-        # differences are the photo's, not a noisy copy's (:func:`copy_noise`).
+        # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`).
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
     copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
     mask, faint_count, copied, gray_cues = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
@@ -474,10 +450,7 @@ def _stroke_pixels(
 
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     """The cue pixels of less than :data:`HALF_PAINT` of the chroma of the most colourful cue of
-    their hue within :data:`PAINT_REACH` pixels (hues in :data:`HUES` bins, a pixel's own and the
-    two beside it): on a copy that is not exact, a JPEG's halo of its strokes' colour, spread over
-    the photo round them (its blends fail the reading of edges: the JPEG moved their lightness).
-    Band by band with the reach's margin, in single precision: a scan's temporaries stay a band's."""
+    their hue within :data:`PAINT_REACH` pixels."""
     from scipy import ndimage
 
     out = np.zeros(mask.shape, bool)
@@ -505,17 +478,13 @@ def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
 
 
 #: A mark differing from the photo by at most this share of the largest difference within
-#: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke (Lanczos, bicubic:
-#: a few per cent of the stroke's contrast), not paint: a blend so faint holds far less than
-#: :data:`HALF_PAINT` of the paint beside it, which is no cue either.
+#: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke.
 RING_SHARE = 0.25
 
 
 def _stroke_boxes(mask: np.ndarray, margin: int):
     """Each stroke of ``mask`` (an 8-connected part of :data:`SPECK` pixels or more) with what
-    lies within ``margin`` of its box: ``(box, own, small)``, the box's slices, which of its pixels
-    are the stroke's and which belong to marks smaller than a stroke. The work of the rims' and
-    the ringing's readings is the strokes' neighbourhoods', not the whole scan's."""
+    lies within ``margin`` of its box: ``(box, own, small)``, the box's slices."""
     from scipy import ndimage
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
@@ -535,9 +504,7 @@ def _stroke_boxes(mask: np.ndarray, margin: int):
 
 
 def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`). Read as
-    paint of their own (near-neutral), they fenced every stroke of marks an editor resampled.
-    Worked out in each stroke's box (:func:`_stroke_boxes`)."""
+    """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`)."""
     from scipy import ndimage
 
     out = np.zeros(mask.shape, bool)
@@ -552,9 +519,8 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
         difference.ravel()[at] = np.abs(pixels - under).max(axis=1)
         near = ndimage.maximum_filter(difference, size=size, mode="constant")
         ratio = difference / np.maximum(near, np.float32(1e-6))
-        # Only beside a stroke whose edge fades (its outermost pixels faint beside its inner
-        # ones): copied texture's hard edge is as strong as the texture inside it, and a lone
-        # faint dot beside a lone strong one is two marks.
+        # Only beside a stroke whose edge fades (its outermost pixels faint beside its inner ones):
+        # copied texture's hard edge is as strong as the texture inside it.
         depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
         outer = own & (depth <= 1.5)
         if not outer.any() or not (own & ~outer).any():
@@ -585,13 +551,7 @@ FADING = 0.6
 
 def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rim pixels of strokes painted in a "colour" blend mode with a soft edge: ``(drop,
-    full)``, the rims of under :data:`HALF_PAINT` of their paint (no cue, as a hard-edged stroke
-    from the same outline has none there) and of more (their paint's own colour, written into
-    ``ab``). Such a stroke keeps the photo's lightness, so its rim is no blend of paint and photo
-    in RGB (:func:`_unmix`), but its ab is a share α of the stroke's core's: on the line from 0 to
-    the core's flat ab (:data:`FLAT_PAINT`, :data:`_BLEND_SLACK`), within :data:`RIM` pixels of the
-    outside, at less than :data:`OPAQUE` of it. Read in their own pale colour, they were a gray
-    fence along every stroke (a third of its chroma 3–6 px out). Worked out in each stroke's box."""
+    full)``, the rims of under :data:`HALF_PAINT` of their paint."""
     from scipy import ndimage
 
     drop = np.zeros(mask.shape, bool)
@@ -850,29 +810,7 @@ def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, tuple, int]:
     """Stroke pixels ``mask`` of ``rgb`` with their blended edge pixels read as partial paint:
-    ``(mask, (to, source), blended)``, the cue mask without the pixels of less than
-    :data:`HALF_PAINT` paint, the raster indices (ascending) of the others and of the pixels whose
-    colour (their paint) they take, and how many pixels were blends. The marks are not copied
-    (0.48 GB at 40 MP in float32).
-
-    A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
-    its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
-    linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
-    (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
-    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel; where neither
-    explains a pixel (strokes of two colours cross: the furthest may be the other stroke's), the
-    laid pixels near it and the most colourful in each of :data:`HUES` directions
-    (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
-    :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
-    further), connected to its paint, on the line to it in the colour plane (:data:`_PLANE_SLACK`;
-    of sRGB, or of linear light where the program antialiases there) and in Lab
-    (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend mode is no blend), at more than 0
-    and less than :data:`OPAQUE` of the paint, its lightness between the photo's and the paint's
-    (:data:`_RGB_SLACK`). Where strokes of two colours cross, a rim pixel is a blend of both paints
-    (over the photo): read as the paint it holds most of, if that is at least :data:`HALF_PAINT`
-    (of what the paint over it left), else no cue, as the hard-edged strokes of the same outlines
-    are. Texture copied from a colour original has no laid paint: its pixels are read as they
-    are. Row bands with a margin of the reach keep a big scan's temporaries small."""
+    ``(mask, (to, source), blended)``."""
     from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
 
     keep = mask.copy()
@@ -884,12 +822,8 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             continue
         top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
-        # Each group of strokes within the reach of each other alone, in its box (the group's
-        # pixels within the reach of its strokes): every window read below (the reach at most)
-        # holds the same pixels as in the whole band, the group's strokes and no other's, so the
-        # band's reading is the same, its work the strokes' neighbourhood's, not the band's (a
-        # grainy scan's CPU halved or better: benchmarks/results/code_notes.md).
-        # A group with no laid paint is read as it is.
+        # Each group of strokes within the reach of each other alone, in its box (the group's pixels
+        # within the reach of its strokes): every window read below.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))
         del near
@@ -958,9 +892,8 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
 
 
-#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of
-#: most colour in this many directions of the colour plane (besides the furthest from the photo
-#: and the nearest laid pixel).
+#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of most
+#: colour in this many directions of the colour plane.
 HUES = 6
 
 
@@ -977,9 +910,7 @@ def _paint_of(
     on_ramp: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
-    read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
-    and whether it is a blend at all (:func:`_unmix`). ``on_ramp``: which may be blends of one
-    paint over the photo (the others, of two paints only)."""
+    read as: ``(paint, share, found)``, the pixel whose colour each takes."""
     from scipy import ndimage
 
     laid_flat = laid.ravel()
@@ -1017,14 +948,8 @@ def _paint_of(
             itself[pick] |= ok_c & (share >= ITSELF) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
 
     def faint_rims() -> None:
-        # A faint rim pixel whose laid paint lies beyond the reach (a soft brush's end: its laid core
-        # starts further in), or whose nearest "laid" pixel is a faint rim itself (one colour along a
-        # flat photo), is still a blend toward the stroke pixel furthest from the photo, laid or not.
-        # That pixel holds at most all of the paint, so the rim's share of it bounds its share of the
-        # paint from above: under HALF_PAINT of it is under half paint, no cue, as the hard-edged
-        # stroke has none there. Kept in their own colour, such pixels were grayish cues at a stroke's
-        # end, and whether a laid pixel fell within the reach turned on one level of the photo (5 such
-        # cues: 5.6 ab RMS near soft strokes off their hard-edged twins' result, 2.2 without).
+        # A faint rim pixel whose laid paint lies beyond the reach (a soft brush's end: its laid
+        # core starts further in), or whose nearest "laid" pixel is a faint rim itself.
         faint = np.flatnonzero((most < 0) & on_ramp)
         if faint.size:
             c = paint_at[at[faint]]
@@ -1037,7 +962,6 @@ def _paint_of(
     single(everyone, candidates)
     # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
     # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
-    # (A laid pixel the first look leaves is paint as laid: one colour along a rim or a core.)
     rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
     if not rest.size:
         faint_rims()
@@ -1117,10 +1041,8 @@ def _nearby_paint(
     touching: np.ndarray,
     fallback: np.ndarray,
 ) -> list[np.ndarray]:
-    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT` pixels:
-    the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
-    strokes of several colours meet), the nearest, and the nearest of another colour than that
-    (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
+    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT`
+    pixels: the one whose colour-plane colour is most nearly a larger copy of its own."""
     height, width = strokes.shape
     y, x = np.divmod(at, width)
     # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
@@ -1159,8 +1081,7 @@ def _nearby_paint(
 
 
 #: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
-#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds. Texture
-#: copied from a colour original strays from it.
+#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds.
 _PLANE_SLACK = 1.5 / 255
 _PLANE_SHARE = 0.08
 
@@ -1192,12 +1113,7 @@ def _plane_share(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 def _off_blend(
     m: np.ndarray, made: np.ndarray, share: np.ndarray, size: np.ndarray, reach_to: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """How far pixels ``m`` lie from the blends ``made`` of ``share`` of a paint (``size``: its
-    colour's length in RGB's colour plane; ``reach_to``: its distance from the photo) in RGB's
-    colour plane, and whether they are those blends: within :data:`_PLANE_SLACK` there, their
-    lightness within :data:`_RGB_SLACK` (a stroke painted in a "colour" blend mode, the photo's
-    lightness with its chroma clipped to the gamut at dark and bright pixels, is not), the share
-    under :data:`OPAQUE`."""
+    """How far pixels ``m`` lie from the blends ``made`` of ``share`` of a paint."""
     off = m - made
     lightness = off.mean(axis=1)
     away = off - lightness[:, None]
@@ -1210,10 +1126,8 @@ def _off_blend(
 def _blend_of(
     m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
-    ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
-    from the blend of that share there, and whether they are such blends (:func:`_unmix`), made in
-    sRGB or in linear light."""
+    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the
+    paint ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane)."""
     contrast2 = np.einsum("nc,nc->n", paint, paint)
     alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
     off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
@@ -1246,12 +1160,7 @@ def _two_paints(
     m: np.ndarray, g: np.ndarray, first: np.ndarray, second: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pixels ``m`` over the photo ``g`` read as blends of two paints (a rim where strokes of two
-    colours cross): ``(second_wins, share, off, ok)``, whether the paint they are read as is
-    ``second``, its share of the pixel (what :data:`HALF_PAINT` decides on: the paint on top, or
-    the paint under it, of what the top left), how far (RGB) the pixel is from the blend of the
-    shares, and whether they are such blends: ``m − g = w₁·(first − g) + w₂·(second − g)`` (least
-    squares; three equations, two shares), the shares at least 0 and their sum at most 1, the
-    pixel within :data:`_RGB_SLACK` and :data:`_PLANE_SHARE` of the paint it holds of the blend."""
+    colours cross): ``(second_wins, share, off, ok)``."""
     mine, one, two = m - g, first - g, second - g
     aa, bb, ab = (np.einsum("nc,nc->n", x, y) for x, y in ((one, one), (two, two), (one, two)))
     am, bm = np.einsum("nc,nc->n", one, mine), np.einsum("nc,nc->n", two, mine)
@@ -1275,21 +1184,17 @@ def _two_paints(
 
 
 #: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
-#: lightness follows the photo under them by at most this share (least squares over each such
-#: patch; opaque paint 0, 60 % translucent 0.4): paint hides the photo. Texture copied from a
-#: colour original keeps the photo's lightness (1) ...
+#: lightness follows the photo under them by at most this share.
 LAID_SHOWS = 0.7
-#: ... where the photo under the patch varies by this much (standard deviation, RGB in [0, 1]);
-#: over a flatter photo, a patch is paint where its lightness is not the photo's (by this much,
-#: CIE L): texture over its own lightness is.
+#: ... where the photo under the patch varies by this much (standard deviation); over a flatter
+#: photo, a patch is paint where its lightness is not the photo's by this much (CIE L).
 LAID_PHOTO_STEP = 1.5 / 255
 LAID_LIGHTNESS = 2.0
 
 
 def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
     """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
-    paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
-    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`). Worked out inside the strokes' box."""
+    paint: patches of one colour."""
     from scipy import ndimage
 
     laid = np.zeros(strokes.shape, bool)
@@ -1304,9 +1209,8 @@ def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.
     under = photo[box]
     mean = (channels[0] + channels[1] + channels[2]) / 3
     colour = [c - mean for c in channels]
-    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of
-    # a colour, so texture copied from a colour original follows its photo by it exactly (the RGB
-    # mean of a dark saturated red hardly does).
+    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of a
+    # colour, so texture copied from a colour original follows its photo by it exactly.
     level = same_lightness_gray(np.stack(channels, axis=-1)).astype(np.float32)
     alike_count = np.zeros(inside.shape, np.uint8)
     for dy in (-1, 0, 1):

@@ -78,31 +78,22 @@ KNOWN_ALPHA = 0.5
 #: A cue needs at least this confidence (the share of checks its match passes, 0–1).
 MIN_CONFIDENCE = 0.6
 #: ... and the reference gives cues only where at least this share of the gray image's reduced
-#: pixels is trusted before growing: below it, the few matches that pass are chance (an unrelated
-#: photo). Tuned on BSDS500 train: unrelated pairs at most 0.007, same-scene pairs (crops, and
-#: crops shifted 30 %, zoomed 1.3× and turned 6° as in fast motion) mostly above 0.009.
+#: pixels is trusted before growing: below it, the matches that pass are chance (tuned on BSDS500 train).
 MIN_SHARE = 0.008
-#: ... for a reduced gray image of this many pixels (BSDS500's 481×321 photos, matched at 240×160);
-#: a smaller one needs a larger share, as √(this / its pixels): an unrelated photo's chance matches
-#: come in clusters of about the same size in reduced pixels, and their share's spread grows as
-#: 1/√pixels (unrelated pairs of BSDS500 train photos brought to 200 pixels a side: at most
-#: 0.0093 at 22,500 pixels, 1.39/√pixels, as 0.007 at 38,400 is 1.37/√pixels). Both photos under
-#: the working size were once accepted at the flat 0.008.
+#: ... for a reduced gray image of this many pixels; a smaller one needs a larger share, as
+#: √(this / its pixels): an unrelated photo's chance matches spread as 1/√pixels.
 SHARE_PIXELS = 38_400
 #: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
 #: exact correction around each cue costs time; Levin's propagation fills between them).
 CUE_STEP = 3
 #: A reference smaller than this on a side (or with less chroma than :data:`MIN_CHROMA` anywhere)
-#: has no colour to give; a gray image smaller than this on a side at its working size
-#: (:data:`WORK_PIXELS`) is refused: its pixels' neighbourhoods (9×9 patches, rings of 5 pixels)
-#: would be mostly its mirrored border, and such matches were up to 20 ab wrong on a 4-pixel strip.
+#: has no colour to give; a gray image smaller than this on a side at its working size.
 MIN_SIDE = 16
 MIN_CHROMA = 4.0
 #: The user's strokes win where they are: no matched cue within this many pixels of one.
 CLEARANCE = 16
 #: Neighbours of a pixel whose matches must agree, at these distances (reduced pixels), and the
-#: slack of "agree": this many pixels plus this share of the distance (the reference may be turned
-#: a few degrees or scaled by a few tens of percent).
+#: slack of "agree": this many pixels plus this share of the distance.
 _RINGS = (2, 5)
 _SLACK, _SLACK_SHARE = 1.5, 0.3
 #: A match is back-consistent when the reverse match lands within this many reduced pixels.
@@ -113,23 +104,16 @@ _AB_SPREAD = 8.0
 #: pixels vote on the colour.
 _DIMENSIONS, _VOTES = 8, 4
 #: Growing trusted matches (:func:`_grown`): at least this many to grow from, this many rounds, the
-#: jumps (reduced pixels) a displacement is carried, and the share of trusted matches' description
-#: distances a grown match must be within.
+#: jumps (reduced pixels) a displacement is carried.
 _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.75
 #: Geometric verification (:func:`verified`): ORB keypoints kept per image, matches' descriptor
-#: ratio test, RANSAC's inlier distance (reduced pixels) and trials, and what makes a transform
-#: "the same scene": at least this many inliers, this share of the matches, and a plausible warp
-#: (its scales within this ratio of each other and of 1, no mirror). Tuned on BSDS500 train (40
-#: photos): unrelated pairs at most 4 inliers (120 pairs), 75 % crops turned up to 6° at least 20,
-#: frames of fast motion (30 % shift, 1.3× zoom, 6° turn) a median of 39.
+#: ratio test, RANSAC's inlier distance (reduced pixels) and trials.
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 10, 0.2, 4.0, 1.5
 #: RANSAC stops once a transform this likely to be the best has been drawn (:func:`_trials`).
 _FOUND = 0.999
 #: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
-#: matched in full, and at most this many of those that give cues used; a later one's cue within
-#: :data:`_POOL_REACH` cue steps of an earlier one's is dropped where their chroma differs by more
-#: than :data:`_POOL_AGREE` (ab units): the better reference wins where two disagree.
+#: matched in full, and at most this many of those that give cues used.
 POOL_CANDIDATES, POOL_KEEP, _POOL_REACH, _POOL_AGREE = 5, 3, 2, 10.0
 #: An aligned pixel (the transform's place in the reference) is a seed when its description is
 #: no further from there than this quantile of the inlier keypoints' own, times this slack.
@@ -464,10 +448,7 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
 
 def _trials(matches: int) -> int:
     """RANSAC's trials among ``matches`` matches: enough to draw three inliers at least once with
-    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted (the larger
-    of :data:`MIN_INLIERS` and :data:`_INLIER_SHARE` of the matches), at most :data:`_TRIALS`. An
-    unrelated pair's dozen matches took the whole 1,000 trials (most of a pool's ranking); 12
-    matches of which 10 fit need 8, 50 matches 861."""
+    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted."""
     ratio = max(MIN_INLIERS / matches, _INLIER_SHARE)
     if ratio >= 1:  # every match must fit: any three draw the transform
         return 1
@@ -483,10 +464,7 @@ def _aligned(
     known: np.ndarray | None = None,
 ):
     """:func:`_confident` for a pair whose geometry is verified: the reference reduced to the
-    target's scale (the transform says it), and each target pixel seeded with its place under the
-    transform where the two descriptions agree there (as well as at the inlier keypoints); the
-    nearest-description matches that pass their checks keep theirs (an object that moved, a
-    parallax), and the seeds are grown and checked like any trusted match."""
+    target's scale (the transform says it)."""
     transform = geometry.transform
     assert transform is not None  # trusted: fitted
     base = _factor(reference.shape[:2], work_pixels)
@@ -524,9 +502,8 @@ def _aligned(
 
 
 def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: int) -> list[int]:
-    """The reductions of the reference tried: to the working size (a postcard of the whole
-    scene at another resolution), and to the gray image's own scale (a crop, or a frame of the
-    same camera), when that differs and stays within 4 working sizes; the better-matching wins."""
+    """The reductions of the reference tried: to the working size (a postcard of the whole scene
+    at another resolution), and to the gray image's own scale."""
     factors = [_factor(shape, work_pixels)]
     if target_factor != factors[0] and shape[0] * shape[1] / target_factor**2 <= 4 * work_pixels:
         if min(shape) // target_factor >= MIN_SIDE:
@@ -671,11 +648,7 @@ def _confident(
     known: np.ndarray | None = None,
 ):
     """Each reduced pixel's confidence and the chroma it takes from its match: the nearest
-    neighbours' matches checked, then grown from the trusted ones (:func:`_grown`) and checked again.
-    ``seeds`` (``H×W×2`` reference pixels, −1: none): matches a verified geometry gives, trusted
-    to grow from where the nearest-description match is not (and checked again like the grown).
-    ``known`` (the reduced reference's alpha): a match where it is below :data:`KNOWN_ALPHA` gives
-    no colour (confidence 0); the share that matched is counted before, as the match's own."""
+    neighbours' matches checked, then grown from the trusted ones."""
     from scipy import ndimage
     from scipy.spatial import cKDTree
 
@@ -727,8 +700,7 @@ def _agreement(spread: np.ndarray) -> np.ndarray:
 
 def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray) -> np.ndarray:
     """The confidence of each match (``H×W×2`` reference pixels) from its three checks: its
-    neighbours' matches displaced alike, the reverse match ``returned`` back near it, and
-    ``agree_colour``."""
+    neighbours' matches displaced alike, the reverse match ``returned`` back near it."""
     from scipy import ndimage
 
     grid = np.stack(list(np.indices(matched.shape[:2])), axis=-1)
@@ -740,13 +712,7 @@ def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray
 
 
 def _grown(ours: np.ndarray, theirs: np.ndarray, matched: np.ndarray, trusted: np.ndarray):
-    """Trusted matches carried to their untrusted neighbours (PatchMatch's propagation, Barnes et
-    al. 2009): a pixel beside a trusted one, at :data:`_GROW_JUMPS` pixels each way, tries that
-    one's displacement and the pixels around it in the reference (the random search, at radius 1);
-    it takes the best when its description is no further from its match than most trusted pixels'
-    are from theirs (:data:`_GROW_QUANTILE`). Repeated :data:`_GROW_ROUNDS` times. Fast motion
-    leaves few pixels whose nearest description is also the right place; their neighbours often
-    fit the same motion. Returns the new matches and where they were grown."""
+    """Trusted matches carried to their untrusted neighbours (PatchMatch's propagation)."""
     grown = np.zeros(trusted.shape, bool)
     if trusted.sum() < _GROW_SEEDS:
         return matched, grown
@@ -1008,9 +974,7 @@ class PoolMatch:
             range(len(signatures)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i)
         )
         # Verified references only, where any is (an unverified one is the patch statistics' guess);
-        # else the first by inliers alone, for scenes with too little texture for keypoints (each
-        # guess more would add the chance of a wrong one: a pool of 3 unrelated photos coloured a
-        # fourth where each alone gave nothing).
+        # else the first by inliers alone, for scenes with too little texture for keypoints.
         chosen = [i for i in order[:candidates] if found[i].trusted]
         if not chosen and not verified_only:
             chosen = order[:1]

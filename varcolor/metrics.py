@@ -71,10 +71,8 @@ _MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
 
 
 def _rgb(image, name: str) -> np.ndarray:
-    """``image`` as an ``H×W×3`` float64 sRGB array in [0, 1], refused in one line naming ``name``
-    where :func:`varcolor.colorize` would refuse it: not real numbers, not ``H×W`` or ``H×W×3``
-    (×4: alpha dropped), empty, non-finite, or floats outside [0, 1]. 8- and 16-bit levels
-    (uint8, uint16: what :func:`~varcolor.write_image` writes) are scaled to [0, 1]."""
+    """``image`` as an ``H×W×3`` float64 sRGB array in [0, 1], refused in one line naming
+    ``name`` where :func:`varcolor.colorize` would refuse it: not real numbers."""
     image = real_array(image, name)
     if image.dtype == bool:
         raise InputError(
@@ -255,9 +253,8 @@ def _ms_ssim_channel(x: np.ndarray, y: np.ndarray, scales: int) -> tuple[float, 
     return value, first
 
 
-# Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries
-# that follow it: four scales, window side 2^(5-s)+1 with sigma side/5, "valid" filtering, visual
-# noise variance 2 on the 0–255 scale, 1e-10 as the floor for a variance.
+# Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries that
+# follow it: four scales, window side 2^(5-s)+1 with sigma side/5, "valid" filtering.
 _VIF_SCALES = 4
 _VIF_SIGMA_NSQ = 2.0
 _VIF_EPS = 1e-10
@@ -472,10 +469,8 @@ def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     return lab_to_rgb(lab)
 
 
-#: Peak memory of scoring one pair from files, per pixel: reading both images as float64 (48 B)
-#: plus :func:`score`'s temporaries beyond the two images; LPIPS's feature maps come after the
-#: other metrics' temporaries are freed. Rounded up from the peaks seen for the decoders' own
-#: buffers (benchmarks/results/metrics_cost.md).
+#: Peak memory of scoring one pair from files, per pixel: reading both images as float64 (48 B) plus
+#: :func:`score`'s temporaries beyond the two images.
 SCORE_BYTES_PER_PIXEL = 400
 
 
@@ -562,10 +557,7 @@ def score(
     if ab_only:
         result = relight(result, original)
     # What the metrics share is computed once: the Gaussian filtering of SSIM (MS-SSIM's first
-    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE). The
-    # channels of SSIM, VIF and row strips of the colour difference run on the cores at once
-    # (SciPy's filters and NumPy's arithmetic let go of the GIL); the strips also bound the
-    # colour difference's temporaries.
+    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE).
     side = min(result.shape[:2])
     multi = single = float("nan")
     pool = _pool()

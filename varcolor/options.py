@@ -44,9 +44,7 @@ __all__ = [
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual", "spread")
 #: The network's automatic colours, as users choose them, and the decoding each reads
-#: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output (closest to the
-#: originals in PSNR and CIEDE2000 on the test part, the default); ``vivid``, the rebalanced
-#: annealed mean of the class head (more colourful, less accurate). docs/guide/neural.md has the numbers.
+#: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output.
 AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
 #: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
 #: the shipped model).

@@ -34,10 +34,7 @@ __all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE", "covers_most"]
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
 HOLD_LIGHTNESS = 16_000_000
 #: Windows of an update that cover at least this share of the image (by their areas summed) are
-#: painted as one whole image: a stroke among few on a document in Krita changed windows over nearly
-#: all of it, which painted whole quicker than window by window (the copy of the last result and
-#: each window's bands and threads cost more than the pixels outside them:
-#: benchmarks/results/code_notes.md).
+#: painted as one whole image.
 WHOLE_PAINT_SHARE = 0.6
 
 

@@ -154,9 +154,7 @@ def built_in_only() -> Iterator[None]:
 
 
 def _load_bounded(entry):
-    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds. An import
-    cannot be interrupted, but the caller need not wait for it; what it raises, even
-    ``SystemExit`` or ``KeyboardInterrupt``, comes back as a ``RuntimeError``."""
+    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds."""
     try:
         limit = float(os.environ.get("VARCOLOR_PLUGIN_TIMEOUT", PLUGIN_TIMEOUT))
     except ValueError:

@@ -63,9 +63,7 @@ DECAY = 2.0
 #: (gray in [0, 1]): colour fades across the gray's edges and texture, not along a flat thing.
 EDGE = 0.2
 #: A pixel's likeness is ``exp(−(|Y − Ŷ| / (s + LIKENESS))²)``, ``Ŷ`` and ``s`` the mean and spread
-#: of the cues' gray that reach it (gray in [0, 1]); it keeps ``likeness ** √(1 − share)`` of its
-#: colour: all of it beside the cues (an orange cat's white and dark fur beside its strokes),
-#: less where the cues' colour reaches it only in part.
+#: of the cues' gray that reach it (gray in [0, 1]).
 LIKENESS = 0.12
 #: The likeness counts as ``(1 − share) ** LIKENESS_POWER``: less the nearer a pixel is to its cues.
 LIKENESS_POWER = 0.5
@@ -82,10 +80,8 @@ GROUP_BIN = 12.0
 GROUPS = 6
 #: The colours are found among at most about this many of the cues (every k-th).
 GROUP_SAMPLE = 65536
-#: Two colours whose hues lie within this many degrees (neither near neutral) are one thing's
-#: shades where their cues' gray ranges meet: means within this many times the sum of their
-#: spreads (a cat's fur painted in three oranges), not where they do not (a dark blue cap and a
-#: pale blue sky).
+#: Two colours whose hues lie within this many degrees (neither near neutral) are one thing's shades
+#: where their cues' gray ranges meet: means within this many times the sum of their spreads.
 GROUP_HUE = 30.0
 GROUP_OVERLAP = 2.0
 #: Relative residual the grid's solve is taken to.
@@ -183,9 +179,8 @@ class Reach:
         return _resampled(followed, shape, step / block)
 
     def _resampled(self, grid: np.ndarray, shape: tuple[int, int], block: int = 1) -> np.ndarray:
-        """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of them:
-        each read at its centre, where it lies in the photo (a grid's last cells may cover part of
-        a block: scaled by the shapes alone, a 2× and a 3× copy of one photo differed there)."""
+        """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of
+        them: each read at its centre, where it lies in the photo."""
         return _resampled(grid, shape, grid_factor(self.shape) / block)
 
     def confidence(self) -> np.ndarray:
@@ -220,9 +215,7 @@ class Reach:
 
 
 #: The reach resampled to a finer grid follows the gray there: a fine cell takes the reach of the
-#: grid cells around it (within :data:`UPSAMPLE_CELLS` of it, tent-weighted) by how alike their
-#: gray is to its own (a Gaussian of this width, gray in [0, 1]): a pixel of a pole against a car
-#: takes the reach of the cells of its own lightness.
+#: grid cells around it.
 UPSAMPLE_RANGE = 0.05
 UPSAMPLE_CELLS = 1.5
 #: The most cells the edges are followed on; a larger photo's map is resampled from such cells.
@@ -320,8 +313,7 @@ class PendingReach:
 
 def _resampled(grid: np.ndarray, shape: tuple[int, int], ratio: float) -> np.ndarray:
     """``grid`` resampled (bilinear) to ``shape`` where a cell of ``grid`` spans ``ratio`` cells
-    of ``shape`` (both grids starting at the photo's corner): cell ``j`` of ``shape`` is read at
-    ``(j + ½) / ratio − ½`` (the edges held)."""
+    of ``shape`` (both grids starting at the photo's corner)."""
     import cv2  # (opencv: a dependency; its resize is the fastest bilinear at hand)
 
     if grid.shape == tuple(shape) and ratio == 1:
@@ -486,10 +478,7 @@ class Restraint:
 
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
-        minimum degree on the symmetric pattern): the grid is small, and the LU is faster on it
-        than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md); its
-        pivots taken on the diagonal (SuperLU's symmetric mode: the system is SPD, so no row
-        exchange is needed, and the factors are those of the ordering, found once)."""
+        minimum degree on the symmetric pattern): the grid is small."""
         from .solvers.superlu import factor
 
         factors = factor(

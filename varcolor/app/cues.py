@@ -135,8 +135,7 @@ def _is_file(path: Path) -> bool:
 
 def _as_spelt(candidate: Path) -> Path | None:
     """``candidate`` where it is a file, else the file its name names in another Unicode
-    normalisation (NFC or NFD: "café" typed on one computer and copied from a Mac's disk, which
-    stores it decomposed, are other names to Linux), else None."""
+    normalisation."""
     if _is_file(candidate):
         return candidate
     for form in ("NFC", "NFD"):

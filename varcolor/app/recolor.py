@@ -140,8 +140,7 @@ def _steps(source, given, photos, ir_dir, options, encode_options, run, files, c
     check_outputs(encode_jobs, run.bits)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     # Decode only the IRs of this run's photos (never a photo itself, where ``ir`` is the photos'
-    # folder), and write over none of the photos. The manifest names each decoding by its photo
-    # (the IR may be in a temporary folder), made from the photo as it is before encoding.
+    # folder), and write over none of the photos.
     photo_files = {batch.identity(photo) for photo in photos}
     pairs = []
     for job in encode_jobs:

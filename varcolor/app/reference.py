@@ -249,13 +249,7 @@ def _lent(
 
 
 def _describe(path: Path, max_pixels: int | None, max_memory: float | None = None) -> tuple[Signature, ReferenceHeader]:
-    """A pool photo's signature, and its header (read once, for both). A JPEG is decoded at the
-    reduced size the signature needs (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled
-    by 1/2 to 1/8, a 12 MP photo in a twentieth of the time), checked as a reference on that copy
-    (a gray one is refused); the keypoints of the lightness do not need its colour profile. Any
-    other file is read whole (:func:`read_reference`): its header says so (``whole``), and a job
-    that decodes it whole takes the signature as that of what it decoded. Either read is refused
-    from the header where it would not fit ``max_memory``."""
+    """A pool photo's signature, and its header (read once, for both)."""
     from ..io import JPEG_EXTENSIONS
     from ..matching import WORK_PIXELS
     from ..memory import check_memory

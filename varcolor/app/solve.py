@@ -289,9 +289,8 @@ def read_layered(
 
 
 def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np.ndarray | None = None) -> list[Layer]:
-    """A layered result: the photo as read, the colorized photo above it (opaque: the composite is
-    the flat result), the cues on top, hidden (their colour at the photo's lightness, where the
-    stroke's own is unknown), and the confidence map (white where the colour is known), hidden."""
+    """A layered result: the photo as read, the colorized photo above it (opaque: the composite
+    is the flat result), the cues on top, hidden."""
     opaque = np.ones(rgb.shape[:2] + (1,))
     photo = gray[..., :3] if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
     lightness = lightness_of_gray(gray if gray.ndim == 2 else gray[..., :3].mean(axis=2))
@@ -416,8 +415,7 @@ def colorize_and_write(
         warnings.simplefilter("always")
         try:
             # Only the colours are kept: the result's Lab chroma (0.64 GB at 40 MP) and the solver's
-            # state go before the image is encoded, the command's last peak. A flat sRGB output takes
-            # them as the file's levels, painted band by band (no float image of the whole result).
+            # state go before the image is encoded, the command's last peak.
             levels = None if is_layered(output) or icc != SRGB_ICC else bits
             result = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels)
             rgb = result.rgb
@@ -431,9 +429,7 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    # A photo's outputs go as a whole: its map, encoded first, is published right after its colours
-    # (published before them, a run killed while they were encoded left the map alone, and it
-    # stopped the rerun as an output that exists); its colours are taken back if the map cannot follow.
+    # A photo's outputs go as a whole: its map, encoded first, is published right after its colours.
     written = False
     try:
         with contextlib.ExitStack() as unit:

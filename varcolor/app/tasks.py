@@ -25,8 +25,7 @@ __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
 def _noted(work) -> Said:
     """``work()``'s own line (a :class:`~varcolor.batch.Said`: its notes kept apart) after the
-    warnings raised meanwhile (reading a file converted its colour profile, say), in the order
-    they came."""
+    warnings raised meanwhile (reading a file converted its colour profile, say)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         said = work()

@@ -73,17 +73,15 @@ def _edits() -> None:
     cz = Colorizer(gray)
     cz.solve(cues)
     cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
-    # A stroke's worth of new cues too: an update's passes over eight or more of them run a
-    # version of the solver's kernels with BLAS calls (a Krita stroke compiled it at its first
-    # low-rank update after a warm of the point alone: benchmarks/results/code_notes.md).
+    # A stroke's worth of new cues too: an update's passes over eight or more of them run a version
+    # of the solver's kernels with BLAS calls.
     line = [{"y": 200, "x": x, "r": 200, "g": 120, "b": 60, "radius": 1} for x in range(100, 228, 8)]
     cz.update(Cues.from_points(line, shape=gray.shape))
 
 
 def _levin() -> None:
-    # --method levin: the direct solver's LU (its multifrontal kernels, a first run's most), and
-    # the overlapping tiles that take over beyond about 12 MP, forced here on the small example;
-    # painted into a file's levels, as the command line paints (as _cues: each kind on its own).
+    # --method levin: the direct solver's LU (its multifrontal kernels, a first run's most), and the
+    # overlapping tiles that take over beyond about 12 MP, forced here on the small example.
     gray, cues = _example()
     colorize(gray, cues, method="levin")
     colorize(gray, cues, method="levin", solver="tiles", bits=8)
@@ -97,8 +95,7 @@ def _gtv() -> None:
 
 def _symmetric() -> None:
     # --method levin-symmetric: its graph Laplacian and the grid multigrid (13 kernels, a first
-    # run's compiling: benchmarks/results/first_run_never_warmed_levin_symmetric.md), painted into a
-    # file's levels.
+    # run's compiling: benchmarks/results/first_run_never_warmed_levin_symmetric.md).
     colorize(*_example(), method="levin-symmetric", bits=8)
 
 

@@ -106,9 +106,7 @@ def dask_client(workers: int, scheduler: str | None, client):
                     connected.close(timeout=CONNECT_TIMEOUT)
         return
     budget, _ = memory_budget()
-    # One thread a worker: the solvers use the machine's cores themselves. Each worker holds an
-    # equal share of the memory budget, as a Dask resource the tasks ask for.
-    # The cores shared out: numba's and BLAS's threads in several processes at once only contend.
+    # One thread a worker: the solvers use the machine's cores themselves.
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     with sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
@@ -118,8 +116,7 @@ def dask_client(workers: int, scheduler: str | None, client):
             processes=True,
             dashboard_address=None,
             # No dashboard, but Dask's scheduler still serves its health page, on port 8787 by
-            # default: a free port on this computer instead (8787 taken warned "Port 8787 is
-            # already in use" into every run).
+            # default: a free port on this computer instead.
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             resources={"MEMORY": budget // workers},
             silence_logs=logging.CRITICAL,

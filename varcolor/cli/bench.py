@@ -321,9 +321,7 @@ def _paired(rows, incomplete, labels, resolution, hints) -> dict:
 
 def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
-    methods marked; in Markdown, a method of ``same`` marked as the other's solve. Markdown and
-    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench.export.protocol`),
-    and CSV its versions, in columns after the scores (:func:`varcolor.bench.versions`)."""
+    methods marked; in Markdown, a method of ``same`` marked as the other's solve."""
     names = list(labels)
     if form == "md":
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}

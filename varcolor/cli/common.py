@@ -366,10 +366,8 @@ def max_pixels_of(args: argparse.Namespace) -> int | None:
     return args.max_pixels or None
 
 
-#: How the library's messages name what the command line calls a flag: a message that begins
-#: with an option's name (``budget must be at least 64 bytes``) names its flag instead
-#: (``--budget ...``), and these phrases become the flags that give them.
-#: Each cue source found by name (:func:`varcolor.sources.file_sources`) adds "NAME cues": ``--NAME``.
+#: How the library's messages name what the command line calls a flag: a message that begins with an
+#: option's name (``budget must be at least 64 bytes``) names its flag instead (``--budget ...``).
 FLAG_PHRASES = {
     "a reference photo": "--reference PHOTO",
     "or the prior": "or --prior ideepcolor",

@@ -108,8 +108,7 @@ def _score_pair(
     progress=None,
 ) -> dict:
     """One result's scores against its original (a task of ``varcolor metrics``), refused from
-    the two headers alone where the pair would not fit in memory; ``progress``: as
-    :func:`~varcolor.metrics.score` takes it."""
+    the two headers alone where the pair would not fit in memory."""
     height, width = max(
         (image_shape(path, max_pixels=max_pixels) for path in (result_path, original_path)),
         key=lambda shape: shape[0] * shape[1],

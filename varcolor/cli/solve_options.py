@@ -45,8 +45,7 @@ def method_help() -> str:
 @functools.cache
 def _type_hints(owner: type) -> dict[str, Any]:
     """``owner``'s annotations as types, once per class: each call evaluates every field's text
-    again (``from __future__ import annotations``), and a parser asks for each of its flags: this
-    made a command's parser much quicker (benchmarks/results/code_notes.md)."""
+    again (``from __future__ import annotations``)."""
     return typing.get_type_hints(owner)
 
 
