@@ -37,9 +37,7 @@ UPDATE_BUDGET = 1e-2
 
 
 class Updates:
-    """The update machinery of one colorizer: the base a low-rank update corrects (the last
-    global direct solve's factors, cue mask and cue values) and where the next windowed update
-    starts. ``targets_at(cues, pixels)`` gives the cue values the system holds at raster indices."""
+    """The update machinery of one colorizer: the base a low-rank update corrects."""
 
     #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh
     #: solve.
@@ -94,8 +92,7 @@ class Updates:
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
-        ``chroma``), its report and where it changed (a pair of slices or of index arrays), and
-        None; or None and why no local update applies (a global re-solve follows).
+        ``chroma``), its report and where it changed (a pair of slices or of index arrays).
 
         Parameters
         ----------
@@ -126,8 +123,7 @@ class Updates:
 
     def edit(self, cues: Cues, last: np.ndarray):
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
-        changed since the base solve (cues added, removed, recoloured, moved), its report and
-        where it changed; or None and why not (a full solve follows).
+        changed since the base solve (cues added, removed, recoloured, moved).
 
         Parameters
         ----------
@@ -194,10 +190,7 @@ class Updates:
         return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
 
     def ready(self) -> bool:
-        """Whether there is a base to correct, its updater made now if it was not yet (the
-        multifrontal LU it reads, where SuperLU factored the solve: what an edit in the
-        background, :class:`~varcolor.methods.levin_multiscale.LevinMultiscale`'s refactor,
-        does ahead of the edit that adopts it)."""
+        """Whether there is a base to correct, its updater made now if it was not yet."""
         if self.base is None:
             return False
         updater, mask, targets = self.base

@@ -64,9 +64,8 @@ _SPREAD_PER_SIGMA = 1.6926
 
 
 def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
-    """The σ (RGB in [0, 1]) of a gray photo stored as RGB whose channels carry noise of their own
-    (a scanner's RGB mode), from the spread of its channels on every ``rows``-th row (0 where the
-    channels are equal).
+    """The σ (RGB in [0, 1]) of a gray photo stored as RGB whose channels carry noise of their
+    own (a scanner's RGB mode), from the spread of its channels on every ``rows``-th row.
 
     Parameters
     ----------
@@ -91,13 +90,7 @@ def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
 
 def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
     """Make the pixels of a marked copy that show the photo unchanged the photo's gray, in place:
-    every channel within half a level of the photo's (or of the marked copy's where its file holds
-    fewer bits), or, where the photo's channels carry noise of their own (:func:`channel_noise`: a
-    scanner's RGB) and the marked pixel is neutral (painted on the photo's one-channel copy), within
-    :data:`NOISE_SIGMAS` of that noise of the photo's gray. A gray photo stored as RGB whose channels
-    differ a little (a converter's rounding, a scanner's noise) is then read as its one-channel twin
-    is (:func:`marked_cues` compares the marked copy with the gray), and its noise never reads as
-    paint.
+    every channel within half a level of the photo's.
 
     Parameters
     ----------
@@ -621,8 +614,7 @@ def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edge
 
 def painted(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None) -> Marks:
     """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray photo; None:
-    black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
-    drawn at, when not the photo's."""
+    black), their blended edges read as ``edges`` says; ``scaled``."""
     notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
     if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
         mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
@@ -644,10 +636,7 @@ def at_mask(
     order: tuple[int, ...] = RGBA,
 ) -> Marks:
     """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
-    lightness NaN there, as unknown); ``paint``: raster indices (ascending) of pixels that take
-    the colour of others (:func:`_unmix`'s blends read as their paint), and those others';
-    ``top``: the value of a full channel (levels: 255, 65535); ``order``: where red, green and
-    blue lie among ``rgb``'s channels (:func:`channel_order`)."""
+    lightness NaN there, as unknown); ``paint``: raster indices."""
     at = np.flatnonzero(mask)
     to, source = paint if paint is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
     # float32 (:func:`_kept_float`): the cues of a 40 MP scan's marks held in 0.48 GB, not 0.96.
@@ -679,12 +668,7 @@ def covered(
     alpha: np.ndarray | None = None,
 ) -> Marks:
     """Cues of strokes on transparency (a paint program's layer): the coverage is the alpha, the
-    colour is the paint's as stored (straight alpha): full alpha is paint as drawn, black paint
-    included; partial alpha is partial paint (at least :data:`HALF_PAINT`: a cue in its colour,
-    with ``edges="unmix"``; any: a cue, with ``"exact"``). No colour is unmixed. ``top``: the
-    value of full alpha and colour (1 for floats; 255 or 65535 for levels, :func:`layer_cues`);
-    ``order``: where red, green, blue and alpha lie among the channels; ``alpha``: the alpha
-    channel already taken out of them."""
+    colour is the paint's as stored (straight alpha): full alpha is paint as drawn."""
     alpha = strokes[..., order[3]] if alpha is None else alpha
     # A level's float (level / top) is at least HALF_PAINT exactly where the level is HALF_PAINT × top or more.
     mask = alpha >= HALF_PAINT * top if edges == "unmix" else alpha > 0
@@ -699,11 +683,7 @@ def covered(
 
 def layer_cues(levels: np.ndarray, *, edges: str = EDGES_DEFAULT, channels: str = "RGBA") -> Marks:
     """:func:`mask_cues` of a strokes layer given as its 8- or 16-bit levels (``H×W×4`` uint8 or
-    uint16, sRGB; its channels in the order ``channels`` names), the same cues as of its floats
-    (``levels / top``, as RGBA) without making them: a 12 MP layer as floats is 0.4 GB, and
-    reading and scanning it was a good share of each stroke in Krita's Live (of its colours only the
-    painted pixels' are read). Read in the layer's own order: Krita's 8-bit layers are BGRA, and
-    putting one in RGBA order cost each stroke (benchmarks/results/code_notes.md)."""
+    uint16, sRGB; its channels in the order ``channels`` names)."""
     check_edges(edges)
     order = channel_order(channels)
     if levels.ndim != 3 or levels.shape[2] != 4 or levels.dtype not in (np.uint8, np.uint16):
@@ -737,13 +717,6 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
     """How far (per channel, RGB in [0, 1]) a marked image's photo strays from the gray image when
     it is no exact copy of it: 0 for an exact copy.
 
-    Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
-    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal (and
-    those are most of the photo: the colour original is no copy), the copy went through a JPEG or
-    a colour conversion: the level is the knee of the share of pixels
-    within ``k`` levels, the first ``k`` past which two more levels add less than
-    :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
-
     Parameters
     ----------
     gray : ndarray, ``H×W`` or ``H×W×3``
@@ -769,9 +742,7 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
 
 def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
     """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
-    when it has that size, else scaled smoothly (linear, antialiased when shrinking; an alpha
-    channel's colours premultiplied, so transparent pixels' colours do not bleed), with the size
-    it had; a different aspect ratio is an error naming both sizes.
+    when it has that size, else scaled smoothly.
 
     Parameters
     ----------

@@ -126,9 +126,8 @@ class GrayReference(InputError):
 
 
 def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
-    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
-    (not RGB, smaller than :data:`MIN_SIDE`, not finite or not within [0, 1]: 8-bit levels are
-    divided by 255 first, or gray: less chroma than :data:`MIN_CHROMA` in all but 1 % of its pixels).
+    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be
+    one.
 
     Parameters
     ----------
@@ -156,8 +155,8 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
 
 
 def check_target(shape: tuple[int, ...], name: str = "gray", work_pixels: int = WORK_PIXELS) -> None:
-    """Refuse, in one line naming ``name``, a gray image of ``shape`` (``(H, W, …)``) too narrow to
-    match against a reference: under :data:`MIN_SIDE` pixels a side at its working size.
+    """Refuse, in one line naming ``name``, a gray image of ``shape`` (``(H, W, …)``) too narrow
+    to match against a reference.
 
     Parameters
     ----------
@@ -200,8 +199,7 @@ def match_reference(
         ``H×W`` gray image in [0, 1] (or an RGB one, read as its gray).
     reference : ndarray
         ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio; ``h×w×4``: its alpha says
-        where its colour is known (below :data:`KNOWN_ALPHA`, no cue takes its colour from there:
-        a transparent background, or a chain's photo where its colour was guessed).
+        where its colour is known.
     min_confidence : float
         The confidence (0–1) a match needs to become a cue.
     work_pixels : int
@@ -273,10 +271,7 @@ def match_reference(
 @dataclass(frozen=True)
 class Signature:
     """An image's keypoints and their ORB descriptors on its reduced copy (:func:`signature`):
-    what geometric verification (:func:`verified`) and a pool's ranking compare. Colour-free (the
-    lightness, stretched to its own 1–99 % range: a tone curve or an exposure does not change it)
-    and small (500 keypoints: about 20 kB pickled, the descriptors' bits packed), so a pool's
-    signatures are computed once per run and travel in its jobs' plans.
+    what geometric verification (:func:`verified`) and a pool's ranking compare.
 
     Attributes
     ----------
@@ -319,9 +314,7 @@ def _unpacked(keypoints: np.ndarray, packed: np.ndarray, bits: int, factor: int,
 @dataclass(frozen=True)
 class Geometry:
     """What :func:`verified` found: the transform from the target's reduced pixels to the
-    reference's (``(column, row)`` points, as scikit-image's transforms take them; None: none
-    fitted), its inliers and the matches it was fitted to, and whether it makes the pair the
-    same scene."""
+    reference's."""
 
     transform: AffineTransform | None
     inliers: int
@@ -368,8 +361,7 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
 
 def min_share(pixels: int) -> float:
     """The share of a reduced gray image of ``pixels`` pixels the patch statistics must trust
-    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`, and more below
-    :data:`SHARE_PIXELS` (as √(SHARE_PIXELS / pixels)).
+    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`.
 
     Parameters
     ----------
@@ -401,11 +393,7 @@ def target_signature(gray: np.ndarray, work_pixels: int = WORK_PIXELS) -> Signat
 
 def verified(ours: Signature, theirs: Signature) -> Geometry:
     """Geometric verification of two signatures: their descriptors matched (both ways, with a
-    ratio test), an affine transform fitted to the matches by RANSAC; the pair is the same scene
-    when at least :data:`MIN_INLIERS` matches (and a fifth of them) fit it within 2.5 reduced
-    pixels and the transform is plausible (no mirror, scales between 1/4 and 4, no stretch of
-    more than 1.5 between the axes). Chance matches between unrelated photos scatter: a few
-    agree with any one transform (at most 4 of 500 keypoints on the tuning part).
+    ratio test), an affine transform fitted to the matches by RANSAC.
 
     Parameters
     ----------
@@ -514,14 +502,7 @@ def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: 
 def decode_reduction(
     shape: tuple[int, int], gray_shape: tuple[int, ...] | None = None, work_pixels: int = WORK_PIXELS
 ) -> int:
-    """How many times smaller a side of a reference of ``shape`` may be decoded (8, 4, 2 or 1: the
-    scales a JPEG decodes at, :func:`varcolor.read_image`'s ``reduce``) for matching a gray image
-    of ``gray_shape`` (None: for the reference's own checks, :func:`check_reference`): the matching
-    runs on a copy of about ``work_pixels`` anyway. 1 where the reference is also tried at the gray
-    image's own scale (it is then of the photo's size); else the largest scale whose reduced copy
-    is matched in blocks within 1.25 times the whole file's (the copy matched is about as large),
-    keeps :data:`MIN_SIDE` pixels a side and is not tried at the gray image's scale (a wrong one
-    there). A 200 MP JPEG beside a 0.13 MP photo is decoded at 3 MP, not 200.
+    """How many times smaller a side of a reference of ``shape`` may be decoded.
 
     Parameters
     ----------
@@ -838,15 +819,6 @@ def match_pool(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
 
-    The pool is ranked by its signatures (:func:`signature`; keypoints matched and verified
-    against the target's, :func:`verified`: a verified geometry first, then by inliers, then by descriptor matches), so
-    only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
-    of 50 costs little more than one of 3; where any of them is verified, only the verified are
-    (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
-    combined, best first: a later reference's cue is kept where no better one's lies near it or
-    where they agree on the colour. The steps are :class:`PoolMatch`'s, for a caller that reads
-    each photo itself.
-
     Parameters
     ----------
     gray : ndarray
@@ -897,10 +869,7 @@ def match_pool(
 
 class PoolMatch:
     """A pool's match against one gray image, made a photo at a time (the steps of
-    :func:`match_pool`): ranked by the pool's ``signatures`` when made; :meth:`wanted` names the
-    next photo to match in full (None: the match is done), which the caller reads and gives to
-    :meth:`add`; :meth:`result` is the combined cues. No photo is read here: the caller reads
-    each as it reads any file (its checks, its memory budget), and only those wanted.
+    :func:`match_pool`): ranked by the pool's ``signatures`` when made.
 
     Parameters
     ----------
@@ -1003,8 +972,7 @@ class PoolMatch:
             where its colour is known, :data:`KNOWN_ALPHA`).
         described : bool, optional
             ``photo``'s RGB is the very image its signature was made from (at the match's
-            ``work_pixels``): its ranking's geometry is taken as it is, not verified again
-            (default False: its signature made and verified here).
+            ``work_pixels``): its ranking's geometry is taken as it is, not verified again.
 
         Raises
         ------

@@ -226,8 +226,7 @@ def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
 
 
 def _ms_ssim_and_ssim(result: np.ndarray, original: np.ndarray, scales: int) -> tuple[float, float]:
-    """MS-SSIM over ``scales`` scales and SSIM (its first scale's full term: the same filtering and
-    crop as scikit-image's ``structural_similarity``, so :func:`score` filters each image once)."""
+    """MS-SSIM over ``scales`` scales and SSIM."""
     channels = [_ms_ssim_channel(result[..., c], original[..., c], scales) for c in range(3)]
     return _channels_mean(channels)
 

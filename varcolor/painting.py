@@ -108,9 +108,8 @@ class Painter:
         return _cue_iq(ab, lightness, own)
 
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
-        """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
-        arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
-        only those pixels painted again.
+        """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of
+        index arrays, or a list of pairs of slices) and ``last``.
 
         Parameters
         ----------
@@ -148,11 +147,8 @@ class Painter:
         return rgb, ab
 
     def paint_ahead(self, chroma: np.ndarray) -> Future:
-        """:meth:`paint` of the whole ``chroma`` started in a thread of its own: the future of its
-        ``(rgb, ab)``. For a method that finishes its chroma in two steps (a draft, then local
-        corrections: :attr:`varcolor.methods.Method.on_early`): the draft is painted while the
-        corrections run, and the windows they wrote are painted again after (:meth:`repaint`).
-        The caller writes nothing into the draft outside those windows.
+        """:meth:`paint` of the whole ``chroma`` started in a thread of its own: the future of
+        its ``(rgb, ab)``.
 
         Parameters
         ----------
@@ -229,8 +225,7 @@ class Painter:
 
 def covers_most(where, shape: tuple[int, int]) -> bool:
     """Whether the windows ``where`` cover :data:`WHOLE_PAINT_SHARE` of an image of ``shape`` or
-    more: painted whole, the pixels outside them come out as they were (the chroma there
-    unchanged, the colours of the same values).
+    more: painted whole, the pixels outside them come out as they were.
 
     Parameters
     ----------

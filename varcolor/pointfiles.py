@@ -254,8 +254,7 @@ def points_cues(source: str | os.PathLike | list[dict] | dict, shape: tuple[int,
     -------
     Marks
         The cue pixels, their Lab chroma and lightness, a note where the points were scaled, and
-        ``points``: the cue pixels, or None where the file takes its points as strokes
-        (``"as": "strokes"``, :data:`TAKEN_AS`).
+        ``points``: the cue pixels, or None where the file takes its points as strokes.
     """
     name, drawn, strokes = "points", None, False
     shape = image_shape_of(shape)

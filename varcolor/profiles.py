@@ -77,8 +77,7 @@ def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
 
 def profile_name(profile: ImageCms.ImageCmsProfile) -> str:
     """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``; a character that
-    does not print (a damaged file's newline, say) as ``?``, so that a message naming it stays
-    one line.
+    does not print (a damaged file's newline, say) as ``?``.
 
     Parameters
     ----------
@@ -171,9 +170,8 @@ _SRGB_GAMA = 1 / 2.2
 
 
 def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
-    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where it
-    has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB (a linear ProPhoto scan:
-    gAMA 1.0 and its primaries); None otherwise.
+    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where
+    it has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB.
 
     Parameters
     ----------
@@ -199,9 +197,8 @@ def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
 
 
 def to_srgb(im: Image.Image, path, warn) -> Image.Image:
-    """``im`` with its embedded ICC profile applied: an ``RGB``/``RGBA`` image in sRGB (``L``/``LA``
-    for a gray profile), or ``im`` itself without a profile or with an sRGB one. ``warn`` is called
-    with one line naming ``path`` when the colours were converted.
+    """``im`` with its embedded ICC profile applied: an ``RGB``/``RGBA`` image in sRGB
+    (``L``/``LA`` for a gray profile), or ``im`` itself without a profile or with an sRGB one.
 
     Parameters
     ----------
@@ -280,8 +277,7 @@ def _transform(samples: np.ndarray, source: bytes, target: bytes, space: str, ou
 
 def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.ndarray:
     """16-bit or floating-point ``samples`` (floats in [0, 1]: ``H×W`` gray, ``H×W×3`` RGB or
-    ``H×W×4`` RGBA) brought to sRGB with their embedded ICC profile ``data``, by LittleCMS in double
-    precision: gray stays gray (the sRGB gray of the same lightness), alpha is kept.
+    ``H×W×4`` RGBA) brought to sRGB with their embedded ICC profile ``data``.
 
     Parameters
     ----------
@@ -326,8 +322,8 @@ def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.n
 
 
 def rgb_profile(data: bytes | None, path) -> bytes | None:
-    """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray profile
-    or none (the result of a gray photo is written in sRGB); anything else refused in one line.
+    """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray
+    profile or none (the result of a gray photo is written in sRGB).
 
     Parameters
     ----------

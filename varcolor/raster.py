@@ -70,11 +70,6 @@ def channel_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's least and greatest value of ``values`` (``...×C``, C-contiguous): what
     ``values[..., c].min()`` and ``.max()`` give for each ``c``.
 
-    Why not those: a channel's view steps over the others, and NumPy's reductions over the first
-    axes (``reshape(-1, C).min(axis=0)``) walk it pixel by pixel, 10 to 40 times slower. Blocks of
-    :data:`_EXTREMES_BLOCK` pixels reduced element-wise over one another read it once, in order:
-    about twice as quick as a channel at a time (benchmarks/results/code_notes.md).
-
     Parameters
     ----------
     values : ndarray of float

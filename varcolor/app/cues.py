@@ -147,9 +147,7 @@ def _as_spelt(candidate: Path) -> Path | None:
 
 def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | None]:
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``
-    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``. Two
-    files of one kind (``a.points.json`` and ``a.points.csv``) are one line: which one was meant
-    cannot be told, and the other would be silently ignored.
+    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``.
 
     Parameters
     ----------
@@ -186,10 +184,7 @@ def load_cues(
     checked: bool = False,
 ) -> Cues:
     """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
-    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
-    noise is warned about (``UserWarning``, naming the file). ``cue_image``: the file read already
-    (:func:`~varcolor.app.solve.read_marked_photo`); ``checked``: the source's checks were made
-    for this image (:func:`check_cue_shape`).
+    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`).
 
     Parameters
     ----------
@@ -216,8 +211,8 @@ def load_cues(
 
 
 def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> Cues:
-    """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as a
-    stroke mask with alpha (``--mask``) gives them; warnings name ``image`` (the source ``layered``).
+    """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as
+    a stroke mask with alpha (``--mask``) gives them; warnings name ``image``.
 
     Parameters
     ----------
@@ -232,8 +227,7 @@ def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> 
 
 
 def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, int], max_pixels: int | None) -> None:
-    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape`` (a marked or
-    mask image of another aspect ratio, from its header: :meth:`~varcolor.sources.CueSource.check`).
+    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape``.
 
     Parameters
     ----------

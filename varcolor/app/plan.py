@@ -162,8 +162,7 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
 
 def mark_map_folder(source: Path, run: RunOptions) -> None:
     """Make a folder run's ``--confidence-map`` folder and mark it as maps (:data:`MAPS_MARKER`),
-    before any photo is solved: a later run of a folder holding it does not read its maps as
-    photos, and a folder where no map can be written is refused now, not after a solve."""
+    before any photo is solved."""
     if run.confidence_map is None or not source.is_dir():
         return
     folder = Path(run.confidence_map)
@@ -185,12 +184,7 @@ def mark_map_folder(source: Path, run: RunOptions) -> None:
 
 def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) -> tuple[list[Path], list[Job]]:
     """The images under the folder ``source`` that are a run's inputs (paths relative to it), and
-    a job for each folder not entered, that the run reports: a folder that cannot be listed fails
-    (its images are not read), a link to a folder is skipped (not followed).
-
-    Never inputs: what is under ``output`` or the folders ``skip`` names, and the outputs an
-    earlier run recorded in the input folder's own manifest (a run whose output folder was the
-    input folder: no later run, into it or elsewhere, takes its results for photos).
+    a job for each folder not entered, that the run reports.
 
     Parameters
     ----------
@@ -300,9 +294,7 @@ def cue_plan(
     reference: References | None = None,
 ) -> CuePlan | None:
     """What ``image``'s cue sources plan for its job, through the registry: its cue file's (of
-    ``kind``), or a layered file's stroke layer, and the reference photo or pool (with its
-    signatures, :meth:`References.plan <varcolor.app.reference.References.plan>`) matched around
-    them; None: no cues (the network's).
+    ``kind``), or a layered file's stroke layer, and the reference photo or pool.
 
     Parameters
     ----------
@@ -501,9 +493,7 @@ def plan_colorize(
 
 
 def check_not_in_references(jobs: list[Job], references: References) -> None:
-    """Refuse outputs that the input's own subfolders would put in a ``--reference`` folder
-    (``-o root`` or ``--confidence-map root`` with ``in/refs/a.png`` and ``--reference root/refs``):
-    the next run would take them for references. Each folder written to is checked once."""
+    """Refuse outputs that the input's own subfolders would put in a ``--reference`` folder."""
     checked = set()
     for job in jobs:
         if job.skip or job.fail:

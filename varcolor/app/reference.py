@@ -81,9 +81,7 @@ __all__ = [
 
 def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path | None:
     """The reference of ``image`` in a folder of references: the image file there with its stem
-    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told
-    (:func:`~varcolor.io.name_key`: ``refs/A.JPG``, a decomposed ``é`` too); None if there is none;
-    two are one line (which one was meant cannot be told). ``cache``: :func:`~varcolor.io.named`'s.
+    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told.
 
     Parameters
     ----------
@@ -111,9 +109,8 @@ def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path
 
 
 def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
-    """The photos of a pool given as files and folders (a folder's image files, under it,
-    sorted by path: a run's order does not depend on the file system's). ``besides``: the one
-    image a run colours, no member of its own pool where a folder holds it too.
+    """The photos of a pool given as files and folders (a folder's image files, under it, sorted
+    by path: a run's order does not depend on the file system's).
 
     Parameters
     ----------
@@ -186,9 +183,7 @@ def describe_pool(
     pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
     """:func:`pool_signatures`, and each photo's header as it was read for them
-    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both, so the
-    job neither opens a photo's header again nor describes again a photo it decodes as it was
-    described.
+    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both.
 
     Parameters
     ----------
@@ -210,8 +205,7 @@ def lent_pool(
     pool: tuple[Path, ...], lends: Callable[[Path], bool], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Path, ...], tuple[Signature, ...]]:
     """The photos of ``pool`` that can be references, and their signatures (as
-    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs
-    (``lends``: whether a photo is): of those, the gray ones are inputs, left out, not refused.
+    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs.
 
     Parameters
     ----------
@@ -273,10 +267,8 @@ def _describe(path: Path, max_pixels: int | None, max_memory: float | None = Non
 
 @dataclass(frozen=True)
 class ReferenceKeyframe:
-    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
-    with the frame's gray pixels for its :class:`~varcolor.Cues` (the pool's best matches,
-    :func:`~varcolor.matching.match_pool`), around the keyframe's own cue file ``strokes`` if it
-    has one (the strokes win where they are). Picklable: a clip's chunks run on Dask workers."""
+    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call
+    it with the frame's gray pixels for its :class:`~varcolor.Cues`."""
 
     index: int
     pool: tuple[Path, ...]
@@ -312,9 +304,9 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
 
 
 def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
-    """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
-    ``score``): the most inliers of a still whose geometry is verified against it
-    (:func:`~varcolor.matching.verified`; 0 where none is).
+    """How well a pool of stills matches a clip's frame
+    (:func:`~varcolor.video.shots.find_shots`'s ``score``): the most inliers of a still whose
+    geometry is verified against it.
 
     Parameters
     ----------
@@ -338,10 +330,7 @@ def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], floa
 def film_keyframes(
     cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: each shot's keyframes (``shots``: the frames its
-    stills verify, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file
-    (``cues``: frame index → its cue file's callable, whose strokes win), each a
-    :class:`ReferenceKeyframe`.
+    """A clip's keyframes with reference cues: each shot's keyframes.
 
     Parameters
     ----------
@@ -371,9 +360,8 @@ KINDS = ("photo", "folder", "pool")
 
 
 def given_references(reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple | None:
-    """``--reference``'s values as given (``reference=`` of :func:`~varcolor.app.run_folder`): None
-    where none is given, else a tuple of one path or several. The one place that tells one path
-    from several.
+    """``--reference``'s values as given (``reference=`` of :func:`~varcolor.app.run_folder`):
+    None where none is given, else a tuple of one path or several.
 
     Parameters
     ----------
@@ -398,11 +386,7 @@ def given_references(reference: str | os.PathLike | Iterable[str | os.PathLike] 
 @dataclass(frozen=True)
 class References:
     """``--reference`` as a run reads it, told apart once, where the run first reads it
-    (:meth:`of` for a photo or folder run, :meth:`pool_of` for a chain or a clip): a ``photo``
-    for every image, a ``folder`` of photos named as the images (each image's found by its
-    name, :meth:`for_image`), or a ``pool`` whose best matches colour each image (its signatures
-    made once). A job gets what :meth:`for_image` gives, planned by the ``reference`` cue
-    source (:meth:`plan`). Frozen and picklable.
+    (:meth:`of` for a photo or folder run, :meth:`pool_of` for a chain or a clip).
 
     Attributes
     ----------
@@ -447,10 +431,7 @@ class References:
         max_memory: float | None = None,
     ) -> References | None:
         """``--reference`` as a run of ``source`` (a photo or a folder) reads it, checked: one
-        photo for every image (refused here, in one line, if it can be none); for a folder, a
-        folder of them named as the images (:func:`pairs_by_name`); several photos or folders, or
-        a folder named otherwise, a pool with its signatures. A folder that holds the inputs
-        lends its colour photos: its gray ones and its cue files are inputs, never references.
+        photo for every image (refused here, in one line, if it can be none); for a folder.
 
         Parameters
         ----------
@@ -513,8 +494,7 @@ class References:
     @classmethod
     def pool_of(cls, reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> References | None:
         """``--reference`` as a pool whatever it holds (a chain's first photos, a clip's stills):
-        its files, and the image files under its folders (:func:`pool_files`); its signatures
-        are made when asked (:meth:`described`).
+        its files, and the image files under its folders (:func:`pool_files`).
 
         Parameters
         ----------
@@ -608,8 +588,8 @@ class References:
         return {name: value for name, value in self.__dict__.items() if name != "_identities"}
 
     def for_image(self, image: Path, rel: Path, listings: dict | None = None) -> References | None:
-        """What the job of ``image`` (``rel``: its path under the run's input folder) matches: the
-        photo, the pool, or the photo found by its name in the folder (None: none there).
+        """What the job of ``image`` (``rel``: its path under the run's input folder) matches:
+        the photo, the pool, or the photo found by its name in the folder.
 
         Parameters
         ----------
@@ -633,8 +613,7 @@ class References:
 
     def check_outputs(self, output: Path, flag: str = "-o") -> None:
         """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output
-        folder, or holds it or the output file): its next run would take them for references,
-        each photo coloured from its own earlier result (and that result then refused as an input).
+        folder, or holds it or the output file).
 
         Parameters
         ----------
@@ -712,9 +691,8 @@ class References:
 
 
 def pairs_by_name(source: Path, folder: Path) -> bool:
-    """Whether a folder of references is named as the images under ``source`` (some image has
-    its reference there, :func:`find_reference`): then each image takes its own; else the folder
-    is a pool.
+    """Whether a folder of references is named as the images under ``source`` (some image has its
+    reference there, :func:`find_reference`): then each image takes its own.
 
     Parameters
     ----------

@@ -67,13 +67,7 @@ def read_checked(
     image: Path, options: Options, max_pixels: int | None, *, colour: bool = True, levels: bool = False
 ) -> tuple[np.ndarray, SolverPlan]:
     """The image, after refusing from its header alone one that no solve here could hold, and the
-    solve planned for it (given to :func:`colorize_and_write`, so that it is planned once).
-
-    A gray scan saved as RGB (three equal channels) comes back gray. Without ``colour`` (no marked
-    copy is compared with the photo's channels, no layered output shows them) any RGB photo comes
-    back as the gray the solve takes of it (:func:`~varcolor.color.gray_by_bands`), made from the
-    file's levels a band at a time: its RGB in float64 was 0.96 GB of a 40 MP scan. With
-    ``levels``, 8- and 16-bit samples come back as the file's levels (``read_image``'s).
+    solve planned for it.
 
     Parameters
     ----------
@@ -133,15 +127,6 @@ def read_marked_photo(
     """:func:`read_checked` of a photo whose cues are a marked copy (``cue_file``), and that copy
     where it is read here already (else None: the caller reads it).
 
-    A gray photo stored as RGB with channels nearly equal (:func:`~varcolor.io.nearly_gray`: a
-    converter's rounding, a scanner's noise) is coloured as its one-channel twin is, in the same
-    memory: its gray (its lightness) is made from its levels band by band, and the marked copy's
-    pixels equal to the photo's on every channel (within half a level), the photo under no stroke,
-    become that gray; the strokes are then read against the gray (:meth:`~varcolor.Cues.from_marked`).
-    Its float RGB beside the marked copy took a 40 MP scan's run from 1.35 to 2.2 GB. The marked
-    copy is read before the gray is made, while the photo is still its levels (0.12 GB at 8 bits).
-    A colour photo, and marks drawn at another size, are read as :func:`read_checked` reads them.
-
     Parameters
     ----------
     image : Path
@@ -185,11 +170,7 @@ def _identity(image: Path) -> tuple:
 
 
 def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callable[[], None] | None = None) -> None:
-    """Read ``image`` and make its gray ahead of a run that will colorize it (a studio's next save,
-    in a process started while the user still edits: a large scan's read and gray were a good
-    share of its save, benchmarks/results/code_notes.md): :func:`prepared` hands it to that run
-    while the file is unchanged. The gray is what :func:`~varcolor.colorize` makes of the pixels
-    read, so the result is the same.
+    """Read ``image`` and make its gray ahead of a run that will colorize it.
 
     Parameters
     ----------
@@ -198,9 +179,8 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
     max_pixels : int or None
         As :func:`read_checked`'s.
     between : callable or None
-        Called with no arguments between the steps (before the file is read, and before each band
-        of its gray: :func:`~varcolor.color.gray_by_bands`); it may wait there (a studio's strokes
-        come first).
+        Called with no arguments between the steps (before the file is read, and before each band of
+        its gray: :func:`~varcolor.color.gray_by_bands`); it may wait there.
     """
     global _prepared
     _prepared = None
@@ -218,8 +198,7 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
 
 def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan] | None:
     """The gray :func:`prepare` made of ``image`` (taken: it is handed out once) and the solve
-    planned for it, as :func:`read_checked` gives them; None where none was made of this file
-    as it is now.
+    planned for it, as :func:`read_checked` gives them.
 
     Parameters
     ----------
@@ -251,9 +230,8 @@ def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.
 def read_layered(
     image: Path, options: Options, max_pixels: int | None, photo: str | None = None, strokes: str | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, int, SolverPlan]:
-    """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it), its
-    stroke layer (``H×W×4``; None: none), its bits per sample and the solve planned for it; the
-    layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`).
+    """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it),
+    its stroke layer (``H×W×4``; None: none).
 
     Parameters
     ----------
@@ -346,13 +324,7 @@ def colorize_and_write(
     confidence: Path | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
-    naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
-    solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
-    step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
-    ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
-    default, ``"input"`` or an ICC file), embedded in the file. ``confidence``: where the result's
-    confidence map is written too (a 16-bit gray PNG, published right after the result, which is
-    taken back if the map cannot follow it); a layered output holds it as a hidden layer either way.
+    naming ``image``.
 
     Parameters
     ----------

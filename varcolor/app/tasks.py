@@ -37,11 +37,7 @@ def _noted(work) -> Said:
 
 @dataclass(frozen=True)
 class ColorizeTask:
-    """Colorize ``image`` from what its cue source planned (``cues``, a
-    :class:`~varcolor.sources.base.CuePlan`: a cue file's, a layered file's stroke layer, a
-    reference photo or a pool matched around either; None: no cues, for the network) into
-    ``output``. ``layer``, ``strokes_layer``: a layered file's photo and stroke layers by name
-    (None: by place)."""
+    """Colorize ``image`` from what its cue source planned."""
 
     image: Path
     output: Path

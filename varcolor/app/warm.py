@@ -106,8 +106,7 @@ def _cuda() -> None:
 
 def warm_device(device: ArrayBackend | None = None) -> float:
     """Run the device path once, on a small made-up photo and one edit of it, so that the kernels
-    it compiles (CuPy's, cached on disk by CuPy; numba's, in its cache) are compiled here and not
-    in a timed or a user's first solve. Returns the seconds it took.
+    it compiles.
 
     Parameters
     ----------
@@ -229,15 +228,7 @@ def warm(
 
 def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels.DEFAULT_KIND]) -> bool:
     """Compile the kernels of ``kinds`` (:func:`warm`) at the lowest priority (``nice`` 19, and
-    Linux's idle scheduling: it runs only on a core nothing else wants), one such process at a
-    time (:data:`WARMING_LOCK`, held while it runs; a second one leaves at once), then mark them
-    warm (:func:`~varcolor.kernels.mark_kernels_warm`). Whether it compiled them: not where they
-    are warm already, another process is compiling them, or their cache cannot be written.
-
-    The edits' kernels too: a long-lived process (the studio, Krita's Live worker) takes the
-    kernels once they are marked warm, and its next stroke compiled the update's in the user's
-    face, many times a stroke's time, when only the first solve's were
-    (benchmarks/results/code_notes.md).
+    Linux's idle scheduling: it runs only on a core nothing else wants).
 
     Parameters
     ----------

@@ -43,7 +43,15 @@ class Said(str):
     notes: tuple[str, ...]
 
     def __new__(cls, parts: Iterable[str], notes: Iterable[str] = ()) -> Said:
-        """Join ``parts`` into one line, keeping which are notes."""
+        """Join ``parts`` into one line, keeping which are notes.
+
+        Parameters
+        ----------
+        parts : iterable of str
+            The outcome's parts, in order (empty ones and repeats left out).
+        notes : iterable of str
+            Those of ``parts`` that are notes; the others are warnings.
+        """
         kept = tuple(dict.fromkeys(part for part in parts if part))
         said = super().__new__(cls, "; ".join(kept))
         said.parts, said.notes = kept, tuple(note for note in dict.fromkeys(notes) if note in kept)

@@ -59,8 +59,7 @@ class Noted:
 @contextlib.contextmanager
 def sigint_noted():
     """A Ctrl-C meanwhile (in the main thread) only sets ``requested`` of what this yields; the
-    block checks it between calls into other libraries and raises KeyboardInterrupt itself, in
-    code of its own. Elsewhere than the main thread nothing changes (``requested`` stays False)."""
+    block checks it between calls into other libraries and raises KeyboardInterrupt itself."""
     noted = Noted()
     if threading.current_thread() is not threading.main_thread():
         yield noted

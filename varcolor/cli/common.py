@@ -105,8 +105,7 @@ def note(message: str) -> None:
 
 def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
     """The images below the folder ``root`` (:func:`~varcolor.io.walk_images`) for a command that
-    scores them (``bench``, ``metrics``): a link to a folder is said to be skipped, one line each,
-    and the folders that cannot be listed come back as failure lines, for the exit code.
+    scores them (``bench``, ``metrics``): a link to a folder is said to be skipped.
 
     Parameters
     ----------
@@ -140,8 +139,7 @@ def is_file(path: Path) -> bool:
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose commands take their input positionally or with ``-i/--input``
-    (:func:`add_input`), the one form or the other; whose errors are one line, not the usage
-    first; and which suggests the closest options for a mistyped one."""
+    (:func:`add_input`), the one form or the other; whose errors are one line."""
 
     #: What :func:`add_input` declared: the input's ``dest``, its metavar, whether it is required.
     _varcolor_input: tuple[str, str, bool] | None = None

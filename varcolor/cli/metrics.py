@@ -151,7 +151,7 @@ def score_clips(
     max_pixels: int | None = None,
 ) -> int:
     """``varcolor metrics clip.mp4 -r original.mp4``: each frame's PSNR and CIEDE2000, and the
-    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table (``fmt``).
+    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table.
 
     Parameters
     ----------
@@ -246,9 +246,7 @@ def score_files(
     only: Iterable[Path] | None = None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``originals`` and write the table to
-    ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
-    would need more memory than ``max_memory`` bytes (default: most of what is available) is
-    refused from its headers, before its pixels are read.
+    ``output`` (or stdout); the exit code (1 where some images could not be scored).
 
     Parameters
     ----------

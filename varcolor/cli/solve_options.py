@@ -112,8 +112,7 @@ _NAMED = {"method": methods.names, "prior": priors.names, "instances": detector_
 
 def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=None) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``, in the help's
-    ``method and solver`` and ``prior`` groups.
+    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``.
 
     Parameters
     ----------
@@ -202,8 +201,7 @@ def add_method_parameters(p: Flags) -> None:
 
 
 def options_of(args: argparse.Namespace) -> Options:
-    """The :class:`~varcolor.options.Options` the parsed arguments give, checked (a GPU asked for
-    where CuPy or the GPU is missing is refused too). A command makes them once and passes them on.
+    """The :class:`~varcolor.options.Options` the parsed arguments give, checked.
 
     Parameters
     ----------

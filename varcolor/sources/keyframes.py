@@ -38,11 +38,7 @@ class Keyframes(CueSource):
 
 def keyframe_kinds() -> dict[str, str]:
     """How a keyframe's cue file is named after its frame index, suffix → source: every source
-    found by name, its image files PNG alone (lossless).
-
-    >>> keyframe_kinds()["_mask.png"], keyframe_kinds()[".points.csv"]
-    ('mask', 'points')
-    """
+    found by name, its image files PNG alone (lossless)."""
     from .lookup import file_sources
 
     return {
@@ -55,8 +51,7 @@ def keyframe_kinds() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class KeyframeCue:
-    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`
-    (a mask's or marked frame's stroke edges read as ``edges`` says: :meth:`Cues.from_marked`)."""
+    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`."""
 
     index: int
     kind: str
@@ -78,13 +73,7 @@ def read_cue_folder(
     folder: str | os.PathLike, frame_count: int, shape: tuple[int, int], *, edges: str = EDGES_DEFAULT
 ) -> dict[int, Callable[[np.ndarray], Cues]]:
     """The keyframe cues in ``folder``, checked from names and headers before any frame is read;
-    the strokes' edges of its masks and marked frames read as ``edges`` says (``unmix`` or
-    ``exact``: :meth:`varcolor.Cues.from_marked`).
-
-    Refused with one line: a missing folder, no cue file in it, two files for one frame, a file
-    for a frame the clip does not have (index ≥ ``frame_count``), a cue image of another size,
-    and files whose names look like cue files but are not (``0001_mask.jpg``: strokes must be
-    lossless).
+    the strokes' edges of its masks and marked frames read as ``edges`` says.
 
     Parameters
     ----------
