@@ -3,9 +3,8 @@
 varcolor's Lab is CIE Lab whose L* is the one ICC colour management measures (the luminance of
 sRGB adapted to D50 by Bradford, :data:`ICC_LUMINANCE`: a result keeps its scan's lightness as
 the restorer's editor measures it, issue 71), and whose chroma a*, b* is scikit-image's D65 (the
-published networks, ideepcolor's gamut table and stored cues use it). Both luminances agree on
-every gray, so :func:`gray_from_lightness` inverts a gray's L* exactly: encoding a colour image as
-its same-lightness gray and colorizing it back never changes its luminance."""
+published networks, ideepcolor's gamut table and stored cues use it).
+"""
 
 from __future__ import annotations
 

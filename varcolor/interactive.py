@@ -2,13 +2,6 @@
 
 Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 (:meth:`varcolor.Colorizer.update` says when each applies):
-
-- **low-rank**: after a global direct solve, the new solution is that solve corrected for the cue
-  pixels added, removed or recoloured since, with its factors
-  (:class:`~varcolor.solvers.lowrank.LowRankUpdater`); :meth:`varcolor.Colorizer.solve` uses it
-  for any new cue set (:meth:`Updates.edit`), :meth:`varcolor.Colorizer.update` for added cues;
-- **window**: a direct solve on a window around the new cues, grown until the change they cause
-  dies out within it (:func:`varcolor.solvers.window.local_correction`; added cues only).
 """
 
 from __future__ import annotations

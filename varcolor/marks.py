@@ -2,10 +2,6 @@
 paint on a photo (a marked image) or on black (a stroke mask), their antialiased and soft edges
 unmixed into partial paint (``edges="unmix"``); and what every reading of cues checks (a cue's
 chroma within :data:`AB_LIMIT`, marks drawn at another size of the photo's aspect ratio).
-
-The readers behind :meth:`varcolor.Cues.from_marked` and :meth:`varcolor.Cues.from_mask` (the cue
-sources ``marked`` and ``mask``, :mod:`varcolor.sources`); they make no ``Cues`` themselves
-(:class:`Marks`: its fields), so that ``cues.py`` can build on them.
 """
 
 from __future__ import annotations

@@ -1,32 +1,11 @@
 """Colour cues from a reference photo: a colour picture of the same scene.
 
 The gray image and the reference are each reduced to about :data:`WORK_PIXELS` pixels; the
-reference's lightness is remapped to the gray image's histogram (Welsh, Ashikhmin & Mueller 2002:
-another exposure or tone curve must not decide the match); every pixel is described by its
+reference's lightness is remapped to the gray image's histogram (Welsh, Ashikhmin & Mueller
+2002: another exposure or tone curve must not decide the match); every pixel is described by its
 neighbourhood (a small blurred patch and the mean and spread of the lightness at two larger
 scales, projected on their principal axes) and matched to its nearest reference pixel in that
-space, in both directions (a k-d tree each way). A match is trusted only where it is consistent:
-
-- with its neighbours: the pixels around it match pixels around its match, displaced alike (a
-  photo of the same scene maps onto the reference by a smooth motion; matches into an unrelated
-  photo scatter);
-- both ways: the reference pixel's own nearest pixel in the gray image is back near it;
-- in colour: the next-nearest reference pixels agree on the chroma.
-
-Fast motion (a pan, a zoom) leaves few pixels whose nearest description is the right place; their
-neighbours usually move alike. So the trusted matches are grown (PatchMatch's propagation, Barnes
-et al. 2009): each untrusted neighbour tries a trusted pixel's displacement and the reference pixels
-around it, keeps the best when it fits as well as most trusted matches do, and is checked again
-with the same three tests.
-
-The trusted matches (Irony, Cohen-Or & Lischinski 2005: confident matches as micro-scribbles)
-become single cue pixels on a sparse grid at full resolution, each in a flat spot of its block,
-weighted by its confidence; the default engine propagates them like any cues. Where nothing
-matches there is no cue, and a reference whose matches are trusted almost nowhere before growing
-gives none at all (a few confident wrong cues would colour whole regions).
-
-Arrays in, arrays out: :func:`match_reference` returns the cue mask, chroma and confidence;
-:meth:`varcolor.Cues.from_reference` wraps them as cues.
+space, in both directions (a k-d tree each way).
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """Full-reference image-quality metrics for colorization results.
 
-Every function takes the result first and the original second, both sRGB in [0, 1]
-(``H×W×3``; gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
-They take what :func:`varcolor.colorize` takes and refuse the rest in one line
-(:class:`~varcolor.errors.InputError`): values outside [0, 1] (a 0–255 image given as floats),
-NaN or infinite values, other shapes, empty images, bool arrays (masks), two images of different
-sizes, and a colour result against a gray (``H×W``) original.
-
-The ground truth is called the *original* (docs/layout.md's glossary: a *reference* is a colour
-photo whose colours become cues); the keyword ``reference=``, its former name, is refused with a
-:class:`TypeError` naming ``original=``.
+Every function takes the result first and the original second, both sRGB in [0, 1] (``H×W×3``;
+gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
 """
 
 from __future__ import annotations

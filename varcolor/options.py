@@ -2,15 +2,7 @@
 
 :class:`Options` holds what every method shares (solver, device, colour space, prior, ...) and,
 in ``parameters``, the method's own (a method declares them as a dataclass: see
-:mod:`varcolor.methods`). It is the one list of options: :func:`varcolor.colorize` and
-:class:`varcolor.Colorizer` take its fields as keywords, the command line builds its flags from
-its fields' metadata (their help text and choices), and ``varcolor bench`` and the IR decoder build
-it the same way, so an option is written down once.
-
-Each value is checked on its own when the options are made (a negative tolerance, an unknown
-solver); what depends on the method, the prior or the detector (a method's own parameters, the
-colour spaces it propagates, whether it takes a prior) is theirs to check:
-:func:`varcolor.methods.build_options` builds options from keywords and has the method check them.
+:mod:`varcolor.methods`).
 
 >>> Options(tol=-1.0)
 Traceback (most recent call last):

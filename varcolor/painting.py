@@ -1,8 +1,5 @@
 """Painting a colorization: chroma in a method's colour space → the result's RGB with the gray
 image's lightness, and the cues' values in that space (what the method holds).
-
-One :class:`Painter` per gray image: it holds the image's lightness for the repaints after edits
-(up to :data:`HOLD_LIGHTNESS` pixels) and paints a whole image or only the pixels an update changed.
 """
 
 from __future__ import annotations

@@ -2,18 +2,7 @@
 
 A photo saved in Adobe RGB (or any RGB, gray or CMYK space with an embedded ICC profile) holds
 numbers that mean other colours than the same numbers in sRGB: read as sRGB, an Adobe RGB photo
-is off by ΔE2000 2.6–3.5 and loses colourfulness. :func:`to_srgb` converts a Pillow image with
-its embedded profile (LittleCMS, through Pillow's ``ImageCms``, relative colorimetric), and
-warns naming the file; a profile that already maps colours as sRGB does (an embedded sRGB
-profile) changes nothing and says nothing. What cannot be converted is refused with one line:
-a profile that cannot be parsed, one whose colour space does not match the pixels (a Lab or CMYK
-profile on RGB pixels), or one LittleCMS cannot build a transform from (a device link).
-
-16-bit and floating-point samples (a scanner's TIFF or PNG) never go through Pillow's 8-bit colour
-management: :func:`samples_to_srgb` converts them in double precision with LittleCMS through
-``imagecodecs`` (``cms_transform``), and :func:`srgb_to_profile` takes a result back into the
-input's RGB space for writing. :data:`SRGB_ICC` is the sRGB profile embedded in what varcolor
-writes (LittleCMS's own, made at import: no profile file is shipped).
+is off by ΔE2000 2.6–3.5 and loses colourfulness.
 """
 
 from __future__ import annotations

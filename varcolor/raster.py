@@ -1,11 +1,5 @@
 """Where a boolean image holds: its pixels' rows and columns, and the values there; each
 channel's extremes.
-
-Why a function of our own: NumPy's ``nonzero`` of a 2-d array walks it by multi-index, many times
-slower than finding its flat indices and dividing them by the width (NumPy 2.4, on a large mask and
-on a tile: benchmarks/results/code_notes.md). An edit in Krita's Live looked at some 200 tiles and
-one 12 MP mask this way. Indexing an ``H×W×2`` array by an ``H×W`` mask is as slow, against flat
-indices.
 """
 
 from __future__ import annotations

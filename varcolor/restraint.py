@@ -2,28 +2,7 @@
 
 Levin's rows make every unmarked pixel an average of its neighbours, so a region no cue lies on
 still takes the colour of the nearest cues: a few strokes on the colourful things flood the
-white, gray and unknown ones. Here each pixel gets a *reach* in [0, 1] — the share of its colour
-that its cues fix — from one small solve, and the default engine scales its chroma by it
-(:mod:`varcolor.methods.levin_multiscale`): where no cue's colour reaches, the pixel stays
-neutral (or takes a confident prior's colour).
-
-1. **Share.** On a grid of about :data:`GRID_SIDE` cells a side (the gray averaged over blocks),
-   a random walk along the gray's affinities (the symmetric Laplacian of ``levin-symmetric``)
-   that may die at every step is absorbed by a cue with the chance ``c``: 1 on the cues, nearly
-   1 over a flat thing a cue lies on, falling where the walk crosses the gray's edges and
-   texture (:data:`EDGE`), and slowly with distance (:data:`DECAY`). Both follow the grid's
-   cells, not the pixels, so the same strokes on the same photo at 0.15 MP and at 40 MP reach as
-   far.
-2. **Likeness.** The same walk carries the gray under the cues that absorb it: each pixel knows
-   the mean and spread of the lightness its colour came from. A pixel much lighter or darker
-   than that (:data:`LIKENESS`) is another thing than the one painted, and keeps less colour.
-3. **Reach** ``= min(1, c / FULL_SHARE) × likeness ** √(1 − c)``: the whole colour where a good
-   share of it is the cues', fading where the evidence for it ends; the likeness counts less
-   the nearer the pixel is to its cues.
-
-The reach is also the result's confidence map (:attr:`varcolor.Result.confidence`: 1 on the
-cues), and, solved for stroke cues and reference cues apart, says where each pixel's colour came
-from (:attr:`varcolor.Result.source`). Exact Levin (``method="levin"``) is left unrestrained.
+white, gray and unknown ones.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Cue files beside an image: their names (``X_marked.png``, ``X_mask.png``, ``X.points.json``:
 each registered cue source's ``suffixes``, :mod:`varcolor.sources`), finding them, and reading
 them with the checks a folder run owes its user.
-
-``varcolor colorize`` finds cue files by these names and the studio saves its strokes and points
-under them (:func:`cue_path`), so a saved session colorizes again from the command line.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Planning a run: from typed values (:class:`~varcolor.options.Options`,
 :class:`~varcolor.ir.encode.EncodeOptions`, :class:`~varcolor.app.RunOptions`) to the checked
 list of :class:`~varcolor.batch.Job` s that :func:`varcolor.app.run_jobs` runs.
-
-Planning refuses, before any work, what no job could do (a missing input, an output folder that is
-a file, an output format that cannot be written); what only one image gets wrong is that job's
-failure, found when it runs.
 """
 
 from __future__ import annotations

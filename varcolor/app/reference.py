@@ -1,9 +1,8 @@
 """Reference photos of a run (``varcolor colorize --reference``): what was given, told apart once
-(:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in a
-folder of references, pools of them and their signatures and headers (made once, when a run is
-planned, and carried in its jobs' plans), and a clip's keyframes coloured from them. Reading one,
-refused in one line where it can be none, and matching one or a pool against a photo are the cue
-source's (:mod:`varcolor.sources.reference`)."""
+(:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in
+a folder of references, pools of them and their signatures and headers (made once, when a run is
+planned, and carried in its jobs' plans), and a clip's keyframes coloured from them.
+"""
 
 from __future__ import annotations
 

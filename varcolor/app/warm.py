@@ -1,12 +1,5 @@
 """Warming numba's cache: each kind of run colorizes the bundled example once, so that its kernels
 are compiled (tens of seconds, once per installation) before a first real photo needs them.
-
-numba keeps what it compiles in its cache (beside the installed package, or in
-``NUMBA_CACHE_DIR``), keyed by the kernels' argument types, not by the image's size: one small
-solve of a kind compiles everything a photo of any size takes on the same path. The example is
-colorized with the kernels a larger photo runs (:func:`varcolor.kernels.kernels_at_every_size`):
-a photo of up to :data:`varcolor.kernels.ARRAY_CODE_PIXELS` pixels runs array code, and needs none,
-until this has compiled them (:func:`varcolor.kernels.mark_kernels_warm`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """Where a run's jobs go on Dask: the caller's client, an existing cluster's scheduler (checked
 before anything is written), or an embedded ``LocalCluster`` of ``workers`` processes; one client
 shared by the runs of a command. Dask is imported only here, and only when a run goes to it.
-
-On a cluster every worker must see the input and output paths (a shared file system).
 """
 
 from __future__ import annotations

@@ -2,12 +2,9 @@
 
 A folder run keeps a manifest beside its outputs (:data:`MANIFEST`, JSON Lines: one record per
 image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time; for
-a job done, also what its outputs were made from: the size and modification time of every file it
-read, taken before it ran, a fingerprint of the options, and the size and modification time of
-every output as written). The manifest is opened without following a link, as a regular file only.
-``resume`` skips a job only when its last "done" record still holds: the same files with the same
-sizes and times, the same options, and every output as it was written; anything else is redone
-(with ``overwrite``) or kept and reported, with the reason.
+a job done, also what its outputs were made from: the size and modification time of every file
+it read, taken before it ran, a fingerprint of the options, and the size and modification time
+of every output as written).
 """
 
 from __future__ import annotations

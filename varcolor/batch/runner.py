@@ -1,17 +1,5 @@
 """The run loop: the ready jobs run in this process or as Dask tasks, each outcome reported and
 recorded in the manifest, and what a stopped run published told by the disk.
-
-:func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
-(Ctrl-C), stops the workers at once and says how many files were done. On Dask, workers publish
-each unit through the run's stop gate (:class:`~varcolor.batch.gate.StopGate`): once the run has
-stopped, nothing more is published, and what was published but not yet reported is counted from
-the disk, so the report and the manifest agree with the output folder (also when the scheduler
-goes away).
-
-Each image is one task; a task whose worker dies (killed, out of memory) is retried on another
-worker up to :data:`RETRIES` times and then reported as failed. Outputs are published atomically
-by the task itself, so a worker that dies leaves at most a temporary file, which the next run in
-that folder removes.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Ctrl-C while a run starts, waits on or stops its workers: SIGINT ignored, held until a block
-ends, or noted for the waiting loop to act on.
-
-Why not let Ctrl-C raise where it lands: a KeyboardInterrupt raised inside Dask's client code
-(``as_completed`` waiting on its condition, say) can leave one of its locks held, and the
-client's event-loop thread then blocks on it for ever: the run hung in ``Client.close`` after
-Ctrl-C (seen once in 14 tries on a loaded machine)."""
+ends, or noted for the waiting loop to act on: a KeyboardInterrupt raised inside Dask's client
+code can leave one of its locks held, and the run hangs in ``Client.close``.
+"""
 
 from __future__ import annotations
 

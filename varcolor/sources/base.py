@@ -1,12 +1,5 @@
 """What a cue source is (:class:`CueSource`): a kind of input that colour cues are read from, able
 to say what it reads, check it cheaply before any heavy work, and make :class:`~varcolor.Cues`.
-
-A source is a class (no instance is made): the registry (:mod:`varcolor.sources`) holds it by its
-``name``, the command line gives it its flag (``--NAME``), a folder run finds its files beside
-each photo by its ``suffixes``, and a run reads them with :meth:`CueSource.load`. A run's job
-holds what its source planned for its photo (:meth:`CueSource.plan`, a :class:`CuePlan`), made
-once when the run is planned: checked from the headers before the photo is decoded, loaded from
-its gray.
 """
 
 from __future__ import annotations

@@ -3,9 +3,7 @@
 ``0000_mask.png`` (colour strokes on black), ``0000_marked.png`` (the frame with scribbles, as
 its gray version), ``0000.points.json`` / ``.csv`` (points), and any registered source's file
 named so (``0000`` then its suffix; images lossless: PNG): any zero padding (``12_mask.png`` and
-``00012_mask.png`` are both frame 12), frames counted from 0. Each file becomes
-:class:`varcolor.Cues` by its source (:mod:`varcolor.sources`), when its frame's gray pixels are
-known (a marked frame needs them).
+``00012_mask.png`` are both frame 12), frames counted from 0.
 """
 
 from __future__ import annotations
