@@ -69,9 +69,7 @@ class Result:
         the Lab chroma of ``rgb``.
     info : Info
         method, solver, iterations, residual, seconds, threads; ``options``: every option that had
-        an effect (``varcolor.methods.build_options(**info["options"])`` rebuilds them); a prior's
-        keys only where it acted; after an edit, ``update`` and ``full_solve``; with
-        ``instances``, what was found; with matched references, which gave which share of the cues.
+        an effect (``varcolor.methods.build_options(**info["options"])`` rebuilds them).
     """
 
     rgb: np.ndarray
@@ -165,10 +163,9 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
 
 
 def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
-    """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
-    not fit in memory here (the command line calls it with the size in a file's header, before
-    reading its pixels). The one planning entry of the library: which solver, how much memory
-    (``.bytes``) and why; :func:`varcolor.solvers.plan_solver` is the solvers' own.
+    """Plan the colorization of an image of ``shape`` from its size alone, refusing one that
+    would not fit in memory here (the command line calls it with the size in a file's header,
+    before reading its pixels).
 
     Parameters
     ----------
@@ -181,9 +178,8 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     Returns
     -------
     SolverPlan
-        The solver (``auto`` resolved; None for a method without one), the memory it needs and
-        why; give it to :func:`colorize` or :class:`Colorizer` (``plan=``, with the same
-        options) so that they do not plan again.
+        The solver (``auto`` resolved; None for a method without one), the memory it needs and why;
+        give it to :func:`colorize` or :class:`Colorizer`.
 
     Examples
     --------
@@ -221,22 +217,16 @@ class Colorizer:
     ----------
     gray : array_like
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used (its
-        same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored). Outputs
-        have exactly this lightness. Read as NumPy reads it: a nested list as its array, a
-        boolean or integer array as the numbers it holds (a boolean mask: black and white).
+        same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored).
     options : Options, optional
         How to colorize; keywords (``method="levin-symmetric"``, ``solver="amg"``, a method's own
-        such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says
-        what each does) build it or change the one given.
+        such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says what
+        each does) build it or change the one given.
     global_hints : varcolor.gamut.GlobalHints, optional
         The image's ab histogram and saturation (the ``global`` IR method stores them): input to a
-        network with a global-hints branch; for one without (the shipped model), the network's
-        guess is moved part of the way onto them (:func:`varcolor.neural.prior.guess`). Ignored,
-        with a warning, without the neural prior.
+        network with a global-hints branch; for one without (the shipped model).
     progress : callable, optional
-        Called with a dict as long solves advance (bilaplacian-gtv's ADMM after each iteration:
-        iterations, maxiter, primal and dual residual; the ``tiles`` solver after each tile:
-        ``{"tiles": done, "tile_count": total}``); for progress bars.
+        Called with a dict as long solves advance.
     plan : SolverPlan, optional
         What :func:`check_fits` planned for this image's size and these options (then not planned
         again); a plan made for another size or other options is refused.
@@ -252,14 +242,11 @@ class Colorizer:
     options : Options
         The options every solve uses.
     on_chroma : callable or None
-        Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q)
-        once it is solved and checked, before it is painted; the array is the result's (not to be
-        written). The studio starts its full-resolution tiles from it while the live copy is painted.
+        Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q) once
+        it is solved and checked, before it is painted; the array is the result's.
     paint_later : bool
         Results in Lab (``space="lab"``) after the first are not painted: their ``rgb`` is the last
-        one painted, as it was, until :meth:`paint_now` paints what changed since (``unpainted``
-        says whether something waits). The studio's page at 1:1 shows full-resolution tiles over
-        the live copy: its picture is painted after them.
+        one painted, as it was, until :meth:`paint_now` paints what changed since.
 
     Examples
     --------
@@ -390,10 +377,10 @@ class Colorizer:
     def solve(self, cues: Cues, x0: np.ndarray | None = None, *, reuse: bool = True) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers.
 
-        With ``reuse``, a new cue set after a global ``direct`` solve of a linear method without a
-        prior is reached by a low-rank correction of that solve's factors
-        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`; ``info["update"]`` is ``"low-rank"``);
-        where it cannot, the cues are solved afresh (``"full"``, ``info["full_solve"]`` says why).
+        With ``reuse``, a new cue set after a global ``direct`` solve of a linear method
+        without a prior is reached by a low-rank correction of that solve's factors
+        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`; ``info["update"]`` is
+        ``"low-rank"``).
 
         Parameters
         ----------
@@ -412,9 +399,7 @@ class Colorizer:
         ------
         InputError
             ``cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, an ``x0`` of
-            another shape, cues matched from references that gave none (:attr:`Cues.unmatched
-            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
-            finite result.
+            another shape, cues matched from references that gave none.
         ConvergenceError
             An iterative solve that stopped before its tolerance, or whose chroma left its cues' range.
 
@@ -456,10 +441,8 @@ class Colorizer:
     @_one_call_at_a_time
     def undo(self) -> Result:
         """Go back to the cue set before the last :meth:`solve` or :meth:`update` (each call one
-        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set is
-        solved again as :meth:`solve` does, by a low-rank correction of held factors where it can
-        (``info["update"]``), so that an undo costs about what the edit did. :attr:`cues` is then
-        that set.
+        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set
+        is solved again as :meth:`solve` does.
 
         Returns
         -------
@@ -511,13 +494,9 @@ class Colorizer:
     def update(self, more_cues: Cues, local: bool = True) -> Result:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
 
-        With ``local``, methods that solve a linear system (without a prior) avoid a global re-solve
-        where they can (:mod:`varcolor.interactive`): after a global ``direct`` solve, a low-rank
-        correction of its factors for the cue pixels added since (``info["update"]`` is
-        ``"low-rank"``, with ``held``, ``correction``, ``bound`` and ``window``); otherwise a window
-        around the new cues if the change they cause dies out within a tenth of the image
-        (``info["window"]``, ``info["window_agreement"]``). Else the whole image is re-solved from the
-        last solution: ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why.
+        With ``local``, methods that solve a linear system (without a prior) avoid a global
+        re-solve where they can (:mod:`varcolor.interactive`): after a global ``direct``
+        solve, a low-rank correction of its factors for the cue pixels added since.
 
         Parameters
         ----------
@@ -534,11 +513,10 @@ class Colorizer:
         ------
         InputError
             ``more_cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, cues
-            matched from references that gave none (:attr:`Cues.unmatched
-            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
-            finite result.
+            matched from references that gave none.
         ConvergenceError
-            An iterative solve that stopped before its tolerance, or whose chroma left its cues' range."""
+            An iterative solve that stopped before its tolerance, or whose chroma left its cues' range.
+        """
         result = self._remembered(self.cues, self._update(more_cues, local))
         self._ahead()
         return result
@@ -569,10 +547,9 @@ class Colorizer:
 
     @_one_call_at_a_time
     def refine(self, admm_tol: float | None = None) -> Result:
-        """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last solve
-        or update stopped, with the same cues, to ``admm_tol`` (default: the method's final
-        tolerance); later updates keep the colorizer's own tolerance. It is the same iteration
-        carried on: a preview, then this, give a fresh solve's result for its iterations in all.
+        """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last
+        solve or update stopped, with the same cues, to ``admm_tol`` (default: the method's
+        final tolerance); later updates keep the colorizer's own tolerance.
 
         Parameters
         ----------
@@ -785,8 +762,7 @@ def colorize(
     ----------
     gray : array_like
         ``H×W`` gray values in [0, 1] (or ``H×W×3``: its same-lightness gray is used). The result
-        has exactly this lightness. Read as :class:`Colorizer` reads it (a nested list as its
-        array, a boolean mask as black and white).
+        has exactly this lightness.
     cues : Cues
         The colour cues (:class:`~varcolor.cues.Cues`: from a marked image, a mask, points).
     options : Options, optional
@@ -832,14 +808,10 @@ def colorize(
     ------
     InputError
         A gray image that is not ``H×W`` (or ``H×W×3``) in [0, 1] or under 2×2 pixels, options a
-        method refuses (an unknown one, another method's, a linear solver's given to
-        bilaplacian-gtv), a solve that would not fit in memory, ``cues`` that are no
-        :class:`~varcolor.cues.Cues` of its size, cues matched from references that gave none
-        (:attr:`Cues.unmatched <varcolor.cues.Cues.unmatched>`) with no other cue and no prior.
+        method refuses.
     ConvergenceError
         An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
-        bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma left
-        its cues' range (a loose ``tol``, or a numerically singular system).
+        bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``).
 
     Examples
     --------

@@ -198,9 +198,7 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     ----------
     lab : ndarray, ``H×W×3``
     gamut : {"chroma", "clip"}
-        What to do with colours outside the sRGB gamut. ``"chroma"`` shrinks the chroma (a, b)
-        of those pixels toward gray until they fit, keeping their lightness and hue;
-        ``"clip"`` clips each RGB channel, which shifts lightness.
+        What to do with colours outside the sRGB gamut.
 
     Examples
     --------
@@ -1042,8 +1040,7 @@ def same_lightness_gray(
     ----------
     rgb : ndarray
         ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); integer samples scaled as
-        :func:`~varcolor.io.read_image` or :func:`rgb_to_lab` scale them. A pixel whose channels are
-        equal is its own gray.
+        :func:`~varcolor.io.read_image` or :func:`rgb_to_lab` scale them.
     out : ndarray, optional
         ``H×W`` float64 to write the gray into (a band of a whole image's gray, in place).
     image_pixels : int, optional
@@ -1054,7 +1051,8 @@ def same_lightness_gray(
     >>> import numpy as np
     >>> rgb = np.random.default_rng(0).random((4, 5, 3))
     >>> bool(np.allclose(same_lightness_gray(rgb), gray_from_lightness(rgb_to_lab(rgb)[..., 0]), atol=1e-12))
-    True"""
+    True
+    """
     rgb = _check_rgb(rgb)
     compiled = not array_code(image_pixels or rgb.shape[0] * rgb.shape[1])  # a small image's first run compiles nothing
     luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
@@ -1284,10 +1282,9 @@ def gray_by_bands(
     colour: bool | None = None,
     between: Callable[[], None] | None = None,
 ) -> np.ndarray:
-    """:func:`to_gray` of an image as :func:`~varcolor.io.read_image` gives it, made from its levels a
-    band of rows at a time (:data:`GRAY_BAND_PIXELS`): a scan's pixels are never held in double
-    precision whole. ``between`` is called before each band: work done ahead of need (a studio's
-    next save) waits there while the user's strokes are solved.
+    """:func:`to_gray` of an image as :func:`~varcolor.io.read_image` gives it, made from its
+    levels a band of rows at a time (:data:`GRAY_BAND_PIXELS`): a scan's pixels are never held
+    in double precision whole.
 
     Parameters
     ----------
@@ -1304,7 +1301,8 @@ def gray_by_bands(
     --------
     >>> rgb = np.random.default_rng(0).integers(0, 256, (600, 7, 3), dtype=np.uint8)
     >>> bool(np.array_equal(gray_by_bands(rgb), to_gray(rgb / 255.0)))
-    True"""
+    True
+    """
     step = between or (lambda: None)
 
     def floats(part: np.ndarray) -> np.ndarray:  # floats given are taken as they are

@@ -338,14 +338,9 @@ def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tup
 def vif(result: np.ndarray, original: np.ndarray) -> float:
     """Visual information fidelity in the pixel domain (Sheikh & Bovik 2006), on luminance.
 
-    The share of the original's visual information (a Gaussian scale mixture seen through noise
-    of variance 2, on the 0–255 scale) that survives in the result, over four dyadic scales:
-    1 for identical images, toward 0 as detail is lost; above 1 when the result has more contrast
-    than the original. This is the multi-scale pixel form of the authors' reference code (and of
-    piq's ``vif_p``), computed on the BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` of both images,
-    so it measures lightness structure, not colour. Not symmetric: the original goes second.
-    The images need a side of at least 41 pixels (one window at the coarsest scale); a flat
-    original holds no information, and gives NaN.
+    The share of the original's visual information (a Gaussian scale mixture seen through
+    noise of variance 2, on the 0–255 scale) that survives in the result, over four dyadic
+    scales: 1 for identical images, toward 0 as detail is lost.
 
     Parameters
     ----------

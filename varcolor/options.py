@@ -75,16 +75,13 @@ class Options(OptionValues):
 
     Build it directly, or from keywords with :func:`varcolor.methods.build_options` (as
     :func:`varcolor.colorize` takes them: a method's own parameters by their names too, the
-    options checked by the method); each value is checked when it is made, with one line naming
-    the option.
+    options checked by the method); each value is checked when it is made.
 
     Attributes
     ----------
     method : str
         A registered method (:func:`varcolor.methods.names`): ``levin-multiscale`` (the default:
-        Levin's system solved coarse and corrected fine), ``levin`` (Levin's system solved exactly
-        at full resolution), ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``, or one a
-        plug-in added.
+        Levin's system solved coarse and corrected fine), ``levin``.
     solver : str
         ``auto`` or one of :data:`varcolor.solvers.SOLVERS` (methods that solve a linear system).
     device : str
@@ -99,17 +96,10 @@ class Options(OptionValues):
     max_memory : float or None
         Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
     prior, network_file, mask_cent, prior_weight, confidence, prior_mode, automatic
-        The neural prior (docs/guide/neural.md): which, the network's weights file (default: the shipped
-        model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
-        how the method uses it (``spread``, Levin's default: the network's automatic colours plus
-        Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
-        ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
-        modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
-        read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`).
+        The neural prior (docs/guide/neural.md): which, the network's weights file (default: the
+        shipped model), the mask encoding of unknown checkpoints, its weight β.
     threads : int or None
-        The most threads a solve's kernels run on (None, the default: the cores that other
-        processes are not keeping busy when the solve starts, at most ``NUMBA_NUM_THREADS``;
-        :func:`varcolor.kernels.solve_threads`). Results are bit-for-bit the same on any count.
+        The most threads a solve's kernels run on.
     instances, detector_file
         Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
         ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.

@@ -172,9 +172,8 @@ class Reach:
 
     def source(self, prior: np.ndarray | None = None) -> np.ndarray:
         """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
-        with the larger share where the reach is at least :data:`GUESSED_BELOW`, else ``prior``
-        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``; a cue's own
-        pixel, its kind (a stroke inside a patch of reference cues is ``stroke``).
+        with the larger share where the reach is at least :data:`GUESSED_BELOW`, else
+        ``prior`` where ``prior`` (``H×W``, its confidence) is at least that, else ``none``.
 
         Parameters
         ----------
@@ -203,10 +202,8 @@ UPSAMPLE_PIXELS = 1 << 21
 
 def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, ratio: float) -> np.ndarray:
     """``grid`` (a reach, ``h×w``) resampled to the cells of ``gray`` (``H×W``), each grid cell
-    spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid cells
-    around a fine cell weighted by distance and by how alike their gray (``grid_gray``) is to the
-    fine cell's. Float32, row band by row band (a scan's temporaries
-    stay a band's); where no grid cell near is alike, the nearest ones' tent-weighted mean.
+    spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid
+    cells around a fine cell weighted by distance and by how alike their gray.
 
     Examples
     --------
@@ -375,9 +372,7 @@ class Restraint:
             The cues' weights (:attr:`varcolor.Cues.weight`).
         ab : ndarray, optional
             The cues' colours (``H×W×2``, :attr:`varcolor.Cues.ab`): cues of one colour
-            (:func:`colour_groups`) are one thing, and a pixel is alike to the gray of the colour
-            that reaches it, not to the mean of all of them (a face between a dark blue cap and a
-            pale blue sky is like neither). Without it, all cues are one colour.
+            (:func:`colour_groups`) are one thing.
         points : ndarray of bool, optional
             The cues that are point hints (:attr:`varcolor.Cues.points`): their colour fills, as
             Levin's does, what no stroke's colour reaches (:attr:`Reach.points`).
@@ -471,9 +466,8 @@ class Restraint:
 
 def colour_groups(ab: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
     """Which colour each cue is (``n`` ints from 0): the cues' ab binned :data:`GROUP_BIN` wide,
-    the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at most
-    :data:`GROUPS`), every cue the nearest of them; with ``gray``, shades of one hue whose gray
-    ranges meet are then one colour (:data:`GROUP_HUE`, :data:`GROUP_OVERLAP`).
+    the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at
+    most :data:`GROUPS`), every cue the nearest of them; with ``gray``.
 
     Parameters
     ----------

@@ -114,9 +114,8 @@ MAP_EXTENSIONS = (".png", ".tif", ".tiff")
 
 def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
-    once per folder and extension (every job of a folder run shares them); and a run each of whose
-    outputs is its own input (``-o`` the input folder, the names the same): nothing could be
-    written, and the run is refused whole (a run where some collide reports those photos).
+    once per folder and extension (every job of a folder run shares them); and a run each of
+    whose outputs is its own input (``-o`` the input folder, the names the same).
 
     Parameters
     ----------
@@ -376,19 +375,13 @@ def plan_colorize(
         How to colorize, and how the run goes.
     cues : str, optional
         The kind of the cue files, a source found by name (:func:`varcolor.sources.file_sources`:
-        ``marked``, ``mask``, ``points``, or a plug-in's); None: for a folder, any kind found by
-        name beside each image (``X_marked.png``, ``X_mask.png``, ``X.points.json``), for one
-        image, none (then the network colours it, if ``options`` name it).
+        ``marked``, ``mask``, ``points``, or a plug-in's); None: for a folder.
     cue_path : path, optional
         With ``cues``: the cue file of one image, or the folder of cue files of a folder of
         images (None: each beside its image).
     reference : path or list of paths, optional
-        A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues
-        added around the cue files'; for a folder, one photo for every image or a folder of them
-        named as the images (``refs/a.jpg`` for ``in/a.png``). Several photos, or a folder whose
-        names are not the images': a pool, each image matched against all of them
-        (:func:`~varcolor.matching.match_pool`). Told apart once, here
-        (:meth:`References.of <varcolor.app.reference.References.of>`).
+        A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues added
+        around the cue files'; for a folder.
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).
     note : callable, optional
@@ -582,8 +575,7 @@ def plan_encode(
 ) -> list[Job]:
     """The jobs encoding every image under ``source`` (or the image ``source``) into IRs in the
     folder ``output`` (see :func:`varcolor.ir.files.encode_file` for ``embed``, ``plot``,
-    ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
-    still being copied is left for later), none from ``output`` or the folders ``skip`` names.
+    ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given.
 
     Parameters
     ----------
@@ -596,9 +588,8 @@ def plan_encode(
     run : RunOptions
         How the run goes (overwrite, max_pixels, workers, scheduler); ``bits``: of the gray images (None: 8).
     embed, plot, gray, max_memory
-        As for :func:`varcolor.ir.files.encode_file`: the payload inside the gray PNG, a picture of the
-        cues, the kind of gray (``lightness`` or ``luma601``), the memory budget (bytes; None: most of
-        the memory available).
+        As for :func:`varcolor.ir.files.encode_file`: the payload inside the gray PNG, a picture of
+        the cues, the kind of gray (``lightness`` or ``luma601``), the memory budget.
     settled_before : float, optional
         A time (seconds since the epoch): only files last modified before it are encoded; None: every file.
     skip : tuple of Path

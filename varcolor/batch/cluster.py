@@ -154,10 +154,9 @@ def check_scheduler(address: str, *, seconds: float | None = None) -> None:
     """Refuse, within ``seconds`` in all (:data:`CONNECT_TIMEOUT` unless given), an ``address``
     where no Dask scheduler answers.
 
-    The connection, Dask's handshake and an ``identity`` request share one deadline: a port that
-    accepts connections but speaks another protocol (the dashboard's, a web server) would
-    otherwise hold ``Client`` in the handshake for minutes. A malformed address is refused here
-    too, before any ``Client`` exists (a half-made one prints a traceback when collected).
+    The connection, Dask's handshake and an ``identity`` request share one deadline: a port
+    that accepts connections but speaks another protocol (the dashboard's, a web server) would
+    otherwise hold ``Client`` in the handshake for minutes.
 
     Parameters
     ----------

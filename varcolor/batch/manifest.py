@@ -72,7 +72,7 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / MANIFEST
-    >>> _ = path.write_text('{"input": "a.png", "status": "done"}\\n{"input": "b.p')
+    >>> _ = path.write_text('{"input": "a.png", "status": "done"}\n{"input": "b.p')
     >>> [row["input"] for row in read_manifest(path)]
     ['a.png']
     """
@@ -199,10 +199,8 @@ def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
 
 def made_here(manifest: str | os.PathLike, read_from: str | os.PathLike | None = None) -> set:
     """The identities (:func:`~varcolor.io.identity`) of the outputs that the runs recorded in
-    ``manifest`` made and that are still as they made them (same size and modification time): a
-    rerun whose output folder is inside its input folder walks them, and must not take them for
-    inputs. A file changed since is no longer proven ours: it stays an input (and is never
-    overwritten).
+    ``manifest`` made and that are still as they made them (same size and modification time):
+    a rerun whose output folder is inside its input folder walks them.
 
     Parameters
     ----------

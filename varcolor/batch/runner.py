@@ -63,14 +63,7 @@ def run(
 
     With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
     Stale temporary files that killed runs left in the output folders are removed first (never
-    an input of the run). With a ``manifest`` path, every job's outcome is appended to it, a job
-    done with what its outputs were made from (``options``: the run's options that shape its
-    outputs); with ``resume``, jobs whose last "done" record still holds are skipped, and the
-    others redone where ``overwrite`` allows, each with its reason (:attr:`Report.redone`).
-    A manifest that cannot be appended to (a full disk) stops the run:
-    :class:`~varcolor.errors.OutputError` saying how far it got. A job's warnings go to ``warn``;
-    the notes of its :class:`~varcolor.batch.jobs.Said` outcome to ``note`` (None: the manifest
-    alone keeps them).
+    an input of the run).
 
     Parameters
     ----------

@@ -314,10 +314,9 @@ class CuePlan:
 
 
 class ImageSource(CueSource):
-    """A source whose file is a lossless colour image of the photo's aspect ratio (a marked image,
-    a stroke mask): refused from its header when it is a JPEG or of another aspect ratio, read in
-    ``float32`` (enough for 8- and 16-bit levels; half of float64's bytes: 0.96 GB at 40 MP) and
-    made into cues by :meth:`cues_of`.
+    """A source whose file is a lossless colour image of the photo's aspect ratio (a marked
+    image, a stroke mask): refused from its header when it is a JPEG or of another aspect
+    ratio, read in ``float32``.
 
     Attributes
     ----------
