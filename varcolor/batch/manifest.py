@@ -72,7 +72,7 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / MANIFEST
-    >>> _ = path.write_text('{"input": "a.png", "status": "done"}\n{"input": "b.p')
+    >>> _ = path.write_text('{"input": "a.png", "status": "done"}\\n{"input": "b.p')
     >>> [row["input"] for row in read_manifest(path)]
     ['a.png']
     """
