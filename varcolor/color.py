@@ -405,8 +405,7 @@ def _painted_in_bands(
 
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
     if len(starts) > 1 and (array or kernels_launch_from_threads()):
-        # Two bands at a time: one band's NumPy work beside the other's kernel. numba's workqueue
-        # layer aborts on kernels launched from two threads: there the bands go one after another.
+        # Two bands at a time: one band's NumPy work beside the other's kernel.
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(paint, starts[1:]))
     else:

@@ -36,8 +36,7 @@ MARKED_THRESHOLD = 0.01
 #: ... unless the difference is at most this on every channel and the marked pixel is no more
 #: colourful than the "gray" one: that is the gray image's own chroma noise, not a stroke.
 MARKED_NOISE = 2.5 / 255
-#: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
-#: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
+#: Largest |a| or |b| a cue may carry.
 AB_LIMIT = 1000.0
 
 #: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
@@ -822,8 +821,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
             paint_at = paint_at.ravel() & 0xFFFFFFFF
             edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
-            # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less. A stroke
-            # of a darker shade beside a brighter one is a plateau: no blend of it.
+            # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less.
             plateau = distance.reshape(strokes.shape)
             step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
             ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (

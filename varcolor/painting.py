@@ -136,7 +136,6 @@ class Painter:
                 return self._paint_on_device(chroma, rgb), ab
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
-            # The copies go into an earlier result's memory where nothing refers to it any more.
             assert last is not None  # where given: the last result, to copy the rest from
             rgb, ab = self.spares.copy_of(last[0]), chroma if lab else self.spares.copy_of(last[1])
         for window in where if isinstance(where, list) else [where]:
