@@ -85,24 +85,7 @@ class Updates:
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
-        ``chroma``), its report and where it changed (a pair of slices or of index arrays).
-
-        Parameters
-        ----------
-        cues : Cues
-            The whole new cue set: the last cues with ``more_cues`` added.
-        more_cues : Cues
-            The cues added.
-        chroma : ndarray
-            ``H×W×2``: the last result, for the last cues.
-
-        Returns
-        -------
-        found : tuple or None
-            ``(chroma, report, where)``, or None.
-        why : str or None
-            Why no update applies, or None.
-        """
+        ``chroma``), its report and where it changed (a pair of slices or of index arrays)."""
         found, why = self.edit(cues, chroma)
         if found is None:
             self.base = None  # the window's change is not one the base's factors describe

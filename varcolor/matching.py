@@ -170,37 +170,7 @@ def match_reference(
     target: Signature | None = None,
     geometry: Geometry | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene.
-
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1] (or an RGB one, read as its gray).
-    reference : ndarray
-        ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio; ``h×w×4``: its alpha says
-        where its colour is known.
-    min_confidence : float
-        The confidence (0–1) a match needs to become a cue.
-    work_pixels : int
-        Pixels of the reduced copies the matching runs on.
-    name : str
-        How messages name the reference.
-    target : Signature, optional
-        The gray image's :func:`target_signature` at ``work_pixels``, made once for several
-        references (default: made here).
-    geometry : Geometry, optional
-        What :func:`verified` finds between the gray image and this very ``reference`` (its
-        :func:`signature` at ``work_pixels``): a pool's ranking found it (default: verified here).
-
-    Returns
-    -------
-    mask : ndarray of bool, ``H×W``
-        The cue pixels (none where the reference matches too little of the image).
-    ab : ndarray of float32, ``H×W×2``
-        Their Lab chroma (0 elsewhere).
-    confidence : ndarray of float32, ``H×W``
-        Their confidence in ``[min_confidence, 1]`` (0 elsewhere).
-    """
+    """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3:
         gray = to_gray(gray)
@@ -796,34 +766,7 @@ def match_pool(
     names: Sequence[str] | None = None,
     verified_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
-
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1].
-    pool : sequence
-        The references: ``h×w×3`` RGB arrays in [0, 1], or callables returning one (read only
-        when matched in full).
-    signatures : sequence of Signature, optional
-        The pool's signatures (default: computed here, which reads every reference).
-    min_confidence, work_pixels : optional
-        As for :func:`match_reference`.
-    keep, candidates : int
-        How many references are used at most, and how many are matched in full.
-    names : sequence of str, optional
-        How messages name the references.
-    verified_only : bool
-        Only references whose geometry is verified give cues (a chain's pool: a wrong colour
-        would be carried on to every photo coloured from this one).
-
-    Returns
-    -------
-    mask, ab, confidence : ndarray
-        As :func:`match_reference` returns them.
-    shares : list of (int, int)
-        For each reference used, best first: its index in ``pool`` and how many of the cues it gave.
-    """
+    """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3:
         gray = to_gray(gray)

@@ -106,25 +106,7 @@ class Painter:
 
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
         """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of
-        index arrays, or a list of pairs of slices) and ``last``.
-
-        Parameters
-        ----------
-        chroma : ndarray
-            ``H×W×2``: the chroma in the painter's space.
-        where : pair of slices, pair of index arrays, or list of pairs of slices, optional
-            The pixels to paint again; None: every pixel (as where they cover
-            :data:`WHOLE_PAINT_SHARE` of the image or more).
-        last : tuple of ndarray, optional
-            The last result's ``(rgb, ab)``, copied outside ``where``; needed with ``where``.
-
-        Returns
-        -------
-        rgb : ndarray
-            ``H×W×3``: the colours, as floats in [0, 1] or as the levels of ``bits``.
-        ab : ndarray
-            ``H×W×2``: their Lab chroma (in Lab, ``chroma`` itself).
-        """
+        index arrays, or a list of pairs of slices) and ``last``."""
         lab = self.space == "lab"
         if where is None or covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy

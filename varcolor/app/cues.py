@@ -181,27 +181,7 @@ def load_cues(
     checked: bool = False,
 ) -> Cues:
     """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
-    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`).
-
-    Parameters
-    ----------
-    image : Path
-        The photo (named in messages).
-    kind : str
-        The cue file's source.
-    cue_file : Path
-        The cue file.
-    gray : ndarray
-        The photo's gray, ``H×W`` in [0, 1].
-    max_pixels : int or None
-        The run's pixel limit.
-    edges : str, optional
-        How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
-    cue_image : ndarray, optional
-        The cue file's pixels read already (default: read here).
-    checked : bool, optional
-        The source's checks were made already for this image (default False).
-    """
+    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`)."""
     return sources.get(kind).load(
         cue_file, gray, image=image, max_pixels=max_pixels, edges=edges, cue_image=cue_image, checked=checked
     )

@@ -80,27 +80,7 @@ __all__ = [
 
 def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path | None:
     """The reference of ``image`` in a folder of references: the image file there with its stem
-    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told.
-
-    Parameters
-    ----------
-    image : Path
-        The image whose reference is looked for (its stem names it).
-    folder : Path
-        The folder of references looked in (not below it).
-    cache : dict, optional
-        Keeps each folder's listing for the next call (:func:`~varcolor.io.named`'s).
-
-    Returns
-    -------
-    Path or None
-        The reference, or None where the folder has none named so.
-
-    Raises
-    ------
-    InputError
-        Where two files there are named as the image.
-    """
+    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told."""
     found = named(folder, [f"{image.stem}{suffix}" for suffix in IMAGE_EXTENSIONS], cache)
     if len(found) > 1:
         raise InputError(f"{image}: ambiguous references, both {' and '.join(map(str, found))}; keep one of them")
@@ -109,25 +89,7 @@ def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path
 
 def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
     """The photos of a pool given as files and folders (a folder's image files, under it, sorted
-    by path: a run's order does not depend on the file system's).
-
-    Parameters
-    ----------
-    references : list of Path
-        The photos and folders given; a folder stands for the image files under it.
-    besides : Path, optional
-        The one image a run colours, left out of the folders' photos.
-
-    Returns
-    -------
-    tuple of Path
-        The pool's photos, each file once (however named).
-
-    Raises
-    ------
-    InputError
-        Where a folder holds no image file.
-    """
+    by path: a run's order does not depend on the file system's)."""
     files: list[Path] = []
     target = identity(besides) if besides is not None else None
     for reference in references:
@@ -159,22 +121,7 @@ def pool_signatures(
     """Each pool photo read once (refused in one line if it can be no reference: as
     :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
     is decoded) and described by its :func:`~varcolor.matching.signature`, which ranks it for
-    each target without reading it again.
-
-    Parameters
-    ----------
-    pool : tuple of Path
-        The pool's photos (:func:`pool_files`).
-    max_pixels : int or None
-        The run's pixel limit.
-    max_memory : float, optional
-        The memory budget each photo's read counts against.
-
-    Returns
-    -------
-    tuple of Signature
-        One signature per photo, in the pool's order.
-    """
+    each target without reading it again."""
     return describe_pool(pool, max_pixels, max_memory)[0]
 
 
@@ -329,26 +276,7 @@ def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], floa
 def film_keyframes(
     cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: each shot's keyframes.
-
-    Parameters
-    ----------
-    cues : dict
-        Frame index → the callable giving that frame's cues from its cue file.
-    shots : list of Shot
-        The clip's shots (:func:`~varcolor.video.shots.find_shots`), whose keyframes are coloured.
-    pool : tuple of Path
-        The reference photos.
-    signatures : tuple of Signature
-        Their signatures (:func:`pool_signatures`).
-    max_pixels : int or None
-        The run's pixel limit, for reading the photos.
-
-    Returns
-    -------
-    dict
-        Frame index → its :class:`ReferenceKeyframe`, for every keyframe and every frame with a cue file.
-    """
+    """A clip's keyframes with reference cues: each shot's keyframes."""
     keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}
 
@@ -430,30 +358,7 @@ class References:
         max_memory: float | None = None,
     ) -> References | None:
         """``--reference`` as a run of ``source`` (a photo or a folder) reads it, checked: one
-        photo for every image (refused here, in one line, if it can be none); for a folder.
-
-        Parameters
-        ----------
-        reference : path or iterable of paths or None
-            ``--reference`` as given (:func:`given_references`).
-        source : Path
-            The run's input: a photo or a folder.
-        max_pixels : int or None
-            The run's pixel limit.
-        max_memory : float, optional
-            The memory budget each photo's read counts against.
-
-        Returns
-        -------
-        References or None
-            What the run matches, or None where no reference is given.
-
-        Raises
-        ------
-        InputError
-            A reference that can be none; a folder without images; a folder holding the inputs
-            with no colour photo.
-        """
+        photo for every image, a folder named as the images, or a pool (refused in one line if it can be none)."""
         from .cues import is_cue_file
 
         given = given_references(reference) or ()
@@ -646,31 +551,7 @@ class References:
     ) -> CuePlan:
         """The ``reference`` cue source's plan of ``image``'s cues
         (:meth:`varcolor.sources.reference.Reference.plan`): matched from the photo or the pool,
-        around the user's own.
-
-        Parameters
-        ----------
-        image : Path
-            The photo the cues are for.
-        max_pixels : int or None
-            The run's pixel limit.
-        edges : str
-            How the strokes' edges are read.
-        around : CuePlan, optional
-            The plan of the user's own cues, which win where they are.
-        known : tuple of (Path or None), optional
-            Each pool photo's confidence map (a chain's).
-        chained : bool
-            A chain's photo: a pool that matches nothing leaves it out.
-        ranking : Ranking, optional
-            The photo's own signature and checks against the pool, made where it was ranked (a
-            chain's).
-
-        Raises
-        ------
-        ValueError
-            A folder's (plan :meth:`for_image`'s).
-        """
+        around the user's own."""
         if self.kind == "folder":
             raise ValueError("a folder of references plans nothing itself: plan each image's (for_image)")
         return sources.get("reference").plan(

@@ -67,26 +67,7 @@ def read_checked(
     image: Path, options: Options, max_pixels: int | None, *, colour: bool = True, levels: bool = False
 ) -> tuple[np.ndarray, SolverPlan]:
     """The image, after refusing from its header alone one that no solve here could hold, and the
-    solve planned for it.
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit.
-    colour : bool, optional
-        Keep an RGB photo's channels (default True); False: its gray, made band by band.
-    levels : bool, optional
-        Give 8- and 16-bit samples as the file's levels, not as floats (default False).
-
-    Returns
-    -------
-    tuple
-        The pixels and the planned solve (:class:`~varcolor.solvers.SolverPlan`).
-    """
+    solve planned for it."""
     shape = image_shape(image, max_pixels=max_pixels)
     try:
         plan = check_fits(shape, options)
@@ -125,24 +106,7 @@ def read_marked_photo(
     image: Path, cue_file: Path, options: Options, max_pixels: int | None
 ) -> tuple[np.ndarray, SolverPlan, np.ndarray | None]:
     """:func:`read_checked` of a photo whose cues are a marked copy (``cue_file``), and that copy
-    where it is read here already (else None: the caller reads it).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    cue_file : Path
-        Its marked copy.
-    options : Options
-        How it will be colorized (as :func:`read_checked` takes them).
-    max_pixels : int or None
-        The run's pixel limit.
-
-    Returns
-    -------
-    tuple
-        The photo's pixels (or its gray), the planned solve, and the marked copy's pixels or None.
-    """
+    where it is read here already (else None: the caller reads it)."""
     pixels, plan = read_checked(image, options, max_pixels, levels=True)
     rgb = pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.dtype.kind == "u"
     if not (rgb and image_shape(cue_file, max_pixels=max_pixels) == pixels.shape[:2] and nearly_gray(pixels)):
@@ -324,40 +288,7 @@ def colorize_and_write(
     confidence: Path | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
-    naming ``image``.
-
-    Parameters
-    ----------
-    image : Path
-        The input file (named in messages; its bit depth and profile read where asked for).
-    gray : ndarray
-        The pixels colorized, as read (``H×W`` gray, or ``H×W×3`` / ``×4``).
-    cues : Cues
-        The colour cues.
-    output : Path
-        The file written (a layered one, ``.ora`` or ``.psd``, holds the photo, the result and the cues).
-    options : Options
-        How to colorize.
-    bits : int, optional
-        Bits per sample of the output (default: the input's depth; 8 in JPEG).
-    profile : str, optional
-        The output's colour space: None or ``"srgb"``, ``"input"``, or an ICC file.
-    overwrite : bool, optional
-        Replace an existing output (default False).
-    global_hints : GlobalHints, optional
-        The image's ab histogram and saturation, as :func:`~varcolor.colorize` takes them.
-    progress : bool, optional
-        Show a progress bar on stderr for a long solve (default False).
-    plan : SolverPlan, optional
-        :func:`read_checked`'s plan for this image (default: planned here).
-    confidence : Path, optional
-        Where the result's confidence map is written too (default: not written).
-
-    Returns
-    -------
-    str
-        The warnings raised, as one line, each naming ``image`` ("" where none was).
-    """
+    naming ``image``."""
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)

@@ -412,25 +412,7 @@ def flag_words(message: str) -> str:
 
 
 def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source, output, single: bool) -> int:
-    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code.
-
-    Parameters
-    ----------
-    jobs : list of Job
-        The work, a job per output.
-    verb : str
-        What the report says was done (``colorized``, ``encoded``).
-    settings : RunOptions
-        Workers, scheduler, resuming, overwriting, quiet.
-    made : dict
-        What shapes the outputs (:func:`varcolor.app.made_with`), kept in a folder run's manifest.
-    source : path
-        The input file or folder.
-    output : path
-        The output file or folder.
-    single : bool
-        Whether the input is one file (its failure is the run's error).
-    """
+    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
     from ..app import run_jobs  # here: it loads the solvers, which `--help` and a bad argument never need
 
     report = run_jobs(

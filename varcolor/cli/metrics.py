@@ -151,25 +151,7 @@ def score_clips(
     max_pixels: int | None = None,
 ) -> int:
     """``varcolor metrics clip.mp4 -r original.mp4``: each frame's PSNR and CIEDE2000, and the
-    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table.
-
-    Parameters
-    ----------
-    result : path
-        The colorized clip.
-    original : path
-        The original clip it is scored against (the same frames, the same size).
-    fmt : {"md", "csv", "json"}
-        The table's format.
-    output : str, optional
-        The table's file (default: stdout).
-    overwrite : bool
-        Whether an existing ``output`` may be replaced.
-    quiet : bool
-        No progress bar.
-    max_pixels : int, optional
-        The largest frame read (None: no limit).
-    """
+    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table."""
     from ..video.io import open_clip
     from ..video.metrics import score_clip
 
@@ -246,43 +228,7 @@ def score_files(
     only: Iterable[Path] | None = None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``originals`` and write the table to
-    ``output`` (or stdout); the exit code (1 where some images could not be scored).
-
-    Parameters
-    ----------
-    results : path
-        A result image, or a folder of them.
-    originals : path
-        The original image, or the folder of originals (matched by relative path without
-        extension).
-    ab : bool
-        Score colour only: each result re-lit with its original's lightness first.
-    fmt : {"md", "csv", "json"}
-        The table's format.
-    output : str, optional
-        The table's file (default: stdout).
-    overwrite : bool
-        Whether an existing ``output`` may be replaced.
-    lpips : bool
-        Add LPIPS (needs the neural extra and its weight files).
-    lpips_weights : str, optional
-        The folder of LPIPS's weight files.
-    quiet : bool
-        No progress bar.
-    max_pixels : int, optional
-        The largest image read (None: no limit).
-    workers : int
-        Processes scoring at once.
-    scheduler : str, optional
-        A Dask scheduler's address to score on.
-    max_memory : float, optional
-        The memory budget of scoring one pair, in bytes.
-    client : dask.distributed.Client, optional
-        A client already connected (``recolor``'s own).
-    only : iterable of path, optional
-        The result files to score (``recolor``: this run's outputs, not what else the folder
-        holds), by identity.
-    """
+    ``output`` (or stdout); the exit code (1 where some images could not be scored)."""
     pairs, failures = _pairs(Path(results), Path(originals))
     if only is not None:
         chosen = {identity(path) for path in only}

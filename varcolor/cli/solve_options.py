@@ -75,23 +75,7 @@ def add_field(
     p: Flags, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra: Any
 ) -> None:
     """The field ``spec`` of the options dataclass ``owner`` as a flag ``--NAME`` (and its short
-    form, where its metadata names one), with its help text, choices and value type.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser or argument group
-        Where the flag is added.
-    spec : dataclasses.Field
-        The field.
-    owner : type
-        The dataclass that holds it (its annotations give the value type).
-    default : object
-        The flag's default (None: not given, the library's default).
-    help_text : str, optional
-        The help (default: the field's own).
-    **extra
-        More of ``add_argument``'s keywords.
-    """
+    form, where its metadata names one), with its help text, choices and value type."""
     help_text = help_text or spec.metadata.get("help") or ""
     if default is None and spec.default is not None and "%(default)s" in help_text:
         help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
