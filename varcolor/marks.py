@@ -634,11 +634,11 @@ def at_mask(
     lightness NaN there, as unknown); ``paint``: raster indices."""
     at = np.flatnonzero(mask)
     to, source = paint if paint is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
-    # float32 (:func:`_kept_float`): the cues of a 40 MP scan's marks held in 0.48 GB, not 0.96.
+    # float32 (:func:`_kept_float`): a scan's marks held in half the memory.
     ab = sparse_zeros(mask.shape + (2,), np.float32)  # written at the strokes alone
     lightness = np.full(mask.shape, np.nan, np.float32)
     pixels = rgb.reshape(-1, rgb.shape[-1])
-    # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
+    # A chunk of cues at a time: Lab's temporaries stay bounded.
     for start in range(0, at.size, _LAB_CHUNK):
         chunk = at[start : start + _LAB_CHUNK]
         colours = pixels[chunk][:, order[:3]].astype(np.float64)

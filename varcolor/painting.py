@@ -57,8 +57,7 @@ class Painter:
         self.gray, self.space, self.gamut = gray, space, gamut
         self.device = device
         self._device_lightness = None  # the gray's lightness on the device, made at its first paint
-        # The colours as levels, painted band by band straight into them: a 40 MP scan's result
-        # then never exists as a float image (0.96 GB in float64).
+        # The colours as levels, painted band by band straight into them: never a float image.
         self.rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
         # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
         # a band at a time as it is painted (the same values).

@@ -154,8 +154,7 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
     step()
     key = _identity(image)
     step()
-    # The file's levels, made gray band by band: the same values as the run's own read (floats of
-    # the whole photo) and gray, without its 0.96 GB of a 40 MP scan's pixels in double precision.
+    # The file's levels, made gray band by band: the run's own values, never the whole photo in floats.
     pixels = read_image(image, max_pixels=max_pixels, levels=True)
     _prepared = (key, gray_by_bands(pixels, between=between))
 
@@ -317,8 +316,7 @@ def colorize_and_write(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            # Only the colours are kept: the result's Lab chroma (0.64 GB at 40 MP) and the solver's
-            # state go before the image is encoded, the command's last peak.
+            # Only the colours are kept: the chroma and the solver's state go before the image is encoded.
             levels = None if is_layered(output) or icc != SRGB_ICC else bits
             result = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels)
             rgb = result.rgb

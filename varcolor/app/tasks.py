@@ -88,14 +88,14 @@ class ColorizeTask:
                 # A colour photo's channels are kept only for a layered output, which shows it.
                 colour = is_layered(self.output)
                 gray, plan = read_checked(self.image, self.options, self.max_pixels, colour=colour)
-        # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
+        # Empty cues only where there are none: their image-sized ab would be held while marks are read.
         cues: Cues | None = None
         if own is not None:
             cues = own.load(gray, cue_image=read_with)
-            read_with = None  # read: its 0.48 GB of a 40 MP scan go before the solve
+            read_with = None  # read: its pixels go before the solve
             check_cue_share(own.path, own.source, cues)
         shares = ""
-        if self.cues is not None:  # a reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
+        if self.cues is not None:  # a reference's own cues, not empty ones beside them
             cues, shares = self.cues.match(
                 gray, cues, fallback=automatic(self.options), max_memory=self.options.max_memory
             )
