@@ -58,10 +58,8 @@ CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
 def _target(job: Job) -> tuple[tuple | None, Signature]:
-    """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature
-    as its job's match makes it (:class:`~varcolor.matching.PoolMatch`: the
-    :func:`~varcolor.matching.target_signature` of the gray its job reads), read once for the
-    waves' ranking and handed on to its job."""
+    """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature as its job's
+    match makes it."""
     task = job.run
     assert isinstance(task, ColorizeTask)  # _waiting chose it
     stamp = file_state(task.image)
@@ -86,9 +84,8 @@ def run_chain(
     client=None,
     note: Callable[[str], None] | None = None,
 ) -> Report:
-    """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and
-    return the whole run's :class:`~varcolor.batch.Report` (its ``failed``: the photos nothing
-    matched, and the jobs that failed; its ``rows``: every wave's manifest records).
+    """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and return
+    the whole run's :class:`~varcolor.batch.Report`.
 
     Parameters
     ----------
@@ -269,8 +266,7 @@ def _warn_unmapped(unmapped: list[tuple[Path, Path]], warn: Callable[[str], None
 
 def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[Outcome]:
     """The chain's failures, read from its waves' manifest records (never from their text: a file
-    named with ": " is one name): each photo's last failure unless a later wave coloured it, then
-    the photos still ``waiting`` that no wave tried (no pool at all), said as matched by nothing.
+    named with ": " is one name).
 
     Parameters
     ----------
