@@ -99,22 +99,7 @@ class Updates:
 
     def edit(self, cues: Cues, last: np.ndarray):
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
-        changed since the base solve (cues added, removed, recoloured, moved).
-
-        Parameters
-        ----------
-        cues : Cues
-            The new cue set.
-        last : ndarray
-            ``H×W×2``: the last result (where the new chroma is compared with it, to say where it changed).
-
-        Returns
-        -------
-        found : tuple or None
-            ``(chroma, report, where)``, or None.
-        why : str or None
-            Why no correction applies, or None.
-        """
+        changed since the base solve (cues added, removed, recoloured, moved)."""
         if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
         assert self.base is not None  # ready()

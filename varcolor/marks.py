@@ -737,17 +737,7 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
 
 def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
     """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
-    when it has that size, else scaled smoothly.
-
-    Parameters
-    ----------
-    image : ndarray, ``h×w×C``
-        The marks.
-    shape : (int, int)
-        The photo's ``(H, W)``.
-    what : str
-        The marks' name for the error ("the marked image").
-    """
+    when it has that size, else scaled smoothly."""
     drawn = image.shape[:2]
     if drawn == tuple(shape):
         return image, None

@@ -275,17 +275,7 @@ class Geometry:
 
 def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int | None = None) -> Signature:
     """The :class:`Signature` of ``image``: an ``H×W×3`` RGB photo in [0, 1] or an ``H×W``
-    lightness (0–100) already reduced (``factor``: by how much).
-
-    Parameters
-    ----------
-    image : ndarray
-        RGB in [0, 1] (reduced here to about ``work_pixels``), or a reduced lightness.
-    work_pixels : int
-        Pixels of the reduced copy an RGB photo is described on.
-    factor : int, optional
-        With a lightness: the reduction it was made with (default 1).
-    """
+    lightness (0–100) already reduced (``factor``: by how much)."""
     from skimage.feature import ORB
 
     if image.ndim == 3:
@@ -485,20 +475,7 @@ def decode_reduction(
 
 def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
     """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
-    ``clearance`` pixels from each (a square's reach: separable, linear in the image).
-
-    Parameters
-    ----------
-    strokes : ndarray
-        ``H×W`` mask of the user's strokes (nonzero where a stroke is).
-    clearance : int, optional
-        Pixels kept clear around each stroke pixel (default :data:`CLEARANCE`).
-
-    Returns
-    -------
-    ndarray
-        ``H×W`` boolean mask: True where a matched cue may go.
-    """
+    ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
     from scipy import ndimage  # SciPy's filters load when a match is made, not with `varcolor --help`
 
     return ~ndimage.maximum_filter(strokes.astype(np.uint8), size=2 * clearance + 1).astype(bool)
@@ -885,22 +862,7 @@ class PoolMatch:
 
     def add(self, photo: np.ndarray, *, described: bool = False) -> None:
         """Match the photo :meth:`wanted` named and keep its cues where no better photo's lie near
-        them with another colour.
-
-        Parameters
-        ----------
-        photo : ndarray
-            The photo :meth:`wanted` named: ``h×w×3`` RGB in [0, 1] (``h×w×4``: its alpha says
-            where its colour is known, :data:`KNOWN_ALPHA`).
-        described : bool, optional
-            ``photo``'s RGB is the very image its signature was made from (at the match's
-            ``work_pixels``): its ranking's geometry is taken as it is, not verified again.
-
-        Raises
-        ------
-        ValueError
-            Where no photo is wanted.
-        """
+        them with another colour."""
         from scipy.spatial import cKDTree
 
         if self.wanted() is None:

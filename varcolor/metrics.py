@@ -436,19 +436,7 @@ def colorfulness(image: np.ndarray) -> float:
 
 @_refusing_reference
 def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
-    """The result's chroma with the original's lightness, so that a score measures colour alone.
-
-    Parameters
-    ----------
-    result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
-
-    Returns
-    -------
-    ndarray
-        ``H×W×3`` sRGB: the result's ``a*b*`` at the original's ``L*``.
-    """
+    """The result's chroma with the original's lightness, so that a score measures colour alone."""
     result, original = check_pair(result, original)
     lab = rgb_to_lab(result)
     lab[..., 0] = rgb_to_lab(original)[..., 0]

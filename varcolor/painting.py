@@ -82,20 +82,7 @@ class Painter:
         return cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
 
     def targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
-        """The cue values at ``pixels`` (raster indices): ab, or I, Q.
-
-        Parameters
-        ----------
-        cues : Cues
-            The cues, on the gray image's grid.
-        pixels : ndarray of int
-            Raster indices of the pixels to read.
-
-        Returns
-        -------
-        ndarray
-            ``k×2``: the values, one row per index of ``pixels``.
-        """
+        """The cue values at ``pixels`` (raster indices): ab, or I, Q."""
         ab = cues.ab.reshape(-1, 2)[pixels]
         if self.space == "lab":
             return ab
@@ -136,17 +123,7 @@ class Painter:
 
     def repaint(self, chroma: np.ndarray, windows: list, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Paint ``windows`` (pairs of slices) of ``chroma`` again, into ``rgb`` and ``ab`` (a
-        result of :meth:`paint_ahead`).
-
-        Parameters
-        ----------
-        chroma : ndarray
-            ``H×W×2``: the chroma, in the painter's space.
-        windows : list of pairs of slices
-            The windows to paint again.
-        rgb, ab : ndarray
-            The result painted into (``H×W×3`` and ``H×W×2``).
-        """
+        result of :meth:`paint_ahead`)."""
         for window in windows:
             self._paint(chroma, window, rgb, ab)
 

@@ -239,23 +239,7 @@ def _point_values(record: dict, where: str) -> dict[str, float]:
 
 
 def points_cues(source: str | os.PathLike | list[dict] | dict, shape: tuple[int, int]) -> Marks:
-    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`.
-
-    Parameters
-    ----------
-    source : path, list of dict or dict
-        A ``.json`` or ``.csv`` points file, the point records themselves, or a JSON points
-        file's content (``{"points": [...]}`` with its optional ``width``, ``height`` and ``as``).
-    shape : tuple of int
-        ``(height, width)`` of the image the points are on (points placed on another size of the
-        same aspect ratio are scaled to it).
-
-    Returns
-    -------
-    Marks
-        The cue pixels, their Lab chroma and lightness, a note where the points were scaled, and
-        ``points``: the cue pixels, or None where the file takes its points as strokes.
-    """
+    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`."""
     name, drawn, strokes = "points", None, False
     shape = image_shape_of(shape)
     if isinstance(source, (str, os.PathLike)):

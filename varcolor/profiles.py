@@ -333,17 +333,7 @@ def rgb_profile(data: bytes | None, path) -> bytes | None:
 
 def srgb_to_profile(rgb: np.ndarray, data: bytes, path) -> np.ndarray:
     """sRGB floats ``rgb`` (``H×W×3``) in the RGB space of the ICC profile ``data`` (LittleCMS,
-    double precision, relative colorimetric): what :func:`samples_to_srgb` undoes.
-
-    Parameters
-    ----------
-    rgb : ndarray
-        ``H×W×3`` sRGB floats in [0, 1].
-    data : bytes
-        An RGB ICC profile (:func:`rgb_profile`).
-    path : path-like
-        The output, named in errors.
-    """
+    double precision, relative colorimetric): what :func:`samples_to_srgb` undoes."""
     if data == SRGB_ICC:
         return rgb
     return _transform(rgb, SRGB_ICC, data, "rgb", "rgb", path)

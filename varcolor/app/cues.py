@@ -100,23 +100,7 @@ def is_cue_file(path: Path) -> bool:
 
 
 def kind_of(cue_file: Path) -> str:
-    """The kind of a file named as a cue file (:func:`is_cue_file`).
-
-    Parameters
-    ----------
-    cue_file : Path
-        The file (only its name is read).
-
-    Returns
-    -------
-    str
-        The name of the cue source whose suffix it ends with.
-
-    Raises
-    ------
-    InputError
-        Where its name is no cue file's.
-    """
+    """The kind of a file named as a cue file (:func:`is_cue_file`)."""
     kind = sources.kind_of(cue_file)
     if kind is None:
         raise InputError(f"{cue_file}: not named as a cue file")
@@ -144,22 +128,7 @@ def _as_spelt(candidate: Path) -> Path | None:
 
 def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | None]:
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``
-    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``.
-
-    Parameters
-    ----------
-    image : Path
-        The photo (its stem names the cue files).
-    folder : Path
-        The folder to look in.
-    kinds : iterable of str, optional
-        The cue sources to try, in order (default: every registered source found by name).
-
-    Returns
-    -------
-    tuple
-        ``(kind, path)`` of the first one found, or ``(None, None)``.
-    """
+    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``."""
     for kind in cue_kinds() if kinds is None else kinds:
         candidates = [Path(folder) / f"{Path(image).stem}{suffix}" for suffix in sources.get(kind).suffixes]
         found = [spelt for spelt in map(_as_spelt, candidates) if spelt is not None]
@@ -204,39 +173,12 @@ def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> 
 
 
 def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, int], max_pixels: int | None) -> None:
-    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape``.
-
-    Parameters
-    ----------
-    image, cue_file : Path
-        The image and its cue file (named in the message).
-    kind : str
-        The cue file's source.
-    shape : tuple of int
-        ``(H, W)`` of the image, upright.
-    max_pixels : int or None
-        The pixel limit of the run.
-    """
+    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape``."""
     sources.get(kind).check(cue_file, image, shape, max_pixels)
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
-    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right.
-
-    Parameters
-    ----------
-    cue_file : Path
-        The cue file (named in the message).
-    kind : str
-        Its source (whose hint the message gives).
-    cues : Cues
-        The cues read from it.
-
-    Raises
-    ------
-    InputError
-        Where at least :data:`ALL_CUES` of the pixels are cues.
-    """
+    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right."""
     share = cues.count / cues.mask.size
     if share >= ALL_CUES:
         hint = sources.get(kind).all_cues_hint if kind in sources.names() else ""

@@ -60,20 +60,7 @@ def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:
 
 
 def check_folders(source: Path, output: Path) -> None:
-    """Refuse a folder run from no folder, or into a file.
-
-    Parameters
-    ----------
-    source : Path
-        The run's input, which must be a folder.
-    output : Path
-        The run's output, which must not be a file.
-
-    Raises
-    ------
-    InputError
-        Where ``source`` is no folder or ``output`` is a file.
-    """
+    """Refuse a folder run from no folder, or into a file."""
     if not source.is_dir():
         raise InputError(f"{source}: no such file or folder")
     if output.is_file():
@@ -289,22 +276,7 @@ def cue_plan(
     reference: References | None = None,
 ) -> CuePlan | None:
     """What ``image``'s cue sources plan for its job, through the registry: its cue file's (of
-    ``kind``), or a layered file's stroke layer, and the reference photo or pool.
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    kind : str or None
-        The cue file's source.
-    cue_file : Path or None
-        The cue file (None: none).
-    run : RunOptions
-        How the run goes (its pixel limit, how strokes' edges are read).
-    reference : References, optional
-        What the image matches: a photo, or a pool (:meth:`References.for_image
-        <varcolor.app.reference.References.for_image>`).
-    """
+    ``kind``), or a layered file's stroke layer, and the reference photo or pool."""
     own = None
     if kind is not None and cue_file is not None:
         own = sources.get(kind).plan(cue_file, image, max_pixels=run.max_pixels, edges=run.edges)
@@ -496,23 +468,7 @@ def check_not_in_references(jobs: list[Job], references: References) -> None:
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
-    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields).
-
-    Parameters
-    ----------
-    gray_path : Path
-        The IR's gray PNG (its ``.vcir`` payload beside or inside it).
-    output : Path
-        The decoded image written.
-    options : Options
-        How to colorize from the IR's cues.
-    run : RunOptions
-        How the run goes, and the format of what it writes.
-    on_dask : bool
-        The run is on Dask: the job then states the memory its solve needs (else 0).
-    **named
-        More :class:`Job` fields (``key``, ``sources``, ...).
-    """
+    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields)."""
     return Job(
         [gray_path, gray_path.with_suffix(".vcir")],
         [output],

@@ -129,18 +129,7 @@ def describe_pool(
     pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
     """:func:`pool_signatures`, and each photo's header as it was read for them
-    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both.
-
-    Parameters
-    ----------
-    pool, max_pixels, max_memory
-        As :func:`pool_signatures` takes them.
-
-    Returns
-    -------
-    tuple
-        The signatures and the headers, one a photo, in the pool's order.
-    """
+    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both."""
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
         described = [_describe(path, max_pixels, max_memory) for path in pool]
@@ -151,20 +140,7 @@ def lent_pool(
     pool: tuple[Path, ...], lends: Callable[[Path], bool], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Path, ...], tuple[Signature, ...]]:
     """The photos of ``pool`` that can be references, and their signatures (as
-    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs.
-
-    Parameters
-    ----------
-    pool, max_pixels, max_memory
-        As :func:`pool_signatures` takes them.
-    lends : callable
-        Whether a photo is lent by a folder that holds the run's inputs (then, gray, it is left out).
-
-    Returns
-    -------
-    tuple
-        The photos kept and their signatures, in the pool's order.
-    """
+    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs."""
     kept, signatures, _ = _lent(pool, lends, max_pixels, max_memory)
     return kept, signatures
 
@@ -252,18 +228,7 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
 def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
     """How well a pool of stills matches a clip's frame
     (:func:`~varcolor.video.shots.find_shots`'s ``score``): the most inliers of a still whose
-    geometry is verified against it.
-
-    Parameters
-    ----------
-    signatures : tuple of Signature
-        The pool's stills' signatures (:func:`pool_signatures`).
-
-    Returns
-    -------
-    callable
-        Takes a frame's gray pixels, gives its score.
-    """
+    geometry is verified against it."""
 
     def score(gray: np.ndarray) -> float:
         ours = target_signature(gray)
@@ -398,43 +363,14 @@ class References:
     @classmethod
     def pool_of(cls, reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> References | None:
         """``--reference`` as a pool whatever it holds (a chain's first photos, a clip's stills):
-        its files, and the image files under its folders (:func:`pool_files`).
-
-        Parameters
-        ----------
-        reference : path or iterable of paths or None
-            ``--reference`` as given (:func:`given_references`).
-
-        Returns
-        -------
-        References or None
-            The pool, or None where no reference is given.
-
-        Raises
-        ------
-        InputError
-            A folder without images.
-        """
+        its files, and the image files under its folders (:func:`pool_files`)."""
         given = given_references(reference) or ()
         pool = pool_files([Path(path) for path in given])
         return cls("pool", pool, given) if pool else None
 
     def described(self, max_pixels: int | None, max_memory: float | None = None) -> References:
         """This pool with its signatures and headers (:func:`describe_pool`; each photo read,
-        refused in one line if it can be no reference).
-
-        Parameters
-        ----------
-        max_pixels : int or None
-            The run's pixel limit.
-        max_memory : float, optional
-            The memory budget each photo's read counts against.
-
-        Returns
-        -------
-        References
-            The pool, its signatures made.
-        """
+        refused in one line if it can be no reference)."""
         signatures, headers = describe_pool(self.paths, max_pixels, max_memory)
         return replace(self, signatures=signatures, headers=headers)
 
@@ -493,23 +429,7 @@ class References:
 
     def for_image(self, image: Path, rel: Path, listings: dict | None = None) -> References | None:
         """What the job of ``image`` (``rel``: its path under the run's input folder) matches:
-        the photo, the pool, or the photo found by its name in the folder.
-
-        Parameters
-        ----------
-        image : Path
-            The image coloured.
-        rel : Path
-            Its path relative to the run's input folder (a folder's photo is looked for at the
-            same place under it).
-        listings : dict, optional
-            Keeps each folder's listing for the next image (:func:`find_reference`'s cache).
-
-        Raises
-        ------
-        InputError
-            Two photos in the folder named as the image.
-        """
+        the photo, the pool, or the photo found by its name in the folder."""
         if self.kind != "folder":
             return self
         found = find_reference(image, self.paths[0] / rel.parent, listings)
@@ -517,20 +437,7 @@ class References:
 
     def check_outputs(self, output: Path, flag: str = "-o") -> None:
         """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output
-        folder, or holds it or the output file).
-
-        Parameters
-        ----------
-        output : Path
-            The run's output folder or file (or its confidence maps').
-        flag : str
-            The argument that named ``output``, for the message.
-
-        Raises
-        ------
-        InputError
-            Where a reference folder is ``output`` or holds it.
-        """
+        folder, or holds it or the output file)."""
         for folder in self.folders:
             if identity(output) == identity(folder) or inside(output, folder):
                 raise InputError(

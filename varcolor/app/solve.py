@@ -78,22 +78,7 @@ def read_checked(
 
 def read_pixels(image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False) -> np.ndarray:
     """The image as :func:`read_checked` gives it, without planning its solve (a chain's photo
-    read to rank it: :mod:`varcolor.app.chain`).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    max_pixels : int or None
-        The run's pixel limit.
-    colour, levels : bool, optional
-        As :func:`read_checked` takes them.
-
-    Returns
-    -------
-    ndarray
-        The pixels (or the gray made of them).
-    """
+    read to rank it: :mod:`varcolor.app.chain`)."""
     pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
     if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
         return gray_by_bands(pixels, colour=True)
@@ -161,17 +146,7 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
 
 def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan] | None:
     """The gray :func:`prepare` made of ``image`` (taken: it is handed out once) and the solve
-    planned for it, as :func:`read_checked` gives them.
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit, for reading its header.
-    """
+    planned for it, as :func:`read_checked` gives them."""
     global _prepared
     if _prepared is None:
         return None
@@ -194,21 +169,7 @@ def read_layered(
     image: Path, options: Options, max_pixels: int | None, photo: str | None = None, strokes: str | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, int, SolverPlan]:
     """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it),
-    its stroke layer (``H×W×4``; None: none).
-
-    Parameters
-    ----------
-    image : Path
-        The layered file (``.ora``, ``.psd``, ...).
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit.
-    photo : str, optional
-        The photo layer's name (``--layer``); default: the bottom visible layer.
-    strokes : str, optional
-        The stroke layer's name (``--strokes-layer``); default: the visible layer right above the photo.
-    """
+    its stroke layer (``H×W×4``; None: none)."""
     stack = open_stack(image, max_pixels=max_pixels)  # the headers only: no layer decoded yet
     base_entry, marks_entry = pick_layers(stack.entries, image, photo, strokes)
     try:
@@ -251,20 +212,7 @@ def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np
 
 def solve_memory(image: Path, options: Options) -> int:
     """What colorizing ``image`` will need, from its header (0 where that cannot be told now: the
-    job itself then reports why).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized.
-
-    Returns
-    -------
-    int
-        Bytes the solve needs.
-    """
+    job itself then reports why)."""
     try:
         return check_fits(image_shape(image), options).bytes
     except VarcolorError:

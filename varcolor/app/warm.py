@@ -180,22 +180,7 @@ def warm(
     runs: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = WARM_RUNS,
 ) -> list[Warmed]:
     """Run each kind of run in ``kinds`` once on the bundled example, compiling its kernels into
-    numba's cache; one whose extra is not installed (the network needs torch) is skipped.
-
-    Parameters
-    ----------
-    kinds : tuple of str
-        Names of ``runs``.
-    progress : callable, optional
-        Called with a line before each kind of run starts.
-    runs : dict
-        The kinds of run known (:data:`WARM_RUNS`, or more: the command line adds the studio's).
-
-    Returns
-    -------
-    list of Warmed
-        What each kind took.
-    """
+    numba's cache; one whose extra is not installed (the network needs torch) is skipped."""
     unknown = [kind for kind in kinds if kind not in runs]
     if unknown:
         raise ValueError(f"unknown kinds of run {unknown}; known: {', '.join(runs)}")
@@ -221,19 +206,7 @@ def warm(
 
 def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels.DEFAULT_KIND]) -> bool:
     """Compile the kernels of ``kinds`` (:func:`warm`) at the lowest priority (``nice`` 19, and
-    Linux's idle scheduling: it runs only on a core nothing else wants).
-
-    Parameters
-    ----------
-    kinds : tuple of str
-        The kinds of run whose kernels are compiled (names of :data:`WARM_RUNS`; default: the default
-        engine's first solve and its edits, ``("cues", "edits")``).
-
-    Returns
-    -------
-    bool
-        Whether this process compiled them.
-    """
+    Linux's idle scheduling: it runs only on a core nothing else wants)."""
     with suppress(OSError, AttributeError):
         os.nice(19)
     with suppress(OSError, AttributeError):

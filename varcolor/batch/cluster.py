@@ -69,18 +69,7 @@ def shared_client(workers: int = 1, scheduler: str | None = None, client=None):
 
 @contextlib.contextmanager
 def dask_client(workers: int, scheduler: str | None, client):
-    """The caller's client, one connected to ``scheduler``, or an embedded LocalCluster's.
-
-    Parameters
-    ----------
-    workers : int
-        Worker processes of the embedded LocalCluster (each one thread and an equal share of the
-        memory budget).
-    scheduler : str or None
-        The address of an existing scheduler (checked first: :func:`check_scheduler`).
-    client : dask.distributed.Client or None
-        The caller's own client: used as it is, and left open.
-    """
+    """The caller's client, one connected to ``scheduler``, or an embedded LocalCluster's."""
     if client is not None:
         yield client
         return

@@ -126,21 +126,7 @@ class ManifestWriter:
     def write(
         self, job: Job, status: str, reason: str = "", seconds: float | None = None, error: str | None = None
     ) -> dict:
-        """Append ``job``'s record (a done job's with what it read and made); the record.
-
-        Parameters
-        ----------
-        job : Job
-            The job settled.
-        status : {"done", "skipped", "failed"}
-            How it ended.
-        reason : str
-            Why it was skipped or failed.
-        seconds : float, optional
-            How long it ran.
-        error : str, optional
-            A failure's kind: its exception's class name (what a caller reads, not the reason's text).
-        """
+        """Append ``job``'s record (a done job's with what it read and made); the record."""
         made = provenance(job.outputs) if status == "done" else []
         row = {
             "input": job.name,
@@ -249,17 +235,7 @@ def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> 
 
 def resume_plan(manifest: Path | None, jobs: list[Job], options: str) -> tuple[set[int], dict[int, str]]:
     """The jobs (by ``id``) that the manifest's last "done" record shows finished and unchanged,
-    and, for the others it records as done, why each must be redone.
-
-    Parameters
-    ----------
-    manifest : path or None
-        The output folder's manifest (None: nothing finished).
-    jobs : list of Job
-        The run's jobs.
-    options : str
-        The fingerprint of the run's options that shape its outputs.
-    """
+    and, for the others it records as done, why each must be redone."""
     if manifest is None:
         return set(), {}
     last = {}

@@ -242,23 +242,7 @@ def add_input(
     required: bool = True,
 ) -> None:
     """The command's input: positional, or ``-i/--input`` (repeatable with ``many``), stored in
-    ``dest``; both at once is an error.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    metavar : str
-        The input's name in the help (``IMAGE``, ``RESULTS``).
-    help : str
-        The input's help.
-    dest : str
-        The attribute the input is stored in.
-    many : bool
-        Whether several inputs are taken.
-    required : bool
-        Whether the command needs an input.
-    """
+    ``dest``; both at once is an error."""
     p.add_argument("input_positional", nargs="*" if many else "?", metavar=metavar, help=help)
     p.add_argument(
         "-i",
@@ -277,17 +261,7 @@ def add_input(
 
 def add_output_options(p: argparse.ArgumentParser, ext: bool, output=None) -> None:
     """Options of every command that writes images, in the help's ``output`` group (``output``:
-    one the command made already, where its ``-o`` is) and its ``scale-out`` group.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    ext : bool
-        Whether the command takes ``--ext`` (the output extension of a folder run).
-    output : argparse argument group, optional
-        The group the output options join.
-    """
+    one the command made already, where its ``-o`` is) and its ``scale-out`` group."""
     output = output or p.add_argument_group("output")
     if ext:
         add_run_option(output, "ext")
@@ -503,17 +477,7 @@ def to_csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
 
 def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """Refuse a table output that is an input (``inputs``: the run's files and folders; any file
-    under a folder counts, read by this run or not), or that exists, unless ``overwrite``.
-
-    Parameters
-    ----------
-    output : str or None
-        The table's file (None: stdout, nothing to check).
-    overwrite : bool
-        Whether an existing file may be replaced.
-    inputs : tuple of str
-        The run's input files and folders.
-    """
+    under a folder counts, read by this run or not), or that exists, unless ``overwrite``."""
     if output is None:
         return
     out = Path(output)
@@ -532,19 +496,7 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
 
 def write_table(table: str, output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """The table to ``output`` (atomically; never over an input, nor over a file unless ``overwrite``)
-    or to stdout.
-
-    Parameters
-    ----------
-    table : str
-        The table's text.
-    output : str or None
-        The table's file (None: stdout).
-    overwrite : bool
-        Whether an existing file may be replaced.
-    inputs : tuple of str
-        The run's input files and folders.
-    """
+    or to stdout."""
     if output is None:
         sys.stdout.write(table)
         return

@@ -96,18 +96,7 @@ _NAMED = {"method": methods.names, "prior": priors.names, "instances": detector_
 
 def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=None) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    space : bool
-        Whether the command takes ``--space`` (else Lab).
-    output : argparse argument group, optional
-        The group ``--bits`` and ``--profile`` join (the command's output options); else the
-        parser's own options.
-    """
+    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``."""
     if not space:
         p.set_defaults(space="lab")
     solving = p.add_argument_group("method and solver")
@@ -129,17 +118,7 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=
 
 def add_run_option(p: Flags, name: str, help_text: str | None = None) -> None:
     """The field ``name`` of :class:`~varcolor.app.RunOptions` as its flag: help, metavar,
-    choices, type and default from the field (a yes-or-no field a switch).
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser or argument group
-        Where the flag goes.
-    name : str
-        The field's name.
-    help_text : str, optional
-        Another help text than the field's.
-    """
+    choices, type and default from the field (a yes-or-no field a switch)."""
     spec = next(spec for spec in dataclasses.fields(RunOptions) if spec.name == name)
     if spec.default is False:
         short = spec.metadata.get("short")
