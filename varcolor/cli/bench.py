@@ -365,13 +365,7 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``bench`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``bench`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     b = commands.add_parser(
         "bench",
         help="score methods against the number of hints on colour photos",

@@ -330,13 +330,7 @@ def _gigabytes(text: str) -> float:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``metrics`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``metrics`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     m = commands.add_parser(
         "metrics",
         help="score results against their originals",

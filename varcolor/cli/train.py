@@ -67,13 +67,7 @@ def _cmd_train(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``train`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``train`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     t = commands.add_parser(
         "train",
         help="train the neural prior on folders of colour photos",
