@@ -25,6 +25,7 @@ from .common import (
     add_cluster_options,
     add_input,
     add_max_pixels,
+    add_quiet,
     add_table_output,
     check_table_output,
     error,
@@ -443,5 +444,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_cluster_options(b, "photos")
     add_max_pixels(b)
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(b)
     b.set_defaults(func=_cmd_bench)

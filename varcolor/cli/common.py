@@ -157,15 +157,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's ``parse_args``, an unknown option named with the closest ones of its command.
-
-        Parameters
-        ----------
-        args : list of str, optional
-            The arguments (default: ``sys.argv[1:]``).
-        namespace : argparse.Namespace, optional
-            Where the values are set (default: a new one).
-        """
+        """argparse's ``parse_args``, an unknown option named with the closest ones of its command."""
         namespace, rest = self.parse_known_args(args, namespace)
         if rest:
             parser = self._command_parser(namespace)
@@ -183,15 +175,7 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         """argparse's ``parse_known_args``, the input taken from its positional form or from
-        ``-i/--input`` (:func:`add_input`), never both.
-
-        Parameters
-        ----------
-        args : list of str, optional
-            The arguments (default: ``sys.argv[1:]``).
-        namespace : argparse.Namespace, optional
-            Where the values are set (default: a new one).
-        """
+        ``-i/--input`` (:func:`add_input`), never both."""
         namespace, rest = super().parse_known_args(args, namespace)
         spec = self._varcolor_input
         if spec is not None and hasattr(namespace, "input_positional"):
@@ -295,6 +279,17 @@ def add_max_pixels(p: Flags) -> None:
         Where the option is added.
     """
     add_run_option(p, "max_pixels")
+
+
+def add_quiet(p: Flags) -> None:
+    """``-q/--quiet`` of the commands whose only output besides their files is a progress bar.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the option is added.
+    """
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:

@@ -23,6 +23,7 @@ from .common import (
     add_cluster_options,
     add_input,
     add_max_pixels,
+    add_quiet,
     add_table_output,
     check_table_output,
     error,
@@ -375,5 +376,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="memory budget of scoring one pair; larger pairs are refused from their headers "
         "(default: 80%% of the memory available)",
     )
-    m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(m)
     m.set_defaults(func=_cmd_metrics)
