@@ -39,22 +39,17 @@ MARKED_NOISE = 2.5 / 255
 #: Largest |a| or |b| a cue may carry.
 AB_LIMIT = 1000.0
 
-#: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
-#: antialiased and soft edges read as partial paint) or ``exact``.
+#: How strokes' edges are read: ``unmix`` (antialiased and soft edges as partial paint) or ``exact``.
 EDGES = ("unmix", "exact")
-#: How they are read unless told otherwise: the one default (the command line's, a run's, a
-#: clip's, the studio's).
+#: How they are read unless told otherwise: the one default everywhere.
 EDGES_DEFAULT = EDGES[0]
-#: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
-#: (rounding).
+#: Marks drawn at another size may differ from the photo's aspect ratio by this many pixels.
 SIZE_SLACK = 1.0
 
 
-#: A scanner's RGB noise (each channel the gray plus its own noise, σ per channel) strays this many
-#: σ from the photo's gray at most (per channel, beside the levels' rounding).
+#: A scanner's RGB noise strays at most this many σ from the photo's gray, per channel.
 NOISE_SIGMAS = 5.0
-#: The mean spread (largest less smallest channel) of three channels of independent normal noise
-#: of σ = 1: the photo's noise σ is its mean spread over this.
+#: The mean spread of three channels of independent normal noise of σ = 1.
 _SPREAD_PER_SIGMA = 1.6926
 
 
@@ -108,8 +103,7 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     """
     top = np.float32(np.iinfo(photo.dtype).max)
     half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
-    # A neutral marked pixel: its channels as equal as the file's levels hold them; near the gray:
-    # the photo's noise, its levels' rounding and the copy's.
+    # A neutral marked pixel near the gray: within the photo's noise and the levels' rounding.
     neutral = np.float32(2 * half)
     near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
@@ -224,42 +218,32 @@ def _entry_image(image, name: str) -> np.ndarray:
     raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
 
 
-#: How many of a mark's pixels read as partial paint (at least, and as a share of them) make the
-#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels.
+#: Pixels read as partial paint (at least, and as a share of a mark's) that the cues' ``note`` names.
 NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
-#: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a
-#: photo, and a reading that finds them there has more likely read something else as paint.
+#: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a photo.
 MOSTLY_PAINT = 0.5
-#: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
-#: the cues or more: the marked image is not the photo with strokes on it; refused.
+#: Gray cues on this share of the pixels, and half the cues or more: not the photo with strokes; refused.
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 
-#: On a noisy marked copy (the photo's own noise, or a copy that is not exact), marks of fewer
-#: pixels than this (8-connected) are the noise's specks, not strokes.
+#: On a noisy marked copy, marks of fewer pixels than this (8-connected) are the noise's specks.
 SPECK = 32
-#: ... when there are at least this many of them: noise scatters specks by the dozen or the
-#: thousand; a few dots painted on purpose (on a scanner's RGB, whose own noise is read apart) stay.
+#: ... when there are at least this many of them: a few dots painted on purpose stay.
 MANY_SPECKS = 16
 
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
 
-#: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
-#: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
+#: A blended pixel's paint is the most paint-like pixel within this many pixels (a soft brush's edge).
 PAINT_REACH = 6
-#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and one
-#: less.
+#: A blend lies on a ramp: within this window one neighbour holds more paint and one less.
 RAMP = 7
-#: A pixel at least this share of the way from the photo to its paint (in RGB's colour plane) is
-#: paint, read as it is.
+#: A pixel at least this share of the way from the photo to its paint is paint, read as it is.
 OPAQUE = 0.96
-#: A pixel this near its paint (share of paint, on the line to it) is that paint as laid, no blend
-#: of two others.
+#: A pixel this near its paint is that paint as laid, no blend of two others.
 ITSELF = 0.9
-#: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
-#: cue: the stroke a rasterizer draws with hard edges from the same outline.
+#: A blend of at least this much paint is a cue in the paint's colour; with less, none (as a hard edge).
 HALF_PAINT = 0.5
 #: Where red, green, blue and alpha lie among an RGBA image's channels.
 RGBA = (0, 1, 2, 3)
@@ -273,12 +257,10 @@ _BLEND_SHARE = 0.25
 #: this share of the paint it holds (translucent paint lets the photo through).
 _RGB_SLACK = 2.0 / 255
 _LIGHTNESS_SHARE = 0.6
-#: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
-#: 8-bit levels (a JPEG of quality 90 by 4–8, of 85 or 70 by up to 12).
+#: A noisy copy of the gray under the strokes (:func:`copy_noise`) strays by at most this many levels.
 COPY_NOISE_MAX = 16
 COPY_NOISE_KNEE = 0.01
-#: Marks drawn at another size: after scaling, a pixel is a stroke where it differs from the photo
-#: by more than this.
+#: Marks drawn at another size: after scaling, a stroke differs from the photo by more than this.
 SCALED_THRESHOLD = 0.15
 #: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
 _LAB_CHUNK = 1 << 18
@@ -311,15 +293,13 @@ def marked_cues(
         threshold = max(threshold, SCALED_THRESHOLD)
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
     if own_noise:
-        # A gray photo stored as RGB with noise of its own, scribbled on its one-channel copy: a
-        # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`).
+        # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
     copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
     mask, faint_count, copied, gray_cues = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
     cues = int(np.count_nonzero(mask))
     if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
-        # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
-        # marked image that is not the photo under it (resized another way, edited, another scan).
+        # Strokes are few and mostly coloured: so many gray cues mean another image than the photo.
         raise InputError(
             f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
             "the marked image is not this photo with strokes on it (saved as a lossy JPEG, resized or edited "
@@ -396,8 +376,7 @@ def _stroke_pixels(
         band = marked[rows]
         own = gray[rows].astype(np.float64)
         level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
-        # The differences over the whole band; the rest read at the pixels past the threshold
-        # alone, unless the marks were scaled.
+        # The rest is read at the pixels past the threshold alone, unless the marks were scaled.
         difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
         strokes = difference[0] + difference[1] + difference[2] > threshold
         if scaled:
@@ -420,8 +399,7 @@ def _stroke_pixels(
         faint_count += int(faint.sum())
         if copy:
             noisy = marks & (largest <= copy)
-            # On a copy that is not exact, a colourless difference is the copy's (a JPEG's blocks
-            # stray past its typical level in textured parts): no gray paint can be told from it.
+            # On a copy that is not exact, a colourless difference is the copy's: no gray paint shows.
             noisy |= marks & (spread_marked <= max(noise, copy))
             marks &= ~noisy
             copied += int(noisy.sum())
@@ -465,8 +443,7 @@ def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     return out
 
 
-#: A mark differing from the photo by at most this share of the largest difference within
-#: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke.
+#: A mark this faint beside the largest difference within :data:`PAINT_REACH` is a resampling's ringing.
 RING_SHARE = 0.25
 
 
@@ -507,8 +484,7 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
         difference.ravel()[at] = np.abs(pixels - under).max(axis=1)
         near = ndimage.maximum_filter(difference, size=size, mode="constant")
         ratio = difference / np.maximum(near, np.float32(1e-6))
-        # Only beside a stroke whose edge fades (its outermost pixels faint beside its inner ones):
-        # copied texture's hard edge is as strong as the texture inside it.
+        # Only beside a stroke whose edge fades: copied texture's hard edge is as strong as inside it.
         depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
         outer = own & (depth <= 1.5)
         if not outer.any() or not (own & ~outer).any():
@@ -528,11 +504,9 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
 
 #: A stroke's rim: cue pixels this near its outside (pixels; an antialiased edge falls over 1–2).
 RIM = 2.5
-#: A rim's paint is flat: the ab of the stroke's core within :data:`PAINT_REACH` varies by at most
-#: this much (standard deviation, Lab units); texture copied from a colour original varies more.
+#: A rim's paint is flat: its core's ab within :data:`PAINT_REACH` varies by at most this much (std).
 FLAT_PAINT = 4.0
-#: ... over at least this share of its core; and its outermost pixels hold under this share of
-#: that paint on average (a hard-edged stroke's, all of it).
+#: ... over at least this share of its core; its outermost pixels hold under this share of it.
 ONE_PAINT = 0.8
 FADING = 0.6
 
@@ -563,8 +537,7 @@ def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarr
         paint2 = mean_a * mean_a + mean_b * mean_b
         flat = some & (spread <= FLAT_PAINT) & (paint2 >= _MIN_CHROMA**2)
         alpha = (a * mean_a + b * mean_b) / np.maximum(paint2, 1e-6)
-        # A soft stroke: one paint along it (most of its core flat) and an edge that fades (its
-        # outermost pixels hold well under the paint on average); copied texture has neither.
+        # A soft stroke: one paint along it and an edge that fades; copied texture has neither.
         outer = own & (depth <= 1.5) & some
         if flat[core].mean() < ONE_PAINT or not outer.any() or np.clip(alpha[outer], 0, 1).mean() >= FADING:
             continue
@@ -600,8 +573,7 @@ def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edge
     strokes, scaled = fit_to(strokes, fit, "the stroke mask")
     if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
         return covered(strokes, edges, scaled)
-    # Compared, then the channels' answers joined: numpy's max over a last axis of 3 (a reduction
-    # striding over each pixel) took ten times as long on a large mask.
+    # Compared, then the channels' answers joined: a reduction over a last axis of 3 is slow.
     above = strokes[..., :3] > _BLACK_LEVEL
     mask = above[..., 0] | above[..., 1] | above[..., 2]
     return painted(mask, strokes, None, edges, scaled)
@@ -684,8 +656,7 @@ def layer_cues(levels: np.ndarray, *, edges: str = EDGES_DEFAULT, channels: str 
     if levels.ndim != 3 or levels.shape[2] != 4 or levels.dtype not in (np.uint8, np.uint16):
         raise InputError(f"a strokes layer's levels must be H×W×4 uint8 or uint16, got {levels.dtype} {levels.shape}")
     top = np.iinfo(levels.dtype).max
-    # Alpha taken out once, in one piece: the three tests of it over the layer's interleaved
-    # channels took several times longer than this copy and the tests after it.
+    # Alpha taken out once, in one piece: tests over interleaved channels are slower.
     alpha = np.ascontiguousarray(levels[..., order[3]])
     if not np.any(alpha < top):  # no transparency: strokes on black, as the floats are read
         return mask_cues(levels_to_float(levels[..., list(order)]), edges=edges)
@@ -778,8 +749,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             continue
         top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
-        # Each group of strokes within the reach of each other alone, in its box (the group's pixels
-        # within the reach of its strokes): every window read below.
+        # Each group of strokes within reach of each other alone, in its box: the same reading, less work.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))
         del near
@@ -794,8 +764,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             else:
                 photo = under[top:bottom][box].astype(np.float32)
                 photo = photo.mean(axis=2) if photo.ndim == 3 else photo
-            # Laid paint first: a group with none (texture copied from a colour original, paint
-            # too faint to tell) is read as it is, and none of the filters below is needed.
+            # Laid paint first: a group with none is read as it is.
             laid = _laid_paint(flat, photo, strokes)
             if not laid.any():
                 continue
@@ -821,8 +790,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
             inside = np.zeros(strokes.shape, bool)
             inside[max(inner.start - box[0].start, 0) : max(inner.stop - box[0].start, 0)] = True
-            # A blend of one paint over the photo lies near the strokes' outside; one of two paints
-            # (a rim where strokes cross) may lie deeper among the strokes.
+            # A blend of one paint lies near the strokes' outside; one of two may lie deeper.
             chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
             at, m, g = at[chosen], m[chosen], g[chosen]
             on_ramp = ramp.ravel()[at] & edge[at]
@@ -847,8 +815,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
 
 
-#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of most
-#: colour in this many directions of the colour plane.
+#: Where strokes of several colours meet, a blend's paints are sought in this many hue directions.
 HUES = 6
 
 
@@ -903,8 +870,7 @@ def _paint_of(
             itself[pick] |= ok_c & (share >= ITSELF) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
 
     def faint_rims() -> None:
-        # A faint rim pixel whose laid paint lies beyond the reach (a soft brush's end: its laid
-        # core starts further in), or whose nearest "laid" pixel is a faint rim itself.
+        # A faint rim pixel whose laid paint lies beyond the reach is a blend toward the furthest paint.
         faint = np.flatnonzero((most < 0) & on_ramp)
         if faint.size:
             c = paint_at[at[faint]]
@@ -915,8 +881,7 @@ def _paint_of(
 
     everyone = np.arange(len(at))
     single(everyone, candidates)
-    # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
-    # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
+    # Then, where strokes of several colours meet: the laid pixels nearby and the most colourful.
     rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
     if not rest.size:
         faint_rims()
@@ -1000,8 +965,7 @@ def _nearby_paint(
     pixels: the one whose colour-plane colour is most nearly a larger copy of its own."""
     height, width = strokes.shape
     y, x = np.divmod(at, width)
-    # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
-    # channels, of the pixels and of the laid pixels around them: gathered, not recomputed.
+    # RGB's colour plane (basis (1, -1, 0)/√2, (1, 1, -2)/√6) of the pixels and laid pixels, gathered.
     y0, y1 = max(int(y.min()) - NEAR_PAINT, 0), min(int(y.max()) + NEAR_PAINT + 1, height)
     box = flat.reshape(height, width, -1)[y0:y1, :, :3].astype(np.float32)
     plane = np.stack(
@@ -1035,8 +999,7 @@ def _nearby_paint(
     return [parallel, nearest, other]
 
 
-#: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
-#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds.
+#: A blend lies this near the line from 0 to its paint in RGB's colour plane, plus this share of it.
 _PLANE_SLACK = 1.5 / 255
 _PLANE_SHARE = 0.08
 
@@ -1088,8 +1051,7 @@ def _blend_of(
     off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
     ok = (contrast2 >= _MIN_CHROMA**2) & (alpha_lab > 0) & (alpha_lab < 1)
     ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
-    # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
-    # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+    # How much paint, in RGB's colour plane, where sRGB blends are linear: mine = α·paint's.
     theirs = p - g
     size, reach_to = _plane_norm(theirs), np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
     alpha = _plane_share(m - g, theirs)
@@ -1138,11 +1100,9 @@ def _two_paints(
     return second_wins, share, off, ok
 
 
-#: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
-#: lightness follows the photo under them by at most this share.
+#: Laid paint: stroke pixels of one colour whose lightness follows the photo by at most this share.
 LAID_SHOWS = 0.7
-#: ... where the photo under the patch varies by this much (standard deviation); over a flatter
-#: photo, a patch is paint where its lightness is not the photo's by this much (CIE L).
+#: ... where the photo under it varies by this much; over a flatter one, where its L differs by this.
 LAID_PHOTO_STEP = 1.5 / 255
 LAID_LIGHTNESS = 2.0
 
@@ -1164,8 +1124,7 @@ def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.
     under = photo[box]
     mean = (channels[0] + channels[1] + channels[2]) / 3
     colour = [c - mean for c in channels]
-    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of a
-    # colour, so texture copied from a colour original follows its photo by it exactly.
+    # Each pixel's lightness as its luminance's gray: copied texture follows its photo by it exactly.
     level = same_lightness_gray(np.stack(channels, axis=-1)).astype(np.float32)
     alike_count = np.zeros(inside.shape, np.uint8)
     for dy in (-1, 0, 1):
