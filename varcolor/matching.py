@@ -48,54 +48,42 @@ __all__ = [
     "CLEARANCE",
 ]
 
-#: Both images are matched at about this many pixels: the matching's time and memory do not grow
-#: with the photo (a 40 MP scan is matched as a 0.1 MP copy; its cues are lifted back).
+#: Both images are matched at about this many pixels: the matching's cost does not grow with the photo.
 WORK_PIXELS = 60_000
-#: A reference's alpha below this: its colour there is not known (a transparent background; a
-#: chain's photo where its colour was guessed): no cue takes its colour from there.
+#: A reference's alpha below this: its colour there is not known, no cue takes it.
 KNOWN_ALPHA = 0.5
 #: A cue needs at least this confidence (the share of checks its match passes, 0–1).
 MIN_CONFIDENCE = 0.6
-#: ... and the reference gives cues only where at least this share of the gray image's reduced
-#: pixels is trusted before growing: below it, the matches that pass are chance (tuned on BSDS500 train).
+#: ... and only where at least this share of the gray's reduced pixels is trusted: below it, chance.
 MIN_SHARE = 0.008
-#: ... for a reduced gray image of this many pixels; a smaller one needs a larger share, as
-#: √(this / its pixels): an unrelated photo's chance matches spread as 1/√pixels.
+#: ... for a reduced gray of this many pixels; a smaller one needs more, as √(this / its pixels).
 SHARE_PIXELS = 38_400
-#: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
-#: exact correction around each cue costs time; Levin's propagation fills between them).
+#: Cues are placed at most one per this many reduced pixels each way: propagation fills between.
 CUE_STEP = 3
-#: A reference smaller than this on a side (or with less chroma than :data:`MIN_CHROMA` anywhere)
-#: has no colour to give; a gray image smaller than this on a side at its working size.
+#: A reference (or a gray at its working size) smaller than this on a side has no colour to give.
 MIN_SIDE = 16
 MIN_CHROMA = 4.0
 #: The user's strokes win where they are: no matched cue within this many pixels of one.
 CLEARANCE = 16
-#: Neighbours of a pixel whose matches must agree, at these distances (reduced pixels), and the
-#: slack of "agree": this many pixels plus this share of the distance.
+#: Neighbours whose matches must agree, at these distances, within these pixels plus this share.
 _RINGS = (2, 5)
 _SLACK, _SLACK_SHARE = 1.5, 0.3
 #: A match is back-consistent when the reverse match lands within this many reduced pixels.
 _CYCLE = 3.0
 #: Chroma spread (ab units) among the nearest reference pixels at which colour agreement is 1/2.
 _AB_SPREAD = 8.0
-#: Dimensions the neighbourhood descriptions are projected to, and how many nearest reference
-#: pixels vote on the colour.
+#: Dimensions the descriptions are projected to, and how many nearest reference pixels vote.
 _DIMENSIONS, _VOTES = 8, 4
-#: Growing trusted matches (:func:`_grown`): at least this many to grow from, this many rounds, the
-#: jumps (reduced pixels) a displacement is carried.
+#: Growing trusted matches (:func:`_grown`): seeds needed, rounds, and the jumps carried.
 _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.75
-#: Geometric verification (:func:`verified`): ORB keypoints kept per image, matches' descriptor
-#: ratio test, RANSAC's inlier distance (reduced pixels) and trials.
+#: Geometric verification (:func:`verified`): keypoints, ratio test, RANSAC's inlier distance and trials.
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 10, 0.2, 4.0, 1.5
 #: RANSAC stops once a transform this likely to be the best has been drawn (:func:`_trials`).
 _FOUND = 0.999
-#: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
-#: matched in full, and at most this many of those that give cues used.
+#: A pool (:func:`match_pool`): how many of the first ranked are matched in full, and how many used.
 POOL_CANDIDATES, POOL_KEEP, _POOL_REACH, _POOL_AGREE = 5, 3, 2, 10.0
-#: An aligned pixel (the transform's place in the reference) is a seed when its description is
-#: no further from there than this quantile of the inlier keypoints' own, times this slack.
+#: An aligned pixel is a seed when its description is within this quantile of the inliers', times this.
 _SEED_QUANTILE, _SEED_SLACK = 0.9, 1.5
 
 
@@ -288,8 +276,7 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
     empty = Signature(np.zeros((0, 2), np.float32), np.zeros((0, 256), bool), factor, lightness.shape)
     if min(lightness.shape) < 4 * MIN_SIDE or high - low < 1.0:
         return empty
-    # A low FAST threshold: snow, sky and plain backgrounds have few strong corners; the descriptors'
-    # matching and RANSAC, not the detector, tell right from chance.
+    # A low FAST threshold: plain backgrounds have few strong corners; RANSAC tells right from chance.
     orb = ORB(n_keypoints=_KEYPOINTS, fast_threshold=0.03, downscale=1.25, n_scales=6)
     try:
         orb.detect_and_extract(stretched)
@@ -404,8 +391,7 @@ def _aligned(
     ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
     height, width = lightness.shape
     rows, cols = np.indices((height, width))
-    # (column, row) of each target pixel in the reference reduced by ``factor``: the transform's
-    # place at the working reduction, rescaled (a block mean's centre is at (i + 0.5) · factor).
+    # (column, row) of each target pixel in the reference reduced by ``factor`` (a block's centre).
     placed = transform(np.stack([cols.ravel(), rows.ravel()], axis=1).astype(np.float64))
     placed = (placed + 0.5) * base / factor - 0.5
     seeds = np.rint(placed[:, ::-1]).astype(np.int64).reshape(height, width, 2)
@@ -583,8 +569,7 @@ def _confident(
     matched, grown = _grown(ours, theirs, matched, trusted)
     grown |= seeded
     if grown.any():
-        # A grown match has no votes of its own: its colour agreement is the reference's chroma
-        # spread around it (a match on a colour edge may take either side's colour).
+        # A grown match has no votes: its colour agreement is the reference's chroma spread around it.
         local = np.sqrt(
             sum(
                 ndimage.uniform_filter(smooth_ab[..., c] ** 2, 3) - ndimage.uniform_filter(smooth_ab[..., c], 3) ** 2
@@ -841,8 +826,7 @@ class PoolMatch:
         order = sorted(
             range(len(signatures)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i)
         )
-        # Verified references only, where any is (an unverified one is the patch statistics' guess);
-        # else the first by inliers alone, for scenes with too little texture for keypoints.
+        # Verified references only, where any is; else the first, for scenes too plain for keypoints.
         chosen = [i for i in order[:candidates] if found[i].trusted]
         if not chosen and not verified_only:
             chosen = order[:1]
