@@ -32,22 +32,18 @@ UPDATE_BUDGET = 1e-2
 class Updates:
     """The update machinery of one colorizer: the base a low-rank update corrects."""
 
-    #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh
-    #: solve.
+    #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh solve.
     compare_with_fresh = True
 
-    # ``method``: a linear method (:class:`varcolor.methods.LinearMethod`, a layer above: the
-    # methods make their updates, :meth:`~varcolor.methods.Method.updater`, so no type is imported).
+    # ``method``: a :class:`varcolor.methods.LinearMethod` (a layer above: no type is imported).
     def __init__(self, method: Any, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
         self.method, self.targets_at = method, targets_at
         self.scale = 1.0 if space == "lab" else 1 / 500
-        # The last global direct solve's updater (made when an edit first needs it: a photo
-        # colorized once never pays for it), its cue mask and cue values.
+        # The last global direct solve's updater (made when an edit first needs it), its cues.
         self.base: tuple[LowRankUpdater | Callable[[], LowRankUpdater], np.ndarray, np.ndarray] | None = None
         self.fresh_seconds = np.inf
         self.margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
-        #: The relative residual past which a low-rank correction is refined (None: the method's
-        #: ``tol``); set by a caller that needs less than a solve's accuracy.
+        #: The relative residual past which a low-rank correction is refined (None: the method's ``tol``).
         self.refine_tol: float | None = None
 
     def forget(self) -> None:
@@ -79,8 +75,7 @@ class Updates:
             )
 
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
-        # What a fresh solve of this size costs (factorisation and refined solve, as just timed):
-        # an edit predicted to cost more is solved afresh.
+        # What a fresh solve of this size costs, as just timed: an edit predicted to cost more is solved afresh.
         self.fresh_seconds = factors.setup_seconds + (factors.solve_seconds or 0.0)
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
@@ -141,8 +136,7 @@ class Updates:
             "recoloured": int(np.count_nonzero(recoloured)),
             "window": _box(window),
         }
-        # Strokes far apart make a large box of which little moved: there re-colour only what did
-        # (gathering pixels costs more than slicing where most of the box moved).
+        # Strokes far apart make a large box of which little moved: there re-colour only what did.
         compile_once(_differs, any_layout(3), any_layout(3))
         moved = _differs(chroma[window], last[window])
         if moved.size and moved.mean() > 0.25:

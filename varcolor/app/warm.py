@@ -32,8 +32,7 @@ from ..solvers.device import ArrayBackend, backend
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "warm_device", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
 
-#: The lock file beside numba's cache (:func:`varcolor.kernels._mark_folder`) that one background
-#: compile holds while it runs: a second one started meanwhile leaves at once.
+#: The lock file beside numba's cache that one background compile holds: a second one leaves at once.
 WARMING_LOCK = "varcolor-warming.lock"
 
 
@@ -49,8 +48,7 @@ def _cues() -> None:
     cues = Cues.from_marked(gray, marked)
     colorize(gray, cues)
     colorize(gray, cues, bits=8)  # the command line's paint, straight into a file's levels
-    # A gray scan stored as RGB beside its marked copy, as a run reads them (8 and 16 bits):
-    # read_marked_photo's kernels (else compiled in a large run's face).
+    # A gray scan stored as RGB beside its marked copy (8 and 16 bits): read_marked_photo's kernels.
     for dtype in (np.uint8, np.uint16):
         levels = np.round(np.repeat(gray[..., None], 3, axis=2) * np.iinfo(dtype).max).astype(dtype)
         unmarked_to_gray(np.asarray(marked, np.float32), levels, gray_by_bands(levels, colour=True))
@@ -66,29 +64,26 @@ def _edits() -> None:
     cz = Colorizer(gray)
     cz.solve(cues)
     cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
-    # A stroke's worth of new cues too: an update's passes over eight or more of them run a version
-    # of the solver's kernels with BLAS calls.
+    # A stroke's worth of new cues too: eight or more run a version of the kernels with BLAS calls.
     line = [{"y": 200, "x": x, "r": 200, "g": 120, "b": 60, "radius": 1} for x in range(100, 228, 8)]
     cz.update(Cues.from_points(line, shape=gray.shape))
 
 
 def _levin() -> None:
-    # --method levin: the direct solver's LU (its multifrontal kernels, a first run's most), and the
-    # overlapping tiles that take over beyond about 12 MP, forced here on the small example.
+    # --method levin: the direct solver's LU and the overlapping tiles, forced here on the small example.
     gray, cues = _example()
     colorize(gray, cues, method="levin")
     colorize(gray, cues, method="levin", solver="tiles", bits=8)
 
 
 def _gtv() -> None:
-    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (a first run's compiling:
-    # benchmarks/results/first_run_gtv.md), painted into a file's levels.
+    # --method bilaplacian-gtv: ADMM's steps and their multigrid (benchmarks/results/first_run_gtv.md).
     colorize(*_example(), method="bilaplacian-gtv", bits=8)
 
 
 def _symmetric() -> None:
-    # --method levin-symmetric: its graph Laplacian and the grid multigrid (13 kernels, a first
-    # run's compiling: benchmarks/results/first_run_never_warmed_levin_symmetric.md).
+    # --method levin-symmetric: its Laplacian and multigrid
+    # (benchmarks/results/first_run_never_warmed_levin_symmetric.md).
     colorize(*_example(), method="levin-symmetric", bits=8)
 
 
@@ -196,8 +191,7 @@ def warm(
         with kernels_at_every_size():
             run()
         done.append(Warmed(kind, time.perf_counter() - start))
-    # Each kind that ran has its kernels compiled: small photos of it may run them too
-    # (kernels.array_code; the default engine's kind is "cues", bilaplacian-gtv's its own).
+    # Each kind that ran has its kernels compiled: small photos of it may run them too (kernels.array_code).
     ran = tuple(warmed.name for warmed in done if not warmed.skipped)
     if ran:
         mark_kernels_warm(ran)
