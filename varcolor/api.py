@@ -108,7 +108,7 @@ class _Provenance:
         if self._reach is None:
             restraint = self._restraint
             if not isinstance(restraint, Restraint):
-                assert restraint is not None  # (a reach, or what solves it)
+                assert restraint is not None
                 restraint = Restraint(restraint)
             self._reach = restraint.reach(self._cues.mask, self._cues.weight, self._cues.ab, self._cues.points)
             self._restraint = None
@@ -704,10 +704,10 @@ class Colorizer:
         self._waiting, self._waiting_where = later, _union(where, []) if later else None
         if later:
             _settled(early)
-            assert self._last is not None  # (_later: a result before)
+            assert self._last is not None
             rgb, ab = self._last.rgb, chroma  # the picture as it was; in Lab a result's ab is its chroma
         elif early is not None:  # (a draft is painted whole: what waited too)
-            assert late is not None  # checked above
+            assert late is not None
             rgb, ab = early[1].result()
             self.painter.repaint(chroma, late, rgb, ab)
         else:

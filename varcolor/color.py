@@ -929,7 +929,7 @@ def _largest_chroma_scale_array(lightness, a, b, xp: Any = np) -> np.ndarray:
     1e-9 of their scale."""
     low, high = xp.zeros(lightness.shape), xp.ones(lightness.shape)
     f_low, f_high = _excess_array(lightness, a, b, low, xp), _excess_array(lightness, a, b, high, xp)
-    gray_outside = f_low > 0.0  # keeps no chroma
+    gray_outside = f_low > 0.0
     side = xp.zeros(lightness.shape, xp.int8)  # which end the last step moved: -1 low, 1 high
     going = ~gray_outside
     for _ in range(100):

@@ -97,9 +97,9 @@ class Updates:
         changed since the base solve (cues added, removed, recoloured, moved)."""
         if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
-        assert self.base is not None  # ready()
+        assert self.base is not None
         updater, base_mask, base_targets = self.base
-        assert isinstance(updater, LowRankUpdater)  # made by ready()
+        assert isinstance(updater, LowRankUpdater)
         if cues.shape != base_mask.shape:
             return None, "the cues are for another image size"
         held = np.flatnonzero(cues.mask & ~base_mask)

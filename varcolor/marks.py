@@ -557,7 +557,7 @@ def _specks(mask: np.ndarray, speckled: bool = False) -> np.ndarray:
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
-    small[0] = False  # (the background)
+    small[0] = False
     if np.count_nonzero(small) < MANY_SPECKS and not speckled:
         return np.zeros(mask.shape, bool)
     return small[labels]

@@ -380,7 +380,7 @@ def _aligned(
     """:func:`_confident` for a pair whose geometry is verified: the reference reduced to the
     target's scale (the transform says it)."""
     transform = geometry.transform
-    assert transform is not None  # trusted: fitted
+    assert transform is not None
     base = _factor(reference.shape[:2], work_pixels)
     scale = float(np.sqrt(abs(np.linalg.det(transform.params[:2, :2]))))
     # The reference's reduction that brings it to the target's scale, within 4 working sizes.

@@ -149,7 +149,7 @@ def ssim(result: np.ndarray, original: np.ndarray) -> float:
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     """
-    from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
+    from skimage.metrics import structural_similarity
 
     result, original = check_pair(result, original)
     if min(result.shape[:2]) < _WINDOW:
@@ -263,7 +263,7 @@ def _gaussian_taps(side: int) -> np.ndarray:
 def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``filter2(outer(taps, taps), image, 'valid')``: only windows wholly inside the image."""
     half = len(taps) // 2
-    from scipy import ndimage  # as in _ssim_terms
+    from scipy import ndimage
 
     rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half : image.shape[0] - half]
     return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half : image.shape[1] - half]
@@ -385,7 +385,7 @@ def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
     result, original = check_pair(result, original)
-    from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
+    from skimage.color import deltaE_ciede2000, rgb2lab
 
     delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(original[..., :3]), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))

@@ -399,7 +399,7 @@ class Restraint:
         held, total = cues > 0, np.maximum(cues, 1)
         share = per_group / total[..., None]
 
-        def fraction(which: np.ndarray | None) -> np.ndarray:  # of each cell's cues
+        def fraction(which: np.ndarray | None) -> np.ndarray:
             if which is None:
                 return np.zeros(grid.shape)
             return np.bincount(cells, weights=which, minlength=grid.size).reshape(grid.shape) / total

@@ -44,7 +44,7 @@ def _open_regular(path: Path, write: bool) -> int:
         if mode is None or stat.S_ISREG(mode):
             raise InputError(f"{path}: cannot {what} the manifest ({exc.strerror or exc})") from None
     else:
-        assert mode is not None  # fstat's
+        assert mode is not None
         if stat.S_ISREG(mode) and write and os.fstat(fd).st_nlink > 1:
             os.close(fd)  # appending would change every file it is linked to (an input, say)
             raise InputError(f"{path}: cannot write the manifest (it has other names: a hard link); move it away")

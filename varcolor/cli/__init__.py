@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"varcolor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     colorize.add_parser(commands)
-    ir.add_parsers(commands)  # encode, decode, recolor
+    ir.add_parsers(commands)
     train.add_parser(commands)
     bench.add_parser(commands)
     metrics.add_parser(commands)

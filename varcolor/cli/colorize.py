@@ -139,7 +139,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "matches among the coloured ones (and any --reference), nearest first; a photo nothing matches is left "
         "out and reported (exit 1)",
     )
-    for name in ("edges", "layer", "strokes_layer"):  # RunOptions' fields
+    for name in ("edges", "layer", "strokes_layer"):
         add_run_option(cues, name)
     output = p.add_argument_group("output")
     output.add_argument(
