@@ -181,7 +181,7 @@ class Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
         A pixel is a stroke where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that
-        is noise (below). Transparent pixels of an RGBA marked image are never cues. The marked image
+        is noise (``noise``). Transparent pixels of an RGBA marked image are never cues. The marked image
         must be lossless: JPEG noise alone makes cues of most pixels.
 
         Parameters
@@ -195,7 +195,8 @@ class Cues:
         noise : float
             Largest per-channel difference taken for the gray image's chroma noise.
         edges : {"unmix", "exact"}
-            How blended pixels at the strokes' edges are read (above).
+            How blended pixels at the strokes' edges are read: ``unmix``, as partial paint (a cue in
+            the paint's colour where at least :data:`HALF_PAINT` of it); ``exact``, each in its own colour.
 
         Returns
         -------
