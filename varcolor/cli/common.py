@@ -282,13 +282,7 @@ def add_max_pixels(p: Flags) -> None:
 
 
 def add_quiet(p: Flags) -> None:
-    """``-q/--quiet`` of the commands whose only output besides their files is a progress bar.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser or argument group
-        Where the option is added.
-    """
+    """Add ``-q/--quiet`` to ``p``, a command whose only output besides its files is a progress bar."""
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
