@@ -282,7 +282,13 @@ def add_max_pixels(p: Flags) -> None:
 
 
 def add_quiet(p: Flags) -> None:
-    """Add ``-q/--quiet`` to ``p``, a command whose only output besides its files is a progress bar."""
+    """``-q/--quiet`` of the commands whose only output besides their files is a progress bar.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the option is added.
+    """
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
