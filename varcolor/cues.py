@@ -760,6 +760,14 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
 
 def ideepcolor_offset(generator: np.random.Generator, side: int, patch: int) -> int:
     """One coordinate of a hint's top-left corner under the ideepcolor rule:
-    N((S − P + 1)/2, (S − P + 1)/4) clipped to [0, S − P]."""
+    N((S − P + 1)/2, (S − P + 1)/4) clipped to [0, S − P].
+
+    Parameters
+    ----------
+    generator : numpy.random.Generator
+        The draw's generator (advanced by one normal draw).
+    side, patch : int
+        The image's side S along this axis and the hint's side P, in pixels.
+    """
     span = side - patch + 1
     return int(np.clip(generator.normal(span / 2.0, span / 4.0), 0, side - patch))

@@ -436,7 +436,13 @@ def colorfulness(image: np.ndarray) -> float:
 
 @_refusing_reference
 def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
-    """The result's chroma with the original's lightness, so that a score measures colour alone."""
+    """The result's chroma with the original's lightness, so that a score measures colour alone.
+
+    Parameters
+    ----------
+    result, original : ndarray
+        The colorized image and the original, ``H×W×3`` sRGB in [0, 1] of the same size.
+    """
     result, original = check_pair(result, original)
     lab = rgb_to_lab(result)
     lab[..., 0] = rgb_to_lab(original)[..., 0]
