@@ -212,8 +212,7 @@ def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
             f"MS-SSIM with {scales} scales needs images of at least {need}×{need} pixels, "
             f"got {result.shape[1]}×{result.shape[0]}"
         )
-    # The published five weights sum to 1.0001; they are used as published (as Wang's own code does),
-    # and only a shorter prefix of them is renormalised.
+    # The published weights are used as published (as Wang's code does); a shorter prefix is renormalised.
     return _ms_ssim_and_ssim(result, original, scales)[0]
 
 
@@ -314,8 +313,7 @@ def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tup
         syy = np.maximum(_filter_valid(y * y, taps) - my * my, 0)
         sxy = _filter_valid(x * y, taps) - mx * my
         del x, y, mx, my
-        # The result as a gain g times the original plus noise of variance sv (per window), with
-        # the reference code's rules for flat windows and negative gains.
+        # The result as a gain times the original plus noise, with the reference code's rules.
         g = sxy / (sxx + _VIF_EPS)
         sv = syy - g * sxy
         flat = sxx < _VIF_EPS
@@ -536,8 +534,7 @@ def score(
     result, original = check_pair(result, original)
     if ab_only:
         result = relight(result, original)
-    # What the metrics share is computed once: the Gaussian filtering of SSIM (MS-SSIM's first
-    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE).
+    # What the metrics share is computed once: SSIM's filtering and each image's Lab.
     side = min(result.shape[:2])
     multi = single = float("nan")
     pool = _pool()

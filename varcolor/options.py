@@ -38,8 +38,7 @@ PRIOR_MODES = ("anchor", "residual", "spread")
 #: The network's automatic colours, as users choose them, and the decoding each reads
 #: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output.
 AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
-#: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
-#: the shipped model).
+#: β, the prior term's weight: chosen on McMaster (used neither to train nor to validate the model).
 PRIOR_WEIGHT = 1e-5
 #: The default method's name (:class:`~varcolor.methods.levin_multiscale.LevinMultiscale`), written
 #: here alone: everything that means the default method says ``DEFAULT_METHOD``.
@@ -63,8 +62,7 @@ def _memory(name: str, value) -> None:
 
 
 def _name(name: str, value) -> None:
-    # A method, prior or detector is named here and looked up by whoever uses it (the registries
-    # list the names an unknown one could have been).
+    # A method, prior or detector is named here and looked up by whoever uses it.
     if not isinstance(value, str) or not value:
         raise InputError(f"{name} must be a name, got {value!r}")
 

@@ -59,8 +59,7 @@ class Painter:
         self._device_lightness = None  # the gray's lightness on the device, made at its first paint
         # The colours as levels, painted band by band straight into them: never a float image.
         self.rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
-        # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
-        # a band at a time as it is painted (the same values).
+        # Held for repaints up to HOLD_LIGHTNESS pixels; a bigger scan's is computed band by band.
         self.held = lightness_of_gray(gray) if gray.size <= HOLD_LIGHTNESS else None
         # The last two results' arrays (RGB, and in YIQ the Lab chroma) for the repaints' copies: the
         # one before last is free again when its caller let go of it. A scan colorized once keeps none.
@@ -96,8 +95,7 @@ class Painter:
         lab = self.space == "lab"
         if where is None or covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
-            # Held where edits may follow: once the caller lets go of this result, an edit's
-            # copy goes into its memory.
+            # Held where edits may follow: an edit's copy goes into its memory once let go.
             rgb = self.spares.empty(self.gray.shape + (3,), self.rgb_type)
             ab = chroma if lab else self.spares.empty(chroma.shape, chroma.dtype)
             if lab and self.device is not None:

@@ -32,8 +32,7 @@ __all__ = [
     "dense_cues_note",
 ]
 
-#: A cue image in which at least this share of the pixels differ from the gray image is no
-#: scribbled copy: it is refused (the colour original given as the marked image, say).
+#: A cue image differing from the gray on at least this share of pixels is no scribbled copy: refused.
 ALL_CUES = 0.99
 #: Above this share of cue pixels, a warning: strokes rarely cover half of a photo.
 MANY_CUES = 0.5

@@ -179,8 +179,7 @@ def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) 
     """
     unwalked: list[Unwalked] = []
     ours = set()
-    # The outputs an earlier run wrote into the input folder itself (-o IN), whatever this run's
-    # output: a later run elsewhere took them for photos (in/a.tif beside in/a.png).
+    # Outputs an earlier run wrote into the input folder itself (-o IN) are no photos of a later run.
     if (source / batch.MANIFEST).is_file():
         try:
             ours = batch.made_here(source / batch.MANIFEST, read_from=source)
@@ -420,8 +419,7 @@ def plan_colorize(
             f"{cue_folder}: with a folder input, the {cues} cues must be a folder of cue files "
             "(or none, to find them by name)"
         )
-    # layered files are inputs with their strokes; a --reference folder holding the inputs is
-    # walked: its gray photos are the inputs
+    # layered files are inputs with their strokes; a --reference folder holding the inputs is walked
     skipped = references.walked_past(source) if references is not None else []
     listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *skipped, *([maps] if maps is not None else []), layered=True)

@@ -72,8 +72,7 @@ class ColorizeTask:
                 if strokes is None:  # no stroke layer: no cues of its own
                     own = None
         else:
-            # A gray made ahead (a studio's next save) where only the gray is read: a mask or
-            # points, no reference, a flat output (a layered one shows the photo as read).
+            # A gray made ahead (a studio's next save) where only the gray is read.
             ahead = None
             # a marked image holds the photo: read with it (:func:`~varcolor.app.solve.read_marked_photo`)
             with_photo = own.photo_file if own is not None else None

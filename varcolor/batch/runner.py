@@ -114,8 +114,7 @@ def run(
     folders = sorted({path.parent for job in ready for path in job.outputs})  # (a map's folder too)
     inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
     bar = None
-    # What each output's marker was before the run: an output the run published but could not
-    # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
+    # Each output's marker before the run: what was published but not reported is told by the disk.
     before = {id(job): file_state(job.outputs[-1]) for job in ready}
     settled: set[int] = set()
     lost: list[tuple[Job, Unreported]] = []

@@ -119,8 +119,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "colorize",
         help="gray image + cues -> colour image",
-        # What a newcomer needs; every option is in the groups below (argparse's own usage lists
-        # all 40 of them first, 20 lines).
+        # What a newcomer needs; every option is in the groups below.
         usage="%(prog)s INPUT [--marked M | --mask M | --points P] [--reference REF] -o OUT [options]",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "

@@ -152,8 +152,7 @@ class Parser(argparse.ArgumentParser):
         message : str
             argparse's message.
         """
-        # One line, where argparse prints the whole usage first (23 lines for colorize): the
-        # error would scroll out of sight; the help is one command away.
+        # One line, not the whole usage first: the error would scroll out of sight.
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):

@@ -342,8 +342,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "docs/metrics.md says what each measures.",
     )
     add_input(m, "RESULTS", "result image or folder")
-    # The ground truth is the *original* (docs/layout.md's glossary): --reference, its former
-    # name, now means a photo whose colours become cues, and is refused here in one line.
+    # The ground truth is the *original* (docs/layout.md): --reference, its former name, is refused.
     m.add_argument("--reference", action=_FormerName, nargs="?", help=argparse.SUPPRESS)
     m.add_argument(
         "-r",
