@@ -11,6 +11,4 @@ from .version import __version__ as __version__  # eager: `varcolor --version` n
 
 # Loaded on first use, so that `varcolor --help`, `--version` and a one-line input error start in
 # well under a second: the solvers, numba, SciPy and scikit-image load only when a name needs them.
-# lazy_loader (scikit-image's, SPEC 1) does the loading from the names of __init__.pyi, where each
-# public name is written once (and type checkers read them).
 __getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -1,15 +1,9 @@
 """The public entry points: :func:`colorize`, :class:`Colorizer` and their :class:`Result`.
 
-The colorizer knows no method or prior by name; a solve goes through four steps, each another
-module's:
-
-- **plan**: the options checked by their method (:func:`varcolor.methods.build_options`) and the
-  solve planned (:meth:`varcolor.methods.Method.plan`), refusing what would not fit;
-- **prior**: the guess of the prior the method uses (:mod:`varcolor.priors`), made once per image;
-- **solve**: the method's solve of a :class:`~varcolor.methods.Problem`, or its updater's answer
-  to new cues (:meth:`varcolor.methods.Method.updater`, :mod:`varcolor.interactive`);
-- **paint**: the chroma as RGB with the gray image's lightness (:mod:`varcolor.painting`).
-"""
+A solve goes through four steps, each another module's: **plan** (the options checked by their
+method, the solve planned), **prior** (:mod:`varcolor.priors`, once per image), **solve** (the
+method's, or its updater's answer to new cues: :mod:`varcolor.interactive`) and **paint**
+(:mod:`varcolor.painting`)."""
 
 from __future__ import annotations
 
@@ -43,11 +37,9 @@ from .solvers import SolverPlan
 from .solvers.base import TOL
 from .solvers.device import backend
 
-#: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
-#: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
+#: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one).
 UNDO_BYTES = 1_000_000_000
-#: Cue arrays an update's cue sets are written into, held to be used again once the undo lets go
-#: of their sets (a 12 MP image's ab is 0.1 GB: about ten sets fill :data:`UNDO_BYTES`).
+#: Cue arrays an update's cue sets are written into, held to be used again once the undo lets go.
 UNDO_SPARES = 16
 
 __all__ = [
@@ -76,24 +68,14 @@ class Result:
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
     info : Info
-        method, solver, iterations, residual (None where nothing was solved or none computed),
-        seconds, threads (the kernels' thread count used); ``options``: every option that had an
-        effect on the solve (:func:`~varcolor.methods.base.options_in_effect`: tolerance, iteration
-        limit, the method's own parameters…, not a prior's options without a prior, nor a linear
-        solver's for a method without one; ``prior_mode`` the mode that ran;
-        ``varcolor.methods.build_options(**info["options"])`` rebuilds options that colorize the
-        same); a prior's keys (prior, prior_weight…) only where it acted; after an
-        edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
-        what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
-        instance; :func:`varcolor.instances.fuse`); with cues matched from reference photos, which
-        gave which share of them (``info["references"]``: reference, share; the largest share first).
+        method, solver, iterations, residual, seconds, threads; ``options``: every option that had
+        an effect (``varcolor.methods.build_options(**info["options"])`` rebuilds them).
     """
 
     rgb: np.ndarray
     ab: np.ndarray
     info: Info = field(default_factory=lambda: cast(Info, {}))  # made by hand: nothing to say
-    #: Where the confidence and the sources come from: the cues' reach, or what solves it when
-    #: first asked (:class:`_Provenance`); None: nothing to say (a result made by hand).
+    #: Where the confidence and the sources come from (:class:`_Provenance`); None: a result made by hand.
     provenance: _Provenance | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -113,13 +95,11 @@ class Result:
 
 class _Provenance:
     """A result's reach, solved when first asked where the method did not need it (a method that
-    does not restrain: the map costs one small solve), and the prior's confidence (``H×W``, or
-    None) for its sources."""
+    does not restrain: the map costs one small solve), and the prior's confidence."""
 
     def __init__(
         self, reach: Reach | None, cues: Cues, trust: np.ndarray | None, restraint: Restraint | np.ndarray | None
     ):
-        # restraint: what solves the reach when asked (or the gray it is made from)
         self._reach, self._restraint, self._cues, self._trust = reach, restraint, cues, trust
         self._confidence: np.ndarray | None = None
         self._source: np.ndarray | None = None
@@ -128,7 +108,7 @@ class _Provenance:
         if self._reach is None:
             restraint = self._restraint
             if not isinstance(restraint, Restraint):
-                assert restraint is not None  # (a reach, or what solves it)
+                assert restraint is not None
                 restraint = Restraint(restraint)
             self._reach = restraint.reach(self._cues.mask, self._cues.weight, self._cues.ab, self._cues.points)
             self._restraint = None
@@ -153,9 +133,8 @@ def _defaults(options: Options) -> dict:
 
 
 def _warn_ignored(method, options: Options, solver: str | None, shape: tuple[int, int]) -> None:
-    """Warn of options given (not at their defaults) that have no effect on an image of ``shape``
-    (:meth:`~varcolor.methods.base.Method.ignored_at`: ``margin`` where levin-multiscale solves a
-    small image at full resolution): taken and silently ignored, a user believes they acted."""
+    """Warn of options given that have no effect on an image of ``shape``
+    (:meth:`~varcolor.methods.base.Method.ignored_at`): silently ignored, a user believes they acted."""
     given, default = options.keywords(), _defaults(options)
     if solver in NOT_ITERATIVE:  # the iteration limit (and tiles' tolerance) of a solver that does not iterate
         idle = sorted(n for n in NOT_ITERATIVE[solver] if n in given and given[n] != default.get(n))
@@ -184,10 +163,9 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
 
 
 def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
-    """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
-    not fit in memory here (the command line calls it with the size in a file's header, before
-    reading its pixels). The one planning entry of the library: which solver, how much memory
-    (``.bytes``) and why; :func:`varcolor.solvers.plan_solver` is the solvers' own.
+    """Plan the colorization of an image of ``shape`` from its size alone, refusing one that
+    would not fit in memory here (the command line calls it with the size in a file's header,
+    before reading its pixels).
 
     Parameters
     ----------
@@ -200,9 +178,8 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     Returns
     -------
     SolverPlan
-        The solver (``auto`` resolved; None for a method without one), the memory it needs and
-        why; give it to :func:`colorize` or :class:`Colorizer` (``plan=``, with the same
-        options) so that they do not plan again.
+        The solver (``auto`` resolved; None for a method without one), the memory it needs and why;
+        give it to :func:`colorize` or :class:`Colorizer`.
 
     Examples
     --------
@@ -220,8 +197,7 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
 
 def _one_call_at_a_time(method):
     """A :class:`Colorizer` method that waits for the colorizer's other calls: one colorizer used
-    from two threads at once (two requests of one session) corrupted its updater's state and gave
-    chroma in the millions."""
+    from two threads at once."""
 
     @functools.wraps(method)
     def serialised(self, *args, **kwargs):
@@ -241,22 +217,16 @@ class Colorizer:
     ----------
     gray : array_like
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used (its
-        same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored). Outputs
-        have exactly this lightness. Read as NumPy reads it: a nested list as its array, a
-        boolean or integer array as the numbers it holds (a boolean mask: black and white).
+        same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored).
     options : Options, optional
         How to colorize; keywords (``method="levin-symmetric"``, ``solver="amg"``, a method's own
-        such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says
-        what each does) build it or change the one given.
+        such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says what
+        each does) build it or change the one given.
     global_hints : varcolor.gamut.GlobalHints, optional
         The image's ab histogram and saturation (the ``global`` IR method stores them): input to a
-        network with a global-hints branch; for one without (the shipped model), the network's
-        guess is moved part of the way onto them (:func:`varcolor.neural.prior.guess`). Ignored,
-        with a warning, without the neural prior.
+        network with a global-hints branch; for one without (the shipped model).
     progress : callable, optional
-        Called with a dict as long solves advance (bilaplacian-gtv's ADMM after each iteration:
-        iterations, maxiter, primal and dual residual; the ``tiles`` solver after each tile:
-        ``{"tiles": done, "tile_count": total}``); for progress bars.
+        Called with a dict as long solves advance.
     plan : SolverPlan, optional
         What :func:`check_fits` planned for this image's size and these options (then not planned
         again); a plan made for another size or other options is refused.
@@ -272,14 +242,11 @@ class Colorizer:
     options : Options
         The options every solve uses.
     on_chroma : callable or None
-        Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q)
-        once it is solved and checked, before it is painted; the array is the result's (not to be
-        written). The studio starts its full-resolution tiles from it while the live copy is painted.
+        Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q) once
+        it is solved and checked, before it is painted; the array is the result's.
     paint_later : bool
         Results in Lab (``space="lab"``) after the first are not painted: their ``rgb`` is the last
-        one painted, as it was, until :meth:`paint_now` paints what changed since (``unpainted``
-        says whether something waits). The studio's page at 1:1 shows full-resolution tiles over
-        the live copy: its picture is painted after them.
+        one painted, as it was, until :meth:`paint_now` paints what changed since.
 
     Examples
     --------
@@ -320,35 +287,29 @@ class Colorizer:
             warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints = global_hints
-        # prior: made once per image (the network loaded, the detector made), asked at each solve
         self.prior = None if prior is None else priors.get(prior)(gray, options, global_hints=global_hints)
         self._prior_mode = method.prior_mode(options)
         # On a GPU the whole image's paint runs there too (the device's array backend).
         device = None if options.device == "cpu" else backend(options.device)
         self.painter = Painter(gray, options.space, options.gamut, bits, device=device)
-        # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
-        # (weakly: the engine holding this colorizer made a cycle, freed only by the collector,
-        # on whichever thread it ran; the engine's SuperLU factors with it)
+        # (weakly: the engine holding this colorizer made a cycle, freed only by the collector)
         self.engine.on_early = _weakly(self._paint_early)
         self._early: tuple[np.ndarray, Future] | None = None  # a draft being painted, and its future
         self.updates = self.engine.updater(options.space, self.painter.targets_at)
-        #: The cue set of the last result (None before the first solve): what :meth:`update` adds
-        #: to and :meth:`undo` goes back from.
+        #: The cue set of the last result (None before the first solve).
         self.cues: Cues | None = None
         self._undo: list[Cues] = []  # earlier cue sets, the newest last
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
-        # Each update's cue set's ab (the undo keeps the earlier ones), written into memory made
-        # ready while the user draws; one the undo let go of, used again.
+        # Each update's cue set's ab, written into memory made ready while the user draws.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
         self._restraint: Restraint | None = None  # the cues' reach on this gray, made when first needed
         self._reach: tuple[Cues, Reach] | None = None  # the last cue set's reach, where it was solved
         self._trust: np.ndarray | None = None  # the prior's confidence, where a prior is on
         self.on_chroma: Callable[[np.ndarray], None] | None = None
         self.paint_later = False
-        # Whether results were left unpainted (paint_later), and where they changed since the last
-        # one painted (pairs of slices; None: anywhere).
+        # Whether results were left unpainted, and where they changed since (None: anywhere).
         self._waiting = False
         self._waiting_where: list | None = None
 
@@ -416,16 +377,10 @@ class Colorizer:
     def solve(self, cues: Cues, x0: np.ndarray | None = None, *, reuse: bool = True) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers.
 
-        With ``reuse`` (the default), a new cue set after a global ``direct`` solve of a linear
-        method without a prior — cues added, removed (undo, eraser), recoloured or moved since —
-        is reached by a low-rank correction of that solve's factors
-        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`) instead of a new factorisation:
-        ``info["update"]`` is then ``"low-rank"``, with ``held`` and ``released`` (cue pixels
-        added and removed since the factored solve), ``recoloured``, ``block``, ``correction``,
-        ``bound`` and ``window`` as :meth:`update` describes. Where it cannot (no factors held, an
-        edit too large for the correction's block), the cues are solved afresh and, if there was
-        something to reuse, ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why.
-        ``reuse=False`` always solves afresh.
+        With ``reuse``, a new cue set after a global ``direct`` solve of a linear method
+        without a prior is reached by a low-rank correction of that solve's factors
+        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`; ``info["update"]`` is
+        ``"low-rank"``).
 
         Parameters
         ----------
@@ -444,13 +399,9 @@ class Colorizer:
         ------
         InputError
             ``cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, an ``x0`` of
-            another shape, cues matched from references that gave none (:attr:`Cues.unmatched
-            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
-            finite result.
+            another shape, cues matched from references that gave none.
         ConvergenceError
-            An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
-            bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma
-            left its cues' range.
+            An iterative solve that stopped before its tolerance, or whose chroma left its cues' range.
 
         Examples
         --------
@@ -471,9 +422,7 @@ class Colorizer:
 
     def _ahead(self) -> None:
         """Edits may follow (:func:`colorize`, a one-off, leaves this out): the fresh memory the
-        next one needs made ready in threads while the user draws (after a solve, the first edit's
-        result arrays, slow to map at 12 MP; the next update's cues:
-        benchmarks/results/code_notes.md)."""
+        next one needs made ready in threads while the user draws."""
         if self._chroma is not None:
             self.engine.ahead()
             self.painter.prepare(self._chroma)
@@ -492,10 +441,8 @@ class Colorizer:
     @_one_call_at_a_time
     def undo(self) -> Result:
         """Go back to the cue set before the last :meth:`solve` or :meth:`update` (each call one
-        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set is
-        solved again as :meth:`solve` does, by a low-rank correction of held factors where it can
-        (``info["update"]``), so that an undo costs about what the edit did. :attr:`cues` is then
-        that set.
+        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set
+        is solved again as :meth:`solve` does.
 
         Returns
         -------
@@ -505,7 +452,6 @@ class Colorizer:
         if not self._undo:
             raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
         result = self._solve(self._undo.pop(), None, True)
-        # An undo solved afresh says so and why, as an update does (bilaplacian-gtv's said nothing).
         result = _solved_afresh(result, self._no_reuse_why())
         self._ahead()
         return result
@@ -549,30 +495,8 @@ class Colorizer:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
 
         With ``local``, methods that solve a linear system (without a prior) avoid a global
-        re-solve where they can (:mod:`varcolor.interactive`):
-
-        - after a global solve by the ``direct`` solver, the new solution is that solve corrected
-          for the cue pixels added since (at most ``interactive.MAX_HELD`` of them next to
-          unknowns), with its factors (``info["update"]`` is ``"low-rank"``, ``info["held"]`` the
-          pixels added, ``info["correction"]`` whether from the last result or the first solve,
-          ``info["bound"]`` its error bound — at most ``interactive.UPDATE_BUDGET`` ab, plus
-          single-precision rounding —, ``info["window"]`` the box that changed);
-        - otherwise, a window around the new cues if the change they cause dies out within a
-          tenth of the image (``info["window"]`` gives its top, left, height and width,
-          ``info["window_agreement"]`` how far it was from the previous, smaller window's
-          answer, in chroma units).
-
-        A low-rank correction of Levin's exact system (``levin``; ``levin-multiscale`` where it
-        solves that system at full resolution: ``factor`` 1, by default up to 65,536 pixels)
-        reports the corrected system's relative residual, computed and refined to ``tol``; the
-        other corrections (levin-symmetric's, a coarse grid's) and a window report none
-        (``info["residual"]`` is None: ``bound`` or ``window_agreement`` says how near they
-        are). Otherwise the whole image is
-        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables;
-        levin-multiscale: its coarse grid from the last coarse solve), which cuts an iterative
-        solver's iterations (a direct solver's work is the same): ``info["update"]`` is
-        ``"full"`` and ``info["full_solve"]`` says why (``local=False``, the prior, a
-        method without local updates, or no window small enough to hold the change).
+        re-solve where they can (:mod:`varcolor.interactive`): after a global ``direct``
+        solve, a low-rank correction of its factors for the cue pixels added since.
 
         Parameters
         ----------
@@ -589,13 +513,9 @@ class Colorizer:
         ------
         InputError
             ``more_cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, cues
-            matched from references that gave none (:attr:`Cues.unmatched
-            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
-            finite result.
+            matched from references that gave none.
         ConvergenceError
-            An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
-            bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma
-            left its cues' range.
+            An iterative solve that stopped before its tolerance, or whose chroma left its cues' range.
         """
         result = self._remembered(self.cues, self._update(more_cues, local))
         self._ahead()
@@ -627,10 +547,9 @@ class Colorizer:
 
     @_one_call_at_a_time
     def refine(self, admm_tol: float | None = None) -> Result:
-        """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last solve
-        or update stopped, with the same cues, to ``admm_tol`` (default: the method's final
-        tolerance); later updates keep the colorizer's own tolerance. It is the same iteration
-        carried on: a preview, then this, give a fresh solve's result for its iterations in all.
+        """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last
+        solve or update stopped, with the same cues, to ``admm_tol`` (default: the method's
+        final tolerance); later updates keep the colorizer's own tolerance.
 
         Parameters
         ----------
@@ -653,7 +572,6 @@ class Colorizer:
             return self._run(self.cues, self._chroma)
 
     def _info(self, cues: Cues) -> Info:
-        # The solve's keys and the seconds are Info's too: added before the result is made.
         info = cast(
             Info,
             {
@@ -661,8 +579,6 @@ class Colorizer:
                 "space": self.options.space,
                 "device": self.options.device,
                 "cues": cues.count,
-                # Every option that had an effect (tolerance, limits, the method's own parameters):
-                # varcolor.methods.build_options(**info["options"]) gives options that colorize the same.
                 "options": self._in_effect,
             },
         )
@@ -691,8 +607,7 @@ class Colorizer:
             beta = float(self.options.prior_weight)
             strength = min(1.0, beta / PRIOR_WEIGHT)  # β → 0: no prior
             self._trust = None if weight is None else np.clip(weight / max(beta, 1e-300), 0.0, 1.0) * strength
-        # The reach is solved beside the method's solve (a thread: SuperLU and the method's kernels
-        # share the cores), waited for where the method restrains its chroma.
+        # The reach is solved in a thread beside the method's solve, waited for where it restrains.
         reach = _pending(self._reach_of, cues) if self.engine.restrains and cues.count else None
         if cues.count == 0 and guess is None:
             if cues.unmatched:  # the gray image back would hide it, as the command line refuses it
@@ -703,14 +618,12 @@ class Colorizer:
         else:
             targets = self.painter.targets(cues)
             bounded = guess is None and self.engine.within_cues
-            # The cues' values, found once: scanning a large mask for them costs each edit.
             values = gather(targets, cues.mask) if bounded else None
-            # One colour's answer is that colour everywhere: taken, not solved (solved, a long thin image
-            # could lose it: links in series so weak that Levin's system is numerically singular).
+            # One colour's answer is that colour everywhere: taken, not solved (a long thin image's
+            # system can be numerically singular).
             colour = one_value(values) if values is not None and reach is None else None
             with threads_for(self.gray.size, self.options.threads) as threads:
                 if colour is not None:
-                    # The exact answer: no solve, and the method's state of earlier solves forgotten.
                     chroma = np.empty(self.gray.shape + (2,))
                     chroma[...] = colour
                     self.engine.reset()
@@ -730,8 +643,7 @@ class Colorizer:
                         # restrained: between the cues and neutral
                         within = values if reach is None else np.vstack([values, np.zeros((1, values.shape[1]))])
                         _check_within(chroma, within, cues.mask.size, report, self.options.tol)
-                # The method's report, checked: solver, iterations and residual of the right types,
-                # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
+                # The method's report checked: a plug-in cannot rewrite the library's own keys.
                 info.update(checked_info(self.engine, report))
             except BaseException:
                 self._drop_early()
@@ -742,18 +654,15 @@ class Colorizer:
             if self.updates is not None and guess is None:
                 self.updates.rebase(chroma, cues.mask, targets)
         if guess is not None:
-            # What the prior says of itself, less the options that had no effect (the ideepcolor
-            # method's result is the guess: its weight and confidence change nothing).
+            # What the prior says of itself, less the options that had no effect.
             effect = info["options"]
             own = {key: value for key, value in said.items() if key not in OPTION_NAMES or key in effect}
             info.update(cast(Info, own))  # the prior's keys (prior, prior_weight…): Info's
         return self._finish(chroma, info, start, where)
 
     def _paint_early(self, draft: np.ndarray, changed: list | None) -> None:
-        """The method's draft of its chroma (:attr:`~varcolor.methods.Method.on_early`), painted in a
-        thread while it corrects it, where the paint will be whole (``changed``: where it differs
-        from the last result; None: anywhere). Not where numba's workqueue layer runs the
-        kernels: it aborts on parallel kernels launched from two threads at once."""
+        """The method's draft of its chroma painted in a thread while the method corrects it (not under
+        numba's workqueue layer: it aborts on kernels launched from two threads)."""
         self._drop_early()
         if self._later():
             return  # not painted now: nothing to draft
@@ -763,15 +672,14 @@ class Colorizer:
             self._early = (draft, self.painter.paint_ahead(draft))
 
     def _drop_early(self) -> None:
-        """Wait for a draft's paint under way, and forget it (its method failed, or did not
-        say where it wrote since): no thread is left writing into the painter's arrays."""
+        """Wait for a draft's paint under way, and forget it (its method failed, or did not say
+        where it wrote since): no thread is left writing into the painter's arrays."""
         early, self._early = self._early, None
         _settled(early)
 
     def _finish(self, chroma: np.ndarray, info: Info, start: float, where=None) -> Result:
-        """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
-        list of pairs of slices), only those pixels of the last one changed. A chroma that cannot
-        be right (NaN, infinite) is an error, never a black result."""
+        """The result for ``chroma``; with ``where``, only those pixels of the last one changed. A chroma
+        that cannot be right (NaN, infinite) is an error, never a black result."""
         parts = (
             [chroma] if where is None else [chroma[w] for w in where] if isinstance(where, list) else [chroma[where]]
         )
@@ -796,11 +704,10 @@ class Colorizer:
         self._waiting, self._waiting_where = later, _union(where, []) if later else None
         if later:
             _settled(early)
-            assert self._last is not None  # (_later: a result before)
+            assert self._last is not None
             rgb, ab = self._last.rgb, chroma  # the picture as it was; in Lab a result's ab is its chroma
         elif early is not None:  # (a draft is painted whole: what waited too)
-            # The draft painted while the method corrected it; the windows it wrote since, again.
-            assert late is not None  # checked above
+            assert late is not None
             rgb, ab = early[1].result()
             self.painter.repaint(chroma, late, rgb, ab)
         else:
@@ -855,8 +762,7 @@ def colorize(
     ----------
     gray : array_like
         ``H×W`` gray values in [0, 1] (or ``H×W×3``: its same-lightness gray is used). The result
-        has exactly this lightness. Read as :class:`Colorizer` reads it (a nested list as its
-        array, a boolean mask as black and white).
+        has exactly this lightness.
     cues : Cues
         The colour cues (:class:`~varcolor.cues.Cues`: from a marked image, a mask, points).
     options : Options, optional
@@ -902,14 +808,10 @@ def colorize(
     ------
     InputError
         A gray image that is not ``H×W`` (or ``H×W×3``) in [0, 1] or under 2×2 pixels, options a
-        method refuses (an unknown one, another method's, a linear solver's given to
-        bilaplacian-gtv), a solve that would not fit in memory, ``cues`` that are no
-        :class:`~varcolor.cues.Cues` of its size, cues matched from references that gave none
-        (:attr:`Cues.unmatched <varcolor.cues.Cues.unmatched>`) with no other cue and no prior.
+        method refuses.
     ConvergenceError
         An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
-        bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma left
-        its cues' range (a loose ``tol``, or a numerically singular system).
+        bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``).
 
     Examples
     --------
@@ -925,22 +827,19 @@ def colorize(
     'multigrid'
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
-    # (here, not in Colorizer: the studio's and Krita's sessions set options of their own)
     _warn_ignored(
         methods.get(colorizer.options.method), colorizer.options, colorizer.engine.solver_name, colorizer.gray.shape
     )
     return colorizer._solve(cues, x0, True)  # no edits follow: nothing made ahead for them
 
 
-#: A chroma further outside its cues' range than this share of their largest value (0.25 ab of
-#: cues of chroma 50) is no rounding: the solve lost accuracy. Photos stay within it exactly.
+#: A chroma further outside its cues' range than this share of their largest value is no rounding.
 WITHIN_SLACK = 0.005
 
 
 def _union(first, second) -> list | None:
     """Where two results changed (each ``where`` of :meth:`Colorizer._finish`: None, anywhere; a
-    pair of slices or of index arrays; a list of pairs of slices), as a list of pairs of slices;
-    None (anywhere) where either is None or index arrays."""
+    pair of slices or of index arrays; a list of pairs of slices)."""
     windows = []
     for where in (first, second):
         if where is None:
@@ -963,8 +862,8 @@ def _settled(early: tuple[np.ndarray, Future] | None) -> None:
 
 
 def _weakly(method: Callable[..., None]) -> Callable[..., None]:
-    """``method`` (a bound method) called through a weak reference to its object: a call after the
-    object is gone does nothing."""
+    """``method`` (a bound method) called through a weak reference to its object: a call after
+    the object is gone does nothing."""
     reference = weakref.WeakMethod(method)
 
     def call(*args, **kwargs) -> None:
@@ -980,19 +879,13 @@ def _pending(solve: Callable[[Cues], Reach], cues: Cues) -> PendingReach:
     return PendingReach(_REACH_THREAD.submit(solve, cues))
 
 
-#: The thread reaches are solved in, beside their methods' solves (a colorizer's solves follow
-#: each other; several colorizers' reaches take turns).
+#: The thread reaches are solved in, beside their methods' solves.
 _REACH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="varcolor-reach")
 
 
 def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int, report: dict, tol: float) -> None:
-    """Refuse a solve of a method whose chroma lies within its cues' range (``values``: the cues',
-    ``N×2``; :attr:`~varcolor.methods.Method.within_cues`) that left it (two reductions of the
-    chroma: no copy of it), saying why: an iterative solver stopped at a loose ``tol`` short of
-    the answer (``report``: the method's, its residual above :data:`~varcolor.solvers.base.TOL`
-    after iterations), else a numerically singular system (a long thin image, whose links are
-    too weak in series: the solver's small residual does not make its answer right).
-    ``pixels``: the image's, named in the error."""
+    """Refuse a chroma that left its cues' range (``values``), saying why: an iterative solver stopped
+    at a loose ``tol`` (``report``), else a numerically singular system; ``pixels`` named in the error."""
     low, high = channel_extremes(values)
     slack = WITHIN_SLACK * float(max(np.abs(low).max(), np.abs(high).max()))
     least, most = channel_extremes(chroma)
@@ -1021,8 +914,7 @@ OPTION_NAMES = frozenset(Options.names())
 
 def _solved_afresh(result: Result, why: str | None) -> Result:
     """``result`` of a global solve where a reuse was tried, saying so: ``info["update"]`` is
-    ``"full"`` and ``info["full_solve"]`` why (an incremental method's own reason first); its
-    report's own ``update`` (a correction of its coarse grid, say) is kept."""
+    ``"full"`` and ``info["full_solve"]`` why (an incremental method's own reason first)."""
     why = result.info.get("full_solve", why)
     if why is not None and "update" not in result.info:
         result.info.update({"update": "full", "full_solve": why})

@@ -1,16 +1,9 @@
 """Colour conversions: sRGB <-> varcolor's Lab, gray <-> lightness, gamut mapping.
 
-varcolor's Lab is CIE Lab whose lightness L* is the one ICC colour management measures, and whose
-chroma a*, b* is scikit-image's (D65). L* comes from the luminance of sRGB adapted to D50 by
-Bradford (the profile connection space, where Krita, GIMP and Photoshop read a file through its
-profile; :data:`ICC_LUMINANCE`): a result keeps its scan's lightness as the restorer's editor
-measures it (issue 71: with D65's luminance, vivid colours came out up to 2.7 L* lighter or
-darker there). The chroma stays D65's: the published networks were trained on it, ideepcolor's
-gamut table is made of it, and cues stored in files are in it. The two agree on every gray (both
-luminances weigh R, G and B to a sum of 1), so a gray keeps its L* either way: for a gray sRGB
-value ``g``, ``L = rgb2lab(g, g, g).L``; :func:`gray_from_lightness` inverts that exactly, so
-encoding a colour image as its same-lightness gray and colorizing it back never changes its
-luminance.
+varcolor's Lab is CIE Lab whose L* is the one ICC colour management measures (the luminance of
+sRGB adapted to D50 by Bradford, :data:`ICC_LUMINANCE`: a result keeps its scan's lightness as
+the restorer's editor measures it, issue 71), and whose chroma a*, b* is scikit-image's D65 (the
+published networks, ideepcolor's gamut table and stored cues use it).
 """
 
 from __future__ import annotations
@@ -55,18 +48,11 @@ _WHITE_Y = float(_WHITE[1])
 _BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 _ICC_WHITE = np.array([0.9642, 1.0, 0.8249])
 _ADAPT_TO_D50 = np.linalg.inv(_BRADFORD) @ np.diag((_BRADFORD @ _ICC_WHITE) / (_BRADFORD @ _WHITE)) @ _BRADFORD
-#: Luminance of linear sRGB in the ICC connection space (sRGB adapted to D50 by Bradford, as every
-#: sRGB profile states it): the Y of varcolor's L*. Scaled to sum to 1 (it does to 1e-6), so that a
-#: gray's luminance is its linear value, as in D65.
+#: Luminance of linear sRGB adapted to D50 by Bradford (the Y of varcolor's L*), scaled to sum to 1.
 ICC_LUMINANCE = (_ADAPT_TO_D50 @ _cc.xyz_from_rgb)[1] / (_ADAPT_TO_D50 @ _cc.xyz_from_rgb)[1].sum()
-#: Newton steps from D65's L* to the colour of the ICC luminance (:func:`_lab_to_linear`): on a
-#: million random sRGB colours the luminance is off by 1.2e-2 at most before, 7e-4, 3e-6, 4e-11
-#: and 3e-16 (double precision's own) after each step.
+#: Newton steps from D65's L* to the colour of the ICC luminance: enough for double precision on sRGB.
 _NEWTON_STEPS = 4
-#: An impossible colour (chroma far beyond any photo's, as a user's ``clip`` can ask for) may need
-#: more (from D65's L*, the first step can overshoot by a factor of 50: 14 steps at L* 11, a, b
-#: 140, -307): steps go on, up to this many, while the last one moved L* by more than 1e-9 (the next
-#: then moves it by about its square). The array code's Newton stops at the same point.
+#: Steps at most for an impossible colour (far beyond any photo's), while the last moved L* by over 1e-9.
 _NEWTON_MOST = 40
 # The same luminance as a row on D65 XYZ (what Lab to sRGB works in).
 _ICC_LUMINANCE_OF_XYZ = ICC_LUMINANCE @ _RGB_FROM_XYZ
@@ -80,12 +66,10 @@ def _lab_f(t: np.ndarray) -> np.ndarray:
 
 
 def _srgb_decode(v: np.ndarray) -> np.ndarray:
-    # (the power of the clipped value: below the knee it is not taken, and a negative would warn)
     return np.where(v > 0.04045, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4, v / 12.92)
 
 
-# Compiled on first use, not at import (as a vectorize with a signature would be): compiling loads
-# numba's whole code generator, a second of start-up for every command that never converts a colour.
+# Compiled on first use, not at import: compiling loads numba's whole code generator.
 @numba.njit(cache=True)
 def _srgb_encode(v):
     """Linear to gamma-encoded sRGB, clipped to [0, 1]."""
@@ -102,9 +86,8 @@ def _srgb_level(v, top):
 
 @numba.njit(cache=True)
 def _level_thresholds(top):
-    """For each level k in 1..top, the smallest linear value whose :func:`_srgb_level` is k or more,
-    found by bisecting the bit patterns of non-negative doubles (ordered as the values are);
-    0 below them and +inf after them (``top + 2`` values)."""
+    """For each level k in 1..top, the smallest linear value whose :func:`_srgb_level` is k or
+    more, found by bisecting the bit patterns of doubles (``top + 2`` values)."""
     thresholds = np.empty(top + 2)
     thresholds[0], thresholds[top + 1] = 0.0, np.inf
     bits = np.empty(1, np.int64)
@@ -125,18 +108,12 @@ def _level_thresholds(top):
 
 
 class _LevelTable:
-    """Linear values to an sRGB file's levels by looking up where they fall among the levels'
-    thresholds (:func:`_level_thresholds`), not by a power per value: a value's bucket of
-    ``buckets`` equal ones over [0, 1] gives the first level to try, and a step or two finds its
-    own. The same levels as encoding then rounding (a value within 1e-12 of a threshold is encoded
-    and rounded, as near there the two could part by a rounding). The three powers a pixel were a
-    third of painting a result into 8-bit levels where no colour leaves sRGB
-    (benchmarks/results/code_notes.md)."""
+    """Linear values to an sRGB file's levels by looking up the levels' thresholds, not a power per
+    value: the same levels as encoding then rounding (benchmarks/results/code_notes.md)."""
 
     def __init__(self, bits: int) -> None:
         self.top = (1 << bits) - 1
-        # A power of two (a value times it is exact, so a bucket never starts above its value); a few
-        # levels a bucket where they are closest (near black), a megabyte of starts at 16 bits.
+        # A power of two: a value times it is exact, so a bucket never starts above its value.
         self.buckets = 1 << min(bits + 4, 18)
         self.thresholds = _level_thresholds(self.top)
         starts = np.searchsorted(self.thresholds[1:-1], np.arange(self.buckets) / self.buckets, side="right")
@@ -221,9 +198,7 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     ----------
     lab : ndarray, ``H×W×3``
     gamut : {"chroma", "clip"}
-        What to do with colours outside the sRGB gamut. ``"chroma"`` shrinks the chroma (a, b)
-        of those pixels toward gray until they fit, keeping their lightness and hue;
-        ``"clip"`` clips each RGB channel, which shifts lightness.
+        What to do with colours outside the sRGB gamut.
 
     Examples
     --------
@@ -247,15 +222,8 @@ def chroma_to_rgb(
     *,
     image_pixels: int | None = None,
 ) -> np.ndarray:
-    """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``)
-    given apart, into ``out`` (``S×3``, a new array if None; it may be a view, such as a window
-    of a larger image).
-
-    ``image_pixels``: the size of the whole image that ``lightness`` is a window of, where it is
-    one. The array code or the numba kernel is chosen by it (:func:`varcolor.kernels.array_code`),
-    not by the window's size: the repaints of a big image's small windows after an edit run the
-    kernel its first paint compiled (judged by their own size, a never-warmed installation ran
-    them as array code, ten times slower, in Krita's Live worker: benchmarks/results/code_notes.md).
+    """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``) given
+    apart, into ``out``.
 
     Parameters
     ----------
@@ -268,15 +236,15 @@ def chroma_to_rgb(
     out : ndarray, ``S×3``, optional
         Where to write: floats, or an unsigned integer image's levels (default: a new float array).
     image_pixels : int, optional
-        The size of the whole image that ``lightness`` is a window of (default: its own size).
+        The size of the whole image that ``lightness`` is a window of: it chooses array code or the
+        kernel, so a big image's small repaints run the compiled kernel (default: its own size).
 
     Examples
     --------
     >>> import numpy as np
     >>> lightness, ab = np.full((1, 2), 50.0), np.array([[[0.0, 0.0], [120.0, 0.0]]])
     >>> bool(np.allclose(chroma_to_rgb(lightness, ab), lab_to_rgb(np.dstack([lightness, ab]))))
-    True
-    """
+    True"""
     if gamut not in ("chroma", "clip"):
         raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
     if np.shape(ab) != np.shape(lightness) + (2,):
@@ -305,9 +273,8 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
 def _levels_of(
     lightness: np.ndarray, ab: np.ndarray, gamut: str, out: np.ndarray, scratch: np.ndarray | None = None
 ) -> None:
-    """:func:`_srgb_of`'s colours, by the kernel, written as the levels of ``out`` (uint8 or
-    uint16, ``S×3``): what :func:`to_levels` makes of them, without encoded floats between (the
-    kernel writes the levels themselves, as floats, into ``scratch`` or a new array, cast here)."""
+    """:func:`_srgb_of`'s colours written by the kernel as the levels of ``out`` (uint8 or uint16),
+    without encoded floats between."""
     levels = np.empty(out.shape) if scratch is None else scratch
     _run_kernel(lightness, ab, gamut, _level_table(8 if out.dtype == np.uint8 else 16), levels)
     out[...] = levels
@@ -352,9 +319,8 @@ def _run_kernel(lightness: np.ndarray, ab: np.ndarray, gamut: str, table: _Level
         out[...] = image.reshape(out.shape)
 
 
-#: Values painted at a time into an integer image, or from single-precision chroma: a band of rows,
-#: so that a 40 MP result needs a band's float64 colours and chroma, never the whole image's (0.96 GB
-#: and 0.64 GB).
+#: Values painted at a time into an integer image, or from single-precision chroma: a band's float64
+#: colours and chroma are held, never the whole image's.
 _BAND_VALUES = 1 << 20
 
 
@@ -366,8 +332,8 @@ def chroma_to_rgb_of_gray(
     *,
     image_pixels: int | None = None,
 ):
-    """:func:`chroma_to_rgb` at the lightness of the gray sRGB values ``gray`` (:func:`lightness_of_gray`),
-    computed a band at a time: a big image's lightness is never held whole (0.32 GB at 40 MP).
+    """:func:`chroma_to_rgb` at the lightness of the gray sRGB values ``gray``
+    (:func:`lightness_of_gray`), a band at a time: a big image's lightness is never held whole.
 
     Parameters
     ----------
@@ -387,17 +353,14 @@ def chroma_to_rgb_of_gray(
     >>> import numpy as np
     >>> gray, ab = np.full((2, 2), 0.4), np.full((2, 2, 2), 10.0)
     >>> bool(np.array_equal(chroma_to_rgb_of_gray(gray, ab), chroma_to_rgb(lightness_of_gray(gray), ab)))
-    True
-    """
+    True"""
     return _painted_in_bands(gray, ab, gamut, out, lightness_of_gray, image_pixels=image_pixels)
 
 
 def _painted_in_bands(
     values, ab, gamut: str, out: np.ndarray | None, lightness_of=None, *, image_pixels: int | None = None
 ) -> np.ndarray:
-    """:func:`chroma_to_rgb` band by band along the first axis, each band's lightness (``values``,
-    or ``lightness_of(values)``) and chroma in float64: into ``out`` as floats, or, an unsigned
-    integer image, as levels (:func:`to_levels`)."""
+    """:func:`chroma_to_rgb` band by band along the first axis, into ``out`` as floats or levels."""
     values, ab = np.asarray(values), np.asarray(ab)
     if out is None:
         out = np.empty(values.shape + (3,))
@@ -410,9 +373,7 @@ def _painted_in_bands(
     array = array_code(image_pixels or values.size)  # by the whole image's size, not a band's or a window's
 
     starts = range(0, values.shape[0], rows)
-    # Each of the two bands painted at once has its own float scratch, made here: the chroma's
-    # float64 copy and the kernel's levels. Made as each band began, the paint's peak memory was
-    # one or two bands' of it as the threads happened to overlap.
+    # Each of the two bands painted at once has its own scratch, made here: a steady peak memory.
     levels = out.dtype.kind == "u" and not array
     scratch: queue.SimpleQueue = queue.SimpleQueue()
     band_shape = (min(rows, values.shape[0]),) + values.shape[1:]
@@ -443,14 +404,8 @@ def _painted_in_bands(
             scratch.put((spare_chroma, spare_levels))
 
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
-    # (Array code launches no kernel: threads at will; numba's layer is only known, and asking for
-    # it only works, once a parallel kernel has run, as the first band's has where it is a kernel.)
     if len(starts) > 1 and (array or kernels_launch_from_threads()):
-        # Two bands at a time: one band's lightness, float copies and levels (NumPy, a core) beside
-        # the other's kernel (which gives the interpreter back): the kernel alone keeps both cores
-        # busy for only part of a band. Each band writes its own rows of ``out``. (numba's
-        # workqueue layer, used where neither TBB nor OpenMP is installed, aborts on parallel
-        # kernels launched from two threads at once: there the bands go one after another.)
+        # Two bands at a time: one band's NumPy work beside the other's kernel.
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(paint, starts[1:]))
     else:
@@ -480,9 +435,8 @@ def _f_inverse_slope(f):
 
 @numba.njit(cache=True)
 def _luminance_step(fy, a, b, target, white, luminance):
-    """Newton's step on ``fy`` (CIE's f of Y / Yn) towards the colour of chroma a, b (D65) whose
-    luminance (``luminance``, a row on D65 XYZ) is ``target``; NaN where that luminance does not
-    grow with L* (an impossible colour)."""
+    """Newton's step on ``fy`` towards the colour of chroma a, b whose luminance is ``target``; NaN
+    where that luminance does not grow with L* (an impossible colour)."""
     fx, fz = fy + a / 500.0, fy - b / 200.0
     error = (
         luminance[0] * _f_inverse(fx) * white[0]
@@ -500,8 +454,8 @@ def _luminance_step(fy, a, b, target, white, luminance):
 
 @numba.njit(cache=True)
 def _linear_of(fy, a, b, white, matrix):
-    """Linear R, G, B of ``fy`` and chroma a, b (D65 XYZ by skimage's lab2xyz formulas, without its
-    clipping of negative Z: the gamut test must see the true, possibly impossible, colour)."""
+    """Linear R, G, B of ``fy`` and chroma a, b, without lab2xyz's clipping of negative Z (the gamut
+    test must see the true colour)."""
     x = _f_inverse(fy + a / 500.0) * white[0]
     y = _f_inverse(fy) * white[1]
     z = _f_inverse(fy - b / 200.0) * white[2]
@@ -513,10 +467,8 @@ def _linear_of(fy, a, b, white, matrix):
 
 @numba.njit(cache=True)
 def _lab_to_linear(lightness, a, b, white, matrix, luminance):
-    # The colour of chroma a, b whose luminance is that of L*: D65's L* moved by Newton's method
-    # (the two luminances differ by a few percent; where ``luminance`` is D65's Y, no step moves
-    # it). Returns whether the colour lies in the sRGB gamut, and its linear R, G, B (scalars: an
-    # array per pixel would be an allocation per pixel).
+    # The colour of chroma a, b whose luminance is that of L* (Newton's method from D65's L*):
+    # whether it lies in the sRGB gamut, and its linear R, G, B as scalars.
     inside, red, green, blue, _ = _lab_to_linear_fy(lightness, a, b, white, matrix, luminance)
     return inside, red, green, blue
 
@@ -526,8 +478,7 @@ def _lab_to_linear_fy(lightness, a, b, white, matrix, luminance):
     """:func:`_lab_to_linear`, and the ``fy`` it found (the gamut search starts from it)."""
     fy = (lightness + 16.0) / 116.0
     target = _f_inverse(fy) * white[1]
-    # _NEWTON_STEPS steps, untested: a test of convergence after each saved none on photos (their
-    # colours need them all) and cost time; then more only while the last step was not tiny.
+    # _NEWTON_STEPS steps untested (photos need them all), then more only while the last was not tiny.
     step = 1.0
     for done in range(_NEWTON_MOST):
         if done >= _NEWTON_STEPS and abs(step) <= 1e-9:
@@ -543,13 +494,8 @@ def _lab_to_linear_fy(lightness, a, b, white, matrix, luminance):
 
 @numba.njit(cache=True)
 def _excess_from(fy, lightness, a, b, white, matrix, luminance):
-    """How far L, a, b (the chroma scaled already) lies outside the sRGB cube in linear RGB (<= 0:
-    inside), its luminance-keeping ``fy`` and its linear R, G, B, found from ``fy`` (a nearby chroma's): Newton's
-    steps stop once one moves it by at most 1e-13 (two or three from a neighbour's, where from
-    D65's L* it takes four). An impossible colour (a step met a luminance that does not grow
-    with L*): from D65's L*, as :func:`_lab_to_linear` does. Near L* 8 (the kink of CIE's f,
-    where skimage's rounded constants leave a step of about 5e-8) the two starts can settle on
-    either side of the step: colours 1e-6 apart at most (1 pixel in a million)."""
+    """How far L, a, b lies outside the sRGB cube (<= 0: inside), with its ``fy`` and linear RGB,
+    Newton's steps starting from a nearby chroma's ``fy``."""
     target = _f_inverse((lightness + 16.0) / 116.0) * white[1]
     for _ in range(_NEWTON_MOST):
         step = _luminance_step(fy, a, b, target, white, luminance)
@@ -571,18 +517,8 @@ def _excess(red, green, blue):
 
 @numba.njit(cache=True)
 def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_high, rgb_high):
-    """The largest chroma scale in [0, 1] whose colour is in the gamut (0: the gray of that
-    lightness, inside; 1: the colour, outside), to 1e-9 (far below one 16-bit step), and that
-    colour's linear R, G, B: regula falsi with the Illinois modification, which needs a few
-    evaluations where bisection needed 30. ``f_high``, ``fy_high``: the colour's own excess and
-    ``fy`` (:func:`_lab_to_linear_fy`'s, which found it outside: not evaluated again).
-
-    Each evaluation's Newton steps start from the luminance-keeping ``fy`` the two ends' had,
-    interpolated (:func:`_excess_from`), not from D65's L* each time: a saturated result paints
-    quicker (benchmarks/results/gamut_search.md).
-    The colour returned is the inside end's as its evaluation found it: solving it again from
-    D65's L*, as the colour's own excess was evaluated again, cost two of a searched pixel's nine
-    or ten solves."""
+    """The largest chroma scale in [0, 1] whose colour is in the gamut, and that colour's linear RGB:
+    regula falsi with the Illinois modification (benchmarks/results/gamut_search.md)."""
     low, high = 0.0, 1.0
     start = (lightness + 16.0) / 116.0
     f_low, fy_low, red, green, blue = _excess_from(start, lightness, 0.0, 0.0, white, matrix, luminance)
@@ -618,12 +554,8 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_
 
 @numba.njit(cache=True, error_model="numpy")
 def _row_fy(lightness, ab, white, luminance, fy):
-    """:func:`_lab_to_linear_fy`'s ``fy`` for each pixel of a row (``lightness`` and ``ab`` a row's,
-    any strides), into ``fy``: the same steps, the first :data:`_NEWTON_STEPS` taken for the whole
-    row at once over contiguous copies (a loop the compiler vectorizes: a pixel's steps wait on each
-    other, a row's do not; several times quicker than pixel by pixel:
-    benchmarks/results/code_notes.md), then each pixel's further steps, where its last one was not
-    tiny, one by one."""
+    """:func:`_lab_to_linear_fy`'s ``fy`` for each pixel of a row: the first steps for the whole row at
+    once (a loop the compiler vectorizes), then each pixel's further steps one by one."""
     n = lightness.shape[0]
     target, a, b, last = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
     for j in range(n):
@@ -652,10 +584,8 @@ def _row_fy(lightness, ab, white, luminance, fy):
 
 @numba.njit(cache=True, error_model="numpy")
 def _row_linear(lightness, ab, white, matrix, luminance, shrink_chroma, fy, red, green, blue):
-    """The linear R, G, B of each pixel of a row, brought into sRGB (``shrink_chroma``) or not,
-    into ``red``, ``green``, ``blue`` (``fy``: scratch), by whole-row loops the compiler
-    vectorizes: the luminance's Newton steps (:func:`_row_fy`), the colours, and the gamut search
-    of the pixels outside sRGB (:func:`_row_boundaries`)."""
+    """The linear R, G, B of each pixel of a row, brought into sRGB (``shrink_chroma``) or not, by
+    whole-row loops the compiler vectorizes."""
     _row_fy(lightness, ab, white, luminance, fy)
     n = lightness.shape[0]
     for j in range(n):
@@ -671,25 +601,14 @@ def _row_linear(lightness, ab, white, matrix, luminance, shrink_chroma, fy, red,
         _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blue, outside[:count])
 
 
-#: Newton's steps on the boundary taken for a row's pixels outside sRGB at once
-#: (:func:`_row_boundaries`): three settle nearly all of them (photos' colours: 2 % need a fourth).
+#: Newton's steps on the boundary taken for a row's pixels outside sRGB at once (:func:`_row_boundaries`).
 _ROW_BOUNDARY_STEPS = 4
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blue, at):
-    """:func:`_largest_chroma_scale`'s colours of a row's pixels ``at`` (outside sRGB; their
-    ``fy`` and linear colours given), written over theirs: the gray's luminance and each step of
-    Newton's method on the boundary (:func:`_boundary_step`) taken for all of them at once (a
-    pixel's steps wait on each other, the pixels' do not); a pixel not settled after
-    :data:`_ROW_BOUNDARY_STEPS`, or not on the boundary its path first meets
-    (:func:`_on_the_boundary`), goes through :func:`_largest_chroma_scale` alone: a saturated
-    result paints quicker than pixel by pixel, and so does the last test for all the pixels at once
-    (benchmarks/results/code_notes.md).
-
-    The row functions use NumPy's error model: a division by zero gives inf or NaN, which the tests
-    after it refuse, instead of a check before each division that kept the compiler from
-    vectorizing the loops (the same paint was slower with Python's)."""
+    """:func:`_largest_chroma_scale`'s colours of a row's pixels ``at`` (outside sRGB), Newton's
+    steps on the boundary taken for all at once."""
     m = at.size
     target, fy_low, shift_x, shift_z = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     row0, row1, row2, bound, scale, fy_now = (
@@ -707,7 +626,7 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
         target[k] = _f_inverse(fy_low[k]) * white[1]
         a_at[k], b_at[k] = ab[j, 0], ab[j, 1]
         shift_x[k], shift_z[k] = a_at[k] / 500.0, -b_at[k] / 200.0
-    # The gray's luminance-keeping fy (a = b = 0): Newton's steps from D65's, 1e-6 off, settled in two.
+    # The gray's luminance-keeping fy (a = b = 0).
     gray_weight = luminance[0] * white[0] + luminance[1] * white[1] + luminance[2] * white[2]
     for _ in range(3):
         for k in range(m):
@@ -747,9 +666,7 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
             )
             fy_now[k] -= step_fy[k]
             scale[k] -= step_scale[k]
-    # Whether each pixel settled on the boundary its path first meets (:func:`_on_the_boundary`'s
-    # test), for all of them at once: a loop without branches or gathers, which the compiler
-    # vectorizes (pixel by pixel, the test took as long as the Newton steps before it).
+    # :func:`_on_the_boundary`'s test for all pixels at once, without branches: it vectorizes.
     found, red_at, green_at, blue_at = np.empty(m, np.bool_), np.empty(m), np.empty(m), np.empty(m)
     for k in range(m):
         gray_k, fy_k, scale_k, a, b = gray[k], fy_now[k], scale[k], a_at[k], b_at[k]
@@ -778,21 +695,14 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
         )
 
 
-#: Newton's steps on the boundary's chroma scale and ``fy`` at most (:func:`_boundary_by_newton`);
-#: a search that has not settled by then goes to regula falsi.
+#: Newton's steps at most in :func:`_boundary_by_newton`; then regula falsi.
 _BOUNDARY_STEPS = 16
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _boundary_by_newton(lightness, a, b, white, matrix, luminance, rgb_low, rgb_high, fy_low, fy_high):
-    """Where the chroma scale's path from the gray (``rgb_low``, scale 0) to the colour
-    (``rgb_high``, scale 1, outside sRGB) leaves the sRGB cube: the face that the straight line
-    between their linear RGB crosses first (:func:`_chord_face`), and then the scale and ``fy`` at
-    which the colour of the kept luminance lies on that face, by Newton's method on the two
-    equations at once (:func:`_boundary_step`: each step one evaluation of the colour, where each
-    step of regula falsi solved the luminance afresh: two to four of them, six or seven times a
-    pixel). Returns (found, scale, R, G, B); not found (a face crossed further on, a step leaving
-    [0, 1], no convergence, an impossible colour): regula falsi decides."""
+    """Where the chroma scale's path from the gray to the colour leaves the sRGB cube, by Newton's
+    method on the face first crossed: (found, scale, R, G, B); not found: regula falsi decides."""
     d0, d2 = a / 500.0, -b / 200.0
     target = _f_inverse((lightness + 16.0) / 116.0) * white[1]
     channel, bound, scale = _chord_face(rgb_low, rgb_high)
@@ -827,10 +737,8 @@ def _boundary_by_newton(lightness, a, b, white, matrix, luminance, rgb_low, rgb_
 
 @numba.njit(cache=True, inline="always")
 def _chord_face(rgb_low, rgb_high):
-    """The face of the sRGB cube that the straight line from linear ``rgb_low`` (inside) to
-    ``rgb_high`` (outside) meets first: (channel, its bound 0 or 1, the line's scale there);
-    channel -1 where no channel is outside (NaN). Without branches (a row's pixels at once,
-    :func:`_row_boundaries`)."""
+    """The face of the sRGB cube the straight line from ``rgb_low`` to ``rgb_high`` meets first:
+    (channel, bound, scale); channel -1 where none. Without branches."""
     channel, bound, scale = -1, 0.0, 2.0
     t, edge = _channel_crossing(rgb_low[0], rgb_high[0])
     first = t < scale
@@ -857,9 +765,8 @@ def _channel_crossing(low, high):
 
 @numba.njit(cache=True, inline="always")
 def _boundary_step(fy, scale, d0, d2, target, row0, row1, row2, bound, white, luminance):
-    """Newton's step on (``fy``, chroma ``scale``) towards the colour of luminance ``target`` whose
-    channel ``row`` (a row of the XYZ → linear RGB matrix) is ``bound``: (step of fy, step of the
-    scale, the Jacobian's determinant: 0 or not finite, no step)."""
+    """Newton's step on (``fy``, chroma ``scale``) towards the colour of luminance ``target``
+    whose channel ``row`` (a row of the XYZ → linear RGB matrix) is ``bound``."""
     fx, fz = fy + scale * d0, fy + scale * d2
     x, y, z = _f_inverse(fx) * white[0], _f_inverse(fy) * white[1], _f_inverse(fz) * white[2]
     dx, dy, dz, j11, j12 = _path_slopes(fy, scale, d0, d2, white, luminance)
@@ -884,10 +791,8 @@ def _path_slopes(fy, scale, d0, d2, white, luminance):
 
 @numba.njit(cache=True)
 def _on_the_boundary(fy, scale, a, b, rgb_low, white, matrix, luminance):
-    """Whether the point Newton's method settled on (``fy``, ``scale``) is where the path from the
-    gray first leaves the cube: (found, R, G, B, channel, bound); not found with a channel: that
-    channel's face lies outside here, met first (its boundary is searched next); not found without
-    one: regula falsi decides."""
+    """Whether the point Newton's method settled on is where the path from the gray first leaves
+    the cube: (found, R, G, B, channel, bound)."""
     colour = _linear_of(fy, a * scale, b * scale, white, matrix)
     channel, bound = _outside_channel(colour)
     if channel >= 0:
@@ -912,21 +817,14 @@ def _outside_channel(colour):
 
 @numba.njit(cache=True, inline="always")
 def _left_before(fy, scale, a, b, rgb_low, colour, white, matrix, luminance):
-    """Whether the path from the gray (linear ``rgb_low``) to ``colour`` (inside the cube, at
-    (``fy``, ``scale``)) may have left the cube before it, or that cannot be told (at the gray, or
-    no luminance to keep by fy): regula falsi decides there. Without branches (a row's pixels
-    tested at once, :func:`_row_boundaries`).
-
-    Along the path up to here, each channel as the parabola through its gray's value and its
-    value and slope here: one that comes near a face between (a yellow near white leaves the cube
-    through red's face, comes back and leaves through blue's) may have left the cube earlier."""
+    """Whether the path from the gray to ``colour`` may have left the cube before it (each channel as
+    a parabola), or that cannot be told: regula falsi decides there. Without branches."""
     d0, d2 = a / 500.0, -b / 200.0
     dx, dy, dz, j11, j12 = _path_slopes(fy, scale, d0, d2, white, luminance)
     told = (scale > 1e-6) & (j11 > 0.0)
     along = -j12 / (j11 if told else 1.0)  # fy's change with the scale, the luminance kept
     near = not told
-    # Each channel by its own constant index (a loop over them indexed the tuples by a variable:
-    # a switch, which kept the compiler from vectorizing the row's loop).
+    # Each channel by a constant index: a variable one kept the loop from vectorizing.
     near |= _channel_comes_near(matrix[0], rgb_low[0], colour[0], dx, dy, dz, d0, d2, along, scale, told)
     near |= _channel_comes_near(matrix[1], rgb_low[1], colour[1], dx, dy, dz, d0, d2, along, scale, told)
     near |= _channel_comes_near(matrix[2], rgb_low[2], colour[2], dx, dy, dz, d0, d2, along, scale, told)
@@ -935,23 +833,19 @@ def _left_before(fy, scale, a, b, rgb_low, colour, white, matrix, luminance):
 
 @numba.njit(cache=True, inline="always")
 def _channel_comes_near(row, start, end, dx, dy, dz, d0, d2, along, scale, told):
-    """:func:`_comes_near_a_face` for the channel of ``row`` (of the XYZ → linear RGB matrix) along
-    the path (slopes ``dx``, ``dy``, ``dz`` of X, Y, Z; fy's change ``along`` the scale); False
-    where the path cannot be told (``told`` False: the scale taken as 1 there, no division by 0)."""
+    """:func:`_comes_near_a_face` for the channel of ``row`` along the path."""
     slope = row[0] * dx * d0 + row[2] * dz * d2 + (row[0] * dx + row[1] * dy + row[2] * dz) * along
     return told & _comes_near_a_face(start, end, slope, scale if told else 1.0)
 
 
-#: How near a face of the sRGB cube (in linear RGB) a channel's parabola may come before the scale
-#: found by Newton's method is left to regula falsi (:func:`_boundary_by_newton`).
+#: How near a face of the sRGB cube a channel's parabola may come before regula falsi decides.
 _FACE_MARGIN = 0.01
 
 
 @numba.njit(cache=True, inline="always")
 def _comes_near_a_face(start, end, slope, scale):
     """Whether the parabola with value ``start`` at 0 and ``end``, ``slope`` at ``scale`` (> 0)
-    comes within :data:`_FACE_MARGIN` of 0 or 1 strictly between them (or outside them). Without
-    branches; a parabola that is a line never does."""
+    comes within :data:`_FACE_MARGIN` of 0 or 1 strictly between them (or outside them)."""
     curve = (start + slope * scale - end) / (scale * scale)
     bent = curve != 0.0
     curve = curve if bent else 1.0
@@ -965,17 +859,14 @@ def _comes_near_a_face(start, end, slope, scale):
 # nogil: a big image is painted by bands in two threads (_painted_in_bands).
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, thresholds, starts, buckets, out):
-    """The sRGB colours (encoded, in [0, 1]) of L*, a*, b* into ``out``; with a level table
-    (:class:`_LevelTable`'s arrays; ``thresholds`` of two values: none) their 8- or 16-bit levels,
-    as floats. One kernel for both: each kind of output compiled apart took seconds more to compile
-    (a parallel kernel's whole body is optimized again for each)."""
+    """The sRGB colours of L*, a*, b* into ``out``, or with a level table their levels as floats: one
+    kernel for both, as each compiled apart took longer to compile."""
     top = thresholds.size - 2
     for i in numba.prange(lightness.shape[0]):
         n = lightness.shape[1]
         fy, red, green, blue = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        # The constants as tuples (made here: a parallel loop takes in no tuples): read from arrays
-        # in the row functions' loops, they kept the compiler from vectorizing some of them (the
-        # boundary search took twice as long: benchmarks/results/code_notes.md).
+        # The constants as tuples: read from arrays they kept some loops from vectorizing
+        # (benchmarks/results/code_notes.md).
         white_values = (white[0], white[1], white[2])
         weights = (luminance[0], luminance[1], luminance[2])
         rows = (
@@ -1005,9 +896,7 @@ def _f_inverse_slope_array(f: np.ndarray, xp: Any = np) -> np.ndarray:
 
 
 def _lab_to_linear_array(lightness, a, b, xp: Any = np) -> list[np.ndarray]:
-    """:func:`_lab_to_linear` of arrays (of ``xp``: NumPy's or CuPy's): linear R, G, B (the same
-    Newton steps, on every value until all are within 1e-15 of their luminance, or
-    :data:`_NEWTON_MOST`)."""
+    """:func:`_lab_to_linear` of arrays of ``xp`` (NumPy or CuPy): the same Newton steps."""
     fy = (lightness + 16.0) / 116.0
     target = _f_inverse_array(fy, xp) * _WHITE[1]
     luminance = _ICC_LUMINANCE_OF_XYZ * _WHITE  # of f⁻¹(fx), f⁻¹(fy), f⁻¹(fz)
@@ -1040,7 +929,7 @@ def _largest_chroma_scale_array(lightness, a, b, xp: Any = np) -> np.ndarray:
     1e-9 of their scale."""
     low, high = xp.zeros(lightness.shape), xp.ones(lightness.shape)
     f_low, f_high = _excess_array(lightness, a, b, low, xp), _excess_array(lightness, a, b, high, xp)
-    gray_outside = f_low > 0.0  # keeps no chroma
+    gray_outside = f_low > 0.0
     side = xp.zeros(lightness.shape, xp.int8)  # which end the last step moved: -1 low, 1 high
     going = ~gray_outside
     for _ in range(100):
@@ -1069,10 +958,8 @@ def _srgb_encode_array(v: np.ndarray, xp: Any = np) -> np.ndarray:
 
 
 def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out, xp: Any = np) -> None:
-    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile; or a device's,
-    ``xp`` CuPy), into ``out``. As fast as the kernel where few colours lie outside sRGB (photos);
-    several times slower where most lie outside (the chroma's scale found pixel by pixel:
-    benchmarks/results/code_notes.md)."""
+    """:func:`_lab_to_srgb` as array code (a small image's, or a device's with ``xp`` CuPy), into
+    ``out``; slower where most colours lie outside sRGB (benchmarks/results/code_notes.md)."""
     lightness, a, b = lightness.ravel(), ab[..., 0].ravel(), ab[..., 1].ravel()
     linear = _lab_to_linear_array(lightness, a, b, xp)
     if shrink_chroma:
@@ -1119,7 +1006,7 @@ def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
     gray = np.asarray(gray, dtype=np.float64)
     out = np.empty(gray.shape)
     values, lightness = gray.reshape(-1), out.reshape(-1)
-    # In bands: the formula's temporaries were five images' worth (1.6 GB at 40 MP).
+    # In bands: the formula's temporaries are several images' worth.
     for start in range(0, values.size, _BAND_VALUES):
         part = slice(start, start + _BAND_VALUES)
         y = _srgb_decode(np.clip(values[part], 0.0, 1.0)) * _Y_OF_LINEAR_GRAY
@@ -1151,16 +1038,12 @@ def same_lightness_gray(
     Parameters
     ----------
     rgb : ndarray
-        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); 8- and 16-bit samples are the
-        values :func:`~varcolor.io.read_image` gives for them (:func:`~varcolor.io.levels_to_float`),
-        other integer samples are scaled as :func:`rgb_to_lab` scales them (``img_as_float``). A
-        pixel whose channels are equal is its own gray.
+        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); integer samples scaled as
+        :func:`~varcolor.io.read_image` or :func:`rgb_to_lab` scale them.
     out : ndarray, optional
-        ``H×W`` float64 to write the gray into (a band of a whole image's gray, written in place:
-        a band's own array, made and copied for each, cost a large scan its page faults).
+        ``H×W`` float64 to write the gray into (a band of a whole image's gray, in place).
     image_pixels : int, optional
-        The size of the whole image ``rgb`` is a band of: array code or the kernel is chosen by it
-        (:func:`~varcolor.kernels.array_code`), not by the band's.
+        The size of the whole image ``rgb`` is a band of: it chooses array code or the kernel.
 
     Examples
     --------
@@ -1173,23 +1056,20 @@ def same_lightness_gray(
     compiled = not array_code(image_pixels or rgb.shape[0] * rgb.shape[1])  # a small image's first run compiles nothing
     luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
     if compiled and rgb.dtype in (np.uint8, np.uint16):
-        # A file's levels as they are: no float copy of them first (costly for a large scan, even by
-        # bands), and each sample's decoded value looked up by its level, not tested for being one.
+        # A file's levels as they are: no float copy first, each sample's value looked up by its level.
         _compile_levels_kernel()
         top, out = np.iinfo(rgb.dtype).max, _gray_out(rgb, out)
         near = _near_gray()
         _same_lightness_gray_of_levels(rgb, top, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), near, out)
         return out
-    # Integer samples as read_image makes them floats: the compiled pass takes [0, 1] (an 8-bit
-    # photo read as 0-255 came out white).
+    # Integer samples as read_image makes them floats: the compiled pass takes [0, 1].
     if rgb.dtype in (np.uint8, np.uint16):
         rgb = levels_to_float(rgb)
     else:
         rgb = img_as_float64(rgb) if rgb.dtype.kind in "iu" else np.asarray(rgb, dtype=np.float64)
     if not compiled:
         return _same_lightness_gray_array(rgb, _gray_out(rgb, out))
-    # The same formulas as scikit-image's rgb2lab and lab2xyz, per pixel: their whole-image form
-    # made eight float64 temporaries of the photo (gigabytes, and seconds, for a large scan).
+    # scikit-image's rgb2lab and lab2xyz formulas, per pixel: no whole-image temporaries.
     out = _gray_out(rgb, out)
     compile_once(_srgb_decode_one, numba.float64)
     compile_once(
@@ -1227,8 +1107,7 @@ def _compile_levels_kernel() -> None:
 
 
 def _same_lightness_gray_array(rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """:func:`_same_lightness_gray` as array code (a small image's, :func:`varcolor.kernels.array_code`):
-    the same steps, in bands of rows (the temporaries a band's, not the photo's: 81 MB at 1 MP whole)."""
+    """:func:`_same_lightness_gray` as array code (a small image's), in bands of rows."""
     luminance = np.asarray(ICC_LUMINANCE, dtype=np.float64)
     step = max(1, (1 << 13) // max(rgb.shape[1], 1))
     for top in range(0, rgb.shape[0], step):
@@ -1255,8 +1134,7 @@ _LEVELS: list[np.ndarray] = []
 
 
 def _decoded_levels() -> np.ndarray:
-    """:func:`_srgb_decode_one` of the 65536 values ``k / 65535``: every 8- and 16-bit sample
-    (``k / 255`` is ``257 k / 65535``, the same double), looked up instead of computed."""
+    """:func:`_srgb_decode_one` of every 8- and 16-bit sample (``k / 65535``), looked up instead of computed."""
     if not _LEVELS:
         _LEVELS.append(np.array([_srgb_decode_one(k / 65535.0) for k in range(65536)]))
     return _LEVELS[0]
@@ -1285,15 +1163,13 @@ def _same_lightness_gray(rgb, luminance, white_y, gray_y, levels, out):
             for c in range(3):
                 v = rgb[i, j, c]
                 k = int(v * 65535.0 + 0.5) if 0.0 <= v <= 1.0 else 0
-                # A sample of 8 or 16 bits (most photos): its value looked up (3 powers a pixel saved).
+                # A sample of 8 or 16 bits (most photos): its value looked up.
                 y += luminance[c] * (levels[k] if k / 65535.0 == v else _srgb_decode_one(v))
             out[i, j] = _gray_of_luminance(y, white_y, gray_y)
 
 
-#: Channels of an 8-bit pixel at most this many levels from its red are made gray by a table of
-#: every such pixel's gray (:func:`_near_gray_table`): a gray scan stored as RGB with a scanner's
-#: noise (1.5 levels a channel) finds 99.9 % of its pixels there, and a lookup costs a fraction
-#: of the lightness and sRGB powers each would compute (the same formula, so the same values).
+#: Channels of an 8-bit pixel at most this many levels from its red are made gray by a table
+#: (:func:`_near_gray_table`): a noisy gray scan stored as RGB finds nearly all its pixels there.
 NEAR_GRAY_TABLE_SPREAD = 10
 _NEAR_GRAY: list[np.ndarray] = []
 
@@ -1329,9 +1205,8 @@ def _near_gray() -> np.ndarray:
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _same_lightness_gray_of_levels(samples, top, luminance, white_y, gray_y, levels, near, out):
-    """:func:`_same_lightness_gray` of 8- or 16-bit samples (``top`` their largest: 255 or 65535)
-    as they are, the same values as of their floats (``k / 255`` is ``257 k / 65535``): no float
-    copy of the photo is made first. ``near``: :func:`_near_gray_table` (8 bits)."""
+    """:func:`_same_lightness_gray` of 8- or 16-bit samples as they are (the same values as of their
+    floats), with no float copy of the photo."""
     step = 65535 // top
     spread = (near.shape[1] - 1) // 2
     for i in numba.prange(samples.shape[0]):
@@ -1378,8 +1253,8 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return same_lightness_gray(rgb)
 
 
-#: Pixels of an image made gray at a time (:func:`gray_by_bands`): a band of whole rows, of a 40 MP
-#: scan 33 rows, short enough that a studio's work ahead, waiting between two, lets a stroke in.
+#: Pixels of an image made gray at a time (:func:`gray_by_bands`): short enough that a studio's
+#: work ahead, waiting between two bands, lets a stroke in.
 GRAY_BAND_PIXELS = 1 << 18
 
 
@@ -1406,24 +1281,18 @@ def gray_by_bands(
     colour: bool | None = None,
     between: Callable[[], None] | None = None,
 ) -> np.ndarray:
-    """:func:`to_gray` of an image as :func:`~varcolor.io.read_image` gives it (the same values; in
-    ``dtype``, 8- and 16-bit levels' gray made in double precision and rounded to it), made from
-    its levels a band of rows at a time (:data:`GRAY_BAND_PIXELS`).
-
-    Whole, a 40 MP scan's gray took its pixels in double precision beside its gray (0.96 GB above
-    the levels read); by bands, a band's. ``between`` is called before each band: work done ahead
-    of need (a studio's next save) waits there while the user's strokes are solved.
+    """:func:`to_gray` of an image as :func:`~varcolor.io.read_image` gives it, made from its
+    levels a band of rows at a time (:data:`GRAY_BAND_PIXELS`): a scan's pixels are never held
+    in double precision whole.
 
     Parameters
     ----------
     pixels : ndarray
-        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (each band made floats of
-        ``dtype`` as ``read_image`` makes them); an alpha channel is ignored.
+        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels; an alpha channel is ignored.
     dtype : numpy float dtype
         Type of the gray.
     colour : bool or None
-        Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes
-        it); None: found out here, band by band.
+        Whether the channels differ somewhere (else the first is the gray); None: found out here.
     between : callable or None
         Called with no arguments before each band.
 
@@ -1437,10 +1306,8 @@ def gray_by_bands(
 
     def floats(part: np.ndarray) -> np.ndarray:  # floats given are taken as they are
         if part.dtype in (np.uint8, np.uint16):
-            # same_lightness_gray takes levels as their double-precision floats, without a copy;
-            # a single-precision gray is then that gray rounded. (Made from the levels' float32
-            # values, no sample was found in the decoding table: three powers a pixel more, seconds
-            # of CPU for a large photo's gray in the studio.)
+            # Levels are taken as their double-precision floats (found in the decoding table);
+            # a single-precision gray is then that gray rounded.
             return part
         return levels_to_float(part, dtype) if part.dtype.kind == "u" else part
 

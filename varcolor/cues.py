@@ -57,8 +57,7 @@ __all__ = [
 
 def _kept_float(array: np.ndarray, copy: bool) -> np.ndarray:
     """``array`` as float32 if it is float32, else as float64: float32 holds a cue's ab and
-    lightness to 1e-5 (a 16-bit level moves ab by about 1e-3), in half the memory (the readers of
-    marks make their cues so: 0.48 GB less at 40 MP)."""
+    lightness to 1e-5 (a 16-bit level moves ab by about 1e-3), in half the memory."""
     return array.astype(array.dtype if array.dtype == np.float32 else np.float64, copy=copy)
 
 
@@ -76,17 +75,13 @@ class Cues:
         Confidence scaling soft data terms (default 1 everywhere).
     lightness : ndarray, ``H×W``, optional
         The CIE L the cue colour was given at (e.g. the marked pixel's own lightness; NaN where
-        unknown), so the exact cue colour can be rebuilt; ``colorize(..., space="yiq")`` uses it
-        to reproduce Levin's code, and the gray image's lightness where it is missing.
+        unknown), so the exact cue colour can be rebuilt.
     note : str, optional
         What reading the cues did that their user should know (marks scaled, blended edge pixels
         read as partial paint); "" when nothing.
     points : ndarray of bool, ``H×W``, optional
-        The cue pixels that are point hints, not strokes: a dot of known colour ("this colour
-        here", as ideepcolor's hints and a points file give), where a stroke says "this thing is
-        this colour". The default engine keeps a stroke's colour to what it reaches
-        (:mod:`varcolor.restraint`); a point's colour fills what no stroke holds, unrestrained.
-        None: every cue is a stroke. :meth:`from_points` and the samplers set it.
+        The cue pixels that are point hints, not strokes: a dot of known colour ("this colour here",
+        as ideepcolor's hints and a points file give).
 
     Examples
     --------
@@ -106,12 +101,10 @@ class Cues:
     #: ``(name, share)`` pairs (:meth:`from_reference`, :meth:`from_references`); empty otherwise.
     references: tuple[tuple[str, float], ...] = field(default=(), compare=False)
     #: The reference photos these cues were to be matched from that matched too little of the image
-    #: to give any (another scene): :func:`~varcolor.colorize` refuses such cues where nothing
-    #: else colours the image (no cue, no prior), as the command line does.
+    #: to give any (another scene).
     unmatched: tuple[str, ...] = field(default=(), compare=False)
     points: np.ndarray | None = None
-    #: False: the mask and arrays of a kept float type are taken as they are, not copied (a constructor that made
-    #: them and keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
+    #: False: the mask and arrays of a kept float type are taken as they are, not copied.
     copy: InitVar[bool] = True
 
     def __post_init__(self, copy: bool = True) -> None:
@@ -188,42 +181,8 @@ class Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
         A pixel is a stroke where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that
-        is noise (below). Transparent pixels of an RGBA marked image are never cues. The marked image
+        is noise (``noise``). Transparent pixels of an RGBA marked image are never cues. The marked image
         must be lossless: JPEG noise alone makes cues of most pixels.
-
-        Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
-        layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel blended into the
-        gray photo keeps the hue of its paint within :data:`PAINT_REACH` pixels and a share α of it
-        (in RGB's colour plane ``m − mean(m) = α·(p − mean(p))``, α by least squares): with ``α ≥``
-        :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is no cue (the
-        hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and every
-        pixel that is no such blend, keep their own colour, so hard-edged strokes give the same cues
-        as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
-        their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
-        shows in the result. A paint is laid paint: a patch of one colour that hides the photo
-        changing under it (:func:`_laid_paint`). Where strokes of two colours cross or touch, a rim
-        pixel is a blend of both paints: a cue in the paint it holds at least half of, else none.
-        Marks copied from a colour original keep the photo's lightness and no colour over a few
-        pixels: nothing in them is laid paint, and their pixels keep their own colour. The cues'
-        ``note`` says how many pixels were read as partial paint.
-        The opacity of translucent paint is not recovered: it is read as the colour it shows.
-
-        Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
-        gray image's channels are at least as far apart as the marked image's, are the gray
-        image's chroma noise (a colour file holding the gray image with its channels a level or
-        two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
-        they are more than :data:`NOISE_SHARE` of the pixels. With ``edges="unmix"``, a marked image
-        that is a noisy copy of the gray one (:func:`copy_noise`) has its faint differences left
-        out too, with a warning. ``noise=0`` gives Levin's rule alone. Colourless differences on
-        :data:`NOT_THE_PHOTO` of the pixels, half the cues or more, mean the marked image is not the
-        photo with strokes on it (resized another way): ``InputError``.
-
-        A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
-        pixels) is scaled to it smoothly, its strokes then read as above, against the gray image
-        scaled to the marks' size and back (as the photo under the strokes was); there a pixel is a
-        stroke where it differs from that by more than :data:`SCALED_THRESHOLD` or is more
-        colourful than it (the scaled photo is not the gray image exactly, so faint strokes of gray
-        paint are missed).
 
         Parameters
         ----------
@@ -236,7 +195,8 @@ class Cues:
         noise : float
             Largest per-channel difference taken for the gray image's chroma noise.
         edges : {"unmix", "exact"}
-            How blended pixels at the strokes' edges are read (above).
+            How blended pixels at the strokes' edges are read: ``unmix``, as partial paint (a cue in
+            the paint's colour where at least :data:`HALF_PAINT` of it); ``exact``, each in its own colour.
 
         Returns
         -------
@@ -267,11 +227,6 @@ class Cues:
         The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels. With
         ``edges="unmix"`` antialiased edges, which blend the paint towards black, are read as partial
         paint as :meth:`from_marked` reads them over the photo (``marked = α·paint``).
-
-        Strokes on transparency (RGBA, some pixel's alpha below 1: a paint program's layer) are read
-        by their alpha alone: full alpha is paint as drawn (black paint too), partial alpha partial
-        paint (a cue where it is at least :data:`HALF_PAINT`, with ``edges="unmix"``; wherever it is
-        not 0, with ``"exact"``), each pixel in its stored colour.
 
         Parameters
         ----------
@@ -317,21 +272,9 @@ class Cues:
     def from_points(cls, source: str | os.PathLike | list[dict] | dict, shape: tuple[int, int]) -> Cues:
         """Cues from a points file (JSON or CSV), a list of point records or a JSON file's content.
 
-        Each point has ``y, x`` (pixel row and column; a fractional one is rounded to the nearest
-        pixel) and either ``a, b`` (Lab chroma, each within ±:data:`POINT_AB_LIMIT`: sRGB's gamut
-        ends inside it) or ``r, g, b`` (8-bit sRGB, 0–255: r, g, b all within 0–1 with a fraction
-        among them is refused as the 0–1 scale), and optionally ``radius`` (a disk of that radius in pixels;
-        default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
-        header row naming the columns. Disks are drawn with hard edges: no pixel is half a cue.
-
-        A JSON file ``{"width": w, "height": h, "points": [...]}`` says the size its points were
-        placed on: on a photo of another size with the same aspect ratio (within
-        :data:`SIZE_SLACK` pixels) their places and radii are scaled to it (the cues' ``note`` says
-        so); another aspect ratio is an error naming both sizes.
-
-        Points are hints (:attr:`points`): their colour fills what no stroke's reaches. A JSON
-        file with ``"as": "strokes"`` (the studio's point tool writes it) takes them as dabs of
-        paint, restrained as strokes are.
+        Each point has ``y, x`` (pixel row and column; a fractional one is rounded to the
+        nearest pixel) and either ``a, b`` (Lab chroma, each within ±:data:`POINT_AB_LIMIT`:
+        sRGB's gamut ends inside it) or ``r, g, b``.
 
         Parameters
         ----------
@@ -348,10 +291,8 @@ class Cues:
         Raises
         ------
         InputError
-            A file that cannot be read or parsed, a point without ``y, x`` and a colour, one
-            outside the image, a chroma beyond :data:`POINT_AB_LIMIT`, 8-bit sRGB out of 0–255,
-            points placed on a photo of another aspect ratio, an ``"as"`` other than ``points`` or
-            ``strokes``.
+            A file that cannot be read or parsed, a point without ``y, x`` and a colour, one outside
+            the image, a chroma beyond :data:`POINT_AB_LIMIT`, 8-bit sRGB out of 0–255.
 
         Examples
         --------
@@ -379,10 +320,7 @@ class Cues:
         """Cues matched from a colour photo of the same scene (:mod:`varcolor.matching`).
 
         Each cue's ``weight`` is its match's confidence (0–1); where nothing in the reference
-        matches there is no cue. A reference that matches almost nowhere (another scene) gives
-        none: the cues' :attr:`unmatched` names it (:func:`unmatched_note` says it), and
-        :func:`~varcolor.colorize` refuses them where nothing else colours the image (no
-        ``strokes``, no prior), as ``varcolor colorize --reference`` does.
+        matches there is no cue.
 
         Parameters
         ----------
@@ -454,12 +392,8 @@ class Cues:
         verified_only: bool = False,
     ) -> Cues:
         """Cues matched from the best of several colour photos (a pool:
-        :func:`varcolor.matching.match_pool`): ranked, verified, the best (up to three) combined
-        where they agree, ``weight`` their confidence, around the user's ``strokes`` (they win: no
-        matched cue within :data:`varcolor.matching.CLEARANCE` pixels of them);
-        :attr:`references` says which photo gave which share of the matched cues (before the
-        strokes' clearance), the largest share first. A pool none of whose photos matches gives
-        no cue, as :meth:`from_reference` says (:attr:`unmatched` names them all).
+        :func:`varcolor.matching.match_pool`): ranked, verified, the best (up to three)
+        combined where they agree, ``weight`` their confidence, around the user's ``strokes``.
 
         Parameters
         ----------
@@ -484,9 +418,8 @@ class Cues:
         Raises
         ------
         InputError
-            No reference, ``names`` or ``signatures`` not one a reference, a gray image that is
-            not ``H×W`` in [0, 1] or too small to match against, a reference that is no colour
-            photo in [0, 1], ``strokes`` of another size.
+            No reference, ``names`` or ``signatures`` not one a reference, a gray image that is not
+            ``H×W`` in [0, 1] or too small to match against.
 
         Examples
         --------
@@ -593,8 +526,7 @@ class Cues:
             The cues added.
         out : ndarray, optional
             Where the merged ``ab`` is written: an array of this set's ``ab`` shape and type that
-            nothing else refers to (memory made ready ahead: at 12 MP mapping a fresh ``ab``'s
-            pages was a share of an edit); a new array without it.
+            nothing else refers to.
         """
         if other.shape != self.shape:
             raise InputError(f"cannot merge cues of size {other.shape} into cues of size {self.shape}")
@@ -813,10 +745,8 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
     patch : int
         Side of each hint's square (default 6, the protocol's).
     rng : None, int, sequence of int, or numpy.random.Generator
-        What :func:`numpy.random.default_rng` takes: None (fresh entropy), a seed (an int, or a
-        list of ints such as ``[seed, image_index, n]``, as ``varcolor bench`` seeds each draw),
-        or a Generator, which is used and advanced. The same seed gives the same hints on any
-        machine.
+        What :func:`numpy.random.default_rng` takes: None (fresh entropy), a seed (an int, or a list
+        of ints such as ``[seed, image_index, n]``, as ``varcolor bench`` seeds each draw).
 
     Examples
     --------
@@ -846,10 +776,8 @@ def ideepcolor_offset(generator: np.random.Generator, side: int, patch: int) -> 
     ----------
     generator : numpy.random.Generator
         The draw's generator (advanced by one normal draw).
-    side : int
-        The image's side S along this axis, in pixels.
-    patch : int
-        The hint's side P, in pixels.
+    side, patch : int
+        The image's side S along this axis and the hint's side P, in pixels.
     """
     span = side - patch + 1
     return int(np.clip(generator.normal(span / 2.0, span / 4.0), 0, side - patch))

@@ -63,8 +63,8 @@ def real_array(value, name: str) -> np.ndarray:
 
 
 def check_unit_range(array: np.ndarray, name: str, use: str = "") -> None:
-    """Refuse, in one line naming ``name``, an image that is not finite or not within [0, 1]
-    (the range of every image varcolor takes as floats); ``use`` ends the message (what to do).
+    """Refuse, in one line naming ``name``, an image that is not finite or not within [0, 1] (the
+    range of every image varcolor takes as floats); ``use`` ends the message.
 
     Parameters
     ----------
@@ -94,8 +94,7 @@ def check_unit_range(array: np.ndarray, name: str, use: str = "") -> None:
 
 class MethodError(InputError):
     """A colorization method (a plug-in's, say) that returned what cannot be a result: not an
-    ``H×W×2`` array of finite numbers and a report. An :class:`InputError`, as a non-finite
-    result always was: the method the options name cannot be used."""
+    ``H×W×2`` array of finite numbers and a report."""
 
 
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
@@ -125,8 +124,8 @@ def image_size(shape: tuple) -> str:
 
 
 def check_image_size(shape: tuple) -> None:
-    """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
-    weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes.
+    """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the
+    luminance weights (:mod:`varcolor.affinity`) need both. Encoding checks it too.
 
     Parameters
     ----------

@@ -28,15 +28,9 @@ class _Always(TypedDict):
 class Info(_Always, total=False):
     """What :attr:`varcolor.Result.info` holds: what a result says of how it was made.
 
-    Every result of :func:`varcolor.colorize` and :class:`varcolor.Colorizer` has ``method``, ``space``,
-    ``device``, ``cues``, ``options``, ``solver``, ``iterations``, ``residual``, ``seconds`` and
-    ``paint_seconds`` (a type checker requires them: ``Info.__required_keys__``; a
-    :class:`~varcolor.Result` made by hand has an empty ``info``), and ``threads`` where a method
-    ran; the other keys are there when what they describe happened (an edit's ``update``, a
-    prior's ``prior``, ``instances``). A method
-    may add keys of its own beyond these (levin-multiscale's ``engine``, bilaplacian-gtv's
-    ``primal_residual``, a plug-in's): ``info.get(key)`` reads them (a type checker types them
-    ``object``).
+    Every result of :func:`varcolor.colorize` and :class:`varcolor.Colorizer` has ``method``,
+    ``space``, ``device``, ``cues``, ``options``, ``solver``, ``iterations``, ``residual``,
+    ``seconds`` and ``paint_seconds``.
 
     Attributes
     ----------
@@ -65,9 +59,7 @@ class Info(_Always, total=False):
     solve_seconds : float
         The solver's own seconds, where the method reported them.
     update, full_solve : str
-        After an edit (:meth:`varcolor.Colorizer.update`): ``low-rank``, ``window`` (the edit's
-        windows alone solved again: an iterative solver's, or the default engine's tiles on a GPU)
-        or ``full``, and why a full solve ran.
+        After an edit (:meth:`varcolor.Colorizer.update`): ``low-rank``, ``window``.
     bound : float
         A low-rank correction's error bound (ab).
     held, released : int
@@ -83,8 +75,7 @@ class Info(_Always, total=False):
         solve that had a last result (the key is then taken out).
     late : list of (slice, slice)
         Where a method that gave a draft of its chroma (:attr:`varcolor.methods.Method.on_early`)
-        wrote after it: the colorizer paints these again over the draft's paint (the key is then
-        taken out).
+        wrote after it: the colorizer paints these again over the draft's paint.
     engine : dict
         A method's own account of its engine (levin-multiscale's coarse grid).
     prior, prior_weight, confidence, prior_mode, automatic

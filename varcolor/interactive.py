@@ -2,13 +2,6 @@
 
 Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 (:meth:`varcolor.Colorizer.update` says when each applies):
-
-- **low-rank**: after a global direct solve, the new solution is that solve corrected for the cue
-  pixels added, removed or recoloured since, with its factors
-  (:class:`~varcolor.solvers.lowrank.LowRankUpdater`); :meth:`varcolor.Colorizer.solve` uses it
-  for any new cue set (:meth:`Updates.edit`), :meth:`varcolor.Colorizer.update` for added cues;
-- **window**: a direct solve on a window around the new cues, grown until the change they cause
-  dies out within it (:func:`varcolor.solvers.window.local_correction`; added cues only).
 """
 
 from __future__ import annotations
@@ -30,36 +23,27 @@ from .solvers.window import local_correction
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
 
 # Low-rank updates: the most held pixels coupled to unknowns; the change below which a correction
-# leaves pixels out (ab units); the error bound that corrections from the last result may add up
-# to before one starts from the first solve again (5× under the solvers' 0.05 exactness bound).
-# In YIQ, whose chroma spans about 1/200 of ab's range, 1/500 of both.
+# leaves pixels out (ab units).
 MAX_HELD = 2000
 UPDATE_TINY = 1e-4
 UPDATE_BUDGET = 1e-2
 
 
 class Updates:
-    """The update machinery of one colorizer: the base a low-rank update corrects (the last
-    global direct solve's factors, cue mask and cue values) and where the next windowed update
-    starts. ``targets_at(cues, pixels)`` gives the cue values the system holds at raster indices."""
+    """The update machinery of one colorizer: the base a low-rank update corrects."""
 
-    #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh
-    #: solve (False: correct whatever it costs, where the block allows; what tests of the
-    #: correction itself use).
+    #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh solve.
     compare_with_fresh = True
 
-    # ``method``: a linear method (:class:`varcolor.methods.LinearMethod`, a layer above: the
-    # methods make their updates, :meth:`~varcolor.methods.Method.updater`, so no type is imported).
+    # ``method``: a :class:`varcolor.methods.LinearMethod` (a layer above: no type is imported).
     def __init__(self, method: Any, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
         self.method, self.targets_at = method, targets_at
         self.scale = 1.0 if space == "lab" else 1 / 500
-        # The last global direct solve's updater (made when an edit first needs it: a photo
-        # colorized once never pays for it), its cue mask and cue values.
+        # The last global direct solve's updater (made when an edit first needs it), its cues.
         self.base: tuple[LowRankUpdater | Callable[[], LowRankUpdater], np.ndarray, np.ndarray] | None = None
         self.fresh_seconds = np.inf
         self.margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
-        #: The relative residual past which a low-rank correction is refined (None: the method's
-        #: ``tol``); set by a caller that needs less than a solve's accuracy.
+        #: The relative residual past which a low-rank correction is refined (None: the method's ``tol``).
         self.refine_tol: float | None = None
 
     def forget(self) -> None:
@@ -91,31 +75,12 @@ class Updates:
             )
 
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
-        # What a fresh solve of this size costs (factorisation and refined solve, as just timed):
-        # an edit predicted to cost more is solved afresh.
+        # What a fresh solve of this size costs, as just timed: an edit predicted to cost more is solved afresh.
         self.fresh_seconds = factors.setup_seconds + (factors.solve_seconds or 0.0)
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
-        ``chroma``), its report and where it changed (a pair of slices or of index arrays), and
-        None; or None and why no local update applies (a global re-solve follows).
-
-        Parameters
-        ----------
-        cues : Cues
-            The whole new cue set: the last cues with ``more_cues`` added.
-        more_cues : Cues
-            The cues added.
-        chroma : ndarray
-            ``H×W×2``: the last result, for the last cues.
-
-        Returns
-        -------
-        found : tuple or None
-            ``(chroma, report, where)``, or None.
-        why : str or None
-            Why no update applies, or None.
-        """
+        ``chroma``), its report and where it changed (a pair of slices or of index arrays)."""
         found, why = self.edit(cues, chroma)
         if found is None:
             self.base = None  # the window's change is not one the base's factors describe
@@ -129,28 +94,12 @@ class Updates:
 
     def edit(self, cues: Cues, last: np.ndarray):
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
-        changed since the base solve (cues added, removed, recoloured, moved), its report and
-        where it changed; or None and why not (a full solve follows).
-
-        Parameters
-        ----------
-        cues : Cues
-            The new cue set.
-        last : ndarray
-            ``H×W×2``: the last result (where the new chroma is compared with it, to say where it changed).
-
-        Returns
-        -------
-        found : tuple or None
-            ``(chroma, report, where)``, or None.
-        why : str or None
-            Why no correction applies, or None.
-        """
+        changed since the base solve (cues added, removed, recoloured, moved)."""
         if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
-        assert self.base is not None  # ready()
+        assert self.base is not None
         updater, base_mask, base_targets = self.base
-        assert isinstance(updater, LowRankUpdater)  # made by ready()
+        assert isinstance(updater, LowRankUpdater)
         if cues.shape != base_mask.shape:
             return None, "the cues are for another image size"
         held = np.flatnonzero(cues.mask & ~base_mask)
@@ -187,8 +136,7 @@ class Updates:
             "recoloured": int(np.count_nonzero(recoloured)),
             "window": _box(window),
         }
-        # Strokes far apart make a large box of which little moved: there re-colour only what did
-        # (gathering pixels costs more than slicing where most of the box moved).
+        # Strokes far apart make a large box of which little moved: there re-colour only what did.
         compile_once(_differs, any_layout(3), any_layout(3))
         moved = _differs(chroma[window], last[window])
         if moved.size and moved.mean() > 0.25:
@@ -197,10 +145,7 @@ class Updates:
         return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
 
     def ready(self) -> bool:
-        """Whether there is a base to correct, its updater made now if it was not yet (the
-        multifrontal LU it reads, where SuperLU factored the solve: what an edit in the
-        background, :class:`~varcolor.methods.levin_multiscale.LevinMultiscale`'s refactor,
-        does ahead of the edit that adopts it)."""
+        """Whether there is a base to correct, its updater made now if it was not yet."""
         if self.base is None:
             return False
         updater, mask, targets = self.base
@@ -214,8 +159,7 @@ class Updates:
 
     def _residual(self, updater: LowRankUpdater, cues: Cues, released: Released | None):
         """The new system's residual and its relative norm, for a method whose cues change only
-        their own rows: the first solve's operator is the new one but at cue pixels (whose values
-        are set exactly) and at released ones (whose rows the window gives)."""
+        their own rows: the first solve's operator is the new one but at cue pixels."""
         operator = updater.solver.operator
         cue_pixels = np.flatnonzero(cues.mask)
         scale = self.targets_at(cues, cue_pixels)
@@ -295,9 +239,7 @@ def _box(window) -> list[int]:
 
 @numba.njit(cache=True, parallel=True)
 def _differs(new, old):
-    """Where two ``H×W×C`` arrays differ in any channel (``np.any(new != old, axis=2)`` without
-    its temporaries, which cost a noticeable share of an update: benchmarks/results/solvers_measured.md,
-    "Measurements behind the solvers' settings")."""
+    """Where two ``H×W×C`` arrays differ in any channel."""
     out = np.zeros(new.shape[:2], np.bool_)
     for i in numba.prange(new.shape[0]):
         for j in range(new.shape[1]):

@@ -2,10 +2,6 @@
 paint on a photo (a marked image) or on black (a stroke mask), their antialiased and soft edges
 unmixed into partial paint (``edges="unmix"``); and what every reading of cues checks (a cue's
 chroma within :data:`AB_LIMIT`, marks drawn at another size of the photo's aspect ratio).
-
-The readers behind :meth:`varcolor.Cues.from_marked` and :meth:`varcolor.Cues.from_mask` (the cue
-sources ``marked`` and ``mask``, :mod:`varcolor.sources`); they make no ``Cues`` themselves
-(:class:`Marks`: its fields), so that ``cues.py`` can build on them.
 """
 
 from __future__ import annotations
@@ -37,42 +33,29 @@ class Marks(NamedTuple):
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
-#: ... unless the difference is at most this on every channel (2 levels at 8 bits) and the marked
-#: pixel is no more colourful than the "gray" one (its channels no further apart): that is the
-#: gray image's own chroma noise, not a stroke (an "RGB gray" with ±1 level of chroma noise,
-#: scribbled on a clean copy, made 31 % of its pixels near-gray cues). A truly gray image (one
-#: channel, or three equal ones) never has such noise: there Levin's rule alone decides.
+#: ... unless the difference is at most this on every channel and the marked pixel is no more
+#: colourful than the "gray" one: that is the gray image's own chroma noise, not a stroke.
 MARKED_NOISE = 2.5 / 255
-#: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
-#: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
+#: Largest |a| or |b| a cue may carry.
 AB_LIMIT = 1000.0
 
-#: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
-#: antialiased and soft edges read as partial paint) or ``exact`` (every pixel that differs is a cue
-#: in its own colour, as in Levin's code).
+#: How strokes' edges are read: ``unmix`` (antialiased and soft edges as partial paint) or ``exact``.
 EDGES = ("unmix", "exact")
-#: How they are read unless told otherwise: the one default (the command line's, a run's, a
-#: clip's, the studio's).
+#: How they are read unless told otherwise: the one default everywhere.
 EDGES_DEFAULT = EDGES[0]
-#: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
-#: (rounding).
+#: Marks drawn at another size may differ from the photo's aspect ratio by this many pixels.
 SIZE_SLACK = 1.0
 
 
-#: A scanner's RGB noise (each channel the gray plus its own noise, σ per channel) strays this many
-#: σ from the photo's gray at most (per channel, beside the levels' rounding): a neutral pixel of a
-#: marked copy painted on the photo's one-channel copy that lies within it shows the photo, unpainted.
-#: Gray paint nearer the photo than that cannot be told from its noise and is not read.
+#: A scanner's RGB noise strays at most this many σ from the photo's gray, per channel.
 NOISE_SIGMAS = 5.0
-#: The mean spread (largest less smallest channel) of three channels of independent normal noise
-#: of σ = 1: the photo's noise σ is its mean spread over this.
+#: The mean spread of three channels of independent normal noise of σ = 1.
 _SPREAD_PER_SIGMA = 1.6926
 
 
 def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
-    """The σ (RGB in [0, 1]) of a gray photo stored as RGB whose channels carry noise of their own
-    (a scanner's RGB mode), from the spread of its channels on every ``rows``-th row (0 where the
-    channels are equal).
+    """The σ (RGB in [0, 1]) of a gray photo stored as RGB whose channels carry noise of their
+    own (a scanner's RGB mode), from the spread of its channels on every ``rows``-th row.
 
     Parameters
     ----------
@@ -97,13 +80,7 @@ def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
 
 def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
     """Make the pixels of a marked copy that show the photo unchanged the photo's gray, in place:
-    every channel within half a level of the photo's (or of the marked copy's where its file holds
-    fewer bits), or, where the photo's channels carry noise of their own (:func:`channel_noise`: a
-    scanner's RGB) and the marked pixel is neutral (painted on the photo's one-channel copy), within
-    :data:`NOISE_SIGMAS` of that noise of the photo's gray. A gray photo stored as RGB whose channels
-    differ a little (a converter's rounding, a scanner's noise) is then read as its one-channel twin
-    is (:func:`marked_cues` compares the marked copy with the gray), and its noise never reads as
-    paint.
+    every channel within half a level of the photo's.
 
     Parameters
     ----------
@@ -126,8 +103,7 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     """
     top = np.float32(np.iinfo(photo.dtype).max)
     half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
-    # A neutral marked pixel: its channels as equal as the file's levels hold them; near the gray:
-    # the photo's noise, its levels' rounding and the copy's.
+    # A neutral marked pixel near the gray: within the photo's noise and the levels' rounding.
     neutral = np.float32(2 * half)
     near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
@@ -229,10 +205,7 @@ def image_shape_of(shape) -> tuple[int, int]:
 
 
 def _entry_image(image, name: str) -> np.ndarray:
-    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else (8-bit
-    levels, a mask scaled past 1, NaN) is refused in one line naming the argument and the range.
-    Integer images are refused as floats are where their values pass 1, as :func:`varcolor.colorize`
-    refuses an 8-bit gray image: divide by their maximum (255, 65535) first."""
+    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else is refused in one line."""
     image = real_array(image, name)
     if image.size == 0:
         return image
@@ -245,75 +218,49 @@ def _entry_image(image, name: str) -> np.ndarray:
     raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
 
 
-#: How many of a mark's pixels read as partial paint (at least, and as a share of them) make the
-#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels
-#: (a 20-px stroke already has 40); a few stray pixels among hard-edged cues are not worth a line.
+#: Pixels read as partial paint (at least, and as a share of a mark's) that the cues' ``note`` names.
 NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
-#: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a
-#: photo, and a reading that finds them there has more likely read something else as paint.
+#: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a photo.
 MOSTLY_PAINT = 0.5
-#: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
-#: the cues or more: the marked image is not the photo with strokes on it; refused.
+#: Gray cues on this share of the pixels, and half the cues or more: not the photo with strokes; refused.
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 
-#: On a noisy marked copy (the photo's own noise, or a copy that is not exact), marks of fewer
-#: pixels than this (8-connected) are the noise's specks, not strokes: a JPEG round trip of a
-#: grainy scan's marked copy left thousands of one- to eight-pixel marks, colourless and coloured,
-#: that pinned the photo to gray.
+#: On a noisy marked copy, marks of fewer pixels than this (8-connected) are the noise's specks.
 SPECK = 32
-#: ... when there are at least this many of them: noise scatters specks by the dozen or the
-#: thousand; a few dots painted on purpose (on a scanner's RGB, whose own noise is read apart) stay.
+#: ... when there are at least this many of them: a few dots painted on purpose stay.
 MANY_SPECKS = 16
 
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
 
-#: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
-#: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
+#: A blended pixel's paint is the most paint-like pixel within this many pixels (a soft brush's edge).
 PAINT_REACH = 6
-#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and
-#: one less. 7: rims up to 3 pixels wide, as strokes upscaled by nearest neighbour (×3) have; at 3,
-#: such rims were read in their own pale colour and fenced each stroke in (27.9 ab RMS off the
-#: hard-edged strokes' result on a test photo, 0.6 at 7).
+#: A blend lies on a ramp: within this window one neighbour holds more paint and one less.
 RAMP = 7
-#: A pixel at least this share of the way from the photo to its paint (in RGB's colour plane) is
-#: paint, read as it is (so a hard-edged stroke, every pixel its paint, gives exactly the cues of
-#: the ``exact`` rule). 0.96, not 0.9: rims of 90-96 % paint kept in their own colour cost 10 % of
-#: a saturated paint's chroma all along each stroke (hand scribbles redrawn antialiased: 1.46 ab
-#: near the strokes off their hard-edged twins' result, 0.00 at 0.96); the same share was read in
-#: Lab, where blends are not linear.
+#: A pixel at least this share of the way from the photo to its paint is paint, read as it is.
 OPAQUE = 0.96
-#: A pixel this near its paint (share of paint, on the line to it) is that paint as laid, no blend
-#: of two others.
+#: A pixel this near its paint is that paint as laid, no blend of two others.
 ITSELF = 0.9
-#: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
-#: cue: the stroke a rasterizer draws with hard edges from the same outline.
+#: A blend of at least this much paint is a cue in the paint's colour; with less, none (as a hard edge).
 HALF_PAINT = 0.5
 #: Where red, green, blue and alpha lie among an RGBA image's channels.
 RGBA = (0, 1, 2, 3)
 #: Paint of less chroma (Lab) than this is gray paint: its blends are as gray as it, read as they are.
 _MIN_CHROMA = 5.0
 #: A pixel is a blend of photo and paint when its chroma lies this near the line from 0 to the
-#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds (blends made in
-#: sRGB shift the hue a little). Not more: a faint mark of its own beside a stroke is no blend.
+#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds.
 _BLEND_SLACK = 2.0
 _BLEND_SHARE = 0.25
-#: ... and its lightness this near the line from the photo to the paint (RGB distance along the
-#: gray axis): 8-bit rounding, plus this share of the paint it holds. The share lets translucent
-#: paint through (its core holds the photo under it, not the photo here: 0.4 at 60 % opacity);
-#: 0.8 took hard strokes painted in a "colour" blend mode (the photo's lightness) for blends.
+#: ... and its lightness this near the line from the photo to the paint: 8-bit rounding, plus
+#: this share of the paint it holds (translucent paint lets the photo through).
 _RGB_SLACK = 2.0 / 255
 _LIGHTNESS_SHARE = 0.6
-#: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
-#: 8-bit levels (a JPEG of quality 90 by 4–8, of 85 or 70 by up to 12), and its knee is where two
-#: more levels add fewer than this share of the pixels.
+#: A noisy copy of the gray under the strokes (:func:`copy_noise`) strays by at most this many levels.
 COPY_NOISE_MAX = 16
 COPY_NOISE_KNEE = 0.01
-#: Marks drawn at another size: after scaling, a pixel is a stroke where it differs from the photo
-#: by more than this (the scaled photo under the strokes is no longer the gray image exactly) or is
-#: more colourful.
+#: Marks drawn at another size: after scaling, a stroke differs from the photo by more than this.
 SCALED_THRESHOLD = 0.15
 #: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
 _LAB_CHUNK = 1 << 18
@@ -346,61 +293,13 @@ def marked_cues(
         threshold = max(threshold, SCALED_THRESHOLD)
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
     if own_noise:
-        # A gray photo stored as RGB with noise of its own, scribbled on its one-channel copy: a
-        # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`); the
-        # differences are the photo's, not a noisy copy's (:func:`copy_noise`).
+        # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
-    mask = np.zeros(marked.shape[:2], bool)
-    faint_count = copied = gray_cues = 0
     copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
-    # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
-    # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
-    for rows in _bands(marked.shape):
-        band = marked[rows]
-        own = gray[rows].astype(np.float64)
-        level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
-        # The differences over the whole band, in float64 (as the marks were cast before):
-        # the rest is read at the pixels past the threshold alone (1.8 % of a grainy scan's
-        # with 80 strokes: the band's work a third), unless the marks were scaled.
-        difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
-        strokes = difference[0] + difference[1] + difference[2] > threshold
-        if scaled:
-            at: slice | np.ndarray = slice(None)
-            pixel = [band[..., c].astype(np.float64) for c in range(3)]
-        else:
-            at = np.flatnonzero(strokes)
-            difference = [d.ravel()[at] for d in difference]
-            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
-            level = [g.ravel()[at] for g in level]
-        spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
-        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
-        if scaled:
-            strokes |= spread_marked > spread_gray + 2 * noise
-        largest = np.maximum(np.maximum(*difference[:2]), difference[2])
-        past = strokes if scaled else strokes.ravel()[at]
-        faint = past & (largest <= noise)
-        faint &= spread_marked <= spread_gray
-        marks = past & ~faint
-        faint_count += int(faint.sum())
-        if copy:
-            noisy = marks & (largest <= copy)
-            # On a copy that is not exact, a colourless difference is the copy's (a JPEG's blocks
-            # stray past its typical level in textured parts): no gray paint can be told from it.
-            noisy |= marks & (spread_marked <= max(noise, copy))
-            marks &= ~noisy
-            copied += int(noisy.sum())
-        colourless = marks & (spread_marked <= noise)
-        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
-            colourless &= (band[..., 3] if scaled else band[..., 3].ravel()[at]) > 0
-        gray_cues += int(np.count_nonzero(colourless))
-        if scaled:
-            mask[rows] = marks
-        else:
-            mask[rows].reshape(-1)[at] = marks
+    mask, faint_count, copied, gray_cues = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
     cues = int(np.count_nonzero(mask))
     if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
-        # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
-        # marked image that is not the photo under it (resized another way, edited, another scan).
+        # Strokes are few and mostly coloured: so many gray cues mean another image than the photo.
         raise InputError(
             f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
             "the marked image is not this photo with strokes on it (saved as a lossy JPEG, resized or edited "
@@ -466,12 +365,58 @@ def marked_cues(
     return marks
 
 
+def _stroke_pixels(
+    gray: np.ndarray, marked: np.ndarray, threshold: float, noise: float, copy: float, scaled
+) -> tuple[np.ndarray, int, int, int]:
+    """The pixels read as marks, and the counts of faint, copy-noise and colourless ones. Band by
+    band, a channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37)."""
+    mask = np.zeros(marked.shape[:2], bool)
+    faint_count = copied = gray_cues = 0
+    for rows in _bands(marked.shape):
+        band = marked[rows]
+        own = gray[rows].astype(np.float64)
+        level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
+        # The rest is read at the pixels past the threshold alone, unless the marks were scaled.
+        difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
+        strokes = difference[0] + difference[1] + difference[2] > threshold
+        if scaled:
+            at: slice | np.ndarray = slice(None)
+            pixel = [band[..., c].astype(np.float64) for c in range(3)]
+        else:
+            at = np.flatnonzero(strokes)
+            difference = [d.ravel()[at] for d in difference]
+            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
+            level = [g.ravel()[at] for g in level]
+        spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
+        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+        if scaled:
+            strokes |= spread_marked > spread_gray + 2 * noise
+        largest = np.maximum(np.maximum(*difference[:2]), difference[2])
+        past = strokes if scaled else strokes.ravel()[at]
+        faint = past & (largest <= noise)
+        faint &= spread_marked <= spread_gray
+        marks = past & ~faint
+        faint_count += int(faint.sum())
+        if copy:
+            noisy = marks & (largest <= copy)
+            # On a copy that is not exact, a colourless difference is the copy's: no gray paint shows.
+            noisy |= marks & (spread_marked <= max(noise, copy))
+            marks &= ~noisy
+            copied += int(noisy.sum())
+        colourless = marks & (spread_marked <= noise)
+        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
+            colourless &= (band[..., 3] if scaled else band[..., 3].ravel()[at]) > 0
+        gray_cues += int(np.count_nonzero(colourless))
+        if scaled:
+            mask[rows] = marks
+        else:
+            mask[rows].reshape(-1)[at] = marks
+    return mask, faint_count, copied, gray_cues
+
+
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     """The cue pixels of less than :data:`HALF_PAINT` of the chroma of the most colourful cue of
-    their hue within :data:`PAINT_REACH` pixels (hues in :data:`HUES` bins, a pixel's own and the
-    two beside it): on a copy that is not exact, a JPEG's halo of its strokes' colour, spread over
-    the photo round them (its blends fail the reading of edges: the JPEG moved their lightness).
-    Band by band with the reach's margin, in single precision: a scan's temporaries stay a band's."""
+    their hue within :data:`PAINT_REACH` pixels."""
     from scipy import ndimage
 
     out = np.zeros(mask.shape, bool)
@@ -498,18 +443,13 @@ def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     return out
 
 
-#: A mark differing from the photo by at most this share of the largest difference within
-#: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke (Lanczos, bicubic:
-#: a few per cent of the stroke's contrast), not paint: a blend so faint holds far less than
-#: :data:`HALF_PAINT` of the paint beside it, which is no cue either.
+#: A mark this faint beside the largest difference within :data:`PAINT_REACH` is a resampling's ringing.
 RING_SHARE = 0.25
 
 
 def _stroke_boxes(mask: np.ndarray, margin: int):
     """Each stroke of ``mask`` (an 8-connected part of :data:`SPECK` pixels or more) with what
-    lies within ``margin`` of its box: ``(box, own, small)``, the box's slices, which of its pixels
-    are the stroke's and which belong to marks smaller than a stroke. The work of the rims' and
-    the ringing's readings is the strokes' neighbourhoods', not the whole scan's."""
+    lies within ``margin`` of its box: ``(box, own, small)``, the box's slices."""
     from scipy import ndimage
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
@@ -529,9 +469,7 @@ def _stroke_boxes(mask: np.ndarray, margin: int):
 
 
 def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`). Read as
-    paint of their own (near-neutral), they fenced every stroke of marks an editor resampled.
-    Worked out in each stroke's box (:func:`_stroke_boxes`)."""
+    """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`)."""
     from scipy import ndimage
 
     out = np.zeros(mask.shape, bool)
@@ -546,9 +484,7 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
         difference.ravel()[at] = np.abs(pixels - under).max(axis=1)
         near = ndimage.maximum_filter(difference, size=size, mode="constant")
         ratio = difference / np.maximum(near, np.float32(1e-6))
-        # Only beside a stroke whose edge fades (its outermost pixels faint beside its inner
-        # ones): copied texture's hard edge is as strong as the texture inside it, and a lone
-        # faint dot beside a lone strong one is two marks.
+        # Only beside a stroke whose edge fades: copied texture's hard edge is as strong as inside it.
         depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
         outer = own & (depth <= 1.5)
         if not outer.any() or not (own & ~outer).any():
@@ -568,24 +504,16 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
 
 #: A stroke's rim: cue pixels this near its outside (pixels; an antialiased edge falls over 1–2).
 RIM = 2.5
-#: A rim's paint is flat: the ab of the stroke's core within :data:`PAINT_REACH` varies by at most
-#: this much (standard deviation, Lab units); texture copied from a colour original varies more.
+#: A rim's paint is flat: its core's ab within :data:`PAINT_REACH` varies by at most this much (std).
 FLAT_PAINT = 4.0
-#: ... over at least this share of its core; and its outermost pixels hold under this share of
-#: that paint on average (a hard-edged stroke's, all of it).
+#: ... over at least this share of its core; its outermost pixels hold under this share of it.
 ONE_PAINT = 0.8
 FADING = 0.6
 
 
 def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rim pixels of strokes painted in a "colour" blend mode with a soft edge: ``(drop,
-    full)``, the rims of under :data:`HALF_PAINT` of their paint (no cue, as a hard-edged stroke
-    from the same outline has none there) and of more (their paint's own colour, written into
-    ``ab``). Such a stroke keeps the photo's lightness, so its rim is no blend of paint and photo
-    in RGB (:func:`_unmix`), but its ab is a share α of the stroke's core's: on the line from 0 to
-    the core's flat ab (:data:`FLAT_PAINT`, :data:`_BLEND_SLACK`), within :data:`RIM` pixels of the
-    outside, at less than :data:`OPAQUE` of it. Read in their own pale colour, they were a gray
-    fence along every stroke (a third of its chroma 3–6 px out). Worked out in each stroke's box."""
+    full)``, the rims of under :data:`HALF_PAINT` of their paint."""
     from scipy import ndimage
 
     drop = np.zeros(mask.shape, bool)
@@ -609,8 +537,7 @@ def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarr
         paint2 = mean_a * mean_a + mean_b * mean_b
         flat = some & (spread <= FLAT_PAINT) & (paint2 >= _MIN_CHROMA**2)
         alpha = (a * mean_a + b * mean_b) / np.maximum(paint2, 1e-6)
-        # A soft stroke: one paint along it (most of its core flat) and an edge that fades (its
-        # outermost pixels hold well under the paint on average); copied texture has neither.
+        # A soft stroke: one paint along it and an edge that fades; copied texture has neither.
         outer = own & (depth <= 1.5) & some
         if flat[core].mean() < ONE_PAINT or not outer.any() or np.clip(alpha[outer], 0, 1).mean() >= FADING:
             continue
@@ -630,7 +557,7 @@ def _specks(mask: np.ndarray, speckled: bool = False) -> np.ndarray:
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
-    small[0] = False  # (the background)
+    small[0] = False
     if np.count_nonzero(small) < MANY_SPECKS and not speckled:
         return np.zeros(mask.shape, bool)
     return small[labels]
@@ -646,8 +573,7 @@ def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edge
     strokes, scaled = fit_to(strokes, fit, "the stroke mask")
     if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
         return covered(strokes, edges, scaled)
-    # Compared, then the channels' answers joined: numpy's max over a last axis of 3 (a reduction
-    # striding over each pixel) took ten times as long on a large mask.
+    # Compared, then the channels' answers joined: a reduction over a last axis of 3 is slow.
     above = strokes[..., :3] > _BLACK_LEVEL
     mask = above[..., 0] | above[..., 1] | above[..., 2]
     return painted(mask, strokes, None, edges, scaled)
@@ -655,8 +581,7 @@ def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edge
 
 def painted(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None) -> Marks:
     """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray photo; None:
-    black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
-    drawn at, when not the photo's."""
+    black), their blended edges read as ``edges`` says; ``scaled``."""
     notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
     if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
         mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
@@ -678,17 +603,14 @@ def at_mask(
     order: tuple[int, ...] = RGBA,
 ) -> Marks:
     """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
-    lightness NaN there, as unknown); ``paint``: raster indices (ascending) of pixels that take
-    the colour of others (:func:`_unmix`'s blends read as their paint), and those others';
-    ``top``: the value of a full channel (levels: 255, 65535); ``order``: where red, green and
-    blue lie among ``rgb``'s channels (:func:`channel_order`)."""
+    lightness NaN there, as unknown); ``paint``: raster indices."""
     at = np.flatnonzero(mask)
     to, source = paint if paint is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
-    # float32 (:func:`_kept_float`): the cues of a 40 MP scan's marks held in 0.48 GB, not 0.96.
+    # float32 (:func:`_kept_float`): a scan's marks held in half the memory.
     ab = sparse_zeros(mask.shape + (2,), np.float32)  # written at the strokes alone
     lightness = np.full(mask.shape, np.nan, np.float32)
     pixels = rgb.reshape(-1, rgb.shape[-1])
-    # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
+    # A chunk of cues at a time: Lab's temporaries stay bounded.
     for start in range(0, at.size, _LAB_CHUNK):
         chunk = at[start : start + _LAB_CHUNK]
         colours = pixels[chunk][:, order[:3]].astype(np.float64)
@@ -713,12 +635,7 @@ def covered(
     alpha: np.ndarray | None = None,
 ) -> Marks:
     """Cues of strokes on transparency (a paint program's layer): the coverage is the alpha, the
-    colour is the paint's as stored (straight alpha): full alpha is paint as drawn, black paint
-    included; partial alpha is partial paint (at least :data:`HALF_PAINT`: a cue in its colour,
-    with ``edges="unmix"``; any: a cue, with ``"exact"``). No colour is unmixed. ``top``: the
-    value of full alpha and colour (1 for floats; 255 or 65535 for levels, :func:`layer_cues`);
-    ``order``: where red, green, blue and alpha lie among the channels; ``alpha``: the alpha
-    channel already taken out of them."""
+    colour is the paint's as stored (straight alpha): full alpha is paint as drawn."""
     alpha = strokes[..., order[3]] if alpha is None else alpha
     # A level's float (level / top) is at least HALF_PAINT exactly where the level is HALF_PAINT × top or more.
     mask = alpha >= HALF_PAINT * top if edges == "unmix" else alpha > 0
@@ -733,18 +650,13 @@ def covered(
 
 def layer_cues(levels: np.ndarray, *, edges: str = EDGES_DEFAULT, channels: str = "RGBA") -> Marks:
     """:func:`mask_cues` of a strokes layer given as its 8- or 16-bit levels (``H×W×4`` uint8 or
-    uint16, sRGB; its channels in the order ``channels`` names), the same cues as of its floats
-    (``levels / top``, as RGBA) without making them: a 12 MP layer as floats is 0.4 GB, and
-    reading and scanning it was a good share of each stroke in Krita's Live (of its colours only the
-    painted pixels' are read). Read in the layer's own order: Krita's 8-bit layers are BGRA, and
-    putting one in RGBA order cost each stroke (benchmarks/results/code_notes.md)."""
+    uint16, sRGB; its channels in the order ``channels`` names)."""
     check_edges(edges)
     order = channel_order(channels)
     if levels.ndim != 3 or levels.shape[2] != 4 or levels.dtype not in (np.uint8, np.uint16):
         raise InputError(f"a strokes layer's levels must be H×W×4 uint8 or uint16, got {levels.dtype} {levels.shape}")
     top = np.iinfo(levels.dtype).max
-    # Alpha taken out once, in one piece: the three tests of it over the layer's interleaved
-    # channels took several times longer than this copy and the tests after it.
+    # Alpha taken out once, in one piece: tests over interleaved channels are slower.
     alpha = np.ascontiguousarray(levels[..., order[3]])
     if not np.any(alpha < top):  # no transparency: strokes on black, as the floats are read
         return mask_cues(levels_to_float(levels[..., list(order)]), edges=edges)
@@ -771,13 +683,6 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
     """How far (per channel, RGB in [0, 1]) a marked image's photo strays from the gray image when
     it is no exact copy of it: 0 for an exact copy.
 
-    Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
-    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal (and
-    those are most of the photo: the colour original is no copy), the copy went through a JPEG or
-    a colour conversion: the level is the knee of the share of pixels
-    within ``k`` levels, the first ``k`` past which two more levels add less than
-    :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
-
     Parameters
     ----------
     gray : ndarray, ``H×W`` or ``H×W×3``
@@ -803,19 +708,7 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
 
 def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
     """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
-    when it has that size, else scaled smoothly (linear, antialiased when shrinking; an alpha
-    channel's colours premultiplied, so transparent pixels' colours do not bleed), with the size
-    it had; a different aspect ratio is an error naming both sizes.
-
-    Parameters
-    ----------
-    image : ndarray, ``h×w×C``
-        The marks.
-    shape : (int, int)
-        The photo's ``(H, W)``.
-    what : str
-        The marks' name for the error ("the marked image").
-    """
+    when it has that size, else scaled smoothly."""
     drawn = image.shape[:2]
     if drawn == tuple(shape):
         return image, None
@@ -844,29 +737,7 @@ def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, tuple, int]:
     """Stroke pixels ``mask`` of ``rgb`` with their blended edge pixels read as partial paint:
-    ``(mask, (to, source), blended)``, the cue mask without the pixels of less than
-    :data:`HALF_PAINT` paint, the raster indices (ascending) of the others and of the pixels whose
-    colour (their paint) they take, and how many pixels were blends. The marks are not copied
-    (0.48 GB at 40 MP in float32).
-
-    A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
-    its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
-    linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
-    (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
-    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel; where neither
-    explains a pixel (strokes of two colours cross: the furthest may be the other stroke's), the
-    laid pixels near it and the most colourful in each of :data:`HUES` directions
-    (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
-    :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
-    further), connected to its paint, on the line to it in the colour plane (:data:`_PLANE_SLACK`;
-    of sRGB, or of linear light where the program antialiases there) and in Lab
-    (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend mode is no blend), at more than 0
-    and less than :data:`OPAQUE` of the paint, its lightness between the photo's and the paint's
-    (:data:`_RGB_SLACK`). Where strokes of two colours cross, a rim pixel is a blend of both paints
-    (over the photo): read as the paint it holds most of, if that is at least :data:`HALF_PAINT`
-    (of what the paint over it left), else no cue, as the hard-edged strokes of the same outlines
-    are. Texture copied from a colour original has no laid paint: its pixels are read as they
-    are. Row bands with a margin of the reach keep a big scan's temporaries small."""
+    ``(mask, (to, source), blended)``."""
     from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
 
     keep = mask.copy()
@@ -878,12 +749,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             continue
         top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
-        # Each group of strokes within the reach of each other alone, in its box (the group's
-        # pixels within the reach of its strokes): every window read below (the reach at most)
-        # holds the same pixels as in the whole band, the group's strokes and no other's, so the
-        # band's reading is the same, its work the strokes' neighbourhood's, not the band's (a
-        # grainy scan's CPU halved or better: benchmarks/results/code_notes.md).
-        # A group with no laid paint is read as it is.
+        # Each group of strokes within reach of each other alone, in its box: the same reading, less work.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))
         del near
@@ -898,8 +764,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             else:
                 photo = under[top:bottom][box].astype(np.float32)
                 photo = photo.mean(axis=2) if photo.ndim == 3 else photo
-            # Laid paint first: a group with none (texture copied from a colour original, paint
-            # too faint to tell) is read as it is, and none of the filters below is needed.
+            # Laid paint first: a group with none is read as it is.
             laid = _laid_paint(flat, photo, strokes)
             if not laid.any():
                 continue
@@ -915,8 +780,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
             paint_at = paint_at.ravel() & 0xFFFFFFFF
             edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
-            # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less. A stroke
-            # of a darker shade beside a brighter one is a plateau: no blend of it.
+            # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less.
             plateau = distance.reshape(strokes.shape)
             step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
             ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (
@@ -926,8 +790,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
             inside = np.zeros(strokes.shape, bool)
             inside[max(inner.start - box[0].start, 0) : max(inner.stop - box[0].start, 0)] = True
-            # A blend of one paint over the photo lies near the strokes' outside; one of two paints
-            # (a rim where strokes cross) may lie deeper among the strokes.
+            # A blend of one paint lies near the strokes' outside; one of two may lie deeper.
             chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
             at, m, g = at[chosen], m[chosen], g[chosen]
             on_ramp = ramp.ravel()[at] & edge[at]
@@ -952,9 +815,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
 
 
-#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of
-#: most colour in this many directions of the colour plane (besides the furthest from the photo
-#: and the nearest laid pixel).
+#: Where strokes of several colours meet, a blend's paints are sought in this many hue directions.
 HUES = 6
 
 
@@ -971,9 +832,7 @@ def _paint_of(
     on_ramp: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
-    read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
-    and whether it is a blend at all (:func:`_unmix`). ``on_ramp``: which may be blends of one
-    paint over the photo (the others, of two paints only)."""
+    read as: ``(paint, share, found)``, the pixel whose colour each takes."""
     from scipy import ndimage
 
     laid_flat = laid.ravel()
@@ -1011,14 +870,7 @@ def _paint_of(
             itself[pick] |= ok_c & (share >= ITSELF) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
 
     def faint_rims() -> None:
-        # A faint rim pixel whose laid paint lies beyond the reach (a soft brush's end: its laid core
-        # starts further in), or whose nearest "laid" pixel is a faint rim itself (one colour along a
-        # flat photo), is still a blend toward the stroke pixel furthest from the photo, laid or not.
-        # That pixel holds at most all of the paint, so the rim's share of it bounds its share of the
-        # paint from above: under HALF_PAINT of it is under half paint, no cue, as the hard-edged
-        # stroke has none there. Kept in their own colour, such pixels were grayish cues at a stroke's
-        # end, and whether a laid pixel fell within the reach turned on one level of the photo (5 such
-        # cues: 5.6 ab RMS near soft strokes off their hard-edged twins' result, 2.2 without).
+        # A faint rim pixel whose laid paint lies beyond the reach is a blend toward the furthest paint.
         faint = np.flatnonzero((most < 0) & on_ramp)
         if faint.size:
             c = paint_at[at[faint]]
@@ -1029,9 +881,7 @@ def _paint_of(
 
     everyone = np.arange(len(at))
     single(everyone, candidates)
-    # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
-    # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
-    # (A laid pixel the first look leaves is paint as laid: one colour along a rim or a core.)
+    # Then, where strokes of several colours meet: the laid pixels nearby and the most colourful.
     rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
     if not rest.size:
         faint_rims()
@@ -1111,14 +961,11 @@ def _nearby_paint(
     touching: np.ndarray,
     fallback: np.ndarray,
 ) -> list[np.ndarray]:
-    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT` pixels:
-    the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
-    strokes of several colours meet), the nearest, and the nearest of another colour than that
-    (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
+    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT`
+    pixels: the one whose colour-plane colour is most nearly a larger copy of its own."""
     height, width = strokes.shape
     y, x = np.divmod(at, width)
-    # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
-    # channels, of the pixels and of the laid pixels around them: gathered, not recomputed.
+    # RGB's colour plane (basis (1, -1, 0)/√2, (1, 1, -2)/√6) of the pixels and laid pixels, gathered.
     y0, y1 = max(int(y.min()) - NEAR_PAINT, 0), min(int(y.max()) + NEAR_PAINT + 1, height)
     box = flat.reshape(height, width, -1)[y0:y1, :, :3].astype(np.float32)
     plane = np.stack(
@@ -1152,9 +999,7 @@ def _nearby_paint(
     return [parallel, nearest, other]
 
 
-#: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
-#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds. Texture
-#: copied from a colour original strays from it.
+#: A blend lies this near the line from 0 to its paint in RGB's colour plane, plus this share of it.
 _PLANE_SLACK = 1.5 / 255
 _PLANE_SHARE = 0.08
 
@@ -1186,12 +1031,7 @@ def _plane_share(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 def _off_blend(
     m: np.ndarray, made: np.ndarray, share: np.ndarray, size: np.ndarray, reach_to: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """How far pixels ``m`` lie from the blends ``made`` of ``share`` of a paint (``size``: its
-    colour's length in RGB's colour plane; ``reach_to``: its distance from the photo) in RGB's
-    colour plane, and whether they are those blends: within :data:`_PLANE_SLACK` there, their
-    lightness within :data:`_RGB_SLACK` (a stroke painted in a "colour" blend mode, the photo's
-    lightness with its chroma clipped to the gamut at dark and bright pixels, is not), the share
-    under :data:`OPAQUE`."""
+    """How far pixels ``m`` lie from the blends ``made`` of ``share`` of a paint."""
     off = m - made
     lightness = off.mean(axis=1)
     away = off - lightness[:, None]
@@ -1204,17 +1044,14 @@ def _off_blend(
 def _blend_of(
     m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
-    ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
-    from the blend of that share there, and whether they are such blends (:func:`_unmix`), made in
-    sRGB or in linear light."""
+    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the
+    paint ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane)."""
     contrast2 = np.einsum("nc,nc->n", paint, paint)
     alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
     off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
     ok = (contrast2 >= _MIN_CHROMA**2) & (alpha_lab > 0) & (alpha_lab < 1)
     ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
-    # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
-    # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+    # How much paint, in RGB's colour plane, where sRGB blends are linear: mine = α·paint's.
     theirs = p - g
     size, reach_to = _plane_norm(theirs), np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
     alpha = _plane_share(m - g, theirs)
@@ -1240,12 +1077,7 @@ def _two_paints(
     m: np.ndarray, g: np.ndarray, first: np.ndarray, second: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pixels ``m`` over the photo ``g`` read as blends of two paints (a rim where strokes of two
-    colours cross): ``(second_wins, share, off, ok)``, whether the paint they are read as is
-    ``second``, its share of the pixel (what :data:`HALF_PAINT` decides on: the paint on top, or
-    the paint under it, of what the top left), how far (RGB) the pixel is from the blend of the
-    shares, and whether they are such blends: ``m − g = w₁·(first − g) + w₂·(second − g)`` (least
-    squares; three equations, two shares), the shares at least 0 and their sum at most 1, the
-    pixel within :data:`_RGB_SLACK` and :data:`_PLANE_SHARE` of the paint it holds of the blend."""
+    colours cross): ``(second_wins, share, off, ok)``."""
     mine, one, two = m - g, first - g, second - g
     aa, bb, ab = (np.einsum("nc,nc->n", x, y) for x, y in ((one, one), (two, two), (one, two)))
     am, bm = np.einsum("nc,nc->n", one, mine), np.einsum("nc,nc->n", two, mine)
@@ -1268,22 +1100,16 @@ def _two_paints(
     return second_wins, share, off, ok
 
 
-#: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
-#: lightness follows the photo under them by at most this share (least squares over each such
-#: patch; opaque paint 0, 60 % translucent 0.4): paint hides the photo. Texture copied from a
-#: colour original keeps the photo's lightness (1) ...
+#: Laid paint: stroke pixels of one colour whose lightness follows the photo by at most this share.
 LAID_SHOWS = 0.7
-#: ... where the photo under the patch varies by this much (standard deviation, RGB in [0, 1]);
-#: over a flatter photo, a patch is paint where its lightness is not the photo's (by this much,
-#: CIE L): texture over its own lightness is.
+#: ... where the photo under it varies by this much; over a flatter one, where its L differs by this.
 LAID_PHOTO_STEP = 1.5 / 255
 LAID_LIGHTNESS = 2.0
 
 
 def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
     """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
-    paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
-    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`). Worked out inside the strokes' box."""
+    paint: patches of one colour."""
     from scipy import ndimage
 
     laid = np.zeros(strokes.shape, bool)
@@ -1298,9 +1124,7 @@ def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.
     under = photo[box]
     mean = (channels[0] + channels[1] + channels[2]) / 3
     colour = [c - mean for c in channels]
-    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of
-    # a colour, so texture copied from a colour original follows its photo by it exactly (the RGB
-    # mean of a dark saturated red hardly does).
+    # Each pixel's lightness as its luminance's gray: copied texture follows its photo by it exactly.
     level = same_lightness_gray(np.stack(channels, axis=-1)).astype(np.float32)
     alike_count = np.zeros(inside.shape, np.uint8)
     for dy in (-1, 0, 1):

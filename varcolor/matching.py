@@ -1,32 +1,11 @@
 """Colour cues from a reference photo: a colour picture of the same scene.
 
 The gray image and the reference are each reduced to about :data:`WORK_PIXELS` pixels; the
-reference's lightness is remapped to the gray image's histogram (Welsh, Ashikhmin & Mueller 2002:
-another exposure or tone curve must not decide the match); every pixel is described by its
+reference's lightness is remapped to the gray image's histogram (Welsh, Ashikhmin & Mueller
+2002: another exposure or tone curve must not decide the match); every pixel is described by its
 neighbourhood (a small blurred patch and the mean and spread of the lightness at two larger
 scales, projected on their principal axes) and matched to its nearest reference pixel in that
-space, in both directions (a k-d tree each way). A match is trusted only where it is consistent:
-
-- with its neighbours: the pixels around it match pixels around its match, displaced alike (a
-  photo of the same scene maps onto the reference by a smooth motion; matches into an unrelated
-  photo scatter);
-- both ways: the reference pixel's own nearest pixel in the gray image is back near it;
-- in colour: the next-nearest reference pixels agree on the chroma.
-
-Fast motion (a pan, a zoom) leaves few pixels whose nearest description is the right place; their
-neighbours usually move alike. So the trusted matches are grown (PatchMatch's propagation, Barnes
-et al. 2009): each untrusted neighbour tries a trusted pixel's displacement and the reference pixels
-around it, keeps the best when it fits as well as most trusted matches do, and is checked again
-with the same three tests.
-
-The trusted matches (Irony, Cohen-Or & Lischinski 2005: confident matches as micro-scribbles)
-become single cue pixels on a sparse grid at full resolution, each in a flat spot of its block,
-weighted by its confidence; the default engine propagates them like any cues. Where nothing
-matches there is no cue, and a reference whose matches are trusted almost nowhere before growing
-gives none at all (a few confident wrong cues would colour whole regions).
-
-Arrays in, arrays out: :func:`match_reference` returns the cue mask, chroma and confidence;
-:meth:`varcolor.Cues.from_reference` wraps them as cues.
+space, in both directions (a k-d tree each way).
 """
 
 from __future__ import annotations
@@ -69,70 +48,42 @@ __all__ = [
     "CLEARANCE",
 ]
 
-#: Both images are matched at about this many pixels: the matching's time and memory do not grow
-#: with the photo (a 40 MP scan is matched as a 0.1 MP copy; its cues are lifted back).
+#: Both images are matched at about this many pixels: the matching's cost does not grow with the photo.
 WORK_PIXELS = 60_000
-#: A reference's alpha below this: its colour there is not known (a transparent background; a
-#: chain's photo where its colour was guessed): no cue takes its colour from there.
+#: A reference's alpha below this: its colour there is not known, no cue takes it.
 KNOWN_ALPHA = 0.5
 #: A cue needs at least this confidence (the share of checks its match passes, 0–1).
 MIN_CONFIDENCE = 0.6
-#: ... and the reference gives cues only where at least this share of the gray image's reduced
-#: pixels is trusted before growing: below it, the few matches that pass are chance (an unrelated
-#: photo). Tuned on BSDS500 train: unrelated pairs at most 0.007, same-scene pairs (crops, and
-#: crops shifted 30 %, zoomed 1.3× and turned 6° as in fast motion) mostly above 0.009.
+#: ... and only where at least this share of the gray's reduced pixels is trusted: below it, chance.
 MIN_SHARE = 0.008
-#: ... for a reduced gray image of this many pixels (BSDS500's 481×321 photos, matched at 240×160);
-#: a smaller one needs a larger share, as √(this / its pixels): an unrelated photo's chance matches
-#: come in clusters of about the same size in reduced pixels, and their share's spread grows as
-#: 1/√pixels (unrelated pairs of BSDS500 train photos brought to 200 pixels a side: at most
-#: 0.0093 at 22,500 pixels, 1.39/√pixels, as 0.007 at 38,400 is 1.37/√pixels). Both photos under
-#: the working size were once accepted at the flat 0.008.
+#: ... for a reduced gray of this many pixels; a smaller one needs more, as √(this / its pixels).
 SHARE_PIXELS = 38_400
-#: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
-#: exact correction around each cue costs time; Levin's propagation fills between them).
+#: Cues are placed at most one per this many reduced pixels each way: propagation fills between.
 CUE_STEP = 3
-#: A reference smaller than this on a side (or with less chroma than :data:`MIN_CHROMA` anywhere)
-#: has no colour to give; a gray image smaller than this on a side at its working size
-#: (:data:`WORK_PIXELS`) is refused: its pixels' neighbourhoods (9×9 patches, rings of 5 pixels)
-#: would be mostly its mirrored border, and such matches were up to 20 ab wrong on a 4-pixel strip.
+#: A reference (or a gray at its working size) smaller than this on a side has no colour to give.
 MIN_SIDE = 16
 MIN_CHROMA = 4.0
 #: The user's strokes win where they are: no matched cue within this many pixels of one.
 CLEARANCE = 16
-#: Neighbours of a pixel whose matches must agree, at these distances (reduced pixels), and the
-#: slack of "agree": this many pixels plus this share of the distance (the reference may be turned
-#: a few degrees or scaled by a few tens of percent).
+#: Neighbours whose matches must agree, at these distances, within these pixels plus this share.
 _RINGS = (2, 5)
 _SLACK, _SLACK_SHARE = 1.5, 0.3
 #: A match is back-consistent when the reverse match lands within this many reduced pixels.
 _CYCLE = 3.0
 #: Chroma spread (ab units) among the nearest reference pixels at which colour agreement is 1/2.
 _AB_SPREAD = 8.0
-#: Dimensions the neighbourhood descriptions are projected to, and how many nearest reference
-#: pixels vote on the colour.
+#: Dimensions the descriptions are projected to, and how many nearest reference pixels vote.
 _DIMENSIONS, _VOTES = 8, 4
-#: Growing trusted matches (:func:`_grown`): at least this many to grow from, this many rounds, the
-#: jumps (reduced pixels) a displacement is carried, and the share of trusted matches' description
-#: distances a grown match must be within.
+#: Growing trusted matches (:func:`_grown`): seeds needed, rounds, and the jumps carried.
 _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.75
-#: Geometric verification (:func:`verified`): ORB keypoints kept per image, matches' descriptor
-#: ratio test, RANSAC's inlier distance (reduced pixels) and trials, and what makes a transform
-#: "the same scene": at least this many inliers, this share of the matches, and a plausible warp
-#: (its scales within this ratio of each other and of 1, no mirror). Tuned on BSDS500 train (40
-#: photos): unrelated pairs at most 4 inliers (120 pairs), 75 % crops turned up to 6° at least 20,
-#: frames of fast motion (30 % shift, 1.3× zoom, 6° turn) a median of 39.
+#: Geometric verification (:func:`verified`): keypoints, ratio test, RANSAC's inlier distance and trials.
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 10, 0.2, 4.0, 1.5
 #: RANSAC stops once a transform this likely to be the best has been drawn (:func:`_trials`).
 _FOUND = 0.999
-#: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
-#: matched in full, and at most this many of those that give cues used; a later one's cue within
-#: :data:`_POOL_REACH` cue steps of an earlier one's is dropped where their chroma differs by more
-#: than :data:`_POOL_AGREE` (ab units): the better reference wins where two disagree.
+#: A pool (:func:`match_pool`): how many of the first ranked are matched in full, and how many used.
 POOL_CANDIDATES, POOL_KEEP, _POOL_REACH, _POOL_AGREE = 5, 3, 2, 10.0
-#: An aligned pixel (the transform's place in the reference) is a seed when its description is
-#: no further from there than this quantile of the inlier keypoints' own, times this slack.
+#: An aligned pixel is a seed when its description is within this quantile of the inliers', times this.
 _SEED_QUANTILE, _SEED_SLACK = 0.9, 1.5
 
 
@@ -142,9 +93,8 @@ class GrayReference(InputError):
 
 
 def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
-    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
-    (not RGB, smaller than :data:`MIN_SIDE`, not finite or not within [0, 1]: 8-bit levels are
-    divided by 255 first, or gray: less chroma than :data:`MIN_CHROMA` in all but 1 % of its pixels).
+    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be
+    one.
 
     Parameters
     ----------
@@ -172,8 +122,8 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
 
 
 def check_target(shape: tuple[int, ...], name: str = "gray", work_pixels: int = WORK_PIXELS) -> None:
-    """Refuse, in one line naming ``name``, a gray image of ``shape`` (``(H, W, …)``) too narrow to
-    match against a reference: under :data:`MIN_SIDE` pixels a side at its working size.
+    """Refuse, in one line naming ``name``, a gray image of ``shape`` (``(H, W, …)``) too narrow
+    to match against a reference.
 
     Parameters
     ----------
@@ -208,38 +158,7 @@ def match_reference(
     target: Signature | None = None,
     geometry: Geometry | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene.
-
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1] (or an RGB one, read as its gray).
-    reference : ndarray
-        ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio; ``h×w×4``: its alpha says
-        where its colour is known (below :data:`KNOWN_ALPHA`, no cue takes its colour from there:
-        a transparent background, or a chain's photo where its colour was guessed).
-    min_confidence : float
-        The confidence (0–1) a match needs to become a cue.
-    work_pixels : int
-        Pixels of the reduced copies the matching runs on.
-    name : str
-        How messages name the reference.
-    target : Signature, optional
-        The gray image's :func:`target_signature` at ``work_pixels``, made once for several
-        references (default: made here).
-    geometry : Geometry, optional
-        What :func:`verified` finds between the gray image and this very ``reference`` (its
-        :func:`signature` at ``work_pixels``): a pool's ranking found it (default: verified here).
-
-    Returns
-    -------
-    mask : ndarray of bool, ``H×W``
-        The cue pixels (none where the reference matches too little of the image).
-    ab : ndarray of float32, ``H×W×2``
-        Their Lab chroma (0 elsewhere).
-    confidence : ndarray of float32, ``H×W``
-        Their confidence in ``[min_confidence, 1]`` (0 elsewhere).
-    """
+    """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3:
         gray = to_gray(gray)
@@ -289,10 +208,7 @@ def match_reference(
 @dataclass(frozen=True)
 class Signature:
     """An image's keypoints and their ORB descriptors on its reduced copy (:func:`signature`):
-    what geometric verification (:func:`verified`) and a pool's ranking compare. Colour-free (the
-    lightness, stretched to its own 1–99 % range: a tone curve or an exposure does not change it)
-    and small (500 keypoints: about 20 kB pickled, the descriptors' bits packed), so a pool's
-    signatures are computed once per run and travel in its jobs' plans.
+    what geometric verification (:func:`verified`) and a pool's ranking compare.
 
     Attributes
     ----------
@@ -335,9 +251,7 @@ def _unpacked(keypoints: np.ndarray, packed: np.ndarray, bits: int, factor: int,
 @dataclass(frozen=True)
 class Geometry:
     """What :func:`verified` found: the transform from the target's reduced pixels to the
-    reference's (``(column, row)`` points, as scikit-image's transforms take them; None: none
-    fitted), its inliers and the matches it was fitted to, and whether it makes the pair the
-    same scene."""
+    reference's."""
 
     transform: AffineTransform | None
     inliers: int
@@ -349,17 +263,7 @@ class Geometry:
 
 def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int | None = None) -> Signature:
     """The :class:`Signature` of ``image``: an ``H×W×3`` RGB photo in [0, 1] or an ``H×W``
-    lightness (0–100) already reduced (``factor``: by how much).
-
-    Parameters
-    ----------
-    image : ndarray
-        RGB in [0, 1] (reduced here to about ``work_pixels``), or a reduced lightness.
-    work_pixels : int
-        Pixels of the reduced copy an RGB photo is described on.
-    factor : int, optional
-        With a lightness: the reduction it was made with (default 1).
-    """
+    lightness (0–100) already reduced (``factor``: by how much)."""
     from skimage.feature import ORB
 
     if image.ndim == 3:
@@ -372,8 +276,7 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
     empty = Signature(np.zeros((0, 2), np.float32), np.zeros((0, 256), bool), factor, lightness.shape)
     if min(lightness.shape) < 4 * MIN_SIDE or high - low < 1.0:
         return empty
-    # A low FAST threshold: snow, sky and plain backgrounds have few strong corners; the descriptors'
-    # matching and RANSAC, not the detector, tell right from chance.
+    # A low FAST threshold: plain backgrounds have few strong corners; RANSAC tells right from chance.
     orb = ORB(n_keypoints=_KEYPOINTS, fast_threshold=0.03, downscale=1.25, n_scales=6)
     try:
         orb.detect_and_extract(stretched)
@@ -384,8 +287,7 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
 
 def min_share(pixels: int) -> float:
     """The share of a reduced gray image of ``pixels`` pixels the patch statistics must trust
-    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`, and more below
-    :data:`SHARE_PIXELS` (as √(SHARE_PIXELS / pixels)).
+    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`.
 
     Parameters
     ----------
@@ -417,11 +319,7 @@ def target_signature(gray: np.ndarray, work_pixels: int = WORK_PIXELS) -> Signat
 
 def verified(ours: Signature, theirs: Signature) -> Geometry:
     """Geometric verification of two signatures: their descriptors matched (both ways, with a
-    ratio test), an affine transform fitted to the matches by RANSAC; the pair is the same scene
-    when at least :data:`MIN_INLIERS` matches (and a fifth of them) fit it within 2.5 reduced
-    pixels and the transform is plausible (no mirror, scales between 1/4 and 4, no stretch of
-    more than 1.5 between the axes). Chance matches between unrelated photos scatter: a few
-    agree with any one transform (at most 4 of 500 keypoints on the tuning part).
+    ratio test), an affine transform fitted to the matches by RANSAC.
 
     Parameters
     ----------
@@ -464,10 +362,7 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
 
 def _trials(matches: int) -> int:
     """RANSAC's trials among ``matches`` matches: enough to draw three inliers at least once with
-    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted (the larger
-    of :data:`MIN_INLIERS` and :data:`_INLIER_SHARE` of the matches), at most :data:`_TRIALS`. An
-    unrelated pair's dozen matches took the whole 1,000 trials (most of a pool's ranking); 12
-    matches of which 10 fit need 8, 50 matches 861."""
+    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted."""
     ratio = max(MIN_INLIERS / matches, _INLIER_SHARE)
     if ratio >= 1:  # every match must fit: any three draw the transform
         return 1
@@ -483,12 +378,9 @@ def _aligned(
     known: np.ndarray | None = None,
 ):
     """:func:`_confident` for a pair whose geometry is verified: the reference reduced to the
-    target's scale (the transform says it), and each target pixel seeded with its place under the
-    transform where the two descriptions agree there (as well as at the inlier keypoints); the
-    nearest-description matches that pass their checks keep theirs (an object that moved, a
-    parallax), and the seeds are grown and checked like any trusted match."""
+    target's scale (the transform says it)."""
     transform = geometry.transform
-    assert transform is not None  # trusted: fitted
+    assert transform is not None
     base = _factor(reference.shape[:2], work_pixels)
     scale = float(np.sqrt(abs(np.linalg.det(transform.params[:2, :2]))))
     # The reference's reduction that brings it to the target's scale, within 4 working sizes.
@@ -499,8 +391,7 @@ def _aligned(
     ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
     height, width = lightness.shape
     rows, cols = np.indices((height, width))
-    # (column, row) of each target pixel in the reference reduced by ``factor``: the transform's
-    # place at the working reduction, rescaled (a block mean's centre is at (i + 0.5) · factor).
+    # (column, row) of each target pixel in the reference reduced by ``factor`` (a block's centre).
     placed = transform(np.stack([cols.ravel(), rows.ravel()], axis=1).astype(np.float64))
     placed = (placed + 0.5) * base / factor - 0.5
     seeds = np.rint(placed[:, ::-1]).astype(np.int64).reshape(height, width, 2)
@@ -524,9 +415,8 @@ def _aligned(
 
 
 def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: int) -> list[int]:
-    """The reductions of the reference tried: to the working size (a postcard of the whole
-    scene at another resolution), and to the gray image's own scale (a crop, or a frame of the
-    same camera), when that differs and stays within 4 working sizes; the better-matching wins."""
+    """The reductions of the reference tried: to the working size (a postcard of the whole scene
+    at another resolution), and to the gray image's own scale."""
     factors = [_factor(shape, work_pixels)]
     if target_factor != factors[0] and shape[0] * shape[1] / target_factor**2 <= 4 * work_pixels:
         if min(shape) // target_factor >= MIN_SIDE:
@@ -537,14 +427,7 @@ def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: 
 def decode_reduction(
     shape: tuple[int, int], gray_shape: tuple[int, ...] | None = None, work_pixels: int = WORK_PIXELS
 ) -> int:
-    """How many times smaller a side of a reference of ``shape`` may be decoded (8, 4, 2 or 1: the
-    scales a JPEG decodes at, :func:`varcolor.read_image`'s ``reduce``) for matching a gray image
-    of ``gray_shape`` (None: for the reference's own checks, :func:`check_reference`): the matching
-    runs on a copy of about ``work_pixels`` anyway. 1 where the reference is also tried at the gray
-    image's own scale (it is then of the photo's size); else the largest scale whose reduced copy
-    is matched in blocks within 1.25 times the whole file's (the copy matched is about as large),
-    keeps :data:`MIN_SIDE` pixels a side and is not tried at the gray image's scale (a wrong one
-    there). A 200 MP JPEG beside a 0.13 MP photo is decoded at 3 MP, not 200.
+    """How many times smaller a side of a reference of ``shape`` may be decoded.
 
     Parameters
     ----------
@@ -578,20 +461,7 @@ def decode_reduction(
 
 def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
     """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
-    ``clearance`` pixels from each (a square's reach: separable, linear in the image).
-
-    Parameters
-    ----------
-    strokes : ndarray
-        ``H×W`` mask of the user's strokes (nonzero where a stroke is).
-    clearance : int, optional
-        Pixels kept clear around each stroke pixel (default :data:`CLEARANCE`).
-
-    Returns
-    -------
-    ndarray
-        ``H×W`` boolean mask: True where a matched cue may go.
-    """
+    ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
     from scipy import ndimage  # SciPy's filters load when a match is made, not with `varcolor --help`
 
     return ~ndimage.maximum_filter(strokes.astype(np.uint8), size=2 * clearance + 1).astype(bool)
@@ -671,11 +541,7 @@ def _confident(
     known: np.ndarray | None = None,
 ):
     """Each reduced pixel's confidence and the chroma it takes from its match: the nearest
-    neighbours' matches checked, then grown from the trusted ones (:func:`_grown`) and checked again.
-    ``seeds`` (``H×W×2`` reference pixels, −1: none): matches a verified geometry gives, trusted
-    to grow from where the nearest-description match is not (and checked again like the grown).
-    ``known`` (the reduced reference's alpha): a match where it is below :data:`KNOWN_ALPHA` gives
-    no colour (confidence 0); the share that matched is counted before, as the match's own."""
+    neighbours' matches checked, then grown from the trusted ones."""
     from scipy import ndimage
     from scipy.spatial import cKDTree
 
@@ -703,8 +569,7 @@ def _confident(
     matched, grown = _grown(ours, theirs, matched, trusted)
     grown |= seeded
     if grown.any():
-        # A grown match has no votes of its own: its colour agreement is the reference's chroma
-        # spread around it (a match on a colour edge may take either side's colour).
+        # A grown match has no votes: its colour agreement is the reference's chroma spread around it.
         local = np.sqrt(
             sum(
                 ndimage.uniform_filter(smooth_ab[..., c] ** 2, 3) - ndimage.uniform_filter(smooth_ab[..., c], 3) ** 2
@@ -727,8 +592,7 @@ def _agreement(spread: np.ndarray) -> np.ndarray:
 
 def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray) -> np.ndarray:
     """The confidence of each match (``H×W×2`` reference pixels) from its three checks: its
-    neighbours' matches displaced alike, the reverse match ``returned`` back near it, and
-    ``agree_colour``."""
+    neighbours' matches displaced alike, the reverse match ``returned`` back near it."""
     from scipy import ndimage
 
     grid = np.stack(list(np.indices(matched.shape[:2])), axis=-1)
@@ -740,13 +604,7 @@ def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray
 
 
 def _grown(ours: np.ndarray, theirs: np.ndarray, matched: np.ndarray, trusted: np.ndarray):
-    """Trusted matches carried to their untrusted neighbours (PatchMatch's propagation, Barnes et
-    al. 2009): a pixel beside a trusted one, at :data:`_GROW_JUMPS` pixels each way, tries that
-    one's displacement and the pixels around it in the reference (the random search, at radius 1);
-    it takes the best when its description is no further from its match than most trusted pixels'
-    are from theirs (:data:`_GROW_QUANTILE`). Repeated :data:`_GROW_ROUNDS` times. Fast motion
-    leaves few pixels whose nearest description is also the right place; their neighbours often
-    fit the same motion. Returns the new matches and where they were grown."""
+    """Trusted matches carried to their untrusted neighbours (PatchMatch's propagation)."""
     grown = np.zeros(trusted.shape, bool)
     if trusted.sum() < _GROW_SEEDS:
         return matched, grown
@@ -870,43 +728,7 @@ def match_pool(
     names: Sequence[str] | None = None,
     verified_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
-
-    The pool is ranked by its signatures (:func:`signature`; keypoints matched and verified
-    against the target's, :func:`verified`: a verified geometry first, then by inliers, then by descriptor matches), so
-    only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
-    of 50 costs little more than one of 3; where any of them is verified, only the verified are
-    (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
-    combined, best first: a later reference's cue is kept where no better one's lies near it or
-    where they agree on the colour. The steps are :class:`PoolMatch`'s, for a caller that reads
-    each photo itself.
-
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1].
-    pool : sequence
-        The references: ``h×w×3`` RGB arrays in [0, 1], or callables returning one (read only
-        when matched in full).
-    signatures : sequence of Signature, optional
-        The pool's signatures (default: computed here, which reads every reference).
-    min_confidence, work_pixels : optional
-        As for :func:`match_reference`.
-    keep, candidates : int
-        How many references are used at most, and how many are matched in full.
-    names : sequence of str, optional
-        How messages name the references.
-    verified_only : bool
-        Only references whose geometry is verified give cues (a chain's pool: a wrong colour
-        would be carried on to every photo coloured from this one).
-
-    Returns
-    -------
-    mask, ab, confidence : ndarray
-        As :func:`match_reference` returns them.
-    shares : list of (int, int)
-        For each reference used, best first: its index in ``pool`` and how many of the cues it gave.
-    """
+    """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3:
         gray = to_gray(gray)
@@ -931,10 +753,7 @@ def match_pool(
 
 class PoolMatch:
     """A pool's match against one gray image, made a photo at a time (the steps of
-    :func:`match_pool`): ranked by the pool's ``signatures`` when made; :meth:`wanted` names the
-    next photo to match in full (None: the match is done), which the caller reads and gives to
-    :meth:`add`; :meth:`result` is the combined cues. No photo is read here: the caller reads
-    each as it reads any file (its checks, its memory budget), and only those wanted.
+    :func:`match_pool`): ranked by the pool's ``signatures`` when made.
 
     Parameters
     ----------
@@ -1007,10 +826,7 @@ class PoolMatch:
         order = sorted(
             range(len(signatures)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i)
         )
-        # Verified references only, where any is (an unverified one is the patch statistics' guess);
-        # else the first by inliers alone, for scenes with too little texture for keypoints (each
-        # guess more would add the chance of a wrong one: a pool of 3 unrelated photos coloured a
-        # fourth where each alone gave nothing).
+        # Verified references only, where any is; else the first, for scenes too plain for keypoints.
         chosen = [i for i in order[:candidates] if found[i].trusted]
         if not chosen and not verified_only:
             chosen = order[:1]
@@ -1033,23 +849,7 @@ class PoolMatch:
 
     def add(self, photo: np.ndarray, *, described: bool = False) -> None:
         """Match the photo :meth:`wanted` named and keep its cues where no better photo's lie near
-        them with another colour.
-
-        Parameters
-        ----------
-        photo : ndarray
-            The photo :meth:`wanted` named: ``h×w×3`` RGB in [0, 1] (``h×w×4``: its alpha says
-            where its colour is known, :data:`KNOWN_ALPHA`).
-        described : bool, optional
-            ``photo``'s RGB is the very image its signature was made from (at the match's
-            ``work_pixels``): its ranking's geometry is taken as it is, not verified again
-            (default False: its signature made and verified here).
-
-        Raises
-        ------
-        ValueError
-            Where no photo is wanted.
-        """
+        them with another colour."""
         from scipy.spatial import cKDTree
 
         if self.wanted() is None:

@@ -1,15 +1,7 @@
 """Full-reference image-quality metrics for colorization results.
 
-Every function takes the result first and the original second, both sRGB in [0, 1]
-(``H×W×3``; gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
-They take what :func:`varcolor.colorize` takes and refuse the rest in one line
-(:class:`~varcolor.errors.InputError`): values outside [0, 1] (a 0–255 image given as floats),
-NaN or infinite values, other shapes, empty images, bool arrays (masks), two images of different
-sizes, and a colour result against a gray (``H×W``) original.
-
-The ground truth is called the *original* (docs/layout.md's glossary: a *reference* is a colour
-photo whose colours become cues); the keyword ``reference=``, its former name, is refused with a
-:class:`TypeError` naming ``original=``.
+Every function takes the result first and the original second, both sRGB in [0, 1] (``H×W×3``;
+gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
 """
 
 from __future__ import annotations
@@ -71,10 +63,8 @@ _MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
 
 
 def _rgb(image, name: str) -> np.ndarray:
-    """``image`` as an ``H×W×3`` float64 sRGB array in [0, 1], refused in one line naming ``name``
-    where :func:`varcolor.colorize` would refuse it: not real numbers, not ``H×W`` or ``H×W×3``
-    (×4: alpha dropped), empty, non-finite, or floats outside [0, 1]. 8- and 16-bit levels
-    (uint8, uint16: what :func:`~varcolor.write_image` writes) are scaled to [0, 1]."""
+    """``image`` as an ``H×W×3`` float64 sRGB array in [0, 1], refused in one line naming
+    ``name`` where :func:`varcolor.colorize` would refuse it: not real numbers."""
     image = real_array(image, name)
     if image.dtype == bool:
         raise InputError(
@@ -159,7 +149,7 @@ def ssim(result: np.ndarray, original: np.ndarray) -> float:
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     """
-    from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
+    from skimage.metrics import structural_similarity
 
     result, original = check_pair(result, original)
     if min(result.shape[:2]) < _WINDOW:
@@ -222,14 +212,12 @@ def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
             f"MS-SSIM with {scales} scales needs images of at least {need}×{need} pixels, "
             f"got {result.shape[1]}×{result.shape[0]}"
         )
-    # The published five weights sum to 1.0001; they are used as published (as Wang's own code does),
-    # and only a shorter prefix of them is renormalised.
+    # The published weights are used as published (as Wang's code does); a shorter prefix is renormalised.
     return _ms_ssim_and_ssim(result, original, scales)[0]
 
 
 def _ms_ssim_and_ssim(result: np.ndarray, original: np.ndarray, scales: int) -> tuple[float, float]:
-    """MS-SSIM over ``scales`` scales and SSIM (its first scale's full term: the same filtering and
-    crop as scikit-image's ``structural_similarity``, so :func:`score` filters each image once)."""
+    """MS-SSIM over ``scales`` scales and SSIM."""
     channels = [_ms_ssim_channel(result[..., c], original[..., c], scales) for c in range(3)]
     return _channels_mean(channels)
 
@@ -255,9 +243,8 @@ def _ms_ssim_channel(x: np.ndarray, y: np.ndarray, scales: int) -> tuple[float, 
     return value, first
 
 
-# Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries
-# that follow it: four scales, window side 2^(5-s)+1 with sigma side/5, "valid" filtering, visual
-# noise variance 2 on the 0–255 scale, 1e-10 as the floor for a variance.
+# Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries that
+# follow it: four scales, window side 2^(5-s)+1 with sigma side/5, "valid" filtering.
 _VIF_SCALES = 4
 _VIF_SIGMA_NSQ = 2.0
 _VIF_EPS = 1e-10
@@ -275,7 +262,7 @@ def _gaussian_taps(side: int) -> np.ndarray:
 def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``filter2(outer(taps, taps), image, 'valid')``: only windows wholly inside the image."""
     half = len(taps) // 2
-    from scipy import ndimage  # as in _ssim_terms
+    from scipy import ndimage
 
     rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half : image.shape[0] - half]
     return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half : image.shape[1] - half]
@@ -326,8 +313,7 @@ def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tup
         syy = np.maximum(_filter_valid(y * y, taps) - my * my, 0)
         sxy = _filter_valid(x * y, taps) - mx * my
         del x, y, mx, my
-        # The result as a gain g times the original plus noise of variance sv (per window), with
-        # the reference code's rules for flat windows and negative gains.
+        # The result as a gain times the original plus noise, with the reference code's rules.
         g = sxy / (sxx + _VIF_EPS)
         sv = syy - g * sxy
         flat = sxx < _VIF_EPS
@@ -350,14 +336,9 @@ def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tup
 def vif(result: np.ndarray, original: np.ndarray) -> float:
     """Visual information fidelity in the pixel domain (Sheikh & Bovik 2006), on luminance.
 
-    The share of the original's visual information (a Gaussian scale mixture seen through noise
-    of variance 2, on the 0–255 scale) that survives in the result, over four dyadic scales:
-    1 for identical images, toward 0 as detail is lost; above 1 when the result has more contrast
-    than the original. This is the multi-scale pixel form of the authors' reference code (and of
-    piq's ``vif_p``), computed on the BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` of both images,
-    so it measures lightness structure, not colour. Not symmetric: the original goes second.
-    The images need a side of at least 41 pixels (one window at the coarsest scale); a flat
-    original holds no information, and gives NaN.
+    The share of the original's visual information (a Gaussian scale mixture seen through
+    noise of variance 2, on the 0–255 scale) that survives in the result, over four dyadic
+    scales: 1 for identical images, toward 0 as detail is lost.
 
     Parameters
     ----------
@@ -402,7 +383,7 @@ def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
     result, original = check_pair(result, original)
-    from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
+    from skimage.color import deltaE_ciede2000, rgb2lab
 
     delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(original[..., :3]), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
@@ -458,13 +439,7 @@ def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
-
-    Returns
-    -------
-    ndarray
-        ``H×W×3`` sRGB: the result's ``a*b*`` at the original's ``L*``.
+        The colorized image and the original, ``H×W×3`` sRGB in [0, 1] of the same size.
     """
     result, original = check_pair(result, original)
     lab = rgb_to_lab(result)
@@ -472,10 +447,8 @@ def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     return lab_to_rgb(lab)
 
 
-#: Peak memory of scoring one pair from files, per pixel: reading both images as float64 (48 B)
-#: plus :func:`score`'s temporaries beyond the two images; LPIPS's feature maps come after the
-#: other metrics' temporaries are freed. Rounded up from the peaks seen for the decoders' own
-#: buffers (benchmarks/results/metrics_cost.md).
+#: Peak memory of scoring one pair from files, per pixel: reading both images as float64 (48 B) plus
+#: :func:`score`'s temporaries beyond the two images.
 SCORE_BYTES_PER_PIXEL = 400
 
 
@@ -561,11 +534,7 @@ def score(
     result, original = check_pair(result, original)
     if ab_only:
         result = relight(result, original)
-    # What the metrics share is computed once: the Gaussian filtering of SSIM (MS-SSIM's first
-    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE). The
-    # channels of SSIM, VIF and row strips of the colour difference run on the cores at once
-    # (SciPy's filters and NumPy's arithmetic let go of the GIL); the strips also bound the
-    # colour difference's temporaries.
+    # What the metrics share is computed once: SSIM's filtering and each image's Lab.
     side = min(result.shape[:2])
     multi = single = float("nan")
     pool = _pool()

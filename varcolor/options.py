@@ -2,15 +2,7 @@
 
 :class:`Options` holds what every method shares (solver, device, colour space, prior, ...) and,
 in ``parameters``, the method's own (a method declares them as a dataclass: see
-:mod:`varcolor.methods`). It is the one list of options: :func:`varcolor.colorize` and
-:class:`varcolor.Colorizer` take its fields as keywords, the command line builds its flags from
-its fields' metadata (their help text and choices), and ``varcolor bench`` and the IR decoder build
-it the same way, so an option is written down once.
-
-Each value is checked on its own when the options are made (a negative tolerance, an unknown
-solver); what depends on the method, the prior or the detector (a method's own parameters, the
-colour spaces it propagates, whether it takes a prior) is theirs to check:
-:func:`varcolor.methods.build_options` builds options from keywords and has the method check them.
+:mod:`varcolor.methods`).
 
 >>> Options(tol=-1.0)
 Traceback (most recent call last):
@@ -44,12 +36,9 @@ __all__ = [
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual", "spread")
 #: The network's automatic colours, as users choose them, and the decoding each reads
-#: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output (closest to the
-#: originals in PSNR and CIEDE2000 on the test part, the default); ``vivid``, the rebalanced
-#: annealed mean of the class head (more colourful, less accurate). docs/guide/neural.md has the numbers.
+#: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output.
 AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
-#: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
-#: the shipped model).
+#: β, the prior term's weight: chosen on McMaster (used neither to train nor to validate the model).
 PRIOR_WEIGHT = 1e-5
 #: The default method's name (:class:`~varcolor.methods.levin_multiscale.LevinMultiscale`), written
 #: here alone: everything that means the default method says ``DEFAULT_METHOD``.
@@ -73,8 +62,7 @@ def _memory(name: str, value) -> None:
 
 
 def _name(name: str, value) -> None:
-    # A method, prior or detector is named here and looked up by whoever uses it (the registries
-    # list the names an unknown one could have been).
+    # A method, prior or detector is named here and looked up by whoever uses it.
     if not isinstance(value, str) or not value:
         raise InputError(f"{name} must be a name, got {value!r}")
 
@@ -85,16 +73,13 @@ class Options(OptionValues):
 
     Build it directly, or from keywords with :func:`varcolor.methods.build_options` (as
     :func:`varcolor.colorize` takes them: a method's own parameters by their names too, the
-    options checked by the method); each value is checked when it is made, with one line naming
-    the option.
+    options checked by the method); each value is checked when it is made.
 
     Attributes
     ----------
     method : str
         A registered method (:func:`varcolor.methods.names`): ``levin-multiscale`` (the default:
-        Levin's system solved coarse and corrected fine), ``levin`` (Levin's system solved exactly
-        at full resolution), ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``, or one a
-        plug-in added.
+        Levin's system solved coarse and corrected fine), ``levin``.
     solver : str
         ``auto`` or one of :data:`varcolor.solvers.SOLVERS` (methods that solve a linear system).
     device : str
@@ -109,17 +94,10 @@ class Options(OptionValues):
     max_memory : float or None
         Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
     prior, network_file, mask_cent, prior_weight, confidence, prior_mode, automatic
-        The neural prior (docs/guide/neural.md): which, the network's weights file (default: the shipped
-        model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
-        how the method uses it (``spread``, Levin's default: the network's automatic colours plus
-        Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
-        ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
-        modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
-        read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`).
+        The neural prior (docs/guide/neural.md): which, the network's weights file (default: the
+        shipped model), the mask encoding of unknown checkpoints, its weight β.
     threads : int or None
-        The most threads a solve's kernels run on (None, the default: the cores that other
-        processes are not keeping busy when the solve starts, at most ``NUMBA_NUM_THREADS``;
-        :func:`varcolor.kernels.solve_threads`). Results are bit-for-bit the same on any count.
+        The most threads a solve's kernels run on.
     instances, detector_file
         Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
         ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.

@@ -1,8 +1,5 @@
 """Painting a colorization: chroma in a method's colour space → the result's RGB with the gray
 image's lightness, and the cues' values in that space (what the method holds).
-
-One :class:`Painter` per gray image: it holds the image's lightness for the repaints after edits
-(up to :data:`HOLD_LIGHTNESS` pixels) and paints a whole image or only the pixels an update changed.
 """
 
 from __future__ import annotations
@@ -34,10 +31,7 @@ __all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE", "covers_most"]
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
 HOLD_LIGHTNESS = 16_000_000
 #: Windows of an update that cover at least this share of the image (by their areas summed) are
-#: painted as one whole image: a stroke among few on a document in Krita changed windows over nearly
-#: all of it, which painted whole quicker than window by window (the copy of the last result and
-#: each window's bands and threads cost more than the pixels outside them:
-#: benchmarks/results/code_notes.md).
+#: painted as one whole image.
 WHOLE_PAINT_SHARE = 0.6
 
 
@@ -63,11 +57,9 @@ class Painter:
         self.gray, self.space, self.gamut = gray, space, gamut
         self.device = device
         self._device_lightness = None  # the gray's lightness on the device, made at its first paint
-        # The colours as levels, painted band by band straight into them: a 40 MP scan's result
-        # then never exists as a float image (0.96 GB in float64).
+        # The colours as levels, painted band by band straight into them: never a float image.
         self.rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
-        # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
-        # a band at a time as it is painted (the same values).
+        # Held for repaints up to HOLD_LIGHTNESS pixels; a bigger scan's is computed band by band.
         self.held = lightness_of_gray(gray) if gray.size <= HOLD_LIGHTNESS else None
         # The last two results' arrays (RGB, and in YIQ the Lab chroma) for the repaints' copies: the
         # one before last is free again when its caller let go of it. A scan colorized once keeps none.
@@ -89,20 +81,7 @@ class Painter:
         return cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
 
     def targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
-        """The cue values at ``pixels`` (raster indices): ab, or I, Q.
-
-        Parameters
-        ----------
-        cues : Cues
-            The cues, on the gray image's grid.
-        pixels : ndarray of int
-            Raster indices of the pixels to read.
-
-        Returns
-        -------
-        ndarray
-            ``k×2``: the values, one row per index of ``pixels``.
-        """
+        """The cue values at ``pixels`` (raster indices): ab, or I, Q."""
         ab = cues.ab.reshape(-1, 2)[pixels]
         if self.space == "lab":
             return ab
@@ -111,39 +90,18 @@ class Painter:
         return _cue_iq(ab, lightness, own)
 
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
-        """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
-        arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
-        only those pixels painted again.
-
-        Parameters
-        ----------
-        chroma : ndarray
-            ``H×W×2``: the chroma in the painter's space.
-        where : pair of slices, pair of index arrays, or list of pairs of slices, optional
-            The pixels to paint again; None: every pixel (as where they cover
-            :data:`WHOLE_PAINT_SHARE` of the image or more).
-        last : tuple of ndarray, optional
-            The last result's ``(rgb, ab)``, copied outside ``where``; needed with ``where``.
-
-        Returns
-        -------
-        rgb : ndarray
-            ``H×W×3``: the colours, as floats in [0, 1] or as the levels of ``bits``.
-        ab : ndarray
-            ``H×W×2``: their Lab chroma (in Lab, ``chroma`` itself).
-        """
+        """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of
+        index arrays, or a list of pairs of slices) and ``last``."""
         lab = self.space == "lab"
         if where is None or covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
-            # Held where edits may follow: once the caller lets go of this result, an edit's
-            # copy goes into its memory.
+            # Held where edits may follow: an edit's copy goes into its memory once let go.
             rgb = self.spares.empty(self.gray.shape + (3,), self.rgb_type)
             ab = chroma if lab else self.spares.empty(chroma.shape, chroma.dtype)
             if lab and self.device is not None:
                 return self._paint_on_device(chroma, rgb), ab
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
-            # The copies go into an earlier result's memory where nothing refers to it any more.
             assert last is not None  # where given: the last result, to copy the rest from
             rgb, ab = self.spares.copy_of(last[0]), chroma if lab else self.spares.copy_of(last[1])
         for window in where if isinstance(where, list) else [where]:
@@ -151,11 +109,8 @@ class Painter:
         return rgb, ab
 
     def paint_ahead(self, chroma: np.ndarray) -> Future:
-        """:meth:`paint` of the whole ``chroma`` started in a thread of its own: the future of its
-        ``(rgb, ab)``. For a method that finishes its chroma in two steps (a draft, then local
-        corrections: :attr:`varcolor.methods.Method.on_early`): the draft is painted while the
-        corrections run, and the windows they wrote are painted again after (:meth:`repaint`).
-        The caller writes nothing into the draft outside those windows.
+        """:meth:`paint` of the whole ``chroma`` started in a thread of its own: the future of
+        its ``(rgb, ab)``.
 
         Parameters
         ----------
@@ -166,17 +121,7 @@ class Painter:
 
     def repaint(self, chroma: np.ndarray, windows: list, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Paint ``windows`` (pairs of slices) of ``chroma`` again, into ``rgb`` and ``ab`` (a
-        result of :meth:`paint_ahead`).
-
-        Parameters
-        ----------
-        chroma : ndarray
-            ``H×W×2``: the chroma, in the painter's space.
-        windows : list of pairs of slices
-            The windows to paint again.
-        rgb, ab : ndarray
-            The result painted into (``H×W×3`` and ``H×W×2``).
-        """
+        result of :meth:`paint_ahead`)."""
         for window in windows:
             self._paint(chroma, window, rgb, ab)
 
@@ -232,8 +177,7 @@ class Painter:
 
 def covers_most(where, shape: tuple[int, int]) -> bool:
     """Whether the windows ``where`` cover :data:`WHOLE_PAINT_SHARE` of an image of ``shape`` or
-    more: painted whole, the pixels outside them come out as they were (the chroma there
-    unchanged, the colours of the same values).
+    more: painted whole, the pixels outside them come out as they were.
 
     Parameters
     ----------

@@ -25,8 +25,7 @@ __all__ = ["points_cues", "MAX_POINTS", "MAX_POINTS_FILE_BYTES", "MAX_PAINTED_IM
 MAX_POINTS = 1_000_000
 MAX_POINTS_FILE_BYTES = 64 << 20
 #: What a JSON points file's ``"as"`` says its points are: ``points`` (the default: hints whose
-#: colour fills what no stroke's reaches) or ``strokes`` (dabs of paint, restrained as strokes
-#: are: the studio's point tool writes these).
+#: colour fills what no stroke's reaches) or ``strokes``.
 TAKEN_AS = ("points", "strokes")
 
 
@@ -116,17 +115,13 @@ def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None, b
     raise InputError(f"{path}: points files must be .json or .csv")
 
 
-#: The most pixels a points file's disks may paint, in images' worth (their bounding boxes,
-#: clipped to the image, after the disks that later disks cover entirely): past it, the points
-#: are refused before painting, not painted for minutes.
+#: The most pixels a points file's disks may paint, in images' worth (their bounding boxes, clipped
+#: to the image, after the disks that later disks cover entirely): past it, the points are refused before painting.
 MAX_PAINTED_IMAGES = 64
 
 
 def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> Marks:
-    """Paint each point's disk (later points win). The points are all checked first; the disks
-    before the last one that covers the whole image are never painted (it paints over them);
-    the rest cost their bounding boxes clipped to the image, at most :data:`MAX_PAINTED_IMAGES`
-    images' worth (else one line, before painting)."""
+    """Paint each point's disk (later points win)."""
     height, width = shape
     if len(records) > MAX_POINTS:
         raise InputError(f"{name}: more than {MAX_POINTS:,} points")
@@ -189,7 +184,7 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> M
         mask[box] |= disk
         ab[box][disk] = chroma
         lightness[box][disk] = light
-    # Made here, referenced nowhere else: not copied (a copy of a 40 MP scan's ab was 0.64 GB, all resident).
+    # Made here, referenced nowhere else: not copied.
     return Marks(mask, ab, lightness)
 
 
@@ -200,9 +195,7 @@ POINT_AB_LIMIT = 128.0
 
 def _check_point_scales(records: list, name: str) -> None:
     """Refuse, in one line naming the point, values on the wrong scale (entry checks of
-    :meth:`Cues.from_points`; the rest is :func:`_points_to_cues`'): ``a`` or ``b`` beyond
-    ±:data:`POINT_AB_LIMIT`, and ``r, g, b`` all within 0–1 with a fraction among them (the 0–1
-    scale: as 8-bit levels it is a near-black cue, never meant)."""
+    :meth:`Cues.from_points`)."""
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             continue  # refused by _points_to_cues, with its number
@@ -246,24 +239,7 @@ def _point_values(record: dict, where: str) -> dict[str, float]:
 
 
 def points_cues(source: str | os.PathLike | list[dict] | dict, shape: tuple[int, int]) -> Marks:
-    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`.
-
-    Parameters
-    ----------
-    source : path, list of dict or dict
-        A ``.json`` or ``.csv`` points file, the point records themselves, or a JSON points
-        file's content (``{"points": [...]}`` with its optional ``width``, ``height`` and ``as``).
-    shape : tuple of int
-        ``(height, width)`` of the image the points are on (points placed on another size of the
-        same aspect ratio are scaled to it).
-
-    Returns
-    -------
-    Marks
-        The cue pixels, their Lab chroma and lightness, a note where the points were scaled, and
-        ``points``: the cue pixels, or None where the file takes its points as strokes
-        (``"as": "strokes"``, :data:`TAKEN_AS`).
-    """
+    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`."""
     name, drawn, strokes = "points", None, False
     shape = image_shape_of(shape)
     if isinstance(source, (str, os.PathLike)):

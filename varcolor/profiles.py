@@ -2,18 +2,7 @@
 
 A photo saved in Adobe RGB (or any RGB, gray or CMYK space with an embedded ICC profile) holds
 numbers that mean other colours than the same numbers in sRGB: read as sRGB, an Adobe RGB photo
-is off by ΔE2000 2.6–3.5 and loses colourfulness. :func:`to_srgb` converts a Pillow image with
-its embedded profile (LittleCMS, through Pillow's ``ImageCms``, relative colorimetric), and
-warns naming the file; a profile that already maps colours as sRGB does (an embedded sRGB
-profile) changes nothing and says nothing. What cannot be converted is refused with one line:
-a profile that cannot be parsed, one whose colour space does not match the pixels (a Lab or CMYK
-profile on RGB pixels), or one LittleCMS cannot build a transform from (a device link).
-
-16-bit and floating-point samples (a scanner's TIFF or PNG) never go through Pillow's 8-bit colour
-management: :func:`samples_to_srgb` converts them in double precision with LittleCMS through
-``imagecodecs`` (``cms_transform``), and :func:`srgb_to_profile` takes a result back into the
-input's RGB space for writing. :data:`SRGB_ICC` is the sRGB profile embedded in what varcolor
-writes (LittleCMS's own, made at import: no profile file is shipped).
+is off by ΔE2000 2.6–3.5 and loses colourfulness.
 """
 
 from __future__ import annotations
@@ -77,8 +66,7 @@ def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
 
 def profile_name(profile: ImageCms.ImageCmsProfile) -> str:
     """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``; a character that
-    does not print (a damaged file's newline, say) as ``?``, so that a message naming it stays
-    one line.
+    does not print (a damaged file's newline, say) as ``?``.
 
     Parameters
     ----------
@@ -171,9 +159,8 @@ _SRGB_GAMA = 1 / 2.2
 
 
 def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
-    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where it
-    has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB (a linear ProPhoto scan:
-    gAMA 1.0 and its primaries); None otherwise.
+    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where
+    it has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB.
 
     Parameters
     ----------
@@ -199,9 +186,8 @@ def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
 
 
 def to_srgb(im: Image.Image, path, warn) -> Image.Image:
-    """``im`` with its embedded ICC profile applied: an ``RGB``/``RGBA`` image in sRGB (``L``/``LA``
-    for a gray profile), or ``im`` itself without a profile or with an sRGB one. ``warn`` is called
-    with one line naming ``path`` when the colours were converted.
+    """``im`` with its embedded ICC profile applied: an ``RGB``/``RGBA`` image in sRGB
+    (``L``/``LA`` for a gray profile), or ``im`` itself without a profile or with an sRGB one.
 
     Parameters
     ----------
@@ -280,8 +266,7 @@ def _transform(samples: np.ndarray, source: bytes, target: bytes, space: str, ou
 
 def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.ndarray:
     """16-bit or floating-point ``samples`` (floats in [0, 1]: ``H×W`` gray, ``H×W×3`` RGB or
-    ``H×W×4`` RGBA) brought to sRGB with their embedded ICC profile ``data``, by LittleCMS in double
-    precision: gray stays gray (the sRGB gray of the same lightness), alpha is kept.
+    ``H×W×4`` RGBA) brought to sRGB with their embedded ICC profile ``data``.
 
     Parameters
     ----------
@@ -326,8 +311,8 @@ def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.n
 
 
 def rgb_profile(data: bytes | None, path) -> bytes | None:
-    """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray profile
-    or none (the result of a gray photo is written in sRGB); anything else refused in one line.
+    """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray
+    profile or none (the result of a gray photo is written in sRGB).
 
     Parameters
     ----------
@@ -348,17 +333,7 @@ def rgb_profile(data: bytes | None, path) -> bytes | None:
 
 def srgb_to_profile(rgb: np.ndarray, data: bytes, path) -> np.ndarray:
     """sRGB floats ``rgb`` (``H×W×3``) in the RGB space of the ICC profile ``data`` (LittleCMS,
-    double precision, relative colorimetric): what :func:`samples_to_srgb` undoes.
-
-    Parameters
-    ----------
-    rgb : ndarray
-        ``H×W×3`` sRGB floats in [0, 1].
-    data : bytes
-        An RGB ICC profile (:func:`rgb_profile`).
-    path : path-like
-        The output, named in errors.
-    """
+    double precision, relative colorimetric): what :func:`samples_to_srgb` undoes."""
     if data == SRGB_ICC:
         return rgb
     return _transform(rgb, SRGB_ICC, data, "rgb", "rgb", path)

@@ -1,11 +1,5 @@
 """Where a boolean image holds: its pixels' rows and columns, and the values there; each
 channel's extremes.
-
-Why a function of our own: NumPy's ``nonzero`` of a 2-d array walks it by multi-index, many times
-slower than finding its flat indices and dividing them by the width (NumPy 2.4, on a large mask and
-on a tile: benchmarks/results/code_notes.md). An edit in Krita's Live looked at some 200 tiles and
-one 12 MP mask this way. Indexing an ``H×W×2`` array by an ``H×W`` mask is as slow, against flat
-indices.
 """
 
 from __future__ import annotations
@@ -69,11 +63,6 @@ _EXTREMES_BLOCK = 4096
 def channel_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's least and greatest value of ``values`` (``...×C``, C-contiguous): what
     ``values[..., c].min()`` and ``.max()`` give for each ``c``.
-
-    Why not those: a channel's view steps over the others, and NumPy's reductions over the first
-    axes (``reshape(-1, C).min(axis=0)``) walk it pixel by pixel, 10 to 40 times slower. Blocks of
-    :data:`_EXTREMES_BLOCK` pixels reduced element-wise over one another read it once, in order:
-    about twice as quick as a channel at a time (benchmarks/results/code_notes.md).
 
     Parameters
     ----------

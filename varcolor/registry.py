@@ -2,14 +2,6 @@
 detectors and cue sources, each package's ``register``, ``unregister``, ``get``, ``names`` and
 ``registered`` being its registry's own (written once, here).
 
-A :class:`Registry` holds the built-in classes of one kind (subclasses of one base, each with a
-``name`` and a one-line ``summary``) and, the first time it is looked up, the plug-ins that other
-packages declare in its entry-point group. A plug-in cannot take varcolor down with it: one that
-fails to import, raises anything at import (``SystemExit`` and ``KeyboardInterrupt`` included),
-clashes with a registered name, or whose import takes longer than :data:`PLUGIN_TIMEOUT` seconds
-(``$VARCOLOR_PLUGIN_TIMEOUT``) is skipped with a one-line warning. A hung import cannot be
-stopped: it is left in a background thread, and the command goes on without it.
-
 >>> class Shape:
 ...     name = summary = ""
 >>> shapes = Registry("shape", Shape, "varcolor.test-shapes", base_label="Shape")
@@ -154,9 +146,7 @@ def built_in_only() -> Iterator[None]:
 
 
 def _load_bounded(entry):
-    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds. An import
-    cannot be interrupted, but the caller need not wait for it; what it raises, even
-    ``SystemExit`` or ``KeyboardInterrupt``, comes back as a ``RuntimeError``."""
+    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds."""
     try:
         limit = float(os.environ.get("VARCOLOR_PLUGIN_TIMEOUT", PLUGIN_TIMEOUT))
     except ValueError:

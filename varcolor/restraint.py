@@ -2,28 +2,7 @@
 
 Levin's rows make every unmarked pixel an average of its neighbours, so a region no cue lies on
 still takes the colour of the nearest cues: a few strokes on the colourful things flood the
-white, gray and unknown ones. Here each pixel gets a *reach* in [0, 1] — the share of its colour
-that its cues fix — from one small solve, and the default engine scales its chroma by it
-(:mod:`varcolor.methods.levin_multiscale`): where no cue's colour reaches, the pixel stays
-neutral (or takes a confident prior's colour).
-
-1. **Share.** On a grid of about :data:`GRID_SIDE` cells a side (the gray averaged over blocks),
-   a random walk along the gray's affinities (the symmetric Laplacian of ``levin-symmetric``)
-   that may die at every step is absorbed by a cue with the chance ``c``: 1 on the cues, nearly
-   1 over a flat thing a cue lies on, falling where the walk crosses the gray's edges and
-   texture (:data:`EDGE`), and slowly with distance (:data:`DECAY`). Both follow the grid's
-   cells, not the pixels, so the same strokes on the same photo at 0.15 MP and at 40 MP reach as
-   far.
-2. **Likeness.** The same walk carries the gray under the cues that absorb it: each pixel knows
-   the mean and spread of the lightness its colour came from. A pixel much lighter or darker
-   than that (:data:`LIKENESS`) is another thing than the one painted, and keeps less colour.
-3. **Reach** ``= min(1, c / FULL_SHARE) × likeness ** √(1 − c)``: the whole colour where a good
-   share of it is the cues', fading where the evidence for it ends; the likeness counts less
-   the nearer the pixel is to its cues.
-
-The reach is also the result's confidence map (:attr:`varcolor.Result.confidence`: 1 on the
-cues), and, solved for stroke cues and reference cues apart, says where each pixel's colour came
-from (:attr:`varcolor.Result.source`). Exact Levin (``method="levin"``) is left unrestrained.
+white, gray and unknown ones.
 """
 
 from __future__ import annotations
@@ -63,9 +42,7 @@ DECAY = 2.0
 #: (gray in [0, 1]): colour fades across the gray's edges and texture, not along a flat thing.
 EDGE = 0.2
 #: A pixel's likeness is ``exp(−(|Y − Ŷ| / (s + LIKENESS))²)``, ``Ŷ`` and ``s`` the mean and spread
-#: of the cues' gray that reach it (gray in [0, 1]); it keeps ``likeness ** √(1 − share)`` of its
-#: colour: all of it beside the cues (an orange cat's white and dark fur beside its strokes),
-#: less where the cues' colour reaches it only in part.
+#: of the cues' gray that reach it (gray in [0, 1]).
 LIKENESS = 0.12
 #: The likeness counts as ``(1 − share) ** LIKENESS_POWER``: less the nearer a pixel is to its cues.
 LIKENESS_POWER = 0.5
@@ -82,10 +59,8 @@ GROUP_BIN = 12.0
 GROUPS = 6
 #: The colours are found among at most about this many of the cues (every k-th).
 GROUP_SAMPLE = 65536
-#: Two colours whose hues lie within this many degrees (neither near neutral) are one thing's
-#: shades where their cues' gray ranges meet: means within this many times the sum of their
-#: spreads (a cat's fur painted in three oranges), not where they do not (a dark blue cap and a
-#: pale blue sky).
+#: Two colours whose hues lie within this many degrees (neither near neutral) are one thing's shades
+#: where their cues' gray ranges meet: means within this many times the sum of their spreads.
 GROUP_HUE = 30.0
 GROUP_OVERLAP = 2.0
 #: Relative residual the grid's solve is taken to.
@@ -183,9 +158,8 @@ class Reach:
         return _resampled(followed, shape, step / block)
 
     def _resampled(self, grid: np.ndarray, shape: tuple[int, int], block: int = 1) -> np.ndarray:
-        """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of them:
-        each read at its centre, where it lies in the photo (a grid's last cells may cover part of
-        a block: scaled by the shapes alone, a 2× and a 3× copy of one photo differed there)."""
+        """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of
+        them: each read at its centre, where it lies in the photo."""
         return _resampled(grid, shape, grid_factor(self.shape) / block)
 
     def confidence(self) -> np.ndarray:
@@ -198,9 +172,8 @@ class Reach:
 
     def source(self, prior: np.ndarray | None = None) -> np.ndarray:
         """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
-        with the larger share where the reach is at least :data:`GUESSED_BELOW`, else ``prior``
-        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``; a cue's own
-        pixel, its kind (a stroke inside a patch of reference cues is ``stroke``).
+        with the larger share where the reach is at least :data:`GUESSED_BELOW`, else
+        ``prior`` where ``prior`` (``H×W``, its confidence) is at least that, else ``none``.
 
         Parameters
         ----------
@@ -220,9 +193,7 @@ class Reach:
 
 
 #: The reach resampled to a finer grid follows the gray there: a fine cell takes the reach of the
-#: grid cells around it (within :data:`UPSAMPLE_CELLS` of it, tent-weighted) by how alike their
-#: gray is to its own (a Gaussian of this width, gray in [0, 1]): a pixel of a pole against a car
-#: takes the reach of the cells of its own lightness.
+#: grid cells around it.
 UPSAMPLE_RANGE = 0.05
 UPSAMPLE_CELLS = 1.5
 #: The most cells the edges are followed on; a larger photo's map is resampled from such cells.
@@ -231,10 +202,8 @@ UPSAMPLE_PIXELS = 1 << 21
 
 def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, ratio: float) -> np.ndarray:
     """``grid`` (a reach, ``h×w``) resampled to the cells of ``gray`` (``H×W``), each grid cell
-    spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid cells
-    around a fine cell weighted by distance and by how alike their gray (``grid_gray``) is to the
-    fine cell's. Float32, row band by row band (a scan's temporaries
-    stay a band's); where no grid cell near is alike, the nearest ones' tent-weighted mean.
+    spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid
+    cells around a fine cell weighted by distance and by how alike their gray.
 
     Examples
     --------
@@ -320,8 +289,7 @@ class PendingReach:
 
 def _resampled(grid: np.ndarray, shape: tuple[int, int], ratio: float) -> np.ndarray:
     """``grid`` resampled (bilinear) to ``shape`` where a cell of ``grid`` spans ``ratio`` cells
-    of ``shape`` (both grids starting at the photo's corner): cell ``j`` of ``shape`` is read at
-    ``(j + ½) / ratio − ½`` (the edges held)."""
+    of ``shape`` (both grids starting at the photo's corner)."""
     import cv2  # (opencv: a dependency; its resize is the fastest bilinear at hand)
 
     if grid.shape == tuple(shape) and ratio == 1:
@@ -404,9 +372,7 @@ class Restraint:
             The cues' weights (:attr:`varcolor.Cues.weight`).
         ab : ndarray, optional
             The cues' colours (``H×W×2``, :attr:`varcolor.Cues.ab`): cues of one colour
-            (:func:`colour_groups`) are one thing, and a pixel is alike to the gray of the colour
-            that reaches it, not to the mean of all of them (a face between a dark blue cap and a
-            pale blue sky is like neither). Without it, all cues are one colour.
+            (:func:`colour_groups`) are one thing.
         points : ndarray of bool, optional
             The cues that are point hints (:attr:`varcolor.Cues.points`): their colour fills, as
             Levin's does, what no stroke's colour reaches (:attr:`Reach.points`).
@@ -433,7 +399,7 @@ class Restraint:
         held, total = cues > 0, np.maximum(cues, 1)
         share = per_group / total[..., None]
 
-        def fraction(which: np.ndarray | None) -> np.ndarray:  # of each cell's cues
+        def fraction(which: np.ndarray | None) -> np.ndarray:
             if which is None:
                 return np.zeros(grid.shape)
             return np.bincount(cells, weights=which, minlength=grid.size).reshape(grid.shape) / total
@@ -486,10 +452,7 @@ class Restraint:
 
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
-        minimum degree on the symmetric pattern): the grid is small, and the LU is faster on it
-        than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md); its
-        pivots taken on the diagonal (SuperLU's symmetric mode: the system is SPD, so no row
-        exchange is needed, and the factors are those of the ordering, found once)."""
+        minimum degree on the symmetric pattern): the grid is small."""
         from .solvers.superlu import factor
 
         factors = factor(
@@ -503,9 +466,8 @@ class Restraint:
 
 def colour_groups(ab: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
     """Which colour each cue is (``n`` ints from 0): the cues' ab binned :data:`GROUP_BIN` wide,
-    the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at most
-    :data:`GROUPS`), every cue the nearest of them; with ``gray``, shades of one hue whose gray
-    ranges meet are then one colour (:data:`GROUP_HUE`, :data:`GROUP_OVERLAP`).
+    the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at
+    most :data:`GROUPS`), every cue the nearest of them; with ``gray``.
 
     Parameters
     ----------

@@ -58,10 +58,8 @@ CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
 def _target(job: Job) -> tuple[tuple | None, Signature]:
-    """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature
-    as its job's match makes it (:class:`~varcolor.matching.PoolMatch`: the
-    :func:`~varcolor.matching.target_signature` of the gray its job reads), read once for the
-    waves' ranking and handed on to its job."""
+    """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature as its job's
+    match makes it."""
     task = job.run
     assert isinstance(task, ColorizeTask)  # _waiting chose it
     stamp = file_state(task.image)
@@ -86,9 +84,8 @@ def run_chain(
     client=None,
     note: Callable[[str], None] | None = None,
 ) -> Report:
-    """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and
-    return the whole run's :class:`~varcolor.batch.Report` (its ``failed``: the photos nothing
-    matched, and the jobs that failed; its ``rows``: every wave's manifest records).
+    """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and return
+    the whole run's :class:`~varcolor.batch.Report`.
 
     Parameters
     ----------
@@ -120,12 +117,8 @@ def run_chain(
         check_not_in_references(jobs, given)
     if not private:  # (hidden, ours is never walked) a read-only one refused now, not after a solve
         mark_map_folder(source, run)
-    for job in jobs if private else []:
-        # A map of ours left without its result (a run killed between the two): the result is
-        # made again, and its map with it (kept, it would stop the job as an output that exists).
-        its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
-        if its_map is not None and not job.outputs[-1].exists() and its_map.is_file() and not its_map.is_symlink():
-            its_map.unlink()
+    if private:
+        _drop_orphan_maps(jobs)
     known_of = {
         job.outputs[-1]: job.run.confidence_map for job in jobs if isinstance(job.run, ColorizeTask)
     }  # a photo's result → its confidence map
@@ -174,14 +167,7 @@ def run_chain(
             note=note,
             client=client,
         )
-        total.done += report.done
-        total.resumed += report.resumed
-        waiting_skips = {(job.name, job.skip) for job in waiting.values()}  # waiting for the pool: not skipped
-        total.skipped += [skip for skip in report.skipped if (skip.name, skip.line) not in waiting_skips]
-        total.failed += report.failed
-        total.redone += report.redone
-        total.rows += report.rows
-        total.interrupted |= report.interrupted
+        _add_wave(total, report, waiting)
         for job in wave_jobs:
             result = job.outputs[-1]
             if isinstance(job.run, ColorizeTask) and result.is_file() and result not in pool and result not in fresh:
@@ -190,13 +176,7 @@ def run_chain(
 
     if seeded and not wave(seeded):
         return total
-    ranked = {}
-    unreadable = []  # a photo that cannot be read fails alone, reported as its job; the rest go on
-    for path in sorted(waiting):
-        try:
-            ranked[path] = _target(waiting[path])
-        except VarcolorError as exc:
-            unreadable.append(replace(waiting.pop(path), skip=None, fail=str(exc)))  # (not its cue file's skip)
+    ranked, unreadable = _ranked(waiting)
     if unreadable and not wave(unreadable):
         return total
     checks: dict[Path, list[Geometry]] = {path: [] for path in ranked}  # each against the pool's first photos
@@ -205,15 +185,7 @@ def run_chain(
         describe()
         if not pool:
             break
-        # nearest first: the photos a pool photo verifies, the most inliers first
-        scores = {}
-        for path in sorted(waiting):
-            found = checks[path]  # checked once against each photo, whatever the wave
-            found += [verified(ranked[path][1], theirs) for theirs in signatures[len(found) :]]
-            best = max((g.inliers for g in found if g.trusted), default=0)
-            if best:
-                scores[path] = best
-        chosen = sorted(scores, key=lambda path: (-scores[path], str(path)))
+        chosen = _nearest(waiting, ranked, checks, signatures)
         if not chosen:  # none verifies: the rest are tried once more (recorded, each failing alone)
             if tried_at == len(pool):
                 break
@@ -227,12 +199,7 @@ def run_chain(
         if not wave(wave_jobs):
             return total
         if len(total.done) > coloured and warn is not None:  # a photo was coloured from this pool
-            for result, its_map in unmapped:
-                warn(
-                    f"{result}: its confidence map {its_map} is missing: all its colour is passed on as known "
-                    "(rerun it with --overwrite to make the map)"
-                )
-            unmapped.clear()
+            _warn_unmapped(unmapped, warn)
         unmatched = {row["input"] for row in total.rows[start:] if row.get("error") == Unmatched.__name__}
         for path in chosen:
             if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
@@ -242,10 +209,64 @@ def run_chain(
     return total
 
 
+def _ranked(waiting: dict[Path, Job]) -> tuple[dict, list[Job]]:
+    """Each waiting photo's :func:`_target`; a photo that cannot be read leaves ``waiting`` as a
+    failing job of its own (not its cue file's skip), the rest go on."""
+    ranked, unreadable = {}, []
+    for path in sorted(waiting):
+        try:
+            ranked[path] = _target(waiting[path])
+        except VarcolorError as exc:
+            unreadable.append(replace(waiting.pop(path), skip=None, fail=str(exc)))
+    return ranked, unreadable
+
+
+def _drop_orphan_maps(jobs: list[Job]) -> None:
+    """Delete a map of ours left without its result (a run killed between the two): the result is
+    made again, and its map with it (kept, it would stop the job as an output that exists)."""
+    for job in jobs:
+        its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
+        if its_map is not None and not job.outputs[-1].exists() and its_map.is_file() and not its_map.is_symlink():
+            its_map.unlink()
+
+
+def _add_wave(total: Report, report: Report, waiting: dict[Path, Job]) -> None:
+    """Add a wave's report to the chain's (a photo waiting for the pool is not skipped)."""
+    total.done += report.done
+    total.resumed += report.resumed
+    waiting_skips = {(job.name, job.skip) for job in waiting.values()}
+    total.skipped += [skip for skip in report.skipped if (skip.name, skip.line) not in waiting_skips]
+    total.failed += report.failed
+    total.redone += report.redone
+    total.rows += report.rows
+    total.interrupted |= report.interrupted
+
+
+def _nearest(waiting: dict[Path, Job], ranked: dict, checks: dict[Path, list[Geometry]], signatures) -> list[Path]:
+    """The waiting photos a pool photo verifies, the most inliers first."""
+    scores = {}
+    for path in sorted(waiting):
+        found = checks[path]  # checked once against each photo, whatever the wave
+        found += [verified(ranked[path][1], theirs) for theirs in signatures[len(found) :]]
+        best = max((g.inliers for g in found if g.trusted), default=0)
+        if best:
+            scores[path] = best
+    return sorted(scores, key=lambda path: (-scores[path], str(path)))
+
+
+def _warn_unmapped(unmapped: list[tuple[Path, Path]], warn: Callable[[str], None]) -> None:
+    """Say once of each pool photo used whose confidence map is missing."""
+    for result, its_map in unmapped:
+        warn(
+            f"{result}: its confidence map {its_map} is missing: all its colour is passed on as known "
+            "(rerun it with --overwrite to make the map)"
+        )
+    unmapped.clear()
+
+
 def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[Outcome]:
     """The chain's failures, read from its waves' manifest records (never from their text: a file
-    named with ": " is one name): each photo's last failure unless a later wave coloured it, then
-    the photos still ``waiting`` that no wave tried (no pool at all), said as matched by nothing.
+    named with ": " is one name).
 
     Parameters
     ----------

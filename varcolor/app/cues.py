@@ -1,9 +1,6 @@
 """Cue files beside an image: their names (``X_marked.png``, ``X_mask.png``, ``X.points.json``:
 each registered cue source's ``suffixes``, :mod:`varcolor.sources`), finding them, and reading
 them with the checks a folder run owes its user.
-
-``varcolor colorize`` finds cue files by these names and the studio saves its strokes and points
-under them (:func:`cue_path`), so a saved session colorizes again from the command line.
 """
 
 from __future__ import annotations
@@ -35,8 +32,7 @@ __all__ = [
     "dense_cues_note",
 ]
 
-#: A cue image in which at least this share of the pixels differ from the gray image is no
-#: scribbled copy: it is refused (the colour original given as the marked image, say).
+#: A cue image differing from the gray on at least this share of pixels is no scribbled copy: refused.
 ALL_CUES = 0.99
 #: Above this share of cue pixels, a warning: strokes rarely cover half of a photo.
 MANY_CUES = 0.5
@@ -103,23 +99,7 @@ def is_cue_file(path: Path) -> bool:
 
 
 def kind_of(cue_file: Path) -> str:
-    """The kind of a file named as a cue file (:func:`is_cue_file`).
-
-    Parameters
-    ----------
-    cue_file : Path
-        The file (only its name is read).
-
-    Returns
-    -------
-    str
-        The name of the cue source whose suffix it ends with.
-
-    Raises
-    ------
-    InputError
-        Where its name is no cue file's.
-    """
+    """The kind of a file named as a cue file (:func:`is_cue_file`)."""
     kind = sources.kind_of(cue_file)
     if kind is None:
         raise InputError(f"{cue_file}: not named as a cue file")
@@ -135,8 +115,7 @@ def _is_file(path: Path) -> bool:
 
 def _as_spelt(candidate: Path) -> Path | None:
     """``candidate`` where it is a file, else the file its name names in another Unicode
-    normalisation (NFC or NFD: "café" typed on one computer and copied from a Mac's disk, which
-    stores it decomposed, are other names to Linux), else None."""
+    normalisation."""
     if _is_file(candidate):
         return candidate
     for form in ("NFC", "NFD"):
@@ -148,24 +127,7 @@ def _as_spelt(candidate: Path) -> Path | None:
 
 def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | None]:
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``
-    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``. Two
-    files of one kind (``a.points.json`` and ``a.points.csv``) are one line: which one was meant
-    cannot be told, and the other would be silently ignored.
-
-    Parameters
-    ----------
-    image : Path
-        The photo (its stem names the cue files).
-    folder : Path
-        The folder to look in.
-    kinds : iterable of str, optional
-        The cue sources to try, in order (default: every registered source found by name).
-
-    Returns
-    -------
-    tuple
-        ``(kind, path)`` of the first one found, or ``(None, None)``.
-    """
+    (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``."""
     for kind in cue_kinds() if kinds is None else kinds:
         candidates = [Path(folder) / f"{Path(image).stem}{suffix}" for suffix in sources.get(kind).suffixes]
         found = [spelt for spelt in map(_as_spelt, candidates) if spelt is not None]
@@ -187,38 +149,15 @@ def load_cues(
     checked: bool = False,
 ) -> Cues:
     """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
-    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
-    noise is warned about (``UserWarning``, naming the file). ``cue_image``: the file read already
-    (:func:`~varcolor.app.solve.read_marked_photo`); ``checked``: the source's checks were made
-    for this image (:func:`check_cue_shape`).
-
-    Parameters
-    ----------
-    image : Path
-        The photo (named in messages).
-    kind : str
-        The cue file's source.
-    cue_file : Path
-        The cue file.
-    gray : ndarray
-        The photo's gray, ``H×W`` in [0, 1].
-    max_pixels : int or None
-        The run's pixel limit.
-    edges : str, optional
-        How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
-    cue_image : ndarray, optional
-        The cue file's pixels read already (default: read here).
-    checked : bool, optional
-        The source's checks were made already for this image (default False).
-    """
+    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`)."""
     return sources.get(kind).load(
         cue_file, gray, image=image, max_pixels=max_pixels, edges=edges, cue_image=cue_image, checked=checked
     )
 
 
 def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> Cues:
-    """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as a
-    stroke mask with alpha (``--mask``) gives them; warnings name ``image`` (the source ``layered``).
+    """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as
+    a stroke mask with alpha (``--mask``) gives them; warnings name ``image``.
 
     Parameters
     ----------
@@ -233,40 +172,12 @@ def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> 
 
 
 def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, int], max_pixels: int | None) -> None:
-    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape`` (a marked or
-    mask image of another aspect ratio, from its header: :meth:`~varcolor.sources.CueSource.check`).
-
-    Parameters
-    ----------
-    image, cue_file : Path
-        The image and its cue file (named in the message).
-    kind : str
-        The cue file's source.
-    shape : tuple of int
-        ``(H, W)`` of the image, upright.
-    max_pixels : int or None
-        The pixel limit of the run.
-    """
+    """The source ``kind``'s cheap checks of ``cue_file`` for ``image`` of ``shape``."""
     sources.get(kind).check(cue_file, image, shape, max_pixels)
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
-    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right.
-
-    Parameters
-    ----------
-    cue_file : Path
-        The cue file (named in the message).
-    kind : str
-        Its source (whose hint the message gives).
-    cues : Cues
-        The cues read from it.
-
-    Raises
-    ------
-    InputError
-        Where at least :data:`ALL_CUES` of the pixels are cues.
-    """
+    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right."""
     share = cues.count / cues.mask.size
     if share >= ALL_CUES:
         hint = sources.get(kind).all_cues_hint if kind in sources.names() else ""

@@ -69,8 +69,7 @@ def run_jobs(
 ) -> Report:
     """Run ``jobs`` from ``source`` into ``output`` as ``run`` says (a folder run keeps its
     manifest in ``output``; ``made``: what shapes the outputs, :func:`made_with`); the
-    :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run. Each
-    job's warnings go to ``warn``, its notes (what was done) to ``note``.
+    :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run.
 
     Parameters
     ----------

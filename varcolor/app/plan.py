@@ -1,10 +1,6 @@
 """Planning a run: from typed values (:class:`~varcolor.options.Options`,
 :class:`~varcolor.ir.encode.EncodeOptions`, :class:`~varcolor.app.RunOptions`) to the checked
 list of :class:`~varcolor.batch.Job` s that :func:`varcolor.app.run_jobs` runs.
-
-Planning refuses, before any work, what no job could do (a missing input, an output folder that is
-a file, an output format that cannot be written); what only one image gets wrong is that job's
-failure, found when it runs.
 """
 
 from __future__ import annotations
@@ -64,20 +60,7 @@ def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:
 
 
 def check_folders(source: Path, output: Path) -> None:
-    """Refuse a folder run from no folder, or into a file.
-
-    Parameters
-    ----------
-    source : Path
-        The run's input, which must be a folder.
-    output : Path
-        The run's output, which must not be a file.
-
-    Raises
-    ------
-    InputError
-        Where ``source`` is no folder or ``output`` is a file.
-    """
+    """Refuse a folder run from no folder, or into a file."""
     if not source.is_dir():
         raise InputError(f"{source}: no such file or folder")
     if output.is_file():
@@ -118,9 +101,8 @@ MAP_EXTENSIONS = (".png", ".tif", ".tiff")
 
 def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
-    once per folder and extension (every job of a folder run shares them); and a run each of whose
-    outputs is its own input (``-o`` the input folder, the names the same): nothing could be
-    written, and the run is refused whole (a run where some collide reports those photos).
+    once per folder and extension (every job of a folder run shares them); and a run each of
+    whose outputs is its own input (``-o`` the input folder, the names the same).
 
     Parameters
     ----------
@@ -162,8 +144,7 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
 
 def mark_map_folder(source: Path, run: RunOptions) -> None:
     """Make a folder run's ``--confidence-map`` folder and mark it as maps (:data:`MAPS_MARKER`),
-    before any photo is solved: a later run of a folder holding it does not read its maps as
-    photos, and a folder where no map can be written is refused now, not after a solve."""
+    before any photo is solved."""
     if run.confidence_map is None or not source.is_dir():
         return
     folder = Path(run.confidence_map)
@@ -185,12 +166,7 @@ def mark_map_folder(source: Path, run: RunOptions) -> None:
 
 def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) -> tuple[list[Path], list[Job]]:
     """The images under the folder ``source`` that are a run's inputs (paths relative to it), and
-    a job for each folder not entered, that the run reports: a folder that cannot be listed fails
-    (its images are not read), a link to a folder is skipped (not followed).
-
-    Never inputs: what is under ``output`` or the folders ``skip`` names, and the outputs an
-    earlier run recorded in the input folder's own manifest (a run whose output folder was the
-    input folder: no later run, into it or elsewhere, takes its results for photos).
+    a job for each folder not entered, that the run reports.
 
     Parameters
     ----------
@@ -203,8 +179,7 @@ def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) 
     """
     unwalked: list[Unwalked] = []
     ours = set()
-    # The outputs an earlier run wrote into the input folder itself (-o IN), whatever this run's
-    # output: a later run elsewhere took them for photos (in/a.tif beside in/a.png).
+    # Outputs an earlier run wrote into the input folder itself (-o IN) are no photos of a later run.
     if (source / batch.MANIFEST).is_file():
         try:
             ours = batch.made_here(source / batch.MANIFEST, read_from=source)
@@ -300,24 +275,7 @@ def cue_plan(
     reference: References | None = None,
 ) -> CuePlan | None:
     """What ``image``'s cue sources plan for its job, through the registry: its cue file's (of
-    ``kind``), or a layered file's stroke layer, and the reference photo or pool (with its
-    signatures, :meth:`References.plan <varcolor.app.reference.References.plan>`) matched around
-    them; None: no cues (the network's).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    kind : str or None
-        The cue file's source.
-    cue_file : Path or None
-        The cue file (None: none).
-    run : RunOptions
-        How the run goes (its pixel limit, how strokes' edges are read).
-    reference : References, optional
-        What the image matches: a photo, or a pool (:meth:`References.for_image
-        <varcolor.app.reference.References.for_image>`).
-    """
+    ``kind``), or a layered file's stroke layer, and the reference photo or pool."""
     own = None
     if kind is not None and cue_file is not None:
         own = sources.get(kind).plan(cue_file, image, max_pixels=run.max_pixels, edges=run.edges)
@@ -332,6 +290,37 @@ def _looked_for(stem: str) -> str:
     """The cue file names looked for beside an image named ``stem``: each source's first."""
     first, *others = (source.suffixes[0] for source in sources.file_sources())
     return ", ".join([f"{stem}{first}", *others])
+
+
+def _single_cue(
+    source: Path, cues: str | None, cue_path, options: Options, references, note, kinds
+) -> tuple[str | None, Path | None]:
+    """The cue kind and file of a single image: the one given, or the one of ``cues`` beside it."""
+    cue_kind: str | None
+    cue_file: Path | None
+    if cue_path is not None:
+        cue_kind, cue_file = cues, Path(cue_path)
+        if not _is_file(cue_file):
+            raise InputError(f"{cue_file}: no such file")
+    elif cues is not None:  # the file beside the image
+        cue_kind, cue_file = find_cue(source, source.parent, [cues])
+        if cue_file is None:
+            raise InputError(
+                f"{source}: {cues} cues asked for without a file, and no "
+                f"{source.stem}{sources.get(cues).suffixes[0]} beside it"
+            )
+    else:  # a single file uses the cue file beside it only when asked to
+        cue_kind, cue_file = None, None
+        _, beside = find_cue(source, source.parent)
+        if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
+            hint = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
+            raise InputError(
+                f"{source}: no cues given; give {', '.join(f'{kind} cues' for kind in kinds)} or a reference "
+                f"photo, or the prior{hint}"
+            )
+        if beside is not None and note is not None:
+            note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
+    return cue_kind, cue_file
 
 
 def plan_colorize(
@@ -357,19 +346,13 @@ def plan_colorize(
         How to colorize, and how the run goes.
     cues : str, optional
         The kind of the cue files, a source found by name (:func:`varcolor.sources.file_sources`:
-        ``marked``, ``mask``, ``points``, or a plug-in's); None: for a folder, any kind found by
-        name beside each image (``X_marked.png``, ``X_mask.png``, ``X.points.json``), for one
-        image, none (then the network colours it, if ``options`` name it).
+        ``marked``, ``mask``, ``points``, or a plug-in's); None: for a folder.
     cue_path : path, optional
         With ``cues``: the cue file of one image, or the folder of cue files of a folder of
         images (None: each beside its image).
     reference : path or list of paths, optional
-        A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues
-        added around the cue files'; for a folder, one photo for every image or a folder of them
-        named as the images (``refs/a.jpg`` for ``in/a.png``). Several photos, or a folder whose
-        names are not the images': a pool, each image matched against all of them
-        (:func:`~varcolor.matching.match_pool`). Told apart once, here
-        (:meth:`References.of <varcolor.app.reference.References.of>`).
+        A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues added
+        around the cue files'; for a folder.
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).
     note : callable, optional
@@ -405,30 +388,7 @@ def plan_colorize(
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
         progress = methods.get(options.method).shows_progress() and not run.quiet
-        cue_kind: str | None
-        cue_file: Path | None
-        if cue_path is not None:
-            cue_kind, cue_file = cues, Path(cue_path)
-            if not _is_file(cue_file):
-                raise InputError(f"{cue_file}: no such file")
-        elif cues is not None:  # the file beside the image
-            cue_kind, cue_file = find_cue(source, source.parent, [cues])
-            if cue_file is None:
-                raise InputError(
-                    f"{source}: {cues} cues asked for without a file, and no "
-                    f"{source.stem}{sources.get(cues).suffixes[0]} beside it"
-                )
-        else:  # a single file uses the cue file beside it only when asked to
-            cue_kind, cue_file = None, None
-            _, beside = find_cue(source, source.parent)
-            if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
-                hint = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
-                raise InputError(
-                    f"{source}: no cues given; give {', '.join(f'{kind} cues' for kind in kinds)} or a reference "
-                    f"photo, or the prior{hint}"
-                )
-            if beside is not None and note is not None:
-                note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
+        cue_kind, cue_file = _single_cue(source, cues, cue_path, options, references, note, kinds)
         out = single_output(source, given, run.ext)
         given_map = run.confidence_map
         confidence = None if given_map is None else single_output(source, given_map, "_confidence.png")
@@ -459,8 +419,7 @@ def plan_colorize(
             f"{cue_folder}: with a folder input, the {cues} cues must be a folder of cue files "
             "(or none, to find them by name)"
         )
-    # layered files are inputs with their strokes; a --reference folder holding the inputs is
-    # walked: its gray photos are the inputs
+    # layered files are inputs with their strokes; a --reference folder holding the inputs is walked
     skipped = references.walked_past(source) if references is not None else []
     listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *skipped, *([maps] if maps is not None else []), layered=True)
@@ -493,9 +452,7 @@ def plan_colorize(
 
 
 def check_not_in_references(jobs: list[Job], references: References) -> None:
-    """Refuse outputs that the input's own subfolders would put in a ``--reference`` folder
-    (``-o root`` or ``--confidence-map root`` with ``in/refs/a.png`` and ``--reference root/refs``):
-    the next run would take them for references. Each folder written to is checked once."""
+    """Refuse outputs that the input's own subfolders would put in a ``--reference`` folder."""
     checked = set()
     for job in jobs:
         if job.skip or job.fail:
@@ -509,23 +466,7 @@ def check_not_in_references(jobs: list[Job], references: References) -> None:
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
-    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields).
-
-    Parameters
-    ----------
-    gray_path : Path
-        The IR's gray PNG (its ``.vcir`` payload beside or inside it).
-    output : Path
-        The decoded image written.
-    options : Options
-        How to colorize from the IR's cues.
-    run : RunOptions
-        How the run goes, and the format of what it writes.
-    on_dask : bool
-        The run is on Dask: the job then states the memory its solve needs (else 0).
-    **named
-        More :class:`Job` fields (``key``, ``sources``, ...).
-    """
+    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields)."""
     return Job(
         [gray_path, gray_path.with_suffix(".vcir")],
         [output],
@@ -588,8 +529,7 @@ def plan_encode(
 ) -> list[Job]:
     """The jobs encoding every image under ``source`` (or the image ``source``) into IRs in the
     folder ``output`` (see :func:`varcolor.ir.files.encode_file` for ``embed``, ``plot``,
-    ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
-    still being copied is left for later), none from ``output`` or the folders ``skip`` names.
+    ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given.
 
     Parameters
     ----------
@@ -602,9 +542,8 @@ def plan_encode(
     run : RunOptions
         How the run goes (overwrite, max_pixels, workers, scheduler); ``bits``: of the gray images (None: 8).
     embed, plot, gray, max_memory
-        As for :func:`varcolor.ir.files.encode_file`: the payload inside the gray PNG, a picture of the
-        cues, the kind of gray (``lightness`` or ``luma601``), the memory budget (bytes; None: most of
-        the memory available).
+        As for :func:`varcolor.ir.files.encode_file`: the payload inside the gray PNG, a picture of
+        the cues, the kind of gray (``lightness`` or ``luma601``), the memory budget.
     settled_before : float, optional
         A time (seconds since the epoch): only files last modified before it are encoded; None: every file.
     skip : tuple of Path

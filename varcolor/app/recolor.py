@@ -73,9 +73,8 @@ def recolor(
     on_step: Callable[[str, Report], None] | None = None,
 ) -> RecolorReport:
     """Encode ``source`` (a photo or a folder) to IRs in ``ir`` (default: a temporary folder,
-    removed at the end), then decode them into ``output``; ``on_step(verb, report)`` is told of each
-    step as it ends. With ``delete_gray``, the IR gray images this run wrote and then decoded are
-    deleted (never an input, never one an earlier run left).
+    removed at the end), then decode them into ``output``; ``on_step(verb, report)`` is told
+    of each step as it ends.
 
     Parameters
     ----------
@@ -95,9 +94,8 @@ def recolor(
     delete_gray : bool
         Delete the IR gray images this run encoded and then decoded itself.
     embed, plot, gray, max_memory
-        How the IRs are written, as for :func:`varcolor.ir.files.encode_file`: the payload inside the gray
-        PNG, a picture of the cues, the kind of gray (``lightness`` or ``luma601``), the memory budget
-        (bytes; None: most of the memory available).
+        How the IRs are written, as for :func:`varcolor.ir.files.encode_file`: the payload inside
+        the gray PNG, a picture of the cues, the kind of gray (``lightness`` or ``luma601``).
     client : dask.distributed.Client, optional
         A client already connected, that both steps run on.
     warn : callable, optional
@@ -140,8 +138,7 @@ def _steps(source, given, photos, ir_dir, options, encode_options, run, files, c
     check_outputs(encode_jobs, run.bits)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     # Decode only the IRs of this run's photos (never a photo itself, where ``ir`` is the photos'
-    # folder), and write over none of the photos. The manifest names each decoding by its photo
-    # (the IR may be in a temporary folder), made from the photo as it is before encoding.
+    # folder), and write over none of the photos.
     photo_files = {batch.identity(photo) for photo in photos}
     pairs = []
     for job in encode_jobs:

@@ -1,9 +1,8 @@
 """Reference photos of a run (``varcolor colorize --reference``): what was given, told apart once
-(:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in a
-folder of references, pools of them and their signatures and headers (made once, when a run is
-planned, and carried in its jobs' plans), and a clip's keyframes coloured from them. Reading one,
-refused in one line where it can be none, and matching one or a pool against a photo are the cue
-source's (:mod:`varcolor.sources.reference`)."""
+(:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in
+a folder of references, pools of them and their signatures and headers (made once, when a run is
+planned, and carried in its jobs' plans), and a clip's keyframes coloured from them.
+"""
 
 from __future__ import annotations
 
@@ -81,29 +80,7 @@ __all__ = [
 
 def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path | None:
     """The reference of ``image`` in a folder of references: the image file there with its stem
-    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told
-    (:func:`~varcolor.io.name_key`: ``refs/A.JPG``, a decomposed ``é`` too); None if there is none;
-    two are one line (which one was meant cannot be told). ``cache``: :func:`~varcolor.io.named`'s.
-
-    Parameters
-    ----------
-    image : Path
-        The image whose reference is looked for (its stem names it).
-    folder : Path
-        The folder of references looked in (not below it).
-    cache : dict, optional
-        Keeps each folder's listing for the next call (:func:`~varcolor.io.named`'s).
-
-    Returns
-    -------
-    Path or None
-        The reference, or None where the folder has none named so.
-
-    Raises
-    ------
-    InputError
-        Where two files there are named as the image.
-    """
+    (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told."""
     found = named(folder, [f"{image.stem}{suffix}" for suffix in IMAGE_EXTENSIONS], cache)
     if len(found) > 1:
         raise InputError(f"{image}: ambiguous references, both {' and '.join(map(str, found))}; keep one of them")
@@ -111,27 +88,8 @@ def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path
 
 
 def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
-    """The photos of a pool given as files and folders (a folder's image files, under it,
-    sorted by path: a run's order does not depend on the file system's). ``besides``: the one
-    image a run colours, no member of its own pool where a folder holds it too.
-
-    Parameters
-    ----------
-    references : list of Path
-        The photos and folders given; a folder stands for the image files under it.
-    besides : Path, optional
-        The one image a run colours, left out of the folders' photos.
-
-    Returns
-    -------
-    tuple of Path
-        The pool's photos, each file once (however named).
-
-    Raises
-    ------
-    InputError
-        Where a folder holds no image file.
-    """
+    """The photos of a pool given as files and folders (a folder's image files, under it, sorted
+    by path: a run's order does not depend on the file system's)."""
     files: list[Path] = []
     target = identity(besides) if besides is not None else None
     for reference in references:
@@ -163,22 +121,7 @@ def pool_signatures(
     """Each pool photo read once (refused in one line if it can be no reference: as
     :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
     is decoded) and described by its :func:`~varcolor.matching.signature`, which ranks it for
-    each target without reading it again.
-
-    Parameters
-    ----------
-    pool : tuple of Path
-        The pool's photos (:func:`pool_files`).
-    max_pixels : int or None
-        The run's pixel limit.
-    max_memory : float, optional
-        The memory budget each photo's read counts against.
-
-    Returns
-    -------
-    tuple of Signature
-        One signature per photo, in the pool's order.
-    """
+    each target without reading it again."""
     return describe_pool(pool, max_pixels, max_memory)[0]
 
 
@@ -186,20 +129,7 @@ def describe_pool(
     pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
     """:func:`pool_signatures`, and each photo's header as it was read for them
-    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both, so the
-    job neither opens a photo's header again nor describes again a photo it decodes as it was
-    described.
-
-    Parameters
-    ----------
-    pool, max_pixels, max_memory
-        As :func:`pool_signatures` takes them.
-
-    Returns
-    -------
-    tuple
-        The signatures and the headers, one a photo, in the pool's order.
-    """
+    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both."""
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
         described = [_describe(path, max_pixels, max_memory) for path in pool]
@@ -210,21 +140,7 @@ def lent_pool(
     pool: tuple[Path, ...], lends: Callable[[Path], bool], max_pixels: int | None, max_memory: float | None = None
 ) -> tuple[tuple[Path, ...], tuple[Signature, ...]]:
     """The photos of ``pool`` that can be references, and their signatures (as
-    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs
-    (``lends``: whether a photo is): of those, the gray ones are inputs, left out, not refused.
-
-    Parameters
-    ----------
-    pool, max_pixels, max_memory
-        As :func:`pool_signatures` takes them.
-    lends : callable
-        Whether a photo is lent by a folder that holds the run's inputs (then, gray, it is left out).
-
-    Returns
-    -------
-    tuple
-        The photos kept and their signatures, in the pool's order.
-    """
+    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs."""
     kept, signatures, _ = _lent(pool, lends, max_pixels, max_memory)
     return kept, signatures
 
@@ -249,13 +165,7 @@ def _lent(
 
 
 def _describe(path: Path, max_pixels: int | None, max_memory: float | None = None) -> tuple[Signature, ReferenceHeader]:
-    """A pool photo's signature, and its header (read once, for both). A JPEG is decoded at the
-    reduced size the signature needs (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled
-    by 1/2 to 1/8, a 12 MP photo in a twentieth of the time), checked as a reference on that copy
-    (a gray one is refused); the keypoints of the lightness do not need its colour profile. Any
-    other file is read whole (:func:`read_reference`): its header says so (``whole``), and a job
-    that decodes it whole takes the signature as that of what it decoded. Either read is refused
-    from the header where it would not fit ``max_memory``."""
+    """A pool photo's signature, and its header (read once, for both)."""
     from ..io import JPEG_EXTENSIONS
     from ..matching import WORK_PIXELS
     from ..memory import check_memory
@@ -279,10 +189,8 @@ def _describe(path: Path, max_pixels: int | None, max_memory: float | None = Non
 
 @dataclass(frozen=True)
 class ReferenceKeyframe:
-    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
-    with the frame's gray pixels for its :class:`~varcolor.Cues` (the pool's best matches,
-    :func:`~varcolor.matching.match_pool`), around the keyframe's own cue file ``strokes`` if it
-    has one (the strokes win where they are). Picklable: a clip's chunks run on Dask workers."""
+    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call
+    it with the frame's gray pixels for its :class:`~varcolor.Cues`."""
 
     index: int
     pool: tuple[Path, ...]
@@ -318,20 +226,9 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
 
 
 def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
-    """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
-    ``score``): the most inliers of a still whose geometry is verified against it
-    (:func:`~varcolor.matching.verified`; 0 where none is).
-
-    Parameters
-    ----------
-    signatures : tuple of Signature
-        The pool's stills' signatures (:func:`pool_signatures`).
-
-    Returns
-    -------
-    callable
-        Takes a frame's gray pixels, gives its score.
-    """
+    """How well a pool of stills matches a clip's frame
+    (:func:`~varcolor.video.shots.find_shots`'s ``score``): the most inliers of a still whose
+    geometry is verified against it."""
 
     def score(gray: np.ndarray) -> float:
         ours = target_signature(gray)
@@ -344,29 +241,7 @@ def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], floa
 def film_keyframes(
     cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: each shot's keyframes (``shots``: the frames its
-    stills verify, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file
-    (``cues``: frame index → its cue file's callable, whose strokes win), each a
-    :class:`ReferenceKeyframe`.
-
-    Parameters
-    ----------
-    cues : dict
-        Frame index → the callable giving that frame's cues from its cue file.
-    shots : list of Shot
-        The clip's shots (:func:`~varcolor.video.shots.find_shots`), whose keyframes are coloured.
-    pool : tuple of Path
-        The reference photos.
-    signatures : tuple of Signature
-        Their signatures (:func:`pool_signatures`).
-    max_pixels : int or None
-        The run's pixel limit, for reading the photos.
-
-    Returns
-    -------
-    dict
-        Frame index → its :class:`ReferenceKeyframe`, for every keyframe and every frame with a cue file.
-    """
+    """A clip's keyframes with reference cues: each shot's keyframes."""
     keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}
 
@@ -377,9 +252,8 @@ KINDS = ("photo", "folder", "pool")
 
 
 def given_references(reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple | None:
-    """``--reference``'s values as given (``reference=`` of :func:`~varcolor.app.run_folder`): None
-    where none is given, else a tuple of one path or several. The one place that tells one path
-    from several.
+    """``--reference``'s values as given (``reference=`` of :func:`~varcolor.app.run_folder`):
+    None where none is given, else a tuple of one path or several.
 
     Parameters
     ----------
@@ -404,11 +278,7 @@ def given_references(reference: str | os.PathLike | Iterable[str | os.PathLike] 
 @dataclass(frozen=True)
 class References:
     """``--reference`` as a run reads it, told apart once, where the run first reads it
-    (:meth:`of` for a photo or folder run, :meth:`pool_of` for a chain or a clip): a ``photo``
-    for every image, a ``folder`` of photos named as the images (each image's found by its
-    name, :meth:`for_image`), or a ``pool`` whose best matches colour each image (its signatures
-    made once). A job gets what :meth:`for_image` gives, planned by the ``reference`` cue
-    source (:meth:`plan`). Frozen and picklable.
+    (:meth:`of` for a photo or folder run, :meth:`pool_of` for a chain or a clip).
 
     Attributes
     ----------
@@ -453,33 +323,7 @@ class References:
         max_memory: float | None = None,
     ) -> References | None:
         """``--reference`` as a run of ``source`` (a photo or a folder) reads it, checked: one
-        photo for every image (refused here, in one line, if it can be none); for a folder, a
-        folder of them named as the images (:func:`pairs_by_name`); several photos or folders, or
-        a folder named otherwise, a pool with its signatures. A folder that holds the inputs
-        lends its colour photos: its gray ones and its cue files are inputs, never references.
-
-        Parameters
-        ----------
-        reference : path or iterable of paths or None
-            ``--reference`` as given (:func:`given_references`).
-        source : Path
-            The run's input: a photo or a folder.
-        max_pixels : int or None
-            The run's pixel limit.
-        max_memory : float, optional
-            The memory budget each photo's read counts against.
-
-        Returns
-        -------
-        References or None
-            What the run matches, or None where no reference is given.
-
-        Raises
-        ------
-        InputError
-            A reference that can be none; a folder without images; a folder holding the inputs
-            with no colour photo.
-        """
+        photo for every image, a folder named as the images, or a pool (refused in one line if it can be none)."""
         from .cues import is_cue_file
 
         given = given_references(reference) or ()
@@ -519,44 +363,14 @@ class References:
     @classmethod
     def pool_of(cls, reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> References | None:
         """``--reference`` as a pool whatever it holds (a chain's first photos, a clip's stills):
-        its files, and the image files under its folders (:func:`pool_files`); its signatures
-        are made when asked (:meth:`described`).
-
-        Parameters
-        ----------
-        reference : path or iterable of paths or None
-            ``--reference`` as given (:func:`given_references`).
-
-        Returns
-        -------
-        References or None
-            The pool, or None where no reference is given.
-
-        Raises
-        ------
-        InputError
-            A folder without images.
-        """
+        its files, and the image files under its folders (:func:`pool_files`)."""
         given = given_references(reference) or ()
         pool = pool_files([Path(path) for path in given])
         return cls("pool", pool, given) if pool else None
 
     def described(self, max_pixels: int | None, max_memory: float | None = None) -> References:
         """This pool with its signatures and headers (:func:`describe_pool`; each photo read,
-        refused in one line if it can be no reference).
-
-        Parameters
-        ----------
-        max_pixels : int or None
-            The run's pixel limit.
-        max_memory : float, optional
-            The memory budget each photo's read counts against.
-
-        Returns
-        -------
-        References
-            The pool, its signatures made.
-        """
+        refused in one line if it can be no reference)."""
         signatures, headers = describe_pool(self.paths, max_pixels, max_memory)
         return replace(self, signatures=signatures, headers=headers)
 
@@ -614,24 +428,8 @@ class References:
         return {name: value for name, value in self.__dict__.items() if name != "_identities"}
 
     def for_image(self, image: Path, rel: Path, listings: dict | None = None) -> References | None:
-        """What the job of ``image`` (``rel``: its path under the run's input folder) matches: the
-        photo, the pool, or the photo found by its name in the folder (None: none there).
-
-        Parameters
-        ----------
-        image : Path
-            The image coloured.
-        rel : Path
-            Its path relative to the run's input folder (a folder's photo is looked for at the
-            same place under it).
-        listings : dict, optional
-            Keeps each folder's listing for the next image (:func:`find_reference`'s cache).
-
-        Raises
-        ------
-        InputError
-            Two photos in the folder named as the image.
-        """
+        """What the job of ``image`` (``rel``: its path under the run's input folder) matches:
+        the photo, the pool, or the photo found by its name in the folder."""
         if self.kind != "folder":
             return self
         found = find_reference(image, self.paths[0] / rel.parent, listings)
@@ -639,21 +437,7 @@ class References:
 
     def check_outputs(self, output: Path, flag: str = "-o") -> None:
         """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output
-        folder, or holds it or the output file): its next run would take them for references,
-        each photo coloured from its own earlier result (and that result then refused as an input).
-
-        Parameters
-        ----------
-        output : Path
-            The run's output folder or file (or its confidence maps').
-        flag : str
-            The argument that named ``output``, for the message.
-
-        Raises
-        ------
-        InputError
-            Where a reference folder is ``output`` or holds it.
-        """
+        folder, or holds it or the output file)."""
         for folder in self.folders:
             if identity(output) == identity(folder) or inside(output, folder):
                 raise InputError(
@@ -674,31 +458,7 @@ class References:
     ) -> CuePlan:
         """The ``reference`` cue source's plan of ``image``'s cues
         (:meth:`varcolor.sources.reference.Reference.plan`): matched from the photo or the pool,
-        around the user's own.
-
-        Parameters
-        ----------
-        image : Path
-            The photo the cues are for.
-        max_pixels : int or None
-            The run's pixel limit.
-        edges : str
-            How the strokes' edges are read.
-        around : CuePlan, optional
-            The plan of the user's own cues, which win where they are.
-        known : tuple of (Path or None), optional
-            Each pool photo's confidence map (a chain's).
-        chained : bool
-            A chain's photo: a pool that matches nothing leaves it out.
-        ranking : Ranking, optional
-            The photo's own signature and checks against the pool, made where it was ranked (a
-            chain's).
-
-        Raises
-        ------
-        ValueError
-            A folder's (plan :meth:`for_image`'s).
-        """
+        around the user's own."""
         if self.kind == "folder":
             raise ValueError("a folder of references plans nothing itself: plan each image's (for_image)")
         return sources.get("reference").plan(
@@ -718,9 +478,8 @@ class References:
 
 
 def pairs_by_name(source: Path, folder: Path) -> bool:
-    """Whether a folder of references is named as the images under ``source`` (some image has
-    its reference there, :func:`find_reference`): then each image takes its own; else the folder
-    is a pool.
+    """Whether a folder of references is named as the images under ``source`` (some image has its
+    reference there, :func:`find_reference`): then each image takes its own.
 
     Parameters
     ----------

@@ -67,11 +67,7 @@ def run_folder(
         Told each warning of the run (default: :func:`warnings.warn`; None: dropped).
     **keywords
         For convenience, the same values by name, mapped onto the typed ones: any field of
-        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters),
-        of :class:`~varcolor.ir.encode.EncodeOptions` (``encoder``, ``budget``, ...),
-        ``marked``/``mask``/``points`` or another source's name (True: the file beside each
-        image; or a path), and ``embed``, ``plot``, ``gray`` (encode, recolor), ``ir`` and ``delete_gray``
-        (recolor).
+        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters).
 
     Returns
     -------

@@ -84,9 +84,7 @@ class RunOptions(OptionValues):
         A layered input's (``.ora``, ``.psd``) photo layer and stroke layer, by name; None: the
         bottom visible layer, and the visible layer above it.
     edges : {"unmix", "exact"}
-        How marked images and stroke masks are read at the strokes' edges: ``unmix`` (antialiased
-        and soft edges read as partial paint, their own colour unmixed from the gray) or ``exact``
-        (every pixel that differs is a cue in its own colour, Levin's rule; for hard-edged marks).
+        How marked images and stroke masks are read at the strokes' edges: ``unmix``.
     profile : str or None
         The colour space of the images written, as an embedded ICC profile: None or ``"srgb"``
         (sRGB), ``"input"`` (the input's RGB profile; sRGB for a gray input) or an ICC file.
@@ -94,8 +92,7 @@ class RunOptions(OptionValues):
         The extension of the outputs of a folder run (:data:`WRITE_EXTENSIONS`).
     confidence_map : str or None
         Where each result's confidence map is written (:attr:`varcolor.Result.confidence`, a 16-bit
-        gray PNG): a file for one input, a folder for a folder input (``X_confidence.png``); for a
-        clip, a folder of 8-bit maps, one per frame (:mod:`varcolor.video.maps`).
+        gray PNG): a file for one input, a folder for a folder input (``X_confidence.png``).
 
     Examples
     --------

@@ -67,32 +67,7 @@ def read_checked(
     image: Path, options: Options, max_pixels: int | None, *, colour: bool = True, levels: bool = False
 ) -> tuple[np.ndarray, SolverPlan]:
     """The image, after refusing from its header alone one that no solve here could hold, and the
-    solve planned for it (given to :func:`colorize_and_write`, so that it is planned once).
-
-    A gray scan saved as RGB (three equal channels) comes back gray. Without ``colour`` (no marked
-    copy is compared with the photo's channels, no layered output shows them) any RGB photo comes
-    back as the gray the solve takes of it (:func:`~varcolor.color.gray_by_bands`), made from the
-    file's levels a band at a time: its RGB in float64 was 0.96 GB of a 40 MP scan. With
-    ``levels``, 8- and 16-bit samples come back as the file's levels (``read_image``'s).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit.
-    colour : bool, optional
-        Keep an RGB photo's channels (default True); False: its gray, made band by band.
-    levels : bool, optional
-        Give 8- and 16-bit samples as the file's levels, not as floats (default False).
-
-    Returns
-    -------
-    tuple
-        The pixels and the planned solve (:class:`~varcolor.solvers.SolverPlan`).
-    """
+    solve planned for it."""
     shape = image_shape(image, max_pixels=max_pixels)
     try:
         plan = check_fits(shape, options)
@@ -103,22 +78,7 @@ def read_checked(
 
 def read_pixels(image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False) -> np.ndarray:
     """The image as :func:`read_checked` gives it, without planning its solve (a chain's photo
-    read to rank it: :mod:`varcolor.app.chain`).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    max_pixels : int or None
-        The run's pixel limit.
-    colour, levels : bool, optional
-        As :func:`read_checked` takes them.
-
-    Returns
-    -------
-    ndarray
-        The pixels (or the gray made of them).
-    """
+    read to rank it: :mod:`varcolor.app.chain`)."""
     pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
     if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
         return gray_by_bands(pixels, colour=True)
@@ -131,33 +91,7 @@ def read_marked_photo(
     image: Path, cue_file: Path, options: Options, max_pixels: int | None
 ) -> tuple[np.ndarray, SolverPlan, np.ndarray | None]:
     """:func:`read_checked` of a photo whose cues are a marked copy (``cue_file``), and that copy
-    where it is read here already (else None: the caller reads it).
-
-    A gray photo stored as RGB with channels nearly equal (:func:`~varcolor.io.nearly_gray`: a
-    converter's rounding, a scanner's noise) is coloured as its one-channel twin is, in the same
-    memory: its gray (its lightness) is made from its levels band by band, and the marked copy's
-    pixels equal to the photo's on every channel (within half a level), the photo under no stroke,
-    become that gray; the strokes are then read against the gray (:meth:`~varcolor.Cues.from_marked`).
-    Its float RGB beside the marked copy took a 40 MP scan's run from 1.35 to 2.2 GB. The marked
-    copy is read before the gray is made, while the photo is still its levels (0.12 GB at 8 bits).
-    A colour photo, and marks drawn at another size, are read as :func:`read_checked` reads them.
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    cue_file : Path
-        Its marked copy.
-    options : Options
-        How it will be colorized (as :func:`read_checked` takes them).
-    max_pixels : int or None
-        The run's pixel limit.
-
-    Returns
-    -------
-    tuple
-        The photo's pixels (or its gray), the planned solve, and the marked copy's pixels or None.
-    """
+    where it is read here already (else None: the caller reads it)."""
     pixels, plan = read_checked(image, options, max_pixels, levels=True)
     rgb = pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.dtype.kind == "u"
     if not (rgb and image_shape(cue_file, max_pixels=max_pixels) == pixels.shape[:2] and nearly_gray(pixels)):
@@ -185,11 +119,7 @@ def _identity(image: Path) -> tuple:
 
 
 def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callable[[], None] | None = None) -> None:
-    """Read ``image`` and make its gray ahead of a run that will colorize it (a studio's next save,
-    in a process started while the user still edits: a large scan's read and gray were a good
-    share of its save, benchmarks/results/code_notes.md): :func:`prepared` hands it to that run
-    while the file is unchanged. The gray is what :func:`~varcolor.colorize` makes of the pixels
-    read, so the result is the same.
+    """Read ``image`` and make its gray ahead of a run that will colorize it.
 
     Parameters
     ----------
@@ -198,9 +128,8 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
     max_pixels : int or None
         As :func:`read_checked`'s.
     between : callable or None
-        Called with no arguments between the steps (before the file is read, and before each band
-        of its gray: :func:`~varcolor.color.gray_by_bands`); it may wait there (a studio's strokes
-        come first).
+        Called with no arguments between the steps (before the file is read, and before each band of
+        its gray: :func:`~varcolor.color.gray_by_bands`); it may wait there.
     """
     global _prepared
     _prepared = None
@@ -210,26 +139,14 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
     step()
     key = _identity(image)
     step()
-    # The file's levels, made gray band by band: the same values as the run's own read (floats of
-    # the whole photo) and gray, without its 0.96 GB of a 40 MP scan's pixels in double precision.
+    # The file's levels, made gray band by band: the run's own values, never the whole photo in floats.
     pixels = read_image(image, max_pixels=max_pixels, levels=True)
     _prepared = (key, gray_by_bands(pixels, between=between))
 
 
 def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan] | None:
     """The gray :func:`prepare` made of ``image`` (taken: it is handed out once) and the solve
-    planned for it, as :func:`read_checked` gives them; None where none was made of this file
-    as it is now.
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit, for reading its header.
-    """
+    planned for it, as :func:`read_checked` gives them."""
     global _prepared
     if _prepared is None:
         return None
@@ -251,23 +168,8 @@ def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.
 def read_layered(
     image: Path, options: Options, max_pixels: int | None, photo: str | None = None, strokes: str | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, int, SolverPlan]:
-    """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it), its
-    stroke layer (``H×W×4``; None: none), its bits per sample and the solve planned for it; the
-    layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`).
-
-    Parameters
-    ----------
-    image : Path
-        The layered file (``.ora``, ``.psd``, ...).
-    options : Options
-        How it will be colorized (its solve is planned, and refused where it cannot fit).
-    max_pixels : int or None
-        The run's pixel limit.
-    photo : str, optional
-        The photo layer's name (``--layer``); default: the bottom visible layer.
-    strokes : str, optional
-        The stroke layer's name (``--strokes-layer``); default: the visible layer right above the photo.
-    """
+    """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it),
+    its stroke layer (``H×W×4``; None: none)."""
     stack = open_stack(image, max_pixels=max_pixels)  # the headers only: no layer decoded yet
     base_entry, marks_entry = pick_layers(stack.entries, image, photo, strokes)
     try:
@@ -289,9 +191,8 @@ def read_layered(
 
 
 def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np.ndarray | None = None) -> list[Layer]:
-    """A layered result: the photo as read, the colorized photo above it (opaque: the composite is
-    the flat result), the cues on top, hidden (their colour at the photo's lightness, where the
-    stroke's own is unknown), and the confidence map (white where the colour is known), hidden."""
+    """A layered result: the photo as read, the colorized photo above it (opaque: the composite
+    is the flat result), the cues on top, hidden."""
     opaque = np.ones(rgb.shape[:2] + (1,))
     photo = gray[..., :3] if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
     lightness = lightness_of_gray(gray if gray.ndim == 2 else gray[..., :3].mean(axis=2))
@@ -311,20 +212,7 @@ def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np
 
 def solve_memory(image: Path, options: Options) -> int:
     """What colorizing ``image`` will need, from its header (0 where that cannot be told now: the
-    job itself then reports why).
-
-    Parameters
-    ----------
-    image : Path
-        The photo.
-    options : Options
-        How it will be colorized.
-
-    Returns
-    -------
-    int
-        Bytes the solve needs.
-    """
+    job itself then reports why)."""
     try:
         return check_fits(image_shape(image), options).bytes
     except VarcolorError:
@@ -347,46 +235,7 @@ def colorize_and_write(
     confidence: Path | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
-    naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
-    solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
-    step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
-    ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
-    default, ``"input"`` or an ICC file), embedded in the file. ``confidence``: where the result's
-    confidence map is written too (a 16-bit gray PNG, published right after the result, which is
-    taken back if the map cannot follow it); a layered output holds it as a hidden layer either way.
-
-    Parameters
-    ----------
-    image : Path
-        The input file (named in messages; its bit depth and profile read where asked for).
-    gray : ndarray
-        The pixels colorized, as read (``H×W`` gray, or ``H×W×3`` / ``×4``).
-    cues : Cues
-        The colour cues.
-    output : Path
-        The file written (a layered one, ``.ora`` or ``.psd``, holds the photo, the result and the cues).
-    options : Options
-        How to colorize.
-    bits : int, optional
-        Bits per sample of the output (default: the input's depth; 8 in JPEG).
-    profile : str, optional
-        The output's colour space: None or ``"srgb"``, ``"input"``, or an ICC file.
-    overwrite : bool, optional
-        Replace an existing output (default False).
-    global_hints : GlobalHints, optional
-        The image's ab histogram and saturation, as :func:`~varcolor.colorize` takes them.
-    progress : bool, optional
-        Show a progress bar on stderr for a long solve (default False).
-    plan : SolverPlan, optional
-        :func:`read_checked`'s plan for this image (default: planned here).
-    confidence : Path, optional
-        Where the result's confidence map is written too (default: not written).
-
-    Returns
-    -------
-    str
-        The warnings raised, as one line, each naming ``image`` ("" where none was).
-    """
+    naming ``image``."""
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
@@ -415,9 +264,7 @@ def colorize_and_write(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            # Only the colours are kept: the result's Lab chroma (0.64 GB at 40 MP) and the solver's
-            # state go before the image is encoded, the command's last peak. A flat sRGB output takes
-            # them as the file's levels, painted band by band (no float image of the whole result).
+            # Only the colours are kept: the chroma and the solver's state go before the image is encoded.
             levels = None if is_layered(output) or icc != SRGB_ICC else bits
             result = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels)
             rgb = result.rgb
@@ -431,9 +278,7 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    # A photo's outputs go as a whole: its map, encoded first, is published right after its colours
-    # (published before them, a run killed while they were encoded left the map alone, and it
-    # stopped the rerun as an output that exists); its colours are taken back if the map cannot follow.
+    # A photo's outputs go as a whole: its map, encoded first, is published right after its colours.
     written = False
     try:
         with contextlib.ExitStack() as unit:

@@ -25,8 +25,7 @@ __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
 def _noted(work) -> Said:
     """``work()``'s own line (a :class:`~varcolor.batch.Said`: its notes kept apart) after the
-    warnings raised meanwhile (reading a file converted its colour profile, say), in the order
-    they came."""
+    warnings raised meanwhile (reading a file converted its colour profile, say)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         said = work()
@@ -38,11 +37,7 @@ def _noted(work) -> Said:
 
 @dataclass(frozen=True)
 class ColorizeTask:
-    """Colorize ``image`` from what its cue source planned (``cues``, a
-    :class:`~varcolor.sources.base.CuePlan`: a cue file's, a layered file's stroke layer, a
-    reference photo or a pool matched around either; None: no cues, for the network) into
-    ``output``. ``layer``, ``strokes_layer``: a layered file's photo and stroke layers by name
-    (None: by place)."""
+    """Colorize ``image`` from what its cue source planned."""
 
     image: Path
     output: Path
@@ -77,8 +72,7 @@ class ColorizeTask:
                 if strokes is None:  # no stroke layer: no cues of its own
                     own = None
         else:
-            # A gray made ahead (a studio's next save) where only the gray is read: a mask or
-            # points, no reference, a flat output (a layered one shows the photo as read).
+            # A gray made ahead (a studio's next save) where only the gray is read.
             ahead = None
             # a marked image holds the photo: read with it (:func:`~varcolor.app.solve.read_marked_photo`)
             with_photo = own.photo_file if own is not None else None
@@ -93,14 +87,14 @@ class ColorizeTask:
                 # A colour photo's channels are kept only for a layered output, which shows it.
                 colour = is_layered(self.output)
                 gray, plan = read_checked(self.image, self.options, self.max_pixels, colour=colour)
-        # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
+        # Empty cues only where there are none: their image-sized ab would be held while marks are read.
         cues: Cues | None = None
         if own is not None:
             cues = own.load(gray, cue_image=read_with)
-            read_with = None  # read: its 0.48 GB of a 40 MP scan go before the solve
+            read_with = None  # read: its pixels go before the solve
             check_cue_share(own.path, own.source, cues)
         shares = ""
-        if self.cues is not None:  # a reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
+        if self.cues is not None:  # a reference's own cues, not empty ones beside them
             cues, shares = self.cues.match(
                 gray, cues, fallback=automatic(self.options), max_memory=self.options.max_memory
             )

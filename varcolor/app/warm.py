@@ -1,12 +1,5 @@
 """Warming numba's cache: each kind of run colorizes the bundled example once, so that its kernels
 are compiled (tens of seconds, once per installation) before a first real photo needs them.
-
-numba keeps what it compiles in its cache (beside the installed package, or in
-``NUMBA_CACHE_DIR``), keyed by the kernels' argument types, not by the image's size: one small
-solve of a kind compiles everything a photo of any size takes on the same path. The example is
-colorized with the kernels a larger photo runs (:func:`varcolor.kernels.kernels_at_every_size`):
-a photo of up to :data:`varcolor.kernels.ARRAY_CODE_PIXELS` pixels runs array code, and needs none,
-until this has compiled them (:func:`varcolor.kernels.mark_kernels_warm`).
 """
 
 from __future__ import annotations
@@ -39,8 +32,7 @@ from ..solvers.device import ArrayBackend, backend
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "warm_device", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
 
-#: The lock file beside numba's cache (:func:`varcolor.kernels._mark_folder`) that one background
-#: compile holds while it runs: a second one started meanwhile leaves at once.
+#: The lock file beside numba's cache that one background compile holds: a second one leaves at once.
 WARMING_LOCK = "varcolor-warming.lock"
 
 
@@ -56,8 +48,7 @@ def _cues() -> None:
     cues = Cues.from_marked(gray, marked)
     colorize(gray, cues)
     colorize(gray, cues, bits=8)  # the command line's paint, straight into a file's levels
-    # A gray scan stored as RGB beside its marked copy, as a run reads them (8 and 16 bits):
-    # read_marked_photo's kernels (else compiled in a large run's face).
+    # A gray scan stored as RGB beside its marked copy (8 and 16 bits): read_marked_photo's kernels.
     for dtype in (np.uint8, np.uint16):
         levels = np.round(np.repeat(gray[..., None], 3, axis=2) * np.iinfo(dtype).max).astype(dtype)
         unmarked_to_gray(np.asarray(marked, np.float32), levels, gray_by_bands(levels, colour=True))
@@ -73,32 +64,26 @@ def _edits() -> None:
     cz = Colorizer(gray)
     cz.solve(cues)
     cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
-    # A stroke's worth of new cues too: an update's passes over eight or more of them run a
-    # version of the solver's kernels with BLAS calls (a Krita stroke compiled it at its first
-    # low-rank update after a warm of the point alone: benchmarks/results/code_notes.md).
+    # A stroke's worth of new cues too: eight or more run a version of the kernels with BLAS calls.
     line = [{"y": 200, "x": x, "r": 200, "g": 120, "b": 60, "radius": 1} for x in range(100, 228, 8)]
     cz.update(Cues.from_points(line, shape=gray.shape))
 
 
 def _levin() -> None:
-    # --method levin: the direct solver's LU (its multifrontal kernels, a first run's most), and
-    # the overlapping tiles that take over beyond about 12 MP, forced here on the small example;
-    # painted into a file's levels, as the command line paints (as _cues: each kind on its own).
+    # --method levin: the direct solver's LU and the overlapping tiles, forced here on the small example.
     gray, cues = _example()
     colorize(gray, cues, method="levin")
     colorize(gray, cues, method="levin", solver="tiles", bits=8)
 
 
 def _gtv() -> None:
-    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (a first run's compiling:
-    # benchmarks/results/first_run_gtv.md), painted into a file's levels.
+    # --method bilaplacian-gtv: ADMM's steps and their multigrid (benchmarks/results/first_run_gtv.md).
     colorize(*_example(), method="bilaplacian-gtv", bits=8)
 
 
 def _symmetric() -> None:
-    # --method levin-symmetric: its graph Laplacian and the grid multigrid (13 kernels, a first
-    # run's compiling: benchmarks/results/first_run_never_warmed_levin_symmetric.md), painted into a
-    # file's levels.
+    # --method levin-symmetric: its Laplacian and multigrid
+    # (benchmarks/results/first_run_never_warmed_levin_symmetric.md).
     colorize(*_example(), method="levin-symmetric", bits=8)
 
 
@@ -109,8 +94,7 @@ def _cuda() -> None:
 
 def warm_device(device: ArrayBackend | None = None) -> float:
     """Run the device path once, on a small made-up photo and one edit of it, so that the kernels
-    it compiles (CuPy's, cached on disk by CuPy; numba's, in its cache) are compiled here and not
-    in a timed or a user's first solve. Returns the seconds it took.
+    it compiles.
 
     Parameters
     ----------
@@ -191,22 +175,7 @@ def warm(
     runs: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = WARM_RUNS,
 ) -> list[Warmed]:
     """Run each kind of run in ``kinds`` once on the bundled example, compiling its kernels into
-    numba's cache; one whose extra is not installed (the network needs torch) is skipped.
-
-    Parameters
-    ----------
-    kinds : tuple of str
-        Names of ``runs``.
-    progress : callable, optional
-        Called with a line before each kind of run starts.
-    runs : dict
-        The kinds of run known (:data:`WARM_RUNS`, or more: the command line adds the studio's).
-
-    Returns
-    -------
-    list of Warmed
-        What each kind took.
-    """
+    numba's cache; one whose extra is not installed (the network needs torch) is skipped."""
     unknown = [kind for kind in kinds if kind not in runs]
     if unknown:
         raise ValueError(f"unknown kinds of run {unknown}; known: {', '.join(runs)}")
@@ -222,8 +191,7 @@ def warm(
         with kernels_at_every_size():
             run()
         done.append(Warmed(kind, time.perf_counter() - start))
-    # Each kind that ran has its kernels compiled: small photos of it may run them too
-    # (kernels.array_code; the default engine's kind is "cues", bilaplacian-gtv's its own).
+    # Each kind that ran has its kernels compiled: small photos of it may run them too (kernels.array_code).
     ran = tuple(warmed.name for warmed in done if not warmed.skipped)
     if ran:
         mark_kernels_warm(ran)
@@ -232,27 +200,7 @@ def warm(
 
 def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels.DEFAULT_KIND]) -> bool:
     """Compile the kernels of ``kinds`` (:func:`warm`) at the lowest priority (``nice`` 19, and
-    Linux's idle scheduling: it runs only on a core nothing else wants), one such process at a
-    time (:data:`WARMING_LOCK`, held while it runs; a second one leaves at once), then mark them
-    warm (:func:`~varcolor.kernels.mark_kernels_warm`). Whether it compiled them: not where they
-    are warm already, another process is compiling them, or their cache cannot be written.
-
-    The edits' kernels too: a long-lived process (the studio, Krita's Live worker) takes the
-    kernels once they are marked warm, and its next stroke compiled the update's in the user's
-    face, many times a stroke's time, when only the first solve's were
-    (benchmarks/results/code_notes.md).
-
-    Parameters
-    ----------
-    kinds : tuple of str
-        The kinds of run whose kernels are compiled (names of :data:`WARM_RUNS`; default: the default
-        engine's first solve and its edits, ``("cues", "edits")``).
-
-    Returns
-    -------
-    bool
-        Whether this process compiled them.
-    """
+    Linux's idle scheduling: it runs only on a core nothing else wants)."""
     with suppress(OSError, AttributeError):
         os.nice(19)
     with suppress(OSError, AttributeError):

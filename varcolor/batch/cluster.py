@@ -1,8 +1,6 @@
 """Where a run's jobs go on Dask: the caller's client, an existing cluster's scheduler (checked
 before anything is written), or an embedded ``LocalCluster`` of ``workers`` processes; one client
 shared by the runs of a command. Dask is imported only here, and only when a run goes to it.
-
-On a cluster every worker must see the input and output paths (a shared file system).
 """
 
 from __future__ import annotations
@@ -71,18 +69,7 @@ def shared_client(workers: int = 1, scheduler: str | None = None, client=None):
 
 @contextlib.contextmanager
 def dask_client(workers: int, scheduler: str | None, client):
-    """The caller's client, one connected to ``scheduler``, or an embedded LocalCluster's.
-
-    Parameters
-    ----------
-    workers : int
-        Worker processes of the embedded LocalCluster (each one thread and an equal share of the
-        memory budget).
-    scheduler : str or None
-        The address of an existing scheduler (checked first: :func:`check_scheduler`).
-    client : dask.distributed.Client or None
-        The caller's own client: used as it is, and left open.
-    """
+    """The caller's client, one connected to ``scheduler``, or an embedded LocalCluster's."""
     if client is not None:
         yield client
         return
@@ -106,9 +93,7 @@ def dask_client(workers: int, scheduler: str | None, client):
                     connected.close(timeout=CONNECT_TIMEOUT)
         return
     budget, _ = memory_budget()
-    # One thread a worker: the solvers use the machine's cores themselves. Each worker holds an
-    # equal share of the memory budget, as a Dask resource the tasks ask for.
-    # The cores shared out: numba's and BLAS's threads in several processes at once only contend.
+    # One thread a worker: the solvers use the machine's cores themselves.
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     with sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
@@ -118,8 +103,7 @@ def dask_client(workers: int, scheduler: str | None, client):
             processes=True,
             dashboard_address=None,
             # No dashboard, but Dask's scheduler still serves its health page, on port 8787 by
-            # default: a free port on this computer instead (8787 taken warned "Port 8787 is
-            # already in use" into every run).
+            # default: a free port on this computer instead.
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             resources={"MEMORY": budget // workers},
             silence_logs=logging.CRITICAL,
@@ -159,10 +143,9 @@ def check_scheduler(address: str, *, seconds: float | None = None) -> None:
     """Refuse, within ``seconds`` in all (:data:`CONNECT_TIMEOUT` unless given), an ``address``
     where no Dask scheduler answers.
 
-    The connection, Dask's handshake and an ``identity`` request share one deadline: a port that
-    accepts connections but speaks another protocol (the dashboard's, a web server) would
-    otherwise hold ``Client`` in the handshake for minutes. A malformed address is refused here
-    too, before any ``Client`` exists (a half-made one prints a traceback when collected).
+    The connection, Dask's handshake and an ``identity`` request share one deadline: a port
+    that accepts connections but speaks another protocol (the dashboard's, a web server) would
+    otherwise hold ``Client`` in the handshake for minutes.
 
     Parameters
     ----------

@@ -20,10 +20,7 @@ class RunStopped(OutputError):
 
 class StopGate:
     """The stop switch of a run on Dask, which its workers' publications pass through
-    (:func:`varcolor.io.publish_gate`): a Dask lock held while a unit is renamed into place, and
-    a Dask event that the client sets when the run stops. Having set it, the client takes the
-    lock once: from then on no worker is publishing and none will. A scheduler that cannot be
-    reached closes the gate too (its run is reported as lost). Picklable: it travels by name."""
+    (:func:`varcolor.io.publish_gate`): a Dask lock held while a unit is renamed into place."""
 
     def __init__(self, name: str):
         self.name = name

@@ -3,14 +3,6 @@
 A run is a list of :class:`Job` s, one per input image, each naming every file it reads and
 every file it writes (the last of which marks the job's output as complete). Before any work,
 :func:`check` enforces the rules that keep a user's files safe:
-
-* no output may be any input of the run (compared by file identity, so a symlink or hard link
-  to an input counts as the input), whatever ``overwrite`` says;
-* no two jobs may write the same output (``a.png`` and ``a.jpg`` both becoming ``out/a.png``):
-  both are refused, naming each other;
-* an existing output is kept unless ``overwrite``; the check is made again at the moment of
-  writing (:func:`varcolor.io.write_image` with ``overwrite=False``), so a file that appears
-  during the run is kept too.
 """
 
 from __future__ import annotations

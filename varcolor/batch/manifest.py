@@ -2,12 +2,9 @@
 
 A folder run keeps a manifest beside its outputs (:data:`MANIFEST`, JSON Lines: one record per
 image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time; for
-a job done, also what its outputs were made from: the size and modification time of every file it
-read, taken before it ran, a fingerprint of the options, and the size and modification time of
-every output as written). The manifest is opened without following a link, as a regular file only.
-``resume`` skips a job only when its last "done" record still holds: the same files with the same
-sizes and times, the same options, and every output as it was written; anything else is redone
-(with ``overwrite``) or kept and reported, with the reason.
+a job done, also what its outputs were made from: the size and modification time of every file
+it read, taken before it ran, a fingerprint of the options, and the size and modification time
+of every output as written).
 """
 
 from __future__ import annotations
@@ -47,7 +44,7 @@ def _open_regular(path: Path, write: bool) -> int:
         if mode is None or stat.S_ISREG(mode):
             raise InputError(f"{path}: cannot {what} the manifest ({exc.strerror or exc})") from None
     else:
-        assert mode is not None  # fstat's
+        assert mode is not None
         if stat.S_ISREG(mode) and write and os.fstat(fd).st_nlink > 1:
             os.close(fd)  # appending would change every file it is linked to (an input, say)
             raise InputError(f"{path}: cannot write the manifest (it has other names: a hard link); move it away")
@@ -129,21 +126,7 @@ class ManifestWriter:
     def write(
         self, job: Job, status: str, reason: str = "", seconds: float | None = None, error: str | None = None
     ) -> dict:
-        """Append ``job``'s record (a done job's with what it read and made); the record.
-
-        Parameters
-        ----------
-        job : Job
-            The job settled.
-        status : {"done", "skipped", "failed"}
-            How it ended.
-        reason : str
-            Why it was skipped or failed.
-        seconds : float, optional
-            How long it ran.
-        error : str, optional
-            A failure's kind: its exception's class name (what a caller reads, not the reason's text).
-        """
+        """Append ``job``'s record (a done job's with what it read and made); the record."""
         made = provenance(job.outputs) if status == "done" else []
         row = {
             "input": job.name,
@@ -202,10 +185,8 @@ def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
 
 def made_here(manifest: str | os.PathLike, read_from: str | os.PathLike | None = None) -> set:
     """The identities (:func:`~varcolor.io.identity`) of the outputs that the runs recorded in
-    ``manifest`` made and that are still as they made them (same size and modification time): a
-    rerun whose output folder is inside its input folder walks them, and must not take them for
-    inputs. A file changed since is no longer proven ours: it stays an input (and is never
-    overwritten).
+    ``manifest`` made and that are still as they made them (same size and modification time):
+    a rerun whose output folder is inside its input folder walks them.
 
     Parameters
     ----------
@@ -254,17 +235,7 @@ def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> 
 
 def resume_plan(manifest: Path | None, jobs: list[Job], options: str) -> tuple[set[int], dict[int, str]]:
     """The jobs (by ``id``) that the manifest's last "done" record shows finished and unchanged,
-    and, for the others it records as done, why each must be redone.
-
-    Parameters
-    ----------
-    manifest : path or None
-        The output folder's manifest (None: nothing finished).
-    jobs : list of Job
-        The run's jobs.
-    options : str
-        The fingerprint of the run's options that shape its outputs.
-    """
+    and, for the others it records as done, why each must be redone."""
     if manifest is None:
         return set(), {}
     last = {}

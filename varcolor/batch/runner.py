@@ -1,17 +1,5 @@
 """The run loop: the ready jobs run in this process or as Dask tasks, each outcome reported and
 recorded in the manifest, and what a stopped run published told by the disk.
-
-:func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
-(Ctrl-C), stops the workers at once and says how many files were done. On Dask, workers publish
-each unit through the run's stop gate (:class:`~varcolor.batch.gate.StopGate`): once the run has
-stopped, nothing more is published, and what was published but not yet reported is counted from
-the disk, so the report and the manifest agree with the output folder (also when the scheduler
-goes away).
-
-Each image is one task; a task whose worker dies (killed, out of memory) is retried on another
-worker up to :data:`RETRIES` times and then reported as failed. Outputs are published atomically
-by the task itself, so a worker that dies leaves at most a temporary file, which the next run in
-that folder removes.
 """
 
 from __future__ import annotations
@@ -75,14 +63,7 @@ def run(
 
     With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
     Stale temporary files that killed runs left in the output folders are removed first (never
-    an input of the run). With a ``manifest`` path, every job's outcome is appended to it, a job
-    done with what its outputs were made from (``options``: the run's options that shape its
-    outputs); with ``resume``, jobs whose last "done" record still holds are skipped, and the
-    others redone where ``overwrite`` allows, each with its reason (:attr:`Report.redone`).
-    A manifest that cannot be appended to (a full disk) stops the run:
-    :class:`~varcolor.errors.OutputError` saying how far it got. A job's warnings go to ``warn``;
-    the notes of its :class:`~varcolor.batch.jobs.Said` outcome to ``note`` (None: the manifest
-    alone keeps them).
+    an input of the run).
 
     Parameters
     ----------
@@ -119,19 +100,7 @@ def run(
         raise InputError("no images found")
     manifest = Path(manifest) if manifest is not None else None
     fingerprint_ = fingerprint(options or {})
-    if manifest is not None:  # before any work: what each job reads, as it is now
-        for job in jobs:
-            if job.sources is None:
-                job.sources = provenance(job.inputs)
-    finished, redo = resume_plan(manifest, jobs, fingerprint_) if resume else (set(), {})
-    resumed = [job for job in jobs if id(job) in finished]
-    jobs = [job for job in jobs if id(job) not in finished]
-    verdicts = [
-        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
-        if status == "skipped" and id(job) in redo and not job.skip
-        else (job, status, reason)
-        for job, status, reason in judge(jobs, overwrite, protected)
-    ]
+    jobs, resumed, redo, verdicts = _judged(jobs, manifest, fingerprint_, resume, overwrite, protected)
     ready = [job for job, status, _ in verdicts if status == "ready"]
     problems = [reason for _, status, reason in verdicts if status == "failed"]
     problems += [reason for _, status, reason in verdicts if status == "skipped"]
@@ -145,8 +114,7 @@ def run(
     folders = sorted({path.parent for job in ready for path in job.outputs})  # (a map's folder too)
     inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
     bar = None
-    # What each output's marker was before the run: an output the run published but could not
-    # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
+    # Each output's marker before the run: what was published but not reported is told by the disk.
     before = {id(job): file_state(job.outputs[-1]) for job in ready}
     settled: set[int] = set()
     lost: list[tuple[Job, Unreported]] = []
@@ -184,18 +152,7 @@ def run(
                 if noted and note:
                     note(noted)
                 _settle(report, record, job, "done", outcome or "", seconds)
-        if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
-            time.sleep(LOST_GRACE)
-            # A worker past the gate still renames its files into place; on a loaded machine that
-            # took over a second once. Its temporaries stay locked until then.
-            deadline = time.monotonic() + GATE_TIMEOUT
-            while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
-                time.sleep(0.05)
-        for job, outcome in lost:
-            if file_state(job.outputs[-1]) not in (None, before[id(job)]):
-                _settle(report, record, job, "done", outcome.published)
-            else:
-                _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
+        _settle_lost(report, record, lost, folders, before)
     except KeyboardInterrupt:
         report.interrupted = True
         with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
@@ -219,6 +176,39 @@ def run(
             bar.close()
         record.close()
     return report
+
+
+def _judged(jobs: list[Job], manifest: Path | None, fingerprint_, resume: bool, overwrite: bool, protected):
+    """The jobs left to judge, those a resume skips, the reasons to redo, and each job's verdict."""
+    if manifest is not None:  # before any work: what each job reads, as it is now
+        for job in jobs:
+            if job.sources is None:
+                job.sources = provenance(job.inputs)
+    finished, redo = resume_plan(manifest, jobs, fingerprint_) if resume else (set(), {})
+    resumed = [job for job in jobs if id(job) in finished]
+    jobs = [job for job in jobs if id(job) not in finished]
+    verdicts = [
+        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
+        if status == "skipped" and id(job) in redo and not job.skip
+        else (job, status, reason)
+        for job, status, reason in judge(jobs, overwrite, protected)
+    ]
+    return jobs, resumed, redo, verdicts
+
+
+def _settle_lost(report: Report, record: ManifestWriter, lost: list, folders: list[Path], before: dict) -> None:
+    """Settle the jobs whose outcome went unreported, as the disk tells it."""
+    if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
+        time.sleep(LOST_GRACE)
+        # A worker past the gate still renames its files into place; its temporaries stay locked until then.
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
+            time.sleep(0.05)
+    for job, outcome in lost:
+        if file_state(job.outputs[-1]) not in (None, before[id(job)]):
+            _settle(report, record, job, "done", outcome.published)
+        else:
+            _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
 
 
 def _settle(

@@ -1,10 +1,7 @@
 """Ctrl-C while a run starts, waits on or stops its workers: SIGINT ignored, held until a block
-ends, or noted for the waiting loop to act on.
-
-Why not let Ctrl-C raise where it lands: a KeyboardInterrupt raised inside Dask's client code
-(``as_completed`` waiting on its condition, say) can leave one of its locks held, and the
-client's event-loop thread then blocks on it for ever: the run hung in ``Client.close`` after
-Ctrl-C (seen once in 14 tries on a loaded machine)."""
+ends, or noted for the waiting loop to act on: a KeyboardInterrupt raised inside Dask's client
+code can leave one of its locks held, and the run hangs in ``Client.close``.
+"""
 
 from __future__ import annotations
 
@@ -59,8 +56,7 @@ class Noted:
 @contextlib.contextmanager
 def sigint_noted():
     """A Ctrl-C meanwhile (in the main thread) only sets ``requested`` of what this yields; the
-    block checks it between calls into other libraries and raises KeyboardInterrupt itself, in
-    code of its own. Elsewhere than the main thread nothing changes (``requested`` stays False)."""
+    block checks it between calls into other libraries and raises KeyboardInterrupt itself."""
     noted = Noted()
     if threading.current_thread() is not threading.main_thread():
         yield noted

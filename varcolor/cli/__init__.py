@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"varcolor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     colorize.add_parser(commands)
-    ir.add_parsers(commands)  # encode, decode, recolor
+    ir.add_parsers(commands)
     train.add_parser(commands)
     bench.add_parser(commands)
     metrics.add_parser(commands)
@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     asks_help = any(word in ("-h", "--help", "--version") for word in argv[: _end_of_options(argv)])
     # Plug-ins are loaded while the parser is built (their methods and options become flags), but
-    # not for --help and --version, which must work whatever a plug-in does, unless the help is
-    # asked for a plug-in's method by name (`--method mine --help` shows its options); a plug-in
-    # skipped is one line, as every warning of the command line.
+    # not for --help and --version, which must work whatever a plug-in does.
     with contextlib.ExitStack() as stack:
         if asks_help and not _names_a_plug_in(argv[: _end_of_options(argv)]):
             stack.enter_context(built_in_only())
@@ -137,9 +135,7 @@ def entry() -> None:
 
 def _quiet_dask_destructors(unraisable) -> None:
     # After a Ctrl-C, a Dask client that the interruption caught half-way may be collected at exit,
-    # and its close then fails on a loop already gone: a page of traceback (about 1 run in 10 at
-    # load, in tests/test_safety.py) after the run's own one-line report, nothing lost. Only that
-    # is dropped; any other exception at exit is printed as Python prints it.
+    # and its close then fails on a loop already gone: a page of traceback.
     where = getattr(unraisable.object, "__qualname__", "")
     if where.endswith("__del__") and getattr(unraisable.object, "__module__", "").startswith("distributed"):
         return

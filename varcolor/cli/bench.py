@@ -25,6 +25,7 @@ from .common import (
     add_cluster_options,
     add_input,
     add_max_pixels,
+    add_quiet,
     add_table_output,
     check_table_output,
     error,
@@ -119,7 +120,8 @@ def _parameters_of(method: str) -> tuple[str, ...]:
     return registry.get(method.partition("+")[0]).parameter_names()
 
 
-def _cmd_bench(args) -> int:
+def _check_arguments(args) -> tuple[list[str], list[int], str]:
+    """The methods, hint counts and resolution, the arguments checked before any photo is read."""
     methods = _check_methods(args)
     hints = _integers(args.hints, "--hints")
     resolution = bench.parse_resolution(args.resolution)
@@ -133,8 +135,12 @@ def _cmd_bench(args) -> int:
         if not methods:
             raise InputError("--fid scores the results of --methods: give at least one")
         _fid_network(args.fid)  # no file, or not the network's weights: one line, before any work
-    source = Path(args.input)
-    unlisted: list[str] = []  # folders that cannot be listed: failures, as a bad photo is
+    return methods, hints, resolution
+
+
+def _photo_paths(source: Path, limit: int) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The photos to score as (path, name), and the folders that could not be listed."""
+    unlisted: list[str] = []  # failures, as a bad photo is
     if source.is_file():
         paths = [(source, source.name)]
     elif source.is_dir():
@@ -142,14 +148,15 @@ def _cmd_bench(args) -> int:
         paths = [(source / rel, rel.as_posix()) for rel in found]
     else:
         raise InputError(f"{source}: no such file or folder")
-    if args.limit:
-        paths = paths[: args.limit]
+    if limit:
+        paths = paths[:limit]
     if not paths:
         raise InputError(f"{source}: no images found")
-    inputs = (args.input, *(path for path, _ in paths))
-    check_table_output(args.output, args.overwrite, inputs)
-    run = bench_export.protocol(args.seed, resolution, hints, methods, args.network_file, args.fid)
-    results = bench_results.parse(args.results or [], methods, run, args.export_hints)
+    return paths, unlisted
+
+
+def _check_plot(args, methods, results, inputs):
+    """The published curve to draw beside the plot (or a false value), the plot's options checked."""
     if args.plot:
         bench_plot.check(args.plot)
         check_table_output(args.plot, args.overwrite, inputs)
@@ -159,7 +166,11 @@ def _cmd_bench(args) -> int:
             raise InputError("--plot: no method and no --results to draw")
     elif args.plot_published or args.plot_metric != "psnr":
         raise InputError("--plot-published and --plot-metric go with --plot")
-    published = args.plot_published and bench_plot.read_curve(args.plot_published)
+    return args.plot_published and bench_plot.read_curve(args.plot_published)
+
+
+def _planned_results(args, paths, results, hints, inputs):
+    """The photos' entries, the results' problems and each photo's result files (name, hints, path)."""
     photos = []
     if args.export_hints or results:
         bench_export.check_keys([name for _, name in paths])
@@ -169,7 +180,7 @@ def _cmd_bench(args) -> int:
     if args.export_hints:
         bench_export.check_folder(args.export_hints, args.overwrite, inputs)
     problems: list[str] = []
-    files: dict[str, list[tuple[str, int, Path]]] = {}  # each photo's results, (name, hints, path)
+    files: dict[str, list[tuple[str, int, Path]]] = {}
     for folder in results:
         planned, lines = bench_results.plan(folder, photos, hints)
         problems += lines
@@ -177,7 +188,12 @@ def _cmd_bench(args) -> int:
             files.setdefault(photo, []).append((folder.name, n, path))
     if args.export_hints:
         bench_export.clear_earlier(args.export_hints)
-    options = {
+    return photos, problems, files
+
+
+def _bench_options(args) -> dict:
+    """The colorize options every method of the run is given."""
+    return {
         "network_file": args.network_file,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
@@ -186,6 +202,11 @@ def _cmd_bench(args) -> int:
         "detector_file": args.detector_file,
         **{name: getattr(args, name) for name in registry.parameter_names()},
     }
+
+
+def _score_photos(args, paths, resolution, methods, hints, options, files, photos, failures):
+    """Each photo scored (in workers where asked): the rows, the problems and the exported entries;
+    a photo's error joins ``failures``."""
     alone = args.workers == 1 or len(paths) == 1
     tasks = [
         (
@@ -194,7 +215,7 @@ def _cmd_bench(args) -> int:
         )
         for index, (path, name) in enumerate(paths)
     ]
-    rows, failures, exported = [], list(unlisted), []
+    rows, problems, exported = [], [], []
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
     for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
@@ -208,7 +229,58 @@ def _cmd_bench(args) -> int:
             sha256 = next(photo.sha256 for photo in photos if photo.name == outcome["photo"])
             exported.append({"photo": outcome["photo"], "sha256": sha256, **outcome["exported"]})
     bar.close()
-    scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
+    return rows, problems, exported
+
+
+def _write_summary(args, rows, methods, results, hints, resolution, options, run, scored, source, inputs, published):
+    """The table (and plot) of the methods' and results' scores."""
+    names = [*methods, *(folder.name for folder in results)]
+    if not names:
+        return
+    summary = bench.summarize(rows, [resolution], names, hints)
+    incomplete = bench_results.complete(summary, names[len(methods) :], hints, resolution, scored)
+    labels = {name: f"{name} (incomplete)" if name in incomplete else name for name in names}
+    same = bench.same_solves(methods, resolution, **options)
+    table = _table(
+        args.format,
+        summary,
+        rows,
+        incomplete,
+        labels,
+        resolution,
+        hints,
+        f"{source.name} ({scored} images)",
+        same,
+        run,
+    )
+    write_table(table, args.output, args.overwrite, inputs)
+    _warn_small_sets(summary)
+    if args.plot:
+        curves = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
+        errors = bench_plot.lines(summary, labels, resolution, hints, f"{args.plot_metric}_se")
+        size = "full size" if resolution == "full" else f"{resolution}×{resolution}"
+        title = f"{source.name}: {scored} photos at {size}"
+        curve = published and (args.plot_published_label, published)
+        bench_plot.plot(args.plot, curves, args.plot_metric, title, curve or None, errors=errors)
+
+
+def _cmd_bench(args) -> int:
+    methods, hints, resolution = _check_arguments(args)
+    source = Path(args.input)
+    paths, unlisted = _photo_paths(source, args.limit)
+    inputs = (args.input, *(path for path, _ in paths))
+    check_table_output(args.output, args.overwrite, inputs)
+    run = bench_export.protocol(args.seed, resolution, hints, methods, args.network_file, args.fid)
+    results = bench_results.parse(args.results or [], methods, run, args.export_hints)
+    published = _check_plot(args, methods, results, inputs)
+    photos, problems, files = _planned_results(args, paths, results, hints, inputs)
+    options = _bench_options(args)
+    failures = list(unlisted)
+    rows, scored_problems, exported = _score_photos(
+        args, paths, resolution, methods, hints, options, files, photos, failures
+    )
+    problems += scored_problems
+    scored = len(paths) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
     if not scored:
         for line in failures[:-1]:
             error(line)
@@ -217,33 +289,7 @@ def _cmd_bench(args) -> int:
         written = bench_export.write_manifest(args.export_hints, run, exported)
         if not args.quiet:
             note(f"exported the gray and hints of {len(exported)} photos; {written} lists them")
-    names = [*methods, *(folder.name for folder in results)]
-    if names:
-        summary = bench.summarize(rows, [resolution], names, hints)
-        incomplete = bench_results.complete(summary, names[len(methods) :], hints, resolution, scored)
-        labels = {name: f"{name} (incomplete)" if name in incomplete else name for name in names}
-        same = bench.same_solves(methods, resolution, **options)
-        table = _table(
-            args.format,
-            summary,
-            rows,
-            incomplete,
-            labels,
-            resolution,
-            hints,
-            f"{source.name} ({scored} images)",
-            same,
-            run,
-        )
-        write_table(table, args.output, args.overwrite, inputs)
-        _warn_small_sets(summary)
-        if args.plot:
-            curves = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
-            errors = bench_plot.lines(summary, labels, resolution, hints, f"{args.plot_metric}_se")
-            size = "full size" if resolution == "full" else f"{resolution}×{resolution}"
-            title = f"{source.name}: {scored} photos at {size}"
-            curve = published and (args.plot_published_label, published)
-            bench_plot.plot(args.plot, curves, args.plot_metric, title, curve or None, errors=errors)
+    _write_summary(args, rows, methods, results, hints, resolution, options, run, scored, source, inputs, published)
     for line in failures + problems:
         error(line)
     return 1 if failures or problems else 0
@@ -276,9 +322,7 @@ def _paired(rows, incomplete, labels, resolution, hints) -> dict:
 
 def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
-    methods marked; in Markdown, a method of ``same`` marked as the other's solve. Markdown and
-    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench.export.protocol`),
-    and CSV its versions, in columns after the scores (:func:`varcolor.bench.versions`)."""
+    methods marked; in Markdown, a method of ``same`` marked as the other's solve."""
     names = list(labels)
     if form == "md":
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
@@ -322,13 +366,7 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``bench`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``bench`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     b = commands.add_parser(
         "bench",
         help="score methods against the number of hints on colour photos",
@@ -406,5 +444,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_cluster_options(b, "photos")
     add_max_pixels(b)
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(b)
     b.set_defaults(func=_cmd_bench)

@@ -44,8 +44,7 @@ def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def _check_not_empty(args) -> None:
     """Refuse an empty path argument (an unset shell variable: ``-o "$OUT"``): as a path it is
-    the current folder, which took the result, became a pool of every image under it, or the
-    input folder."""
+    the current folder, which took the result, became a pool of every image under it."""
     given = [("INPUT", args.input), ("-o/--output", args.output)]
     given += [("--confidence-map", args.confidence_map)]
     given += [("--reference", value) for value in args.reference or ()]
@@ -60,9 +59,8 @@ def _check_not_empty(args) -> None:
 
 
 def _refuse_photo_options(args) -> None:
-    """Refuse the options a clip would take and ignore: how a photo is written (its bits, profile,
-    folder extension) and which layers of a layered photo are read. A clip is written as
-    ``--codec`` writes it (8-bit sRGB)."""
+    """Refuse the options a clip would take and ignore: how a photo is written (its bits,
+    profile, folder extension) and which layers of a layered photo are read."""
     given = [("--bits", args.bits), ("--profile", args.profile)]
     given += [("--layer", args.layer), ("--strokes-layer", args.strokes_layer)]
     if args.ext != app.RunOptions.ext:
@@ -121,8 +119,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "colorize",
         help="gray image + cues -> colour image",
-        # What a newcomer needs; every option is in the groups below (argparse's own usage lists
-        # all 40 of them first, 20 lines).
+        # What a newcomer needs; every option is in the groups below.
         usage="%(prog)s INPUT [--marked M | --mask M | --points P] [--reference REF] -o OUT [options]",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
@@ -141,7 +138,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "matches among the coloured ones (and any --reference), nearest first; a photo nothing matches is left "
         "out and reported (exit 1)",
     )
-    for name in ("edges", "layer", "strokes_layer"):  # RunOptions' fields
+    for name in ("edges", "layer", "strokes_layer"):
         add_run_option(cues, name)
     output = p.add_argument_group("output")
     output.add_argument(
@@ -162,8 +159,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def _add_cue_flags(parser: argparse.ArgumentParser, shown, group) -> None:
     """Each cue source found by name, its flag (``--marked``), plug-ins' too: added once every
-    other option is, so that a plug-in named like one of them (``output``, ``overwrite``) is left
-    out with a warning, not the end of every command."""
+    other option is, so that a plug-in named like one of them is left out with a warning."""
     taken = set(parser._option_string_actions) | {action.dest for action in parser._actions}
     before = list(shown._group_actions)
     for source in sources.file_sources():

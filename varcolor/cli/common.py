@@ -105,8 +105,7 @@ def note(message: str) -> None:
 
 def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
     """The images below the folder ``root`` (:func:`~varcolor.io.walk_images`) for a command that
-    scores them (``bench``, ``metrics``): a link to a folder is said to be skipped, one line each,
-    and the folders that cannot be listed come back as failure lines, for the exit code.
+    scores them (``bench``, ``metrics``): a link to a folder is said to be skipped.
 
     Parameters
     ----------
@@ -140,8 +139,7 @@ def is_file(path: Path) -> bool:
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose commands take their input positionally or with ``-i/--input``
-    (:func:`add_input`), the one form or the other; whose errors are one line, not the usage
-    first; and which suggests the closest options for a mistyped one."""
+    (:func:`add_input`), the one form or the other; whose errors are one line."""
 
     #: What :func:`add_input` declared: the input's ``dest``, its metavar, whether it is required.
     _varcolor_input: tuple[str, str, bool] | None = None
@@ -154,20 +152,11 @@ class Parser(argparse.ArgumentParser):
         message : str
             argparse's message.
         """
-        # One line, where argparse prints the whole usage first (23 lines for colorize): the
-        # error would scroll out of sight; the help is one command away.
+        # One line, not the whole usage first: the error would scroll out of sight.
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's ``parse_args``, an unknown option named with the closest ones of its command.
-
-        Parameters
-        ----------
-        args : list of str, optional
-            The arguments (default: ``sys.argv[1:]``).
-        namespace : argparse.Namespace, optional
-            Where the values are set (default: a new one).
-        """
+        """argparse's ``parse_args``, an unknown option named with the closest ones of its command."""
         namespace, rest = self.parse_known_args(args, namespace)
         if rest:
             parser = self._command_parser(namespace)
@@ -185,15 +174,7 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         """argparse's ``parse_known_args``, the input taken from its positional form or from
-        ``-i/--input`` (:func:`add_input`), never both.
-
-        Parameters
-        ----------
-        args : list of str, optional
-            The arguments (default: ``sys.argv[1:]``).
-        namespace : argparse.Namespace, optional
-            Where the values are set (default: a new one).
-        """
+        ``-i/--input`` (:func:`add_input`), never both."""
         namespace, rest = super().parse_known_args(args, namespace)
         spec = self._varcolor_input
         if spec is not None and hasattr(namespace, "input_positional"):
@@ -244,23 +225,7 @@ def add_input(
     required: bool = True,
 ) -> None:
     """The command's input: positional, or ``-i/--input`` (repeatable with ``many``), stored in
-    ``dest``; both at once is an error.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    metavar : str
-        The input's name in the help (``IMAGE``, ``RESULTS``).
-    help : str
-        The input's help.
-    dest : str
-        The attribute the input is stored in.
-    many : bool
-        Whether several inputs are taken.
-    required : bool
-        Whether the command needs an input.
-    """
+    ``dest``; both at once is an error."""
     p.add_argument("input_positional", nargs="*" if many else "?", metavar=metavar, help=help)
     p.add_argument(
         "-i",
@@ -279,17 +244,7 @@ def add_input(
 
 def add_output_options(p: argparse.ArgumentParser, ext: bool, output=None) -> None:
     """Options of every command that writes images, in the help's ``output`` group (``output``:
-    one the command made already, where its ``-o`` is) and its ``scale-out`` group.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    ext : bool
-        Whether the command takes ``--ext`` (the output extension of a folder run).
-    output : argparse argument group, optional
-        The group the output options join.
-    """
+    one the command made already, where its ``-o`` is) and its ``scale-out`` group."""
     output = output or p.add_argument_group("output")
     if ext:
         add_run_option(output, "ext")
@@ -323,6 +278,17 @@ def add_max_pixels(p: Flags) -> None:
         Where the option is added.
     """
     add_run_option(p, "max_pixels")
+
+
+def add_quiet(p: Flags) -> None:
+    """``-q/--quiet`` of the commands whose only output besides their files is a progress bar.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the option is added.
+    """
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
@@ -366,10 +332,8 @@ def max_pixels_of(args: argparse.Namespace) -> int | None:
     return args.max_pixels or None
 
 
-#: How the library's messages name what the command line calls a flag: a message that begins
-#: with an option's name (``budget must be at least 64 bytes``) names its flag instead
-#: (``--budget ...``), and these phrases become the flags that give them.
-#: Each cue source found by name (:func:`varcolor.sources.file_sources`) adds "NAME cues": ``--NAME``.
+#: How the library's messages name what the command line calls a flag: a message that begins with an
+#: option's name (``budget must be at least 64 bytes``) names its flag instead (``--budget ...``).
 FLAG_PHRASES = {
     "a reference photo": "--reference PHOTO",
     "or the prior": "or --prior ideepcolor",
@@ -416,25 +380,7 @@ def flag_words(message: str) -> str:
 
 
 def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source, output, single: bool) -> int:
-    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code.
-
-    Parameters
-    ----------
-    jobs : list of Job
-        The work, a job per output.
-    verb : str
-        What the report says was done (``colorized``, ``encoded``).
-    settings : RunOptions
-        Workers, scheduler, resuming, overwriting, quiet.
-    made : dict
-        What shapes the outputs (:func:`varcolor.app.made_with`), kept in a folder run's manifest.
-    source : path
-        The input file or folder.
-    output : path
-        The output file or folder.
-    single : bool
-        Whether the input is one file (its failure is the run's error).
-    """
+    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
     from ..app import run_jobs  # here: it loads the solvers, which `--help` and a bad argument never need
 
     report = run_jobs(
@@ -525,17 +471,7 @@ def to_csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
 
 def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """Refuse a table output that is an input (``inputs``: the run's files and folders; any file
-    under a folder counts, read by this run or not), or that exists, unless ``overwrite``.
-
-    Parameters
-    ----------
-    output : str or None
-        The table's file (None: stdout, nothing to check).
-    overwrite : bool
-        Whether an existing file may be replaced.
-    inputs : tuple of str
-        The run's input files and folders.
-    """
+    under a folder counts, read by this run or not), or that exists, unless ``overwrite``."""
     if output is None:
         return
     out = Path(output)
@@ -554,19 +490,7 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
 
 def write_table(table: str, output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """The table to ``output`` (atomically; never over an input, nor over a file unless ``overwrite``)
-    or to stdout.
-
-    Parameters
-    ----------
-    table : str
-        The table's text.
-    output : str or None
-        The table's file (None: stdout).
-    overwrite : bool
-        Whether an existing file may be replaced.
-    inputs : tuple of str
-        The run's input files and folders.
-    """
+    or to stdout."""
     if output is None:
         sys.stdout.write(table)
         return

@@ -205,7 +205,7 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
         help=f"cue method: {ENCODER_HELP} (default: %(default)s)",
     )
     for spec in dataclasses.fields(EncodeOptions):
-        if spec.name != "encoder":  # -e/--encoder, above
+        if spec.name != "encoder":
             add_field(p, spec, EncodeOptions, spec.default)
     p.add_argument(
         "--gray", default="lightness", choices=GRAYS, help="gray image: same CIE lightness (default) or Rec.601 luma"

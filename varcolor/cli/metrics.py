@@ -23,6 +23,7 @@ from .common import (
     add_cluster_options,
     add_input,
     add_max_pixels,
+    add_quiet,
     add_table_output,
     check_table_output,
     error,
@@ -108,8 +109,7 @@ def _score_pair(
     progress=None,
 ) -> dict:
     """One result's scores against its original (a task of ``varcolor metrics``), refused from
-    the two headers alone where the pair would not fit in memory; ``progress``: as
-    :func:`~varcolor.metrics.score` takes it."""
+    the two headers alone where the pair would not fit in memory."""
     height, width = max(
         (image_shape(path, max_pixels=max_pixels) for path in (result_path, original_path)),
         key=lambda shape: shape[0] * shape[1],
@@ -152,25 +152,7 @@ def score_clips(
     max_pixels: int | None = None,
 ) -> int:
     """``varcolor metrics clip.mp4 -r original.mp4``: each frame's PSNR and CIEDE2000, and the
-    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table (``fmt``).
-
-    Parameters
-    ----------
-    result : path
-        The colorized clip.
-    original : path
-        The original clip it is scored against (the same frames, the same size).
-    fmt : {"md", "csv", "json"}
-        The table's format.
-    output : str, optional
-        The table's file (default: stdout).
-    overwrite : bool
-        Whether an existing ``output`` may be replaced.
-    quiet : bool
-        No progress bar.
-    max_pixels : int, optional
-        The largest frame read (None: no limit).
-    """
+    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table."""
     from ..video.io import open_clip
     from ..video.metrics import score_clip
 
@@ -247,45 +229,7 @@ def score_files(
     only: Iterable[Path] | None = None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``originals`` and write the table to
-    ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
-    would need more memory than ``max_memory`` bytes (default: most of what is available) is
-    refused from its headers, before its pixels are read.
-
-    Parameters
-    ----------
-    results : path
-        A result image, or a folder of them.
-    originals : path
-        The original image, or the folder of originals (matched by relative path without
-        extension).
-    ab : bool
-        Score colour only: each result re-lit with its original's lightness first.
-    fmt : {"md", "csv", "json"}
-        The table's format.
-    output : str, optional
-        The table's file (default: stdout).
-    overwrite : bool
-        Whether an existing ``output`` may be replaced.
-    lpips : bool
-        Add LPIPS (needs the neural extra and its weight files).
-    lpips_weights : str, optional
-        The folder of LPIPS's weight files.
-    quiet : bool
-        No progress bar.
-    max_pixels : int, optional
-        The largest image read (None: no limit).
-    workers : int
-        Processes scoring at once.
-    scheduler : str, optional
-        A Dask scheduler's address to score on.
-    max_memory : float, optional
-        The memory budget of scoring one pair, in bytes.
-    client : dask.distributed.Client, optional
-        A client already connected (``recolor``'s own).
-    only : iterable of path, optional
-        The result files to score (``recolor``: this run's outputs, not what else the folder
-        holds), by identity.
-    """
+    ``output`` (or stdout); the exit code (1 where some images could not be scored)."""
     pairs, failures = _pairs(Path(results), Path(originals))
     if only is not None:
         chosen = {identity(path) for path in only}
@@ -387,13 +331,7 @@ def _gigabytes(text: str) -> float:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``metrics`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``metrics`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     m = commands.add_parser(
         "metrics",
         help="score results against their originals",
@@ -404,8 +342,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "docs/metrics.md says what each measures.",
     )
     add_input(m, "RESULTS", "result image or folder")
-    # The ground truth is the *original* (docs/layout.md's glossary): --reference, its former
-    # name, now means a photo whose colours become cues, and is refused here in one line.
+    # The ground truth is the *original* (docs/layout.md): --reference, its former name, is refused.
     m.add_argument("--reference", action=_FormerName, nargs="?", help=argparse.SUPPRESS)
     m.add_argument(
         "-r",
@@ -438,5 +375,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="memory budget of scoring one pair; larger pairs are refused from their headers "
         "(default: 80%% of the memory available)",
     )
-    m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(m)
     m.set_defaults(func=_cmd_metrics)

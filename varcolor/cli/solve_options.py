@@ -45,8 +45,7 @@ def method_help() -> str:
 @functools.cache
 def _type_hints(owner: type) -> dict[str, Any]:
     """``owner``'s annotations as types, once per class: each call evaluates every field's text
-    again (``from __future__ import annotations``), and a parser asks for each of its flags: this
-    made a command's parser much quicker (benchmarks/results/code_notes.md)."""
+    again (``from __future__ import annotations``)."""
     return typing.get_type_hints(owner)
 
 
@@ -76,23 +75,7 @@ def add_field(
     p: Flags, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra: Any
 ) -> None:
     """The field ``spec`` of the options dataclass ``owner`` as a flag ``--NAME`` (and its short
-    form, where its metadata names one), with its help text, choices and value type.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser or argument group
-        Where the flag is added.
-    spec : dataclasses.Field
-        The field.
-    owner : type
-        The dataclass that holds it (its annotations give the value type).
-    default : object
-        The flag's default (None: not given, the library's default).
-    help_text : str, optional
-        The help (default: the field's own).
-    **extra
-        More of ``add_argument``'s keywords.
-    """
+    form, where its metadata names one), with its help text, choices and value type."""
     help_text = help_text or spec.metadata.get("help") or ""
     if default is None and spec.default is not None and "%(default)s" in help_text:
         help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
@@ -113,19 +96,7 @@ _NAMED = {"method": methods.names, "prior": priors.names, "instances": detector_
 
 def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=None) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``, in the help's
-    ``method and solver`` and ``prior`` groups.
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    space : bool
-        Whether the command takes ``--space`` (else Lab).
-    output : argparse argument group, optional
-        The group ``--bits`` and ``--profile`` join (the command's output options); else the
-        parser's own options.
-    """
+    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``."""
     if not space:
         p.set_defaults(space="lab")
     solving = p.add_argument_group("method and solver")
@@ -147,17 +118,7 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=
 
 def add_run_option(p: Flags, name: str, help_text: str | None = None) -> None:
     """The field ``name`` of :class:`~varcolor.app.RunOptions` as its flag: help, metavar,
-    choices, type and default from the field (a yes-or-no field a switch).
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser or argument group
-        Where the flag goes.
-    name : str
-        The field's name.
-    help_text : str, optional
-        Another help text than the field's.
-    """
+    choices, type and default from the field (a yes-or-no field a switch)."""
     spec = next(spec for spec in dataclasses.fields(RunOptions) if spec.name == name)
     if spec.default is False:
         short = spec.metadata.get("short")
@@ -203,8 +164,7 @@ def add_method_parameters(p: Flags) -> None:
 
 
 def options_of(args: argparse.Namespace) -> Options:
-    """The :class:`~varcolor.options.Options` the parsed arguments give, checked (a GPU asked for
-    where CuPy or the GPU is missing is refused too). A command makes them once and passes them on.
+    """The :class:`~varcolor.options.Options` the parsed arguments give, checked.
 
     Parameters
     ----------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io import same_file
-from .common import add_input
+from .common import add_input, add_quiet
 
 
 def _cmd_train(args) -> int:
@@ -67,13 +67,7 @@ def _cmd_train(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``train`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``train`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     t = commands.add_parser(
         "train",
         help="train the neural prior on folders of colour photos",
@@ -146,5 +140,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train only the class head; the rest stays frozen (use with --init)",
     )
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")
-    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_quiet(t)
     t.set_defaults(func=_cmd_train)

@@ -23,13 +23,7 @@ def _cmd_ui(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``ui`` command (the studio) and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``ui`` command (the studio) and its options to ``commands`` (the ``varcolor`` parser's)."""
     u = commands.add_parser(
         "ui",
         help="the studio: draw strokes in the browser and watch the photo take colour",

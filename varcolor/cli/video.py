@@ -81,9 +81,7 @@ def is_video_run(args: argparse.Namespace) -> bool:
 
 def _output(source: Path, output: str) -> Path:
     """-o: a video file (by its suffix); inside an existing folder (or one named with a trailing
-    slash), ``<input name>.mp4``; any other name, a folder of numbered PNG frames. A folder of
-    frames an earlier run wrote stays one: rerun with ``--overwrite``, its frames are replaced
-    as a unit (never a clip written among stale frames)."""
+    slash), ``<input name>.mp4``; any other name, a folder of numbered PNG frames."""
     out = Path(output)
     if out.suffix.lower() in VIDEO_EXTENSIONS:
         return out
@@ -191,9 +189,7 @@ def run_video(args: argparse.Namespace) -> int:
 
 
 def _check_maps(args: argparse.Namespace, clip, options, output: Path) -> tuple[Path, list[Path], list[Path]]:
-    """``--confidence-map`` of a clip, refused before any work where it cannot be written
-    (:func:`varcolor.video.maps.check_map_folder`; a ``--reference`` folder holding it, as for
-    photos): its folder, the maps of an earlier run to remove at the end, and the run's inputs."""
+    """``--confidence-map`` of a clip, refused before any work where it cannot be written."""
     from ..app.reference import References
     from ..video.chunks import work_folder
     from ..video.maps import check_map_folder, check_restrained
@@ -231,11 +227,8 @@ def _shown_as_made(cue, index: int, bar: tqdm):
 
 
 def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
-    """The keyframes of a clip coloured from reference photos (``--reference``, once or more):
-    in each shot the frames its stills verify (:mod:`varcolor.video.shots`), and each frame
-    with a cue file (:func:`varcolor.app.reference.film_keyframes`). Refused in one line before
-    any frame is solved: a reference that can be none, and, with nothing else to colour the clip,
-    references that match too little of it to give colour."""
+    """The keyframes of a clip coloured from reference photos (``--reference``, once or more): in
+    each shot the frames its stills verify (:mod:`varcolor.video.shots`)."""
     from ..app.reference import References, film_keyframes, film_score
     from ..color import to_gray
     from ..video.shots import find_shots

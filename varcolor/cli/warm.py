@@ -66,13 +66,7 @@ def _cmd_warm(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``warm`` command and its options.
-
-    Parameters
-    ----------
-    commands : argparse subparsers action
-        The ``varcolor`` parser's commands, which it joins.
-    """
+    """Add the ``warm`` command and its options to ``commands`` (the ``varcolor`` parser's)."""
     w = commands.add_parser(
         "warm",
         help="compile the solvers' kernels ahead of a first run (once per installation)",

@@ -1,19 +1,6 @@
 """Cue sources: where colour cues come from (:class:`CueSource`), one module each, and their
 registry.
 
-The built-in sources read a marked image (``marked``, :mod:`~varcolor.sources.marked`), a stroke
-mask (``mask``, :mod:`~varcolor.sources.mask`) and a points file (``points``,
-:mod:`~varcolor.sources.points`), each found beside a photo by its name (``X_marked.png``,
-``X_mask.png``, ``X.points.json``) or given by its flag (``--marked``, ``--mask``, ``--points``);
-a layered file's stroke layer (:mod:`~varcolor.sources.layered`), a colour photo of the same scene
-(``--reference``, :mod:`~varcolor.sources.reference`), an IR's payload
-(:mod:`~varcolor.sources.ir`) and a clip's keyframes (:mod:`~varcolor.sources.keyframes`) are
-sources too. The command line, a folder run, the studio and video ask this registry what sources
-there are; a run's job holds what a source planned for its photo (:meth:`CueSource.plan`, a
-:class:`~varcolor.sources.base.CuePlan`) and loads its cues through it. A new source is one
-module and a :func:`register` call (or an entry point in the ``varcolor.sources`` group, each
-naming a :class:`CueSource` subclass, loaded as the methods' are):
-
 >>> import numpy as np, pathlib, tempfile, varcolor
 >>> from varcolor.sources import CueSource, register, unregister, load
 >>> @register

@@ -1,12 +1,5 @@
 """What a cue source is (:class:`CueSource`): a kind of input that colour cues are read from, able
 to say what it reads, check it cheaply before any heavy work, and make :class:`~varcolor.Cues`.
-
-A source is a class (no instance is made): the registry (:mod:`varcolor.sources`) holds it by its
-``name``, the command line gives it its flag (``--NAME``), a folder run finds its files beside
-each photo by its ``suffixes``, and a run reads them with :meth:`CueSource.load`. A run's job
-holds what its source planned for its photo (:meth:`CueSource.plan`, a :class:`CuePlan`), made
-once when the run is planned: checked from the headers before the photo is decoded, loaded from
-its gray.
 """
 
 from __future__ import annotations
@@ -321,10 +314,9 @@ class CuePlan:
 
 
 class ImageSource(CueSource):
-    """A source whose file is a lossless colour image of the photo's aspect ratio (a marked image,
-    a stroke mask): refused from its header when it is a JPEG or of another aspect ratio, read in
-    ``float32`` (enough for 8- and 16-bit levels; half of float64's bytes: 0.96 GB at 40 MP) and
-    made into cues by :meth:`cues_of`.
+    """A source whose file is a lossless colour image of the photo's aspect ratio (a marked
+    image, a stroke mask): refused from its header when it is a JPEG or of another aspect
+    ratio, read in ``float32``.
 
     Attributes
     ----------

@@ -3,9 +3,7 @@
 ``0000_mask.png`` (colour strokes on black), ``0000_marked.png`` (the frame with scribbles, as
 its gray version), ``0000.points.json`` / ``.csv`` (points), and any registered source's file
 named so (``0000`` then its suffix; images lossless: PNG): any zero padding (``12_mask.png`` and
-``00012_mask.png`` are both frame 12), frames counted from 0. Each file becomes
-:class:`varcolor.Cues` by its source (:mod:`varcolor.sources`), when its frame's gray pixels are
-known (a marked frame needs them).
+``00012_mask.png`` are both frame 12), frames counted from 0.
 """
 
 from __future__ import annotations
@@ -38,11 +36,7 @@ class Keyframes(CueSource):
 
 def keyframe_kinds() -> dict[str, str]:
     """How a keyframe's cue file is named after its frame index, suffix → source: every source
-    found by name, its image files PNG alone (lossless).
-
-    >>> keyframe_kinds()["_mask.png"], keyframe_kinds()[".points.csv"]
-    ('mask', 'points')
-    """
+    found by name, its image files PNG alone (lossless)."""
     from .lookup import file_sources
 
     return {
@@ -55,8 +49,7 @@ def keyframe_kinds() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class KeyframeCue:
-    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`
-    (a mask's or marked frame's stroke edges read as ``edges`` says: :meth:`Cues.from_marked`)."""
+    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`."""
 
     index: int
     kind: str
@@ -78,13 +71,7 @@ def read_cue_folder(
     folder: str | os.PathLike, frame_count: int, shape: tuple[int, int], *, edges: str = EDGES_DEFAULT
 ) -> dict[int, Callable[[np.ndarray], Cues]]:
     """The keyframe cues in ``folder``, checked from names and headers before any frame is read;
-    the strokes' edges of its masks and marked frames read as ``edges`` says (``unmix`` or
-    ``exact``: :meth:`varcolor.Cues.from_marked`).
-
-    Refused with one line: a missing folder, no cue file in it, two files for one frame, a file
-    for a frame the clip does not have (index ≥ ``frame_count``), a cue image of another size,
-    and files whose names look like cue files but are not (``0001_mask.jpg``: strokes must be
-    lossless).
+    the strokes' edges of its masks and marked frames read as ``edges`` says.
 
     Parameters
     ----------

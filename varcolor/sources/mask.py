@@ -37,10 +37,7 @@ class Mask(ImageSource):
 
     @classmethod
     def cues_of_picture(cls, mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
-        """The cues of a stroke-mask picture in memory (uint8, the studio's live view): at every
-        non-black pixel the chroma :meth:`cues_of` finds in the same picture read from its file
-        with ``edges="exact"`` (the studio's save), converting only those pixels; with ``box``
-        (``top, left, height, width``), a mask black outside it, read there alone.
+        """The cues of a stroke-mask picture in memory (uint8, the studio's live view).
 
         Parameters
         ----------

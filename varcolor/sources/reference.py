@@ -61,15 +61,13 @@ __all__ = [
 #: decoded levels, their RGB copy and the float32 image (3 + 3 + 12, and a margin); for 16-bit
 #: and float files (their float64 samples, and those converted through a profile) the second;
 #: and, whatever the size, the match's temporaries (its block means go band by band: at most
-#: 2**22 pixels a band). Measured on a 1.9 MP JPEG: 57 MB traced and Pillow's 11 MB, counted 112.
+#: 2**22 pixels a band).
 READ_BYTES, MATCH_BYTES = (24, 56), 64 << 20
 
 
 def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
     """The reference's ``(H, W)`` from its header, after refusing what can be no reference: a
-    folder, a missing or unreadable file, a clip, an image of more than ``max_pixels`` (a
-    decompression bomb). Its size (at least :data:`~varcolor.matching.MIN_SIDE` pixels a side)
-    is checked where its pixels are (:func:`~varcolor.matching.check_reference`).
+    folder, a missing or unreadable file, a clip, an image of more than ``max_pixels``.
 
     Parameters
     ----------
@@ -98,10 +96,8 @@ def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class ReferenceHeader:
-    """What a reference photo's header said when its run was planned (:func:`read_header`): a
-    job reads the photo without opening its header again while the file is the one read then (its
-    :func:`~varcolor.io.file_state`), and takes a signature made from the photo decoded whole as that of the
-    photo it decodes whole. Small and picklable: a pool's headers travel in its jobs' plans.
+    """What a reference photo's header said when its run was planned (:func:`read_header`): a job
+    reads the photo without opening its header again while the file is the one read then.
 
     Attributes
     ----------
@@ -168,19 +164,7 @@ def read_reference(
     header: ReferenceHeader | None = None,
 ) -> np.ndarray:
     """The reference photo at ``path`` as ``H×W×3`` float32 RGB in [0, 1] (converted from its ICC
-    profile and bit depth as any input is), refused in one line where it cannot be one (see
-    :func:`check_reference_file`; also a gray image, or float samples outside [0, 1]).
-
-    A JPEG is decoded reduced as far as matching it against a gray image of ``gray_shape`` allows
-    (:func:`~varcolor.matching.decode_reduction`; None: whole, or with ``check_only`` as far as
-    its own checks allow); other formats whole. Refused from the header where that read, with
-    ``held`` bytes already in use, would not fit the memory budget (``max_memory``,
-    :func:`~varcolor.memory.memory_budget`).
-
-    The photo read last is kept (read-only), by the file's identity and time and the size it was
-    decoded at: read again so (a run's plan, then its job), it is neither decoded nor checked again.
-    Its ``header`` read when the run was planned (:func:`read_header`) is taken while the file is
-    unchanged: its header is not opened again (a JPEG decoded reduced: once, for that size).
+    profile and bit depth as any input is), refused in one line where it cannot be one.
 
     Parameters
     ----------
@@ -276,11 +260,8 @@ def reference_cues(
     fallback: bool,
     max_memory: float | None = None,
 ) -> Cues:
-    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the photo
-    ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
-    little of the image gives none: a warning when the strokes or the network (``fallback``)
-    still colour it, else an error (the result would be the gray image). The reference's read
-    counts against ``max_memory`` (:func:`read_reference`).
+    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the
+    photo ``reference`` around them (:meth:`~varcolor.Cues.from_reference`).
 
     Parameters
     ----------
@@ -344,11 +325,7 @@ def read_known_reference(
     header: ReferenceHeader | None = None,
 ) -> np.ndarray:
     """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
-    colour is known (:func:`~varcolor.matching.match_reference` takes no colour from elsewhere):
-    1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
-    is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
-    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone). The
-    map read last is kept as its alpha, as the photo is (the jobs of a chain's wave share a photo).
+    colour is known.
 
     Parameters
     ----------
@@ -413,14 +390,7 @@ def pool_cues(
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
     (:class:`~varcolor.matching.PoolMatch`, each photo it wants read here;
-    :meth:`~varcolor.Cues.from_pool`), and the line saying which gave which share. None
-    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
-    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
-    ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
-    chain's photos pass on only the colour they are confident of. ``headers``: each photo's read
-    when the run was planned (its header not opened again while the file is unchanged; a photo
-    decoded as it was described is not described again); ``ranking``: the image's own signature
-    and checks, made where it was ranked (while it is unchanged, not made again).
+    :meth:`~varcolor.Cues.from_pool`).
 
     Parameters
     ----------
@@ -545,8 +515,7 @@ class Ranking:
 @dataclass(frozen=True)
 class ReferencePlan(CuePlan):
     """A photo's cues matched from a colour photo of the same scene, or from the best-matching
-    photos of a pool (:meth:`Reference.plan`), around the user's own strokes: picklable, made once
-    when the run is planned (a pool's signatures with it: no job makes them again).
+    photos of a pool (:meth:`Reference.plan`), around the user's own strokes: picklable.
 
     Attributes
     ----------
@@ -612,8 +581,7 @@ class ReferencePlan(CuePlan):
         self, gray: np.ndarray, strokes: Cues | None, *, fallback: bool = False, max_memory: float | None = None
     ) -> tuple[Cues | None, str]:
         """``strokes`` with the cues matched from the reference around them
-        (:func:`reference_cues`), or from the pool's best matches (:func:`pool_cues`, and the
-        line saying which gave which share).
+        (:func:`reference_cues`), or from the pool's best matches.
 
         Parameters
         ----------
