@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: lines only, wherever on the line (a docstring line may start with ``:func:``).
 QUOTED = re.compile(
     r"[0-9]+(\.[0-9]+)? ?(s|ms|µs|seconds|minutes|[KMGT]i?B|kB)\b|[0-9]\.[0-9]+ ?×(?! ?[0-9])"
-    r"|times (faster|slower)|measured|20[0-9]{2}-[0-9]{2}-[0-9]{2}"
+    r"|times (faster|slower)|\bmeasured\b|20[0-9]{2}-[0-9]{2}-[0-9]{2}"
 )
 #: The most such lines the package may hold (pointers such as ``solvers_measured.md`` count too).
 LIMIT = 5

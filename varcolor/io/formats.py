@@ -672,7 +672,7 @@ def _check_png_data(path: Path) -> None:
             seen_data = True
             left = length
             try:
-                # 64 KiB at a time, in and out: the check holds next to nothing beside the decoding.
+                # A small block at a time, in and out: the check holds next to nothing beside the decoding.
                 while left > 0 and found < expected:
                     data = f.read(min(left, 1 << 16))
                     if not data:
