@@ -7,10 +7,10 @@ method's, or its updater's answer to new cues: :mod:`varcolor.interactive`) and 
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +23,16 @@ from . import methods, priors
 from .buffers import Spares
 from .color import to_gray
 from .cues import Cues, unmatched_note
-from .errors import SIZES, ConvergenceError, InputError, check_image_size, check_unit_range, image_size, real_array
+from .errors import (
+    SIZES,
+    ConvergenceError,
+    InputError,
+    check_image_size,
+    check_unit_range,
+    image_size,
+    real_array,
+    tell,
+)
 from .gamut import GlobalHints
 from .info import Info
 from .kernels import kernels_launch_from_threads, threads_for
@@ -139,14 +148,14 @@ def _warn_ignored(method, options: Options, solver: str | None, shape: tuple[int
     if solver in NOT_ITERATIVE:  # the iteration limit (and tiles' tolerance) of a solver that does not iterate
         idle = sorted(n for n in NOT_ITERATIVE[solver] if n in given and given[n] != default.get(n))
         if idle:
-            warnings.warn(f"{', '.join(idle)}: no effect with solver {solver}, which does not iterate", stacklevel=3)
+            tell(f"{', '.join(idle)}: no effect with solver {solver}, which does not iterate", stacklevel=3)
     ignored = method.ignored_at(shape, options, solver) - NOT_ITERATIVE.get(solver or "", frozenset())
     if not ignored:
         return
     moved = sorted(name for name in ignored if name in given and given[name] != default.get(name))
     if moved:
         height, width = shape
-        warnings.warn(
+        tell(
             f"{', '.join(moved)}: no effect on this {width}×{height} image with method {options.method} "
             f"({method.ignored_at_reason(shape, options, solver)})",
             stacklevel=3,
@@ -284,7 +293,7 @@ class Colorizer:
         self.gray = gray = _check_gray(gray)
         prior = method.prior_for(options)
         if global_hints is not None and prior is None:
-            warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
+            tell("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints = global_hints
         self.prior = None if prior is None else priors.get(prior)(gray, options, global_hints=global_hints)
@@ -612,7 +621,7 @@ class Colorizer:
         if cues.count == 0 and guess is None:
             if cues.unmatched:  # the gray image back would hide it, as the command line refuses it
                 raise InputError(f"{unmatched_note(cues.unmatched)}; add strokes or the prior")
-            warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
+            tell("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.gray.shape + (2,))
             info.update({"solver": None, "iterations": None, "residual": None})  # nothing was solved
         else:
@@ -876,7 +885,7 @@ def _weakly(method: Callable[..., None]) -> Callable[..., None]:
 
 def _pending(solve: Callable[[Cues], Reach], cues: Cues) -> PendingReach:
     """``solve(cues)`` started in the thread of :data:`_REACH_THREAD`."""
-    return PendingReach(_REACH_THREAD.submit(solve, cues))
+    return PendingReach(_REACH_THREAD.submit(contextvars.copy_context().run, solve, cues))
 
 
 #: The thread reaches are solved in, beside their methods' solves.

@@ -140,6 +140,10 @@ class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit before reaching the tolerance."""
 
 
+class ClippedSamples(UserWarning):
+    """A file's floating-point samples outside [0, 1], clipped as they were read."""
+
+
 @dataclass(frozen=True)
 class Note:
     """What a run tells its user beside its result (a profile converted, marks left out): its

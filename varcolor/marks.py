@@ -6,14 +6,13 @@ chroma within :data:`AB_LIMIT`, marks drawn at another size of the photo's aspec
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from .color import gray_band_rows, rgb_to_lab, same_lightness_gray
-from .errors import InputError, real_array
+from .errors import InputError, real_array, tell
 from .io import levels_to_float
 from .kernels import array_code
 from .memory import sparse_zeros
@@ -317,14 +316,14 @@ def marked_cues(
     # a resampling's ringing beside strokes, found on the marks as drawn: no paint
     ringing = _ringing(mask, marked, gray) if edges == "unmix" else None
     if faint_count / mask.size > NOISE_SHARE:
-        warnings.warn(
+        tell(
             f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
             f"{noise * 255:.1f} levels per channel: taken as noise, not strokes (is the gray image a "
             "colour file whose channels differ slightly, scribbled on a clean copy?)",
             stacklevel=3,
         )
     if copied:
-        warnings.warn(
+        tell(
             f"{copied:,} pixels ({100 * copied / mask.size:.0f} %) differ from the gray image by at most "
             f"{copy * 255:.1f} levels per channel, as most of the photo does: the marked image is no exact "
             "copy of the gray one (saved as JPEG or colour-converted on the way?); taken as noise, not strokes",
@@ -349,14 +348,14 @@ def marked_cues(
         marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
         specks += int(np.count_nonzero(found))
     if specks:
-        warnings.warn(
+        tell(
             f"{specks:,} marked pixels in specks of fewer than {SPECK} pixels, on a marked image noisier than "
             "the gray one (saved as JPEG on the way?): taken as noise, not strokes",
             stacklevel=3,
         )
     read = int(np.count_nonzero(marks.mask))
     if read > MOSTLY_PAINT * mask.size:
-        warnings.warn(
+        tell(
             f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image and are read as paint: "
             "strokes are seldom most of a photo (is the marked image another photo, or the gray image another "
             "copy of it?)",

@@ -20,12 +20,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import warnings
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from .errors import InputError
+from .errors import InputError, tell
 
 __all__ = ["Registry", "PLUGIN_TIMEOUT", "built_in_only"]
 
@@ -102,7 +101,7 @@ class Registry(Generic[T]):
             try:
                 self.register(_load_bounded(entry))
             except Exception as exc:  # whatever a third party's import raises
-                warnings.warn(f"varcolor {self.kind} plug-in {entry.name!r} not loaded: {_one_line(exc)}", stacklevel=4)
+                tell(f"varcolor {self.kind} plug-in {entry.name!r} not loaded: {_one_line(exc)}", stacklevel=4)
 
     def entry_names(self) -> tuple[str, ...]:
         """The names of the installed plug-ins' entry points (read from their metadata, not imported)."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import batch, methods
-from ..errors import InputError
+from ..errors import InputError, tell
 from ..ir.encode import EncodeOptions
 from ..methods import build_options
 from ..options import Options
@@ -27,7 +26,7 @@ COMMANDS = ("colorize", "encode", "decode", "recolor")
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=3)
+    tell(message, UserWarning, stacklevel=3)
 
 
 def run_folder(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from .. import methods
 from ..api import check_fits, colorize
 from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
-from ..errors import MAX_PIXELS, InputError, VarcolorError
+from ..errors import MAX_PIXELS, InputError, VarcolorError, listening
 from ..gamut import GlobalHints
 from ..io import (
     JPEG_EXTENSIONS,
@@ -261,8 +260,7 @@ def colorize_and_write(
         bar.set_postfix(primal=f"{info['primal_residual']:.1e}", dual=f"{info['dual_residual']:.1e}", refresh=False)
         bar.update(info["iterations"] - bar.n)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with listening() as heard:
         try:
             # Only the colours are kept: the chroma and the solver's state go before the image is encoded.
             levels = None if is_layered(output) or icc != SRGB_ICC else bits
@@ -298,7 +296,7 @@ def colorize_and_write(
         if written:  # its map could not be published (one that appeared meanwhile, a full disk)
             output.unlink(missing_ok=True)
         raise
-    return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+    return "; ".join(f"{image}: {note}" for note in heard if issubclass(note.category, UserWarning))
 
 
 def _in_profile(rgb: np.ndarray, icc: bytes, output: Path) -> np.ndarray:

@@ -5,13 +5,13 @@ and what it did worth a note beside them (a :class:`~varcolor.batch.Said`)."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import sources
 from ..batch import Said
 from ..cues import Cues
+from ..errors import listening
 from ..io.layers import is_layered
 from ..ir.files import encode_file, read_ir
 from ..ir.grid import EncodeOptions
@@ -26,10 +26,9 @@ __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 def _noted(work) -> Said:
     """``work()``'s own line (a :class:`~varcolor.batch.Said`: its notes kept apart) after the
     warnings raised meanwhile (reading a file converted its colour profile, say)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with listening() as notes:
         said = work()
-    heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    heard = [note.message for note in notes if issubclass(note.category, UserWarning)]
     if isinstance(said, Said):
         return Said([*heard, *said.parts], notes=said.notes)
     return Said([*heard, said])

@@ -13,10 +13,9 @@ import errno
 import os
 import signal
 import sys
-import warnings
 
 from .. import batch
-from ..errors import VarcolorError
+from ..errors import VarcolorError, listening
 from ..kernels import compile_notice, kernels_choice
 from ..registry import built_in_only
 from ..version import __version__
@@ -60,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         if asks_help and not _names_a_plug_in(argv[: _end_of_options(argv)]):
             stack.enter_context(built_in_only())
-        with warnings.catch_warnings(record=True) as caught:
+        with listening() as heard:
             parser = build_parser()
-        for warning in caught:
-            warn(str(warning.message))
+        for note in heard:
+            warn(note.message)
         args = parser.parse_args(argv)
     common.forget_warnings()
     try:

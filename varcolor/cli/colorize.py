@@ -4,11 +4,10 @@ parses its arguments into typed values and plans and runs them with :mod:`varcol
 from __future__ import annotations
 
 import argparse
-import warnings
 
 from .. import app, sources
 from ..app.cues import cue_kinds
-from ..errors import InputError
+from ..errors import InputError, tell
 from .common import (
     add_input,
     add_output_options,
@@ -164,7 +163,7 @@ def _add_cue_flags(parser: argparse.ArgumentParser, shown, group) -> None:
     before = list(shown._group_actions)
     for source in sources.file_sources():
         if source.flag() in taken or source.name in taken:
-            warnings.warn(
+            tell(
                 f"varcolor cue source plug-in {source.name!r} not loaded: {source.flag()} is an option of "
                 "varcolor colorize already",
                 stacklevel=2,

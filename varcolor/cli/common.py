@@ -13,7 +13,6 @@ import math
 import os
 import re
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from tqdm import tqdm
 from .. import batch
 from ..app.run_options import RunOptions
 from ..batch import Job
-from ..errors import InputError
+from ..errors import InputError, listening
 from ..io import atomic_path, identity, inside, read_image
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import EncodeOptions
@@ -83,12 +82,11 @@ def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
     max_pixels : int or None
         The largest image read (None: no limit).
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with listening() as heard:
         image = read_image(path, max_pixels=max_pixels)
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            warn(str(warning.message))
+    for note in heard:
+        if issubclass(note.category, UserWarning):
+            warn(note.message)
     return image
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .. import sources
-from ..errors import InputError
+from ..errors import InputError, listening
 from ..memory import check_memory
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .common import note, warn
@@ -156,8 +155,7 @@ def run_video(args: argparse.Namespace) -> int:
     heard: list[str] = []
     published = None if maps is None else MapFolder(maps[0], overwrite=args.overwrite, surplus=maps[1], keep=maps[2])
     try:
-        with warnings.catch_warnings(record=True) as caught, writer:
-            warnings.simplefilter("always")
+        with listening() as notes, writer:
             keyed = {index: _shown_as_made(cue, index, reading) for index, cue in cues.items()}
             frames = _counted(clip.frames(), reading)
             for frame in _colorize_video(frames, keyed, options, window=args.window, shape=clip.shape):
@@ -168,7 +166,7 @@ def run_video(args: argparse.Namespace) -> int:
                 if published is not None:
                     published.write(frame.index, frame.confidence)
                 bar.update()
-            heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+            heard = [note.message for note in notes if issubclass(note.category, UserWarning)]
     except BaseException:
         if published is not None:  # no output: its maps go too, and a rerun is not refused for them
             published.take_back()

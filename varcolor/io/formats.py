@@ -17,7 +17,7 @@ import png
 import tifffile
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
-from ..errors import MAX_PIXELS, InputError, OutputError, tell
+from ..errors import MAX_PIXELS, ClippedSamples, InputError, OutputError, tell
 from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 from .atomic import atomic_path
 from .layers import LAYERED_EXTENSIONS, canvas_shape, open_stack
@@ -532,6 +532,7 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
         if low < 0 or high > 1:
             tell(
                 f"{path}: floating-point samples outside [0, 1] ({low:.3g} to {high:.3g}) are clipped",
+                ClippedSamples,
                 stacklevel=4,
             )
         return np.clip(samples, 0.0, 1.0, out=samples)

@@ -4,7 +4,6 @@ to say what it reads, check it cheaply before any heavy work, and make :class:`~
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..cues import Cues, same_aspect
-from ..errors import InputError
+from ..errors import InputError, listening, tell
 from ..io import JPEG_EXTENSIONS, image_shape, read_image
 from ..marks import EDGES_DEFAULT
 from ..registry import Registry
@@ -181,8 +180,7 @@ class CueSource:
             cls.check(path, image if image is not None else path, shape, max_pixels)
         plug_in = not cls.__module__.startswith("varcolor.")
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with listening() as heard:
                 cues = cls.read(path, gray, max_pixels=max_pixels, edges=edges, cue_image=cue_image)
         except InputError as exc:
             message = str(exc)
@@ -199,10 +197,10 @@ class CueSource:
                 f"{path}: the cue source plug-in {cls.name!r} returned {what}, not varcolor.Cues of the photo's size "
                 f"{shape}"
             )
-        for warning in caught:  # noise taken for no stroke
-            if issubclass(warning.category, UserWarning):
-                said = str(warning.message)  # (one that names the file already, as it is: named once)
-                warnings.warn(said if said.startswith(str(path)) else f"{path}: {said}", UserWarning, stacklevel=2)
+        for note in heard:  # noise taken for no stroke
+            if issubclass(note.category, UserWarning):
+                said = note.message  # (one that names the file already, as it is: named once)
+                tell(said if said.startswith(str(path)) else f"{path}: {said}", UserWarning, stacklevel=2)
         return cues
 
 

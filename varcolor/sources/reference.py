@@ -16,7 +16,6 @@ decodes as it was described.
 from __future__ import annotations
 
 import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..cues import Cues
-from ..errors import InputError
+from ..errors import ClippedSamples, InputError, listening, tell
 from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, read_image
 from ..matching import (
     Geometry,
@@ -193,7 +192,7 @@ def read_reference(
     with _LOCK:
         if key is not None and _LAST.get("key") == key:
             for message, category in _LAST["said"]:  # said again for this read's image
-                warnings.warn(message, category, stacklevel=2)
+                tell(message, category, stacklevel=2)
             return _LAST["pixels"]
     if header is None or not header.holds(path, max_pixels):
         header = read_header(path, max_pixels)
@@ -207,15 +206,13 @@ def read_reference(
         f"{path}: reading and matching a {shape[1]}×{shape[0]} reference{decoded}",
         max_memory,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with listening() as notes:
         pixels = read_image(path, np.float32, max_pixels=max_pixels, reduce=reduce)
-    for warning in caught:
-        said = str(warning.message)
-        if "samples outside [0, 1]" in said:  # 0-255 floats clipped to [0, 1] read as gray, not as colour
-            raise InputError(f"{said.removesuffix(' are clipped')}: a reference's samples must lie in [0, 1]")
-        warnings.warn(warning.message, warning.category, stacklevel=2)
-    heard = [(warning.message, warning.category) for warning in caught]
+    for note in notes:
+        if issubclass(note.category, ClippedSamples):  # 0-255 floats clipped to [0, 1] read as gray, not as colour
+            raise InputError(f"{note.message.removesuffix(' are clipped')}: a reference's samples must lie in [0, 1]")
+        tell(note.message, note.category, stacklevel=2)
+    heard = [(note.message, note.category) for note in notes]
     if pixels.ndim == 2:
         raise GrayReference(f"{path}: the reference is gray (no colour to take)")
     pixels = check_reference(pixels, str(path))
@@ -290,7 +287,7 @@ def reference_cues(
         told = f"{reference}: matches too little of {image} to give colour (another scene?)"
         if strokes is None and not fallback:
             raise InputError(f"{told}; add strokes or the prior")
-        warnings.warn(f"{told}: no cues from it", stacklevel=2)
+        tell(f"{told}: no cues from it", stacklevel=2)
     return cues
 
 
@@ -472,7 +469,7 @@ def pool_cues(
         if strokes is None and not fallback and refuse:
             raise InputError(f"{told}; add strokes or the prior")
         if refuse:
-            warnings.warn(f"{told}: no cues from them", stacklevel=2)
+            tell(f"{told}: no cues from them", stacklevel=2)
         return cues, ""
     # the shares as the pool gave them (before the strokes' clearance took some away)
     return cues, shares_note(image, cues)

@@ -28,7 +28,7 @@ from .. import methods
 from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError, VarcolorError
+from ..errors import InputError, Note, VarcolorError, listening
 from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 from .hints import FLOOD_SHARE, flood_share
@@ -467,13 +467,12 @@ class LiveSolver:
             delta = self._delta(mask, box)  # the cues to add to the colorizer's (None: solve afresh)
             cues = cues_from_mask(mask) if delta is None else None
             timing["cues"] = time.perf_counter() - start
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with listening() as heard:
                 result = self._solve_cues(version, doc, method, colorizer, cues, delta, timing, start)
             if result is None:
                 return
             self._mask, self._mask_doc = mask, doc
-            self._publish_solved(version, method, colorizer, mask, result, caught, timing, rebased)
+            self._publish_solved(version, method, colorizer, mask, result, heard, timing, rebased)
         except _Stopped:
             return
         except VarcolorError as exc:
@@ -562,10 +561,17 @@ class LiveSolver:
         return result
 
     def _publish_solved(
-        self, version: int, method: str, colorizer: Colorizer, mask: np.ndarray, result, caught: list, timing: dict,
+        self,
+        version: int,
+        method: str,
+        colorizer: Colorizer,
+        mask: np.ndarray,
+        result,
+        heard: list[Note],
+        timing: dict,
         rebased: bool,
-    ) -> None:  # fmt: skip
-        """Publish a solve's ``result``, with the warnings ``caught`` while it ran."""
+    ) -> None:
+        """Publish a solve's ``result``, with what it told (``heard``) while it ran."""
         height, width = self.gray.shape
         info = result.info
         paint = float(info.get("paint_seconds", 0.0))
@@ -577,7 +583,7 @@ class LiveSolver:
         self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
             colorizer.updates is not None and colorizer.prior is None
         )
-        warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
+        warning = "; ".join(note.message for note in heard if issubclass(note.category, UserWarning)) or None
         painted = not colorizer.unpainted
         self._publish(
             version,
