@@ -1,5 +1,5 @@
-"""What a chain reads (varcolor.app.chain): each waiting photo is read once to rank it, and its job
-takes the signature and the checks made for the ranking; each photo that joins the pool is
+"""What a chain reads (varcolor.app.chain): each waiting photo is decoded once, to rank it, and its
+job takes those pixels, the signature and the checks made for the ranking; each photo that joins the pool is
 described once (its header opened once), only while a photo still waits for it, and the jobs of a
 wave share its decode and its confidence map's."""
 
@@ -58,11 +58,10 @@ def test_a_chain_ranks_each_photo_once_and_describes_each_pool_photo_once(series
     assert code == 0, err
     for i in (1, 2, 3):
         assert f"p{i}.png: cues from {out / 'p0.png'} 100 %" in err
-        # read to rank it, then by its job (the one read left twice: the chain ranks every photo
-        # before any of them is coloured)
-        assert reads.of(series / "photos" / f"p{i}.png") == (2, 2)
+        # decoded once, to rank it: its job takes those pixels (issue 109)
+        assert reads.of(series / "photos" / f"p{i}.png") == (1, 2)
         assert reads.of(out / f"p{i}.png") == (0, 0)  # nothing waits for them: never described
-    assert reads.of(out / "p0.png") == (2, 2)  # described when it joined the pool; the wave's jobs share a decode
+    assert reads.of(out / "p0.png") == (1, 2)  # decoded when it joined the pool; the wave's jobs take that decode
     assert reads.of(out / CONFIDENCE_FOLDER / "p0_confidence.png") == (1, 0)
     # the 3 waiting photos and p0 described once each; each photo checked against p0 once
     assert reads.described == {"signature": 3 + 1, "verified": 3}

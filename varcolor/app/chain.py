@@ -65,7 +65,7 @@ def _target(job: Job) -> tuple[tuple | None, Signature]:
     stamp = file_state(task.image)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output))
+        pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output), keep=True)  # for its job
     gray = np.asarray(pixels)
     return stamp, target_signature(to_gray(gray) if gray.ndim == 3 else gray)
 
@@ -142,7 +142,7 @@ def run_chain(
         """The waves' results join the pool, each with its signature and header (read once)."""
         for result in fresh:
             try:
-                (described,), (header,) = describe_pool((result,), run.max_pixels, options.max_memory)
+                (described,), (header,) = describe_pool((result,), run.max_pixels, options.max_memory, keep=True)
             except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
                 continue
             pool.append(result)

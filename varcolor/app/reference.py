@@ -126,13 +126,14 @@ def pool_signatures(
 
 
 def describe_pool(
-    pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
+    pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None, keep: bool = False
 ) -> tuple[tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
     """:func:`pool_signatures`, and each photo's header as it was read for them
-    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both."""
+    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both. With
+    ``keep``, a photo decoded whole is kept for the first job that matches it."""
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
-        described = [_describe(path, max_pixels, max_memory) for path in pool]
+        described = [_describe(path, max_pixels, max_memory, keep) for path in pool]
     return tuple(its for its, _ in described), tuple(header for _, header in described)
 
 
@@ -164,7 +165,9 @@ def _lent(
     return tuple(kept), tuple(its for its, _ in described), tuple(header for _, header in described)
 
 
-def _describe(path: Path, max_pixels: int | None, max_memory: float | None = None) -> tuple[Signature, ReferenceHeader]:
+def _describe(
+    path: Path, max_pixels: int | None, max_memory: float | None = None, keep: bool = False
+) -> tuple[Signature, ReferenceHeader]:
     """A pool photo's signature, and its header (read once, for both)."""
     from ..io import JPEG_EXTENSIONS
     from ..matching import WORK_PIXELS
@@ -174,7 +177,7 @@ def _describe(path: Path, max_pixels: int | None, max_memory: float | None = Non
     height, width = header.shape
     side = int(np.ceil(np.sqrt(height * width / WORK_PIXELS)))
     if path.suffix.lower() not in JPEG_EXTENSIONS or side < 2:
-        pixels = read_reference(path, max_pixels, max_memory=max_memory, header=header)
+        pixels = read_reference(path, max_pixels, max_memory=max_memory, header=header, keep=keep)
         return signature(pixels), replace(header, whole=pixels.shape[:2] == header.shape)
     small_height, small_width = image_shape(path, max_pixels=max_pixels, reduce=side)
     check_memory(

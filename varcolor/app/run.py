@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import batch, methods
 from ..errors import InputError, tell
+from ..io import kept
 from ..ir.encode import EncodeOptions
 from ..methods import build_options
 from ..options import Options
@@ -190,10 +191,13 @@ def colorize_folder(
             raise InputError(f"{source}: a chain (--chain) colours a folder of photos (a series); give a folder")
         referenced: dict[str, Any] = {"reference": named} if named is not None else {}
         made = made_with(options=options, run=run, cues=cues, cue_path=cue_path, chain=True, **referenced)
-        return run_chain(
-            source, output, options, run, made=made, cues=cues, cue_path=cue_path, reference=named,
-            warn=warn, client=client, note=note,
-        )  # fmt: skip
+        try:
+            return run_chain(
+                source, output, options, run, made=made, cues=cues, cue_path=cue_path, reference=named,
+                warn=warn, client=client, note=note,
+            )  # fmt: skip
+        finally:
+            kept.forget()  # what no job took (a photo that failed, a result nothing matched)
     # one reference as it always was (a manifest's options compare equal); several: a pool
     one = named[0] if named is not None and len(named) == 1 else named
     jobs = plan_colorize(

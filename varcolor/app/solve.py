@@ -15,7 +15,7 @@ from .. import methods
 from ..api import check_fits, colorize
 from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
-from ..errors import MAX_PIXELS, InputError, VarcolorError, listening
+from ..errors import MAX_PIXELS, InputError, VarcolorError, listening, tell
 from ..gamut import GlobalHints
 from ..io import (
     JPEG_EXTENSIONS,
@@ -25,6 +25,7 @@ from ..io import (
     image_bits,
     image_profile,
     image_shape,
+    kept,
     levels_to_float,
     nearly_gray,
     read_image,
@@ -75,14 +76,27 @@ def read_checked(
     return read_pixels(image, max_pixels, colour=colour, levels=levels), plan
 
 
-def read_pixels(image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False) -> np.ndarray:
+def read_pixels(
+    image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False, keep: bool = False
+) -> np.ndarray:
     """The image as :func:`read_checked` gives it, without planning its solve (a chain's photo
-    read to rank it: :mod:`varcolor.app.chain`)."""
-    pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
-    if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
-        return gray_by_bands(pixels, colour=True)
-    if not levels and pixels.dtype.kind == "u":
-        pixels = levels_to_float(pixels)
+    read to rank it: :mod:`varcolor.app.chain`). With ``keep``, the next read of it takes these
+    pixels and what their read told (:mod:`varcolor.io.kept`) instead of decoding it again."""
+    how = ("pixels", max_pixels, colour, levels)
+    taken = kept.take(image, how)
+    if taken is not None:
+        pixels, heard = taken
+    else:
+        with listening() as heard:
+            pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
+            if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
+                pixels = gray_by_bands(pixels, colour=True)
+            elif not levels and pixels.dtype.kind == "u":
+                pixels = levels_to_float(pixels)
+        if keep:
+            kept.keep(image, how, (pixels, heard), pixels.nbytes)
+    for note in heard:
+        tell(note.warning or note.message, note.category, stacklevel=3)
     return pixels
 
 

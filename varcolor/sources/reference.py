@@ -24,7 +24,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import ClippedSamples, InputError, listening, tell
-from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, read_image
+from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, kept, read_image
 from ..matching import (
     Geometry,
     GrayReference,
@@ -161,6 +161,7 @@ def read_reference(
     held: int = 0,
     check_only: bool = False,
     header: ReferenceHeader | None = None,
+    keep: bool = False,
 ) -> np.ndarray:
     """The reference photo at ``path`` as ``H×W×3`` float32 RGB in [0, 1] (converted from its ICC
     profile and bit depth as any input is), refused in one line where it cannot be one.
@@ -182,6 +183,9 @@ def read_reference(
         as its own checks allow (default False).
     header : ReferenceHeader, optional
         Its header as read when the run was planned (default: read here).
+    keep : bool, optional
+        The next read of it at this size takes these pixels (:mod:`varcolor.io.kept`) instead of
+        decoding it again (default False).
 
     Returns
     -------
@@ -206,8 +210,13 @@ def read_reference(
         f"{path}: reading and matching a {shape[1]}×{shape[0]} reference{decoded}",
         max_memory,
     )
-    with listening() as notes:
-        pixels = read_image(path, np.float32, max_pixels=max_pixels, reduce=reduce)
+    how = ("reference", max_pixels, reduce)
+    taken = kept.take(path, how)  # decoded whole when it was described (a chain's result)
+    if taken is not None:
+        pixels, notes = taken
+    else:
+        with listening() as notes:
+            pixels = read_image(path, np.float32, max_pixels=max_pixels, reduce=reduce)
     for note in notes:
         if issubclass(note.category, ClippedSamples):  # 0-255 floats clipped to [0, 1] read as gray, not as colour
             raise InputError(f"{note.message.removesuffix(' are clipped')}: a reference's samples must lie in [0, 1]")
@@ -217,6 +226,8 @@ def read_reference(
         raise GrayReference(f"{path}: the reference is gray (no colour to take)")
     pixels = check_reference(pixels, str(path))
     pixels.flags.writeable = False  # kept for the next read: nobody's to change
+    if keep:
+        kept.keep(path, how, (pixels, notes), pixels.nbytes)
     with _LOCK:
         _LAST.clear()
         if key is not None:
