@@ -21,9 +21,9 @@ worst (with the exact solve's error there); the target is the exact solve's mean
 Candidates (``--candidates``): ``exact`` (``levin``), ``coarse+bilinear`` (the coarse solve, the
 lift without a slope: ``eps`` huge, no correction), ``coarse+guided`` (the guided lift, no
 correction), the engine with its correction in the band alone (``+band m``: ``margin`` px around
-the cues, as it was before the correction reached closed regions), and the engine as it is
+the cues, as it was before the correction spanned closed regions), and the engine as it is
 (``+window m``). ``--tune`` sweeps the engine's parameters on the tuning split (BSDS500 train,
-every 10th photo), ``--tune-reach`` how far its correction reaches past the band (there and on the
+every 10th photo), ``--tune-span`` how far its correction spans past the band (there and on the
 disks); the report is on the test split (Kodak 13–24, McMaster, BSDS500 val every 10th), never
 tuned on.
 
@@ -115,16 +115,16 @@ def candidates(margin: int = 8, factor: int = 4, eps: float = 1e-3, radius: int 
 @contextlib.contextmanager
 def engine_constants(keywords: dict):
     """The ``colorize`` keywords of a candidate, with the engine's module constants it names set
-    for the while (``band_only``: no cue's correction reaches past the band; ``reach``: the
-    values of ``REACH_ABOVE``, ``REACH`` and ``REACH_STEP``)."""
+    for the while (``band_only``: no cue's correction spans past the band; ``span``: the
+    values of ``SPAN_ABOVE``, ``SPAN`` and ``SPAN_STEP``)."""
     from varcolor.methods import levin_multiscale
 
     keywords = dict(keywords)
-    names = ("REACH_ABOVE", "REACH", "REACH_STEP")
+    names = ("SPAN_ABOVE", "SPAN", "SPAN_STEP")
     saved = [getattr(levin_multiscale, name) for name in names]
     if keywords.pop("band_only", False):
-        levin_multiscale.REACH_ABOVE = float("inf")
-    for name, value in zip(names, keywords.pop("reach", ())):
+        levin_multiscale.SPAN_ABOVE = float("inf")
+    for name, value in zip(names, keywords.pop("span", ())):
         setattr(levin_multiscale, name, value)
     try:
         yield keywords
@@ -340,7 +340,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tune", action="store_true", help="sweep the engine's parameters on the tuning split")
     parser.add_argument(
-        "--tune-reach", action="store_true", help="sweep how far the correction reaches, on the tuning split and disks"
+        "--tune-span", action="store_true", help="sweep how far the correction spans, on the tuning split and disks"
     )
     parser.add_argument("--limit", type=int, default=None, help="photos per set (a quick look)")
     parser.add_argument("--no-disks", action="store_true")
@@ -363,11 +363,11 @@ def main(argv=None) -> int:
                 "radius": radius,
             }
         sets, name = TUNING, args.name or "multiscale_tuning"
-    elif args.tune_reach:
+    elif args.tune_span:
         engine = {"method": "levin-multiscale"}
         configs = {"exact": {"method": "levin"}, "band 8": {**engine, "band_only": True}}
         for above, size, step in [(1.0, 48, 0.03), (0.5, 48, 0.03), (2.0, 48, 0.03), (1.0, 64, 0.03), (1.0, 48, 0.015)]:
-            configs[f"reach above {above:g} ab, {size} px, step {step:g}"] = {**engine, "reach": (above, size, step)}
+            configs[f"span above {above:g} ab, {size} px, step {step:g}"] = {**engine, "span": (above, size, step)}
         sets, name = TUNING, args.name or "multiscale_reach_tuning"
     else:
         configs, sets, name = candidates(), TEST, args.name or "multiscale"
@@ -378,7 +378,7 @@ def main(argv=None) -> int:
     for label, paths in {} if args.disks_only else split_paths(sets).items():
         rows += run_split(paths[: args.limit], configs, label)
     disks = [] if args.no_disks or args.tune else run_disks(configs)
-    tuning = args.tune or args.tune_reach
+    tuning = args.tune or args.tune_span
     meta = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),

@@ -155,12 +155,12 @@ def _small_disks(side=288, seed=5):
     return gray, varcolor.Cues(mask, np.where(mask[..., None], truth, 0.0)), truth, labels
 
 
-def test_a_cues_correction_reaches_the_small_region_it_colours_and_nothing_else(monkeypatch):
+def test_a_cues_correction_spans_the_small_region_it_colours_and_nothing_else(monkeypatch):
     """A 2×2 cue dot in a disk wider than the band (``margin`` 8 px) of its own lightness: the
     exact solve colours the whole disk with it, the lift mixes in the colour around it. The
-    correction reaches the whole disk (its colours within a fraction of an ab unit of the exact
+    correction spans the whole disk (its colours within a fraction of an ab unit of the exact
     solve's, where the band alone was more than 1 ab worse), and away from the disks the colours
-    are the band's alone (a region's solve reaches ``REACH_PAD`` across its edge)."""
+    are the band's alone (a region's solve spans ``SPAN_PAD`` across its edge)."""
     gray, cues, truth, labels = _small_disks()
     disks = labels > 0
 
@@ -173,10 +173,10 @@ def test_a_cues_correction_reaches_the_small_region_it_colours_and_nothing_else(
     # each disk's colour, not only their mean
     per_disk = ndimage.mean(np.abs(result.ab - exact).max(axis=-1), labels, np.arange(1, labels.max() + 1))
     assert per_disk.max() < 1.5
-    monkeypatch.setattr(levin_multiscale, "REACH_ABOVE", np.inf)  # the band alone
+    monkeypatch.setattr(levin_multiscale, "SPAN_ABOVE", np.inf)  # the band alone
     band = varcolor.colorize(gray, cues, method=ENGINE, factor=4)
-    assert error(band.ab) > error(exact) + 1.0  # what the reach is for: the check can fail
-    away = ~ndimage.binary_dilation(disks, np.ones((3, 3)), iterations=levin_multiscale.REACH_PAD + 3)
+    assert error(band.ab) > error(exact) + 1.0  # what the span is for: the check can fail
+    away = ~ndimage.binary_dilation(disks, np.ones((3, 3)), iterations=levin_multiscale.SPAN_PAD + 3)
     assert np.abs(result.ab - band.ab)[away].max() < 1e-6
     np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])
 
@@ -184,7 +184,7 @@ def test_a_cues_correction_reaches_the_small_region_it_colours_and_nothing_else(
 @pytest.mark.parametrize("space", ["lab", "yiq"])
 def test_an_edit_recolouring_a_small_regions_cue_recolours_the_region(monkeypatch, space):
     """An edit that recolours one disk's cue dot: the disk takes the new colour to its edge, as a
-    fresh solve colours it, while the tiles no changed cue reaches keep their corrections (those
+    fresh solve colours it, while the tiles no changed cue touches keep their corrections (those
     of the other disks' regions too)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 96)
     monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
@@ -337,7 +337,7 @@ def test_a_solve_that_fails_after_its_draft_leaves_no_paint_running(monkeypatch,
     np.testing.assert_array_equal(result.rgb, fresh.rgb)
 
 
-def test_an_edit_solves_again_only_the_tiles_it_reaches(monkeypatch, rng):
+def test_an_edit_solves_again_only_the_tiles_it_touches(monkeypatch, rng):
     """Tiles far from the stroke keep their corrections on the new lift: close to a fresh solve
     (the lift moved only as much as the coarse solution did there)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
@@ -1063,7 +1063,7 @@ def test_the_cells_say_where_a_mask_may_hold_pixels():
 
 def test_a_kept_tiles_closed_regions_are_added_after_the_bands_solved_again():
     """An edit that solves a tile's band again (the lift moved there) beside a kept tile whose
-    closed region reaches into it: the kept region's correction comes after the new band, as in
+    closed region extends into it: the kept region's correction comes after the new band, as in
     a fresh solve (added with the kept band, before it, the edit was 0.76 ab off a fresh solve
     on this scene)."""
     from .test_multiscale_device import _strokes, grainy_scene

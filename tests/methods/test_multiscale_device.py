@@ -28,7 +28,7 @@ SHAPE = (300, 450)
 ONE_TILE = [(50, 54, 40, 200), (150, 153, 60, 180), (200, 230, 200, 204)]
 #: Strokes across the tiles, and a small square whose lifted colour is off (a closed region's cue).
 ACROSS = [(50, 54, 40, 400), (200, 203, 60, 380), (270, 280, 300, 310)]
-#: A photo of one tile (at factor 4), its strokes and squares reaching closed regions past the band.
+#: A photo of one tile (at factor 4), its strokes and squares whose corrections span closed regions past the band.
 WHOLE_TILE = [(30, 34, 20, 230), (150, 153, 30, 200), (200, 210, 180, 190), (100, 110, 100, 110), (60, 70, 200, 210)]
 
 
@@ -71,7 +71,7 @@ def test_the_device_path_on_numpy_agrees_with_the_cpu_engine(restraint, space):
 
 
 @pytest.mark.parametrize("restraint,space", [("on", "lab"), ("off", "yiq")])
-def test_with_closed_regions_reached_the_two_agree(restraint, space):
+def test_with_closed_regions_spanned_the_two_agree(restraint, space):
     gray, cues = scene(WHOLE_TILE, shape=(250, 250))
     options = {"factor": 4, "restraint": restraint, "space": space}
     cpu = varcolor.Colorizer(gray, method="levin-multiscale", **options).solve(cues)
@@ -226,8 +226,8 @@ def _strokes(shape, count, seed):
         yield varcolor.Cues(mask, np.where(mask[..., None], np.float32([20 * (-1) ** k, -25]), np.float32(0)))
 
 
-def test_an_edit_on_the_device_solves_again_the_tiles_it_reaches_and_lands_near_a_fresh_solve():
-    """Edits keep the corrections of the tiles no changed cue reaches and where the lift moved
+def test_an_edit_on_the_device_solves_again_the_tiles_it_touches_and_lands_near_a_fresh_solve():
+    """Edits keep the corrections of the tiles no changed cue touches and where the lift moved
     little (a closed region's kept correction added after the bands, as a fresh solve solves it):
     each within 0.05 ab of a fresh solve of the same cues; undo comes back to the first result."""
     gray, cues = grainy_scene()
@@ -252,6 +252,32 @@ def test_an_edit_with_no_correction_kept_on_the_device_is_solved_afresh_and_says
     gray, cues = scene(ONE_TILE)
     device = on_numpy(gray)
     device.solve(cues)
-    device.engine._on_device.correction = None  # as a solve with a prior (the CPU's path) leaves it
+    device.engine.on_device.correction = None  # as a solve with a prior (the CPU's path) leaves it
     edited = device.update(next(_strokes(gray.shape, 1, seed=1)))
     assert edited.info["update"] == "full" and "device path" in edited.info["full_solve"]
+
+
+def _private_engine_members(source: str) -> list[str]:
+    """The attributes ``engine._…`` that ``source`` reads, writes or calls (an ``Attribute`` of the Name ``engine``)."""
+    import ast
+
+    return sorted(
+        node.attr
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "engine"
+        and node.attr.startswith("_")
+    )
+
+
+def test_the_device_path_uses_no_private_member_of_the_engine():
+    """The device path is the default engine on a device: it reaches the engine through its public
+    stages alone (``restrained``, ``interior``, ``cpu_solve``, ``on_device``), and its NumPy stand-in
+    is NumPy itself (the solvers asked for their array code, not a module in disguise)."""
+    from pathlib import Path
+
+    assert _private_engine_members("engine._solve(problem)\nengine._on_device = None\n") == ["_on_device", "_solve"]
+    source = Path(multiscale_device.__file__).read_text(encoding="utf-8")
+    assert _private_engine_members(source) == []
+    assert multiscale_device.numpy_device().xp is np

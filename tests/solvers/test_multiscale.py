@@ -161,17 +161,18 @@ def test_block_range_is_each_blocks_least_and_greatest():
 
 @pytest.mark.parametrize("radius", [1, 2, 4])
 def test_the_box_mean_is_each_clipped_windows_mean(radius):
-    """The box filter (scipy's running sums on the CPU) against each window's mean taken directly,
-    at the borders and where the window is wider than the grid."""
+    """The box filter (scipy's running sums on the CPU, and the array code written for CuPy) against
+    each window's mean taken directly, at the borders and where the window is wider than the grid."""
     from varcolor.solvers.multiscale import _box
 
     rng = np.random.default_rng(radius)
     image = rng.uniform(-50, 50, (7, 5, 2))
-    boxed = _box(image, radius, np)
-    for i in range(7):
-        for j in range(5):
-            window = image[max(i - radius, 0) : i + radius + 1, max(j - radius, 0) : j + radius + 1]
-            np.testing.assert_allclose(boxed[i, j], window.mean(axis=(0, 1)), rtol=1e-12, atol=1e-12)
+    for cpu in (True, False):
+        boxed = _box(image, radius, np, cpu)
+        for i in range(7):
+            for j in range(5):
+                window = image[max(i - radius, 0) : i + radius + 1, max(j - radius, 0) : j + radius + 1]
+                np.testing.assert_allclose(boxed[i, j], window.mean(axis=(0, 1)), rtol=1e-12, atol=1e-12)
 
 
 def test_coefficients_fitted_a_channel_a_thread_are_those_fitted_together(monkeypatch, rng):

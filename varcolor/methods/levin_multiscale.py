@@ -74,17 +74,18 @@ LIFT_BELOW = 0.01
 ONE_COLOUR = "none (one colour: Levin's answer everywhere, then restrained)"
 #: The key under which a tile's closed regions' corrections are kept (its band's: the tile's own).
 REGIONS = "regions"
-#: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
+#: The correction spans past ``margin`` around a cue whose lifted value is off by more than this
 #: (ab; in YIQ 1/500 of it), over its closed region (benchmarks/results/multiscale_reach_tuning.md).
-REACH_ABOVE = 1.0
+#: (The correction's span; "reach" is the restraint's alone: :mod:`varcolor.restraint`.)
+SPAN_ABOVE = 1.0
 #: A region of a cue's lightness up to this many pixels across is closed (the cue's colour is all its
 #: colour in the exact solve); a larger one is open (the lift's colour flows there) and left alone.
-REACH = 48
+SPAN = 48
 #: Where the gray, smoothed over a pixel, changes by less than this per pixel, a region goes on.
-REACH_STEP = 0.03
+SPAN_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
-REACH_PAD = 4
+SPAN_PAD = 4
 #: Past this share of :data:`varcolor.interactive.MAX_HELD` held pixels, the coarse grid is factored
 #: again in a thread (:class:`_Refactor`) while edits go on (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
@@ -93,7 +94,7 @@ REFACTOR_ABOVE = 0.5
 COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
 #: costs a solve and changes nothing the band did not.
-REACH_AREA = 100
+SPAN_AREA = 100
 
 
 #: After an edit, a coarse cell keeps its last reach (:mod:`varcolor.restraint`) while the new one
@@ -243,7 +244,9 @@ class LevinMultiscale(Method):
         #: The device path's array backend (``device="cuda"``: :mod:`.multiscale_device`); None:
         #: this module's CPU path.
         self.device = multiscale_device.backend_for(options.device)
-        self._on_device = None  # what the device path keeps on the device between solves
+        #: What the device path keeps on the device between solves (:mod:`.multiscale_device`'s
+        #: state); None until its first solve.
+        self.on_device = None
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
@@ -368,8 +371,8 @@ class LevinMultiscale(Method):
         self._drop_refactor()
         self._last_cues, self._kept, self._drift, self._lifted, self._band = None, {}, {}, None, None
         self._scale = None
-        if self._on_device is not None:
-            self._on_device.last = None
+        if self.on_device is not None:
+            self.on_device.last = None
 
     def ahead(self) -> None:
         # The first edit's chroma: an image-sized array whose pages map slowly inside an edit.
@@ -381,16 +384,17 @@ class LevinMultiscale(Method):
         (coarse, lift, correct); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`.
         """
         if self.device is not None:
-            return multiscale_device.solve(self, problem, x0, _reach())
+            return multiscale_device.solve(self, problem, x0, _span())
         pending = self._refactor
         if pending is None or not pending.go.is_set() or pending.done():
-            return self._solve(problem, x0)
+            return self.cpu_solve(problem, x0)
         # The coarse grid is being factored on one core: this edit's kernels keep to the other
         # (a parallel lift beside it took several times as long: code_notes.md).
         with threads_for(1, 1):
-            return self._solve(problem, x0)
+            return self.cpu_solve(problem, x0)
 
-    def _solve(self, problem: Problem, x0: np.ndarray | None = None):
+    def cpu_solve(self, problem: Problem, x0: np.ndarray | None = None):
+        """The CPU path's solve (coarse, lift, correct), whatever ``device`` is: the device path's with a prior."""
         self._go_ahead()  # a factorisation held back by a caller that never said painted()
         times = {}
         start = time.perf_counter()
@@ -461,7 +465,7 @@ class LevinMultiscale(Method):
         engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.get("update", "fresh")}
         if refactor is not None:
             engine["coarse_refactor"] = refactor
-        shown = self._restrained(coarse, held, problem, edited)
+        shown = self.restrained(coarse, held, problem, edited)
         if factor == 1:
             return shown, {**report, "engine": engine}
         start = time.perf_counter()
@@ -506,7 +510,7 @@ class LevinMultiscale(Method):
         report.update(solver="multiscale", iterations=None, residual=residual, engine=engine)
         return chroma, report
 
-    def _restrained(self, coarse: np.ndarray, held: np.ndarray, problem: Problem, edited: bool) -> np.ndarray:
+    def restrained(self, coarse: np.ndarray, held: np.ndarray, problem: Problem, edited: bool) -> np.ndarray:
         """The coarse chroma scaled by the cues' reach (:mod:`varcolor.restraint`), 1 on the coarse cues;
         where a prior is on (Lab), what the reach leaves is the prior's, by its confidence."""
         reach = problem.reach
@@ -663,8 +667,8 @@ class LevinMultiscale(Method):
 
     def _hold_cues(self, chroma: np.ndarray, problem: Problem, pixels: tuple | None = None) -> np.ndarray:
         """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's lifted value
-        was off by more than :data:`REACH_ABOVE` (``H×W`` bool)."""
-        above = REACH_ABOVE * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        was off by more than :data:`SPAN_ABOVE` (``H×W`` bool)."""
+        above = SPAN_ABOVE * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         off = np.zeros(problem.mask.shape, bool)
         if pixels is not None:
             flat, values = pixels
@@ -704,13 +708,13 @@ class LevinMultiscale(Method):
             return 0, 0, 0, []
         height, width = self.guide.shape
         overlap = tile_overlap(margin)
-        reach = changed = None
+        touched = changed = None
         if kept:
             assert last is not None and cues is not None  # kept: both cue sets were kept
             changed = changed_pixels(last, cues, problem.mask.shape)
-            # a changed cue's correction reaches its band, or its closed region and what holds it
-            far = max(margin, REACH + REACH_PAD + margin) + overlap
-            reach = dilated(changed, far + 3, box_of(changed, far + 3))
+            # a changed cue's correction spans its band, or its closed region and what holds it
+            far = max(margin, SPAN + SPAN_PAD + margin) + overlap
+            touched = dilated(changed, far + 3, box_of(changed, far + 3))
         # The band within margin of a cue: after an edit, the last one's, made again only around
         # the cues that changed (the whole image's band, made again, was a large share of an edit).
         if changed is None or band is None:
@@ -728,18 +732,18 @@ class LevinMultiscale(Method):
         side = max(height, width) if whole else TILE
         sweep = _Sweep(self, chroma, problem, near, keep, side)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
-        # Which cells hold a pixel of the band and of the changed cues' reach: most tiles hold none
+        # Which cells hold a pixel of the band and of the changed cues' span: most tiles hold none
         # (asked of each tile's pixels, a big edit's hundreds of tiles cost a core a share of it).
         near_cells = _cells_holding(near)
-        reach_cells = None if reach is None else _cells_holding(reach)
+        touched_cells = None if touched is None else _cells_holding(touched)
         solved, reused, order = [], set(), []
         for key, inner in sweep_tiles((height, width), side, margin):
             order.append(key)
             # how far the lift moved here since the kept corrections were solved, over edits
             drift = drifts.get(key, 0.0) + (
-                self._still(moved, inner) if reach is not None and moved is not None else 0.0
+                self._still(moved, inner) if touched is not None and moved is not None else 0.0
             )
-            if reach is not None and drift < below and not (_may_hold(reach_cells, inner) and reach[inner].any()):
+            if touched is not None and drift < below and not (_may_hold(touched_cells, inner) and touched[inner].any()):
                 if key in kept:
                     for at, delta in kept[key]:
                         chroma[at] += delta
@@ -769,7 +773,7 @@ class LevinMultiscale(Method):
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
 
     def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
-        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past the band
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that extend past the band
         (small regions of even gray holding such a cue), every other pixel held as solved."""
 
         height, width = self.guide.shape
@@ -777,16 +781,16 @@ class LevinMultiscale(Method):
         core = (slice(top, min(top + sweep.side, height)), slice(left, min(left + sweep.side, width)))
         if not off[core].any():
             return
-        # A region holding a seed of the core reaches at most REACH beyond it: seen whole in the
-        # window, or seen reaching its edge, and then open.
-        pad = REACH + REACH_PAD + 1
+        # A region holding a seed of the core spans at most SPAN beyond it: seen whole in the
+        # window, or seen touching its edge, and then open.
+        pad = SPAN + SPAN_PAD + 1
         window = (
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        reach = {"reach": REACH, "pad": REACH_PAD, "area": REACH_AREA}
+        span = {"span": SPAN, "pad": SPAN_PAD, "area": SPAN_AREA}
         grown = multiscale_device._closed_in_window(
-            self._interior(key, window), off[core], core, window, sweep.region, sweep.problem.mask, reach
+            self.interior(key, window), off[core], core, window, sweep.region, sweep.problem.mask, span
         )
         if grown is None:
             return
@@ -794,15 +798,15 @@ class LevinMultiscale(Method):
         # The band around it stays as solved: the region's edge couples it weakly to them.
         sweep.tile((REGIONS, key), window, grown)
 
-    def _interior(self, key: tuple[int, int], window: tuple[slice, slice]) -> np.ndarray:
+    def interior(self, key: tuple[int, int], window: tuple[slice, slice]) -> np.ndarray:
         """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by less than
-        :data:`REACH_STEP` per pixel: the gray's alone, kept for edits."""
+        :data:`SPAN_STEP` per pixel: the gray's alone, kept for edits."""
         from scipy import ndimage
 
         interior = self._interiors.get(key)
         if interior is None:
             gray = np.asarray(self.guide[window], np.float32)
-            interior = ndimage.gaussian_gradient_magnitude(gray, 1.0) < REACH_STEP
+            interior = ndimage.gaussian_gradient_magnitude(gray, 1.0) < SPAN_STEP
             if self.holds or self._interiors_given:
                 self._interiors[key] = interior
         return interior
@@ -981,13 +985,13 @@ class _Sweep:
         self.boxes.append(window)
 
 
-def _reach() -> dict:
-    """The correction's reach over closed regions, as :mod:`.multiscale_device` reads it."""
+def _span() -> dict:
+    """The correction's span over closed regions, as :mod:`.multiscale_device` reads it."""
     return {
-        "above": REACH_ABOVE,
-        "reach": REACH,
-        "pad": REACH_PAD,
-        "area": REACH_AREA,
+        "above": SPAN_ABOVE,
+        "span": SPAN,
+        "pad": SPAN_PAD,
+        "area": SPAN_AREA,
         "tile": TILE,
         "reuse": REUSE_BELOW,
     }

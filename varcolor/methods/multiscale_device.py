@@ -1,17 +1,18 @@
 """``levin-multiscale`` on a device (``device="cuda"``): the default engine's steps written once
 against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the tests,
-:func:`numpy_device`), through :class:`~varcolor.solvers.device.ArrayBackend`.
+:func:`numpy_device`), through :class:`~varcolor.solvers.device.ArrayBackend`. The shared solvers
+are asked for their array code (``portable=True``), not the CPU's numba and SciPy shortcuts, so
+that NumPy runs what CuPy runs.
 
 The coarse solve (BiCGSTAB with an aggregation multigrid), the lift and the corrections around the
 cues run as the CPU engine's do, on the device; an edit starts from the last coarse solve and keeps
-the corrections that no changed cue reaches (``info["update"]`` is ``"window"``). A solve with a
+the corrections that no changed cue touches (``info["update"]`` is ``"window"``). A solve with a
 prior runs the CPU engine's path.
 """
 
 from __future__ import annotations
 
 import time
-import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,21 +68,10 @@ COARSE_METHOD = "auto"
 COARSE_METHODS = ("auto", "direct", "krylov", "host")
 
 
-class _NumpyModule(types.ModuleType):
-    """NumPy under another name: ``xp is np`` is False for it, so that the array code written for
-    CuPy (not the CPU's numba and SciPy shortcuts) is what runs."""
-
-    def __init__(self) -> None:
-        super().__init__("numpy_device")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-
 def numpy_device() -> ArrayBackend:
     """NumPy in CuPy's place behind the array backend: the device path's own array code run on the
     CPU (what the tests check against the CPU engine)."""
-    return ArrayBackend("numpy-device", _NumpyModule(), scipy.sparse, kernels=False)
+    return ArrayBackend("numpy-device", np, scipy.sparse, kernels=False)
 
 
 def backend_for(device: str) -> ArrayBackend | None:
@@ -141,7 +131,9 @@ class _Step:
 
 
 def _state(engine) -> _State:
-    state = engine._on_device
+    """``engine``'s device state (:attr:`~varcolor.methods.levin_multiscale.LevinMultiscale.on_device`), made
+    for its device where it has none or another's."""
+    state = engine.on_device
     if state is None or state.device is not engine.device:
         device = engine.device
         xp = device.xp
@@ -152,20 +144,21 @@ def _state(engine) -> _State:
             xp.asarray(engine.guide),
             coarse_guide,
             xp.asarray(check_guide(engine.guide)),
-            guide_statistics(coarse_guide, parameters.radius, parameters.eps, xp),
+            guide_statistics(coarse_guide, parameters.radius, parameters.eps, xp, portable=True),
         )
-        engine._on_device = state
+        engine.on_device = state
     return state
 
 
-def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarray, dict]:
+def solve(engine, problem, x0=None, span: dict | None = None) -> tuple[np.ndarray, dict]:
     """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
-    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report."""
-    reach = reach or {"above": np.inf}
+    ``device`` is set) chroma for ``problem`` on its device (coarse solve, lift, corrections), and the report;
+    ``span``: how far the correction goes past the band (the engine's ``_span()``)."""
+    span = span or {"above": np.inf}
     if problem.prior is not None:
-        if engine._on_device is not None:
-            engine._on_device.correction = None  # (what an edit would start from is not on the device)
-        chroma, said = engine._solve(problem, x0)
+        if engine.on_device is not None:
+            engine.on_device.correction = None  # (what an edit would start from is not on the device)
+        chroma, said = engine.cpu_solve(problem, x0)
         said.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
         return chroma, said
     state = _state(engine)
@@ -186,7 +179,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     edit = state.solves > 0 and state.last is not None
     coarse, solved = coarse_solve(device, engine.coarse_guide, held, targets_d, options.tol, guess=guess)
     state.last, state.solves = coarse, state.solves + 1
-    shown_h = engine._restrained(to_host(coarse, xp), held, problem, False)
+    shown_h = engine.restrained(to_host(coarse, xp), held, problem, False)
     times["coarse_seconds"] = time.perf_counter() - start
     report: dict = {}
     previous, state.correction = state.correction, None
@@ -194,7 +187,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     if edit and not windowed:
         report["full_solve"] = "the device path solves this edit afresh (its coarse grid from the last solve's)"
     elif windowed:
-        report["update"] = "window"  # the tiles the edit reaches solved again, the others' kept
+        report["update"] = "window"  # the tiles the edit touches solved again, the others' kept
     engine_report: dict = {
         "device": device.name,
         "factor": factor,
@@ -206,10 +199,10 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
         report.update(solver="multiscale", iterations=None, residual=None, engine={**engine_report, **times})
         return np.asarray(shown_h, np.float64), report
     start = time.perf_counter()
-    chroma, lifted, off = _lifted(engine, state, problem, shown_h, flat_d, values_d, reach)
+    chroma, lifted, off = _lifted(engine, state, problem, shown_h, flat_d, values_d, span)
     times["lift_seconds"] = time.perf_counter() - start
     cues = (flat, values, flat_d, off)
-    corrected = _corrections(engine, state, problem, reach, (chroma, lifted), cues, previous, windowed, times)
+    corrected = _corrections(engine, state, problem, span, (chroma, lifted), cues, previous, windowed, times)
     engine_report["correction_update"] = "windowed" if windowed else "fresh"
     start = time.perf_counter()
     out = to_host(chroma, xp)
@@ -221,28 +214,29 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     return out, report
 
 
-def _lifted(engine, state, problem, shown_h, flat_d, values_d, reach) -> tuple:
+def _lifted(engine, state, problem, shown_h, flat_d, values_d, span) -> tuple:
     """The coarse chroma lifted to full resolution with the cues written in, a copy of the
     lift for the next edit, and which cues' lifted values were off."""
     xp, options, factor = state.device.xp, engine.options, engine.factor
     shown = xp.asarray(shown_h)
     parameters = options.parameters
     a, b = guided_coefficients(
-        state.coarse_guide, shown, parameters.radius, parameters.eps, xp, statistics=state.statistics
+        state.coarse_guide, shown, parameters.radius, parameters.eps, xp, statistics=state.statistics, portable=True
     )
     low, high = shown.min(axis=(0, 1)), shown.max(axis=(0, 1))
     dtype = np.result_type(problem.targets.dtype, np.float32)  # the cues' precision, as the CPU's lift
-    chroma = lift(a, b, state.guide, factor, low, high, xp, out=xp.empty(engine.guide.shape + (2,), dtype))
+    out = xp.empty(engine.guide.shape + (2,), dtype)
+    chroma = lift(a, b, state.guide, factor, low, high, xp, out=out, portable=True)
     lifted = chroma.copy()  # kept for the next edit: how far the lift moves under each tile
     pixels = chroma.reshape(-1, 2)
-    # the cues whose lifted value is off: their closed regions are solved again (reach["above"])
-    above = reach["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+    # the cues whose lifted value is off: their closed regions are solved again (span["above"])
+    above = span["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
     off = to_host(xp.abs(pixels[flat_d] - values_d).max(axis=-1) > above, xp)
     pixels[flat_d] = values_d  # the cues held exactly
     return chroma, lifted, off
 
 
-def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed, times) -> dict:
+def _corrections(engine, state, problem, span, lifts, cues, previous, windowed, times) -> dict:
     """The bands around the cues and the closed regions of the off cues corrected in
     ``chroma`` (tiles the edit leaves alone kept), and the report; ``state.correction`` set."""
     chroma, lifted = lifts
@@ -258,25 +252,25 @@ def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed,
         mask_d[flat_d] = True
         mask_d = mask_d.reshape(shape)
         near = to_host(grown(mask_d, margin, xp) & ~mask_d, xp)
-        side = reach.get("tile", max(shape))
-        moved = reached = None
+        side = span.get("tile", max(shape))
+        moved = touched = None
         if windowed:
             assert previous is not None  # windowed: an edit after a corrected solve
             moved = _cell_maxima(xp.abs(lifted - previous.lift).max(axis=-1), xp)
             changed = changed_pixels(previous.cues, (flat, values), shape)
-            # a cue whose lifted value came to be off, or no more, reaches as far as a changed one
+            # a cue whose lifted value came to be off, or no more, spans as far as a changed one
             changed.ravel()[np.setxor1d(previous.off, flat[off], assume_unique=True)] = True
-            far = max(margin, reach["reach"] + reach["pad"] + margin) + tile_overlap(margin)
-            reached = dilated(changed, far + 3, box_of(changed, far + 3))
-        below = reach.get("reuse", 0.0) * (1.0 if options.space == "lab" else 1 / 500)
+            far = max(margin, span["span"] + span["pad"] + margin) + tile_overlap(margin)
+            touched = dilated(changed, far + 3, box_of(changed, far + 3))
+        below = span.get("reuse", 0.0) * (1.0 if options.space == "lab" else 1 / 500)
         kept: dict = {}
         steps, drift, solved_keys, reused = [], {}, [], []
         for key, window in sweep_tiles(shape, side, margin):
             if windowed:
-                assert previous is not None and moved is not None and reached is not None
+                assert previous is not None and moved is not None and touched is not None
                 # how far the lift moved here since the kept corrections were solved, over edits
                 here = previous.drift.get(key, 0.0) + _cells_max(moved, window)
-                if here < below and not reached[window].any():
+                if here < below and not touched[window].any():
                     reused.append(key)
                     drift[key] = here
                     steps.append(_kept_step(previous.kept, kept, "band", key))
@@ -292,7 +286,7 @@ def _corrections(engine, state, problem, reach, lifts, cues, previous, windowed,
         if off.any():
             seeds = np.zeros(shape, bool)
             seeds.ravel()[flat[off]] = True
-            regions = closed_regions(engine, reach, problem.mask, seeds, near, margin, keys=set(solved_keys))
+            regions = closed_regions(engine, span, problem.mask, seeds, near, margin, keys=set(solved_keys))
         found = dict(regions)
         steps = []
         for key, _ in sweep_tiles(shape, side, margin):
@@ -400,7 +394,7 @@ def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol
 
 def closed_regions(
     engine,
-    reach: dict,
+    span: dict,
     mask: np.ndarray,
     seeds: np.ndarray,
     near: np.ndarray,
@@ -411,7 +405,7 @@ def closed_regions(
     set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off)."""
 
     height, width = mask.shape
-    side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
+    side, pad = span["tile"], span["span"] + span["pad"] + 1
     region, out = near.copy(), []
     rows, columns = np.nonzero(seeds)
     seeded_tiles = set(zip((rows // side * side).tolist(), (columns // side * side).tolist()))
@@ -424,8 +418,8 @@ def closed_regions(
             slice(max(top - pad, 0), min(core[0].stop + pad, height)),
             slice(max(left - pad, 0), min(core[1].stop + pad, width)),
         )
-        interior = engine._interior(key, window)
-        grown_here = _closed_in_window(interior, seeds[core], core, window, region, mask, reach)
+        interior = engine.interior(key, window)
+        grown_here = _closed_in_window(interior, seeds[core], core, window, region, mask, span)
         if grown_here is None:
             continue
         region[window] |= grown_here
@@ -433,9 +427,9 @@ def closed_regions(
     return out
 
 
-def _closed_in_window(interior, seeds, core, window, band, mask, reach: dict):
-    """The closed regions of ``interior`` (the ``window``'s) holding a seed of ``core`` that reach
-    past ``band``, grown by ``reach["pad"]`` off the cues ``mask``; None where there are none."""
+def _closed_in_window(interior, seeds, core, window, band, mask, span: dict):
+    """The closed regions of ``interior`` (the ``window``'s) holding a seed of ``core`` that extend
+    past ``band``, grown by ``span["pad"]`` off the cues ``mask``; None where there are none."""
     from scipy import ndimage
 
     labels, _ = ndimage.label(interior, structure=np.ones((3, 3)))
@@ -449,13 +443,13 @@ def _closed_in_window(interior, seeds, core, window, band, mask, reach: dict):
     number[seeded] = np.arange(1, seeded.size + 1)
     labels = number[labels]
     across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
-    # Closed, and reaching past the band: a region inside it is solved already.
+    # Closed, and extending past the band: a region inside it is solved already.
     beyond = np.bincount(labels[~band[window]], minlength=seeded.size + 1)[1:] > 0
     sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
-    closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
+    closed = np.flatnonzero((across <= span["span"]) & beyond & (sizes >= span["area"])) + 1
     if not closed.size:
         return None
-    size = 2 * reach["pad"] + 1
+    size = 2 * span["pad"] + 1
     grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
     grown &= ~mask[window]
     return grown

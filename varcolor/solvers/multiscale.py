@@ -104,9 +104,10 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     return held.reshape(shape), means.reshape(shape + (channels,))
 
 
-def _box(image, radius: int, xp):
-    """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes."""
-    if xp is np:
+def _box(image, radius: int, xp, cpu: bool):
+    """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes; ``cpu``:
+    by the CPU's filter (NumPy arrays), else by the array code (either module)."""
+    if cpu:
         return _box_cpu(image, radius)
     for axis in (0, 1):
         size = image.shape[axis]
@@ -148,32 +149,39 @@ def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
     return out
 
 
-def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
+def guide_statistics(guide, radius: int, eps: float, xp=np, *, portable: bool = False) -> tuple:
     """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped variances),
-    for fits of many chromas against one guide."""
+    for fits of many chromas against one guide; ``portable``: by the array code written for CuPy even on NumPy."""
+    cpu = xp is np and not portable
     guide = xp.asarray(guide, dtype=xp.float64)[..., None]
-    mean_guide = _box(guide, radius, xp)
-    denominator = xp.maximum(_box(guide * guide, radius, xp) - mean_guide**2, 0.0) + eps
+    mean_guide = _box(guide, radius, xp, cpu)
+    denominator = xp.maximum(_box(guide * guide, radius, xp, cpu) - mean_guide**2, 0.0) + eps
     return guide, mean_guide, denominator
 
 
-def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None):
+def guided_coefficients(
+    guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None, *, portable: bool = False
+):
     """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
-    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``."""
-    guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
+    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by ``eps``;
+    ``portable``: by the array code written for CuPy even on NumPy."""
+    if statistics is None:
+        statistics = guide_statistics(guide, radius, eps, xp, portable=portable)
+    guide, mean_guide, denominator = statistics
+    cpu = xp is np and not portable
     chroma = xp.asarray(chroma, dtype=xp.float64)
     channels = chroma.shape[-1]
-    if xp is np and channels > 1 and chroma[..., 0].size >= THREADED_CELLS:
+    if cpu and channels > 1 and chroma[..., 0].size >= THREADED_CELLS:
         # A channel in each of two threads (SciPy's filters and NumPy's arithmetic let the
         # interpreter go): a large edit's lift, which was one core's alone, nearly halved.
         parts = list(
             shared_pool("channels", 2).map(
-                lambda c: _coefficients(guide, mean_guide, denominator, chroma[..., c : c + 1], radius, xp),
+                lambda c: _coefficients(guide, mean_guide, denominator, chroma[..., c : c + 1], radius, xp, cpu),
                 range(channels),
             )
         )
         return tuple(np.concatenate([part[k] for part in parts], axis=-1) for k in (0, 1))
-    return _coefficients(guide, mean_guide, denominator, chroma, radius, xp)
+    return _coefficients(guide, mean_guide, denominator, chroma, radius, xp, cpu)
 
 
 #: Coarse grids of at least this many cells fit their channels' coefficients in two threads
@@ -181,15 +189,15 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistic
 THREADED_CELLS = 1 << 16
 
 
-def _coefficients(guide, mean_guide, denominator, chroma, radius: int, xp):
-    """:func:`guided_coefficients` of float64 ``chroma`` from the guide's statistics."""
-    mean_chroma = _box(chroma, radius, xp)
-    a = _box(guide * chroma, radius, xp)  # the covariance, then the slope, in place
+def _coefficients(guide, mean_guide, denominator, chroma, radius: int, xp, cpu: bool):
+    """:func:`guided_coefficients` of float64 ``chroma`` from the guide's statistics (``cpu``: :func:`_box`'s)."""
+    mean_chroma = _box(chroma, radius, xp, cpu)
+    a = _box(guide * chroma, radius, xp, cpu)  # the covariance, then the slope, in place
     a -= mean_guide * mean_chroma
     a /= denominator
     b = mean_chroma
     b -= a * mean_guide
-    return _box(a, radius, xp), _box(b, radius, xp)
+    return _box(a, radius, xp, cpu), _box(b, radius, xp, cpu)
 
 
 def _axis_weights(size: int, coarse: int, factor: int, start: int, stop: int, xp):
@@ -322,14 +330,17 @@ def _lift_in_bands(a, b, guide, factor: int, low, high, out, blocks, moved, trac
     list(pool.map(bands, range(threads)))
 
 
-def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
+def lift(
+    a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None, *, portable=False
+):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]`` per
-    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a small image."""
+    channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy, for a small image and
+    where ``portable`` (the array code written for CuPy, even on NumPy)."""
     height, width = guide.shape
     if out is None:
         out = xp.empty((height, width, a.shape[2]))
     # A small image's whole lift by the array code too (no kernel to compile: kernels.array_code).
-    if xp is np and (blocks is not None or not array_code(height * width)):
+    if xp is np and not portable and (blocks is not None or not array_code(height * width)):
         coefficients = (np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), guide, factor)
         limits = (np.asarray(low, np.float64), np.asarray(high, np.float64), out)
         if blocks is None:  # (a placeholder of each, not read)

@@ -47,8 +47,8 @@ __all__ = ["View", "png", "full_gray", "TILE"]
 log = logging.getLogger(__name__)
 
 TILE = 256
-#: Pixels around a full tile in the window it is made in (:meth:`View.full_chroma`): the lift's
-#: reach, the correction's band across the tile's edge and a closed region's reach past it.
+#: Pixels around a full tile in the window it is made in (:meth:`View.full_chroma`): how far the
+#: lift looks, the correction's band across the tile's edge and a closed region's span past it.
 PAD = 64
 #: Full tiles kept for the newest document version (a 1:1 view shows a few dozen), as PNG bytes.
 KEPT_TILES = 256
