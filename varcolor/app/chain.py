@@ -209,10 +209,11 @@ def run_chain(
     return total
 
 
-def _ranked(waiting: dict[Path, Job]) -> tuple[dict, list[Job]]:
+def _ranked(waiting: dict[Path, Job]) -> tuple[dict[Path, tuple[tuple | None, Signature]], list[Job]]:
     """Each waiting photo's :func:`_target`; a photo that cannot be read leaves ``waiting`` as a
     failing job of its own (not its cue file's skip), the rest go on."""
-    ranked, unreadable = {}, []
+    ranked: dict[Path, tuple[tuple | None, Signature]] = {}
+    unreadable: list[Job] = []
     for path in sorted(waiting):
         try:
             ranked[path] = _target(waiting[path])
