@@ -44,10 +44,11 @@ def test_the_entry_colours_a_clip_as_the_command_line_does(scene, capsys, flags,
         "--codec", "lossless", "--confidence-map", scene / "cli_maps", "-q", *flags,
     )  # fmt: skip
     assert code == 0, err
+    # the cue folder as cues= and cue_path=, or by name (keyframes=, as run_request's JSON gives it)
+    cued = {"keyframes": scene / "cues"} if keywords else {"cues": "keyframes", "cue_path": scene / "cues"}
     rows = run_folder(
-        "colorize", scene / "gray.mkv", scene / "api.mkv", cues="keyframes", cue_path=scene / "cues",
-        clip=ClipOptions(codec="lossless"), run=RunOptions(confidence_map=str(scene / "api_maps"), quiet=True),
-        **keywords,
+        "colorize", scene / "gray.mkv", scene / "api.mkv", clip=ClipOptions(codec="lossless"),
+        run=RunOptions(confidence_map=str(scene / "api_maps"), quiet=True), **cued, **keywords,
     )  # fmt: skip
     assert [(row["status"], row["frames"]) for row in rows] == [("done", FRAMES)]
     cli, api = frames_of(scene / "cli.mkv"), frames_of(scene / "api.mkv")

@@ -74,7 +74,8 @@ def run_folder(
         Told each warning of the run (default: :func:`warnings.warn`; None: dropped).
     **keywords
         For convenience, the same values by name, mapped onto the typed ones: any field of
-        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters).
+        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters), of
+        :class:`ClipOptions` for a clip; ``keyframes=DIR`` for ``cues="keyframes", cue_path=DIR``.
 
     Returns
     -------
