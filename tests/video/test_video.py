@@ -457,9 +457,9 @@ def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, caps
     # issue 94: the bar opened at "1/50 [00:47<38:54, 47.65s/frame]", the first frame waiting for matching
     import time
 
-    import varcolor.cli.video as video
+    import varcolor.app.clip as app_clip
 
-    original = video._colorize_video
+    original = app_clip._colorize_video
     waited = []
 
     def slow_keyframes(frames, cues, *args, **keywords):
@@ -473,7 +473,7 @@ def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, caps
 
         return original(frames, {k: slow(cue) for k, cue in cues.items()}, *args, **keywords)
 
-    monkeypatch.setattr(video, "_colorize_video", slow_keyframes)
+    monkeypatch.setattr(app_clip, "_colorize_video", slow_keyframes)
     folder = clip_and_cues
     code, _, err = run(capsys, "colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4")
     assert code == 0, err
@@ -527,7 +527,7 @@ def test_failure_midway_leaves_no_output(tmp_path, capsys):
 
 
 def test_ctrl_c_leaves_no_output_and_keeps_an_old_one(clip_and_cues, capsys, monkeypatch):
-    from varcolor.cli import video as cli_video
+    from varcolor.app import clip as app_clip
 
     folder = clip_and_cues
     (folder / "out.mp4").write_bytes(b"old result")
@@ -538,7 +538,7 @@ def test_ctrl_c_leaves_no_output_and_keeps_an_old_one(clip_and_cues, capsys, mon
                 raise KeyboardInterrupt
             yield frame
 
-    monkeypatch.setattr(cli_video, "_colorize_video", interrupted)
+    monkeypatch.setattr(app_clip, "_colorize_video", interrupted)
     code, _, err = run(
         capsys,
         "colorize",

@@ -85,7 +85,7 @@ def test_chunked_interrupted_and_resumed_gives_the_streamed_maps(scene, capsys, 
 
 
 def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, monkeypatch):
-    from varcolor.cli import video as cli_video
+    from varcolor.app import clip as app_clip
 
     maps = scene / "maps"
     maps.mkdir()
@@ -98,7 +98,7 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q")
     assert code == 2 and "--confidence-map another folder" in err and "--overwrite" in err, err
     assert err.count("\n") == 1 and not (scene / "out.mkv").exists()
-    real = cli_video._colorize_video
+    real = app_clip._colorize_video
 
     def failing(*args, **keywords):
         for k, frame in enumerate(real(*args, **keywords)):
@@ -106,7 +106,7 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
                 raise KeyboardInterrupt
             yield frame
 
-    monkeypatch.setattr(cli_video, "_colorize_video", failing)
+    monkeypatch.setattr(app_clip, "_colorize_video", failing)
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q")
     assert code == 130
     # the maps it added went with its output; the one it replaced is its own now; the rest as they were
@@ -135,13 +135,13 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     ],
 )
 def test_what_cannot_be_written_is_refused_before_any_work(scene, capsys, monkeypatch, make, given, extra, message):
-    from varcolor.cli import video as cli_video
+    from varcolor.app import clip as app_clip
     from varcolor.video import chunks
 
     def no_work(*args, **keywords):
         raise AssertionError("refused after the work began")
 
-    monkeypatch.setattr(cli_video, "_colorize_video", no_work)
+    monkeypatch.setattr(app_clip, "_colorize_video", no_work)
     monkeypatch.setattr(chunks, "scan_cuts", no_work)
     make(scene)
     before = sorted(p.relative_to(scene) for p in scene.rglob("*"))

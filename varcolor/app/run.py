@@ -13,6 +13,7 @@ from ..io import kept
 from ..ir.encode import EncodeOptions
 from ..methods import build_options
 from ..options import Options
+from .clip import ClipOptions, colorize_clip, is_clip, refuse_for_clip
 from .cues import cue_kinds
 from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, mark_map_folder, plan_colorize, plan_decode, plan_encode
@@ -38,6 +39,7 @@ def run_folder(
     options: Options | None = None,
     encode_options: EncodeOptions | None = None,
     run: RunOptions | None = None,
+    clip: ClipOptions | None = None,
     cues: str | None = None,
     cue_path: str | os.PathLike | None = None,
     reference: str | os.PathLike | list | None = None,
@@ -56,8 +58,13 @@ def run_folder(
     options, encode_options, run : Options, EncodeOptions, RunOptions, optional
         How to colorize (``colorize``, ``decode``, ``recolor``), how to choose cues (``encode``,
         ``recolor``) and how the run goes; defaults where not given.
+    clip : ClipOptions, optional
+        How a clip is solved and written (``colorize`` of a video file, or of a folder of frames
+        with ``cues="keyframes"``: :func:`~varcolor.app.colorize_clip`, as ``varcolor colorize
+        CLIP`` runs it); refused for photos.
     cues, cue_path : optional
-        ``colorize``'s cue files (see :func:`~varcolor.app.plan_colorize`).
+        ``colorize``'s cue files (see :func:`~varcolor.app.plan_colorize`); for a clip,
+        ``cues="keyframes"`` (or None) and ``cue_path`` its keyframes' cue folder (``--cues DIR``).
     reference, chain : optional
         ``colorize``'s reference photo, folder or pool, and the chain over a series
         (:func:`colorize_folder`).
@@ -67,12 +74,14 @@ def run_folder(
         Told each warning of the run (default: :func:`warnings.warn`; None: dropped).
     **keywords
         For convenience, the same values by name, mapped onto the typed ones: any field of
-        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters).
+        :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters), of
+        :class:`ClipOptions` for a clip; ``keyframes=DIR`` for ``cues="keyframes", cue_path=DIR``.
 
     Returns
     -------
     list of dict
-        The manifest records of the run (one per image; both steps' for ``recolor``).
+        The manifest records of the run (one per image; both steps' for ``recolor``; a clip's
+        run: one, its ``status`` ``"interrupted"`` where Ctrl-C stopped its chunks).
 
     Raises
     ------
@@ -91,6 +100,16 @@ def run_folder(
     if command not in COMMANDS:
         raise InputError(f"unknown folder command {command!r}; available: {', '.join(COMMANDS)}")
     _check_arguments(reference, chain, keywords)
+    clip_keywords = {name: keywords.pop(name) for name in ClipOptions.names() if name in keywords}
+    if keywords.get("keyframes") is not None:  # a clip's cue folder by name, as the file kinds are
+        cues, cue_path = "keyframes", keywords.pop("keyframes")
+    keywords.pop("keyframes", None)
+    if command == "colorize" and (cues == "keyframes" or is_clip(source)):
+        clip = ClipOptions.build(clip, **clip_keywords)
+        return _run_clip(source, output, options, run, clip, cues, cue_path, reference, chain, client, warn, keywords)
+    if clip is not None or clip_keywords:
+        name = "clip" if clip is not None else next(iter(clip_keywords))
+        raise InputError(f"{name}=: an option of clips (a video file, or a folder of frames with cues='keyframes')")
     values = _typed(command, keywords, options, encode_options, run, cues, cue_path)
     options, encode_options, run, cues, cue_path, files = values
     if command != "colorize" and (reference is not None or chain):
@@ -212,6 +231,20 @@ def colorize_folder(
         jobs, verb="colorized", run=run, source=source, output=output, single=Path(source).is_file(), made=made,
         warn=warn, note=note, client=client,
     )  # fmt: skip
+
+
+def _run_clip(source, output, options, run, clip, cues, cue_path, reference, chain, client, warn, keywords):
+    """:func:`run_folder`'s ``colorize`` of a clip, refused as the command line refuses it."""
+    kinds = [kind for kind in cue_kinds() if keywords.get(kind) not in (None, False)]
+    kinds += [cues] if cues not in (None, "keyframes") else []
+    options, _, run, _, _, _ = _typed("colorize", keywords, options, None, run, None, None)
+    if chain:
+        raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
+    refuse_for_clip(run, kinds[0] if kinds else None)
+    assert options is not None  # (colorize's options are always built)
+    report = colorize_clip(source, output, options, run, clip, cues=cue_path, reference=reference, client=client,
+                           warn=warn)  # fmt: skip
+    return report.rows
 
 
 def run_request(request: dict, warn: Callable[[str], None] | None = None) -> str | None:

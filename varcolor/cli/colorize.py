@@ -57,18 +57,6 @@ def _check_not_empty(args) -> None:
             raise InputError(f"{flag}: an empty path (an unset variable?); name a file or folder")
 
 
-def _refuse_photo_options(args) -> None:
-    """Refuse the options a clip would take and ignore: how a photo is written (its bits,
-    profile, folder extension) and which layers of a layered photo are read."""
-    given = [("--bits", args.bits), ("--profile", args.profile)]
-    given += [("--layer", args.layer), ("--strokes-layer", args.strokes_layer)]
-    if args.ext != app.RunOptions.ext:
-        given.append(("--ext", args.ext))
-    for flag, value in given:
-        if value is not None:
-            raise InputError(f"{flag}: an option of photos; a clip is written as --codec writes it (8-bit sRGB)")
-
-
 def _refuse_clip_options(args) -> None:
     """Refuse the options a photo (or a folder of photos) would take and ignore: how a clip is
     solved and written (``--window``, ``--codec``, ``--fps``, ``--chunk-frames``)."""
@@ -86,8 +74,7 @@ def _cmd_colorize(args) -> int:
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
         if args.chain:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
-        _refuse_photo_options(args)
-        return run_video(args)
+        return run_video(args)  # the photo options and cue files refused there
     _refuse_clip_options(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)

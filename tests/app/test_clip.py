@@ -1,0 +1,81 @@
+"""A clip through the public entry (``varcolor.app.run_folder`` / ``colorize_clip``, issue 109's one
+driver): the same pixels and confidence maps as ``varcolor colorize CLIP``, streamed and in
+chunks, and the same refusals, one line, before any work."""
+
+import numpy as np
+import pytest
+
+from varcolor.app import ClipOptions, RunOptions, run_folder
+from varcolor.color import chroma_to_rgb_of_gray
+from varcolor.errors import InputError
+from varcolor.io import read_image, write_image
+from varcolor.video import open_clip, write_clip
+
+from ..conftest import run
+from ..video.test_video import _two_things_panning
+
+FRAMES = 6
+
+
+@pytest.fixture
+def scene(tmp_path):
+    """A lossless gray clip of two things panning, and its cue folder (a stroke on frame 0)."""
+    clip, cues = _two_things_panning(FRAMES)
+    write_clip(tmp_path / "gray.mkv", [np.repeat(g[..., None], 3, 2) for g in clip], fps=10, codec="lossless")
+    stroke = cues[0]
+    paint = chroma_to_rgb_of_gray(clip[0], stroke.ab)
+    write_image(tmp_path / "cues" / "0000_mask.png", np.where(stroke.mask[..., None], paint, 0.0))
+    return tmp_path
+
+
+def frames_of(path):
+    return np.array(list(open_clip(path).frames()))
+
+
+def maps_of(folder):
+    names = sorted(p.name for p in folder.iterdir())
+    return names, np.array([read_image(folder / name) for name in names])
+
+
+@pytest.mark.parametrize("flags, keywords", [((), {}), (("--chunk-frames", "4"), {"chunk_frames": 4})])
+def test_the_entry_colours_a_clip_as_the_command_line_does(scene, capsys, flags, keywords):
+    code, _, err = run(
+        capsys, "colorize", scene / "gray.mkv", "--cues", scene / "cues", "-o", scene / "cli.mkv",
+        "--codec", "lossless", "--confidence-map", scene / "cli_maps", "-q", *flags,
+    )  # fmt: skip
+    assert code == 0, err
+    # the cue folder as cues= and cue_path=, or by name (keyframes=, as run_request's JSON gives it)
+    cued = {"keyframes": scene / "cues"} if keywords else {"cues": "keyframes", "cue_path": scene / "cues"}
+    rows = run_folder(
+        "colorize", scene / "gray.mkv", scene / "api.mkv", clip=ClipOptions(codec="lossless"),
+        run=RunOptions(confidence_map=str(scene / "api_maps"), quiet=True), **cued, **keywords,
+    )  # fmt: skip
+    assert [(row["status"], row["frames"]) for row in rows] == [("done", FRAMES)]
+    cli, api = frames_of(scene / "cli.mkv"), frames_of(scene / "api.mkv")
+    assert cli.shape == (FRAMES, 72, 96, 3) and np.array_equal(cli, api)
+    assert np.abs(cli[..., 0] - cli[..., 1]).max() > 0.05  # coloured, not gray
+    (cli_names, cli_maps), (api_names, api_maps) = maps_of(scene / "cli_maps"), maps_of(scene / "api_maps")
+    assert cli_names == api_names and len(cli_names) == FRAMES and np.array_equal(cli_maps, api_maps)
+
+
+@pytest.mark.parametrize(
+    "flags, keywords, message",
+    [
+        (("--window", "0"), {"window": 0}, "--window must be at least 1, got 0"),
+        (("--bits", "16"), {"bits": 16}, "--bits: an option of photos"),
+        (("--marked", "m.png"), {"marked": "m.png"}, "--marked: a clip takes its cues as a folder"),
+    ],
+)
+def test_the_entry_refuses_what_the_command_line_refuses(scene, capsys, flags, keywords, message):
+    code, _, err = run(capsys, "colorize", scene / "gray.mkv", "-o", scene / "cli.mkv", *flags)
+    assert code == 2 and message in err and err.count("\n") <= 1, err
+    with pytest.raises(InputError, match=message):
+        run_folder("colorize", scene / "gray.mkv", scene / "api.mkv", **keywords)
+    assert sorted(p.name for p in scene.iterdir()) == ["cues", "gray.mkv"]  # nothing written
+
+
+def test_a_photo_refuses_the_clip_options(tmp_path):
+    write_image(tmp_path / "a.png", np.full((8, 8), 0.5))
+    for given in ({"clip": ClipOptions()}, {"window": 2}):
+        with pytest.raises(InputError, match="an option of clips"):
+            run_folder("colorize", tmp_path / "a.png", tmp_path / "b.png", **given)
