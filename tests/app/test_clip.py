@@ -79,3 +79,11 @@ def test_a_photo_refuses_the_clip_options(tmp_path):
     for given in ({"clip": ClipOptions()}, {"window": 2}):
         with pytest.raises(InputError, match="an option of clips"):
             run_folder("colorize", tmp_path / "a.png", tmp_path / "b.png", **given)
+
+
+def test_a_clip_given_cues_of_no_kind_is_refused(tmp_path):
+    clip = tmp_path / "c.mkv"
+    clip.write_bytes(b"")  # refused before the clip is opened
+    with pytest.raises(InputError, match="unknown cues 'stroke'"):
+        run_folder("colorize", clip, tmp_path / "o.mkv", cues="stroke")
+    assert not (tmp_path / "o.mkv").exists()

@@ -236,6 +236,8 @@ def colorize_folder(
 def _run_clip(source, output, options, run, clip, cues, cue_path, reference, chain, client, warn, keywords):
     """:func:`run_folder`'s ``colorize`` of a clip, refused as the command line refuses it."""
     kinds = [kind for kind in cue_kinds() if keywords.get(kind) not in (None, False)]
+    if cues not in (None, "keyframes", *cue_kinds()):
+        raise InputError(f"unknown cues {cues!r}; a clip's are 'keyframes' (a folder of cue files)")
     kinds += [cues] if cues not in (None, "keyframes") else []
     options, _, run, _, _, _ = _typed("colorize", keywords, options, None, run, None, None)
     if chain:
