@@ -226,18 +226,14 @@ class AmgSolver:
 
         Parameters
         ----------
-        rhs : ndarray, ``H×W×C``
-            The right-hand sides, one a channel.
-        x0 : ndarray, ``H×W×C``, optional
-            The initial guess; zeros where None.
+        rhs, x0
+            As :meth:`~varcolor.solvers.base.Solver.solve` takes them.
 
         Returns
         -------
-        x : ndarray, ``H×W×C``
-            The solution.
-        info : SolveInfo
-            The solve's report; one above ``tol`` at ``maxiter`` raises
-            :class:`~varcolor.errors.ConvergenceError` instead.
+        x, info
+            As :meth:`~varcolor.solvers.base.Solver.solve` returns them; a residual above ``tol``
+            at ``maxiter`` raises :class:`~varcolor.errors.ConvergenceError` instead.
         """
         start = time.perf_counter()
         be = self.backend
