@@ -362,7 +362,7 @@ def image_profile(path: str | os.PathLike) -> bytes | None:
     Parameters
     ----------
     path : path-like
-        The image file.
+        As :func:`image_bits` takes it.
     """
     path = Path(path)
     try:
