@@ -143,10 +143,8 @@ def read_header(path: Path, max_pixels: int | None) -> ReferenceHeader:
 
     Parameters
     ----------
-    path : Path
-        The reference photo.
-    max_pixels : int or None
-        The run's pixel limit (None: none).
+    path, max_pixels
+        As :func:`check_reference_file` takes them.
 
     Returns
     -------
@@ -173,10 +171,8 @@ def read_reference(
 
     Parameters
     ----------
-    path : Path
-        The reference photo.
-    max_pixels : int or None
-        The run's pixel limit (None: none).
+    path, max_pixels
+        As :func:`check_reference_file` takes them.
     gray_shape : tuple of int, optional
         The shape of the gray image it will be matched against (a JPEG is then decoded reduced).
     max_memory : float, optional
