@@ -118,13 +118,13 @@ class AggregationSolver(AmgSolver):
         self.setup_seconds = time.perf_counter() - start
 
     def rebind(self, operator: GridOperator) -> AggregationSolver:
-        """Solve with a changed operator (same size), keeping the coarse levels: cheap, and a good
-        preconditioner while the change is small (a few more cue pixels).
+        """Solve with a changed operator (same size), keeping the coarse levels, as
+        :meth:`~varcolor.solvers.amg.AmgSolver.rebind` does (and as cheaply).
 
         Parameters
         ----------
         operator : GridOperator
-            The changed system, the same size as the old one.
+            As :meth:`~varcolor.solvers.base.RebindableSolver.rebind` takes it.
         """
         if not self.cycle.levels:
             return AggregationSolver(operator, self.tol, self.maxiter, self.backend)

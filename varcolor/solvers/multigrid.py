@@ -226,12 +226,8 @@ class MultigridSolver:
 
     Parameters
     ----------
-    operator : GridOperator
-    tol : float
-        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
-    maxiter : int
-        Iteration limit; stopping there above ``tol`` raises
-        :class:`~varcolor.errors.ConvergenceError` (no result).
+    operator, tol, maxiter
+        As :class:`~varcolor.solvers.amg.AmgSolver` takes them.
     device : {"cpu"}
         The numba cycle runs on the CPU only.
 
@@ -273,8 +269,7 @@ class MultigridSolver:
         Returns
         -------
         x, info
-            As :meth:`~varcolor.solvers.base.Solver.solve` returns them; a residual above ``tol``
-            at ``maxiter`` raises :class:`~varcolor.errors.ConvergenceError` instead.
+            As :meth:`~varcolor.solvers.amg.AmgSolver.solve` returns them.
         """
         start = time.perf_counter()
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
