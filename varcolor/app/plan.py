@@ -13,6 +13,7 @@ from .. import batch, methods, sources
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
+from ..io.formats import is_file
 from ..io.layers import check_layered_output, is_layered
 from ..io.walk import MAPS_MARKER, Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
@@ -211,13 +212,6 @@ def _not_run() -> str:  # a report's job: skipped or failed while planning, neve
     return ""
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name longer than the file system allows cannot exist
-        return False
-
-
 def _memory(image: Path, options: Options, on_dask: bool) -> int:
     # In this process the job checks its memory itself: planning need not read every header twice.
     return solve_memory(image, options) if on_dask else 0
@@ -300,7 +294,7 @@ def _single_cue(
     cue_file: Path | None
     if cue_path is not None:
         cue_kind, cue_file = cues, Path(cue_path)
-        if not _is_file(cue_file):
+        if not is_file(cue_file):
             raise InputError(f"{cue_file}: no such file")
     elif cues is not None:  # the file beside the image
         cue_kind, cue_file = find_cue(source, source.parent, [cues])
@@ -576,7 +570,7 @@ def plan_encode(
         if settled_before is not None and image.stat().st_mtime > settled_before:
             continue
         fail = None
-        if not run.overwrite and _is_file(gray_path) and not is_complete(gray_path):
+        if not run.overwrite and is_file(gray_path) and not is_complete(gray_path):
             fail = (
                 f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
                 "run?); kept: use --overwrite to replace it"
