@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from .. import batch, methods, sources
@@ -379,7 +380,10 @@ def plan_colorize(
         )
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
     source, given, output = Path(source), output, Path(output)
-    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    # Every job of the run takes the same options, run settings and scheduler.
+    colorize_job = partial(
+        _colorize_job, options=options, run=run, on_dask=batch.on_dask(run.workers, run.scheduler, client)
+    )
     if source.is_file():
         progress = methods.get(options.method).shows_progress() and not run.quiet
         cue_kind, cue_file = _single_cue(source, cues, cue_path, options, references, note, kinds)
@@ -387,17 +391,8 @@ def plan_colorize(
         given_map = run.confidence_map
         confidence = None if given_map is None else single_output(source, given_map, "_confidence.png")
         return [
-            _colorize_job(
-                source,
-                cue_kind,
-                cue_file,
-                out,
-                options,
-                run,
-                on_dask,
-                progress,
-                references,
-                confidence=confidence,
+            colorize_job(
+                source, cue_kind, cue_file, out, progress=progress, reference=references, confidence=confidence
             )
         ]
     check_folders(source, output)
@@ -427,14 +422,11 @@ def plan_colorize(
         out = (output / rel).with_suffix(run.ext)
         its_map = None if maps is None else maps / rel.parent / f"{rel.stem}_confidence.png"
         jobs.append(
-            _colorize_job(
+            colorize_job(
                 image,
                 cue_kind,
                 cue_file,
                 out,
-                options,
-                run,
-                on_dask,
                 reference=its,
                 searched=references is not None and references.searched,
                 confidence=its_map,
