@@ -366,7 +366,7 @@ class ImageSource(CueSource):
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`CueSource.read` takes them.
         """
         cue_image = context.get("cue_image")

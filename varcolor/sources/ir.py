@@ -34,10 +34,9 @@ class IrPayload(CueSource):
 
         Parameters
         ----------
-        path, gray, max_pixels, edges
-            As :meth:`~varcolor.sources.base.CueSource.read` takes them.
-        cue_image : Payload, optional
-            The payload read already (:func:`~varcolor.ir.files.read_ir`).
+        path, gray, **context
+            As :meth:`~varcolor.sources.base.CueSource.read` takes them; ``cue_image``, a Payload,
+            is the payload read already (:func:`~varcolor.ir.files.read_ir`).
         """
         from ..ir.decode import payload_cues
         from ..ir.files import read_ir

@@ -52,7 +52,7 @@ class Layered(CueSource):
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`~varcolor.sources.base.CueSource.read` takes them.
         """
         cue_image = context.get("cue_image")

@@ -37,7 +37,7 @@ class Points(CueSource):
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`~varcolor.sources.base.CueSource.read` takes them (the points have no edges).
         """
         return Cues.from_points(path, gray.shape[:2])

@@ -655,10 +655,9 @@ class Reference(CueSource):
 
         Parameters
         ----------
-        path, gray, max_pixels, edges
-            As :meth:`~varcolor.sources.base.CueSource.read` takes them.
-        cue_image : ndarray, optional
-            The photo read already (:func:`read_reference`).
+        path, gray, **context
+            As :meth:`~varcolor.sources.base.CueSource.read` takes them; ``cue_image``, an ndarray,
+            is the photo read already (:func:`read_reference`).
         """
         cue_image = context.get("cue_image")
         photo = read_reference(path, context.get("max_pixels"), gray.shape) if cue_image is None else cue_image
