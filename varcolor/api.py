@@ -520,11 +520,8 @@ class Colorizer:
 
         Raises
         ------
-        InputError
-            ``more_cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, cues
-            matched from references that gave none.
-        ConvergenceError
-            An iterative solve that stopped before its tolerance, or whose chroma left its cues' range.
+        InputError, ConvergenceError
+            As :meth:`solve` raises them (``more_cues`` standing for its ``cues``).
         """
         result = self._remembered(self.cues, self._update(more_cues, local))
         self._ahead()

@@ -103,10 +103,8 @@ def non_negative(name: str, value) -> None:
 
     Parameters
     ----------
-    name : str
-        The option's name, for the message.
-    value : object
-        Its value (a bool is refused).
+    name, value
+        As :func:`positive` takes them.
     """
     if not _finite_number(value) or not value >= 0:
         raise InputError(f"{name} must be a non-negative number, got {value}")
@@ -123,7 +121,7 @@ def at_least_one(name: str, value) -> None:
     Parameters
     ----------
     name : str
-        The option's name, for the message.
+        As :func:`positive` takes it.
     value : int
         The count.
     """

@@ -82,10 +82,8 @@ def sparse_zeros(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
 
     Parameters
     ----------
-    shape : tuple of int
-        The array's shape.
-    dtype : numpy dtype
-        Its type.
+    shape, dtype
+        As :func:`numpy.zeros` takes them.
     """
     dtype = np.dtype(dtype)
     size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize

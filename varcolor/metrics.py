@@ -146,8 +146,7 @@ def ssim(result: np.ndarray, original: np.ndarray) -> float:
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
     """
     from skimage.metrics import structural_similarity
 
@@ -198,8 +197,7 @@ def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
     scales : int
         Dyadic scales, 1 to 5 (default 5).
     """
@@ -343,8 +341,7 @@ def vif(result: np.ndarray, original: np.ndarray) -> float:
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
 
     Examples
     --------
@@ -377,8 +374,7 @@ def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
     percentile : float, optional
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
@@ -396,8 +392,7 @@ def ab_rmse(result: np.ndarray, original: np.ndarray) -> float:
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
     """
     result, original = check_pair(result, original)
     diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(original)[..., 1:]
@@ -519,8 +514,7 @@ def score(
     Parameters
     ----------
     result, original : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
+        As :func:`psnr` takes them.
     ab_only : bool
         Score the result re-lit with the original's lightness: colour alone (default False).
     lpips_net : optional

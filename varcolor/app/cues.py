@@ -13,6 +13,7 @@ import numpy as np
 from .. import sources
 from ..cues import Cues
 from ..errors import InputError
+from ..io.formats import is_file
 from ..sources.base import EDGES_DEFAULT, check_lossless
 
 __all__ = [
@@ -106,21 +107,14 @@ def kind_of(cue_file: Path) -> str:
     return kind
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name longer than the file system allows cannot exist
-        return False
-
-
 def _as_spelt(candidate: Path) -> Path | None:
     """``candidate`` where it is a file, else the file its name names in another Unicode
     normalisation."""
-    if _is_file(candidate):
+    if is_file(candidate):
         return candidate
     for form in ("NFC", "NFD"):
         spelt = candidate.with_name(unicodedata.normalize(form, candidate.name))
-        if spelt != candidate and _is_file(spelt):
+        if spelt != candidate and is_file(spelt):
             return spelt
     return None
 

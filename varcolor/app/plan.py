@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from .. import batch, methods, sources
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
+from ..io.formats import is_file
 from ..io.layers import check_layered_output, is_layered
 from ..io.walk import MAPS_MARKER, Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
@@ -211,13 +213,6 @@ def _not_run() -> str:  # a report's job: skipped or failed while planning, neve
     return ""
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name longer than the file system allows cannot exist
-        return False
-
-
 def _memory(image: Path, options: Options, on_dask: bool) -> int:
     # In this process the job checks its memory itself: planning need not read every header twice.
     return solve_memory(image, options) if on_dask else 0
@@ -300,7 +295,7 @@ def _single_cue(
     cue_file: Path | None
     if cue_path is not None:
         cue_kind, cue_file = cues, Path(cue_path)
-        if not _is_file(cue_file):
+        if not is_file(cue_file):
             raise InputError(f"{cue_file}: no such file")
     elif cues is not None:  # the file beside the image
         cue_kind, cue_file = find_cue(source, source.parent, [cues])
@@ -385,7 +380,10 @@ def plan_colorize(
         )
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
     source, given, output = Path(source), output, Path(output)
-    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    # Every job of the run takes the same options, run settings and scheduler.
+    colorize_job = partial(
+        _colorize_job, options=options, run=run, on_dask=batch.on_dask(run.workers, run.scheduler, client)
+    )
     if source.is_file():
         progress = methods.get(options.method).shows_progress() and not run.quiet
         cue_kind, cue_file = _single_cue(source, cues, cue_path, options, references, note, kinds)
@@ -393,17 +391,8 @@ def plan_colorize(
         given_map = run.confidence_map
         confidence = None if given_map is None else single_output(source, given_map, "_confidence.png")
         return [
-            _colorize_job(
-                source,
-                cue_kind,
-                cue_file,
-                out,
-                options,
-                run,
-                on_dask,
-                progress,
-                references,
-                confidence=confidence,
+            colorize_job(
+                source, cue_kind, cue_file, out, progress=progress, reference=references, confidence=confidence
             )
         ]
     check_folders(source, output)
@@ -433,14 +422,11 @@ def plan_colorize(
         out = (output / rel).with_suffix(run.ext)
         its_map = None if maps is None else maps / rel.parent / f"{rel.stem}_confidence.png"
         jobs.append(
-            _colorize_job(
+            colorize_job(
                 image,
                 cue_kind,
                 cue_file,
                 out,
-                options,
-                run,
-                on_dask,
                 reference=its,
                 searched=references is not None and references.searched,
                 confidence=its_map,
@@ -576,7 +562,7 @@ def plan_encode(
         if settled_before is not None and image.stat().st_mtime > settled_before:
             continue
         fail = None
-        if not run.overwrite and _is_file(gray_path) and not is_complete(gray_path):
+        if not run.overwrite and is_file(gray_path) and not is_complete(gray_path):
             fail = (
                 f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
                 "run?); kept: use --overwrite to replace it"

@@ -14,6 +14,7 @@ from .. import batch
 from ..batch import Report
 from ..errors import InputError
 from ..io import check_writable
+from ..io.formats import is_file
 from ..ir.encode import EncodeOptions
 from ..options import Options
 from .jobs import made_with, run_jobs
@@ -181,7 +182,7 @@ def _steps(source, given, photos, ir_dir, options, encode_options, run, files, c
     for job, decode in pairs:
         if id(decode) in finished:
             decode_jobs.append(decode)  # skipped by the run, which says so
-        elif _is_file(job.outputs[-1]):
+        elif is_file(job.outputs[-1]):
             if id(job) not in made_here:  # an IR that an earlier run left: made from it, not from the photo
                 decode.sources = None
             decode_jobs.append(decode)
@@ -197,13 +198,6 @@ def _steps(source, given, photos, ir_dir, options, encode_options, run, files, c
     return done
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def _delete_decoded_grays(encoded: Report, decoded: Report, photos: list[Path]) -> int:
     """Delete the IR gray images that this run encoded itself and then decoded itself, and no
     other file: never an input of the run, never a gray that an earlier run left."""
@@ -212,7 +206,7 @@ def _delete_decoded_grays(encoded: Report, decoded: Report, photos: list[Path]) 
     deleted = 0
     for job in decoded.done:
         gray_path = job.inputs[0]
-        if gray_path in ours and batch.identity(gray_path) not in inputs and _is_file(gray_path):
+        if gray_path in ours and batch.identity(gray_path) not in inputs and is_file(gray_path):
             gray_path.unlink()
             deleted += 1
     return deleted

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -227,7 +227,7 @@ def pools_text(record: dict) -> str:
     Parameters
     ----------
     record : dict
-        What :func:`versions` gave.
+        What :func:`versions` gave; only its ``threadpools`` are read.
 
     Examples
     --------
@@ -825,9 +825,7 @@ def fid_of(rows: list[dict]) -> float:
     """
     from .fid import fid
 
-    if len(rows) < 2:
-        return float("nan")
-    return fid(np.array([r["_features"] for r in rows]), np.array([r["_original_features"] for r in rows]))
+    return _of_features(rows, fid)
 
 
 def kid_of(rows: list[dict]) -> float:
@@ -838,13 +836,19 @@ def kid_of(rows: list[dict]) -> float:
     Parameters
     ----------
     rows : list of dict
-        One cell's rows (a method, a hint count), one per photo.
+        As :func:`fid_of` takes them.
     """
     from .fid import kernel_distance
 
+    return _of_features(rows, kernel_distance)
+
+
+def _of_features(rows: list[dict], distance: Callable[[np.ndarray, np.ndarray], float]) -> float:
+    """``distance`` of the rows' result features to their originals': NaN under two photos, whose
+    features have no spread to compare."""
     if len(rows) < 2:
         return float("nan")
-    return kernel_distance(np.array([r["_features"] for r in rows]), np.array([r["_original_features"] for r in rows]))
+    return distance(np.array([r["_features"] for r in rows]), np.array([r["_original_features"] for r in rows]))
 
 
 def standard_error(values: np.ndarray) -> float:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -296,30 +297,26 @@ def score_files(
 
 
 def _cmd_metrics(args) -> int:
+    # What a clip's scoring and a folder's both take, read from the flags once.
+    shared: dict[str, Any] = {
+        "fmt": args.format,
+        "output": args.output,
+        "overwrite": args.overwrite,
+        "quiet": args.quiet,
+        "max_pixels": max_pixels_of(args),
+    }
     if is_video(args.input):
-        return score_clips(
-            Path(args.input),
-            Path(args.original),
-            fmt=args.format,
-            output=args.output,
-            overwrite=args.overwrite,
-            quiet=args.quiet,
-            max_pixels=max_pixels_of(args),
-        )
+        return score_clips(Path(args.input), Path(args.original), **shared)
     return score_files(
         Path(args.input),
         Path(args.original),
         ab=args.ab,
-        fmt=args.format,
-        output=args.output,
-        overwrite=args.overwrite,
         lpips=args.lpips,
         lpips_weights=args.lpips_weights,
-        quiet=args.quiet,
-        max_pixels=max_pixels_of(args),
         workers=args.workers,
         scheduler=args.scheduler,
         max_memory=None if args.max_memory is None else args.max_memory * 1e9,
+        **shared,
     )
 
 

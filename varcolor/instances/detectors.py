@@ -257,7 +257,7 @@ class Faces(Cascades):
     Parameters
     ----------
     weights : None
-        No weights file: the cascades are OpenCV's own (one given is refused).
+        As :class:`Cascades` takes it.
     """
 
     name = "faces"

@@ -152,7 +152,7 @@ def read_image(
     (300, 451, 3)
     """
     path = Path(path)
-    if not _is_file(path):
+    if not is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
         composite = open_stack(path, max_pixels=max_pixels).composite()
@@ -309,7 +309,7 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None, reduc
     (3, 5)
     """
     path = Path(path)
-    if not _is_file(path):
+    if not is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:
         return canvas_shape(path, max_pixels=max_pixels)
@@ -362,7 +362,7 @@ def image_profile(path: str | os.PathLike) -> bytes | None:
     Parameters
     ----------
     path : path-like
-        The image file.
+        As :func:`image_bits` takes it.
     """
     path = Path(path)
     try:
@@ -413,7 +413,15 @@ def _scale(im: Image.Image, reduce: int) -> int:
     return next(s for s in (8, 4, 2, 1) if s <= reduce and s <= min(im.size))
 
 
-def _is_file(path: Path) -> bool:
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file: False, not an error, for a name the file system cannot hold
+    (the one test the readers, the planners and the IR files share).
+
+    Parameters
+    ----------
+    path : Path
+        The path asked about.
+    """
     try:
         return path.is_file()
     except OSError:  # a name too long for the file system, for instance: no such file

@@ -136,7 +136,7 @@ def adaptive_palette_size(budget: int) -> int:
     Parameters
     ----------
     budget : int
-        The payload's byte budget.
+        As :func:`adaptive_grid_size` takes it.
 
     Examples
     --------

@@ -11,6 +11,7 @@ import numpy as np
 from ..color import luma601, same_lightness_gray
 from ..errors import InputError, VarcolorError
 from ..io import MAX_PIXELS, encode_image, image_shape, publish, read_image
+from ..io.formats import is_file
 from ..memory import check_memory
 from .decode import payload_cues
 from .encode import EncodeOptions, encode
@@ -183,7 +184,7 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
     """
     gray_path = Path(gray_path)
     sidecar = gray_path.with_suffix(".vcir")
-    if _is_file(sidecar):
+    if is_file(sidecar):
         data, source = sidecar.read_bytes(), str(sidecar)
     else:
         try:
@@ -211,7 +212,7 @@ def is_complete(gray_path: str | os.PathLike) -> bool:
         The IR's gray PNG.
     """
     gray_path = Path(gray_path)
-    return _is_file(gray_path) and (_is_file(gray_path.with_suffix(".vcir")) or _has_chunk(gray_path))
+    return is_file(gray_path) and (is_file(gray_path.with_suffix(".vcir")) or _has_chunk(gray_path))
 
 
 def _has_chunk(path: Path) -> bool:
@@ -220,11 +221,4 @@ def _has_chunk(path: Path) -> bool:
     try:
         return extract_png(path.read_bytes()) is not None
     except (VarcolorError, OSError):
-        return False
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name longer than the file system allows cannot exist
         return False

@@ -427,10 +427,8 @@ class Method:
 
         Parameters
         ----------
-        shape : tuple of int
-            ``(height, width)`` of the image.
-        options : Options
-            The options the method runs with.
+        shape, options
+            As :meth:`ignored_at` takes them.
         """
         return None
 

@@ -19,6 +19,8 @@ from .device import ArrayBackend, backend, to_host
 from .krylov import bicgstab
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .stencil import GridOperator
 
 __all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid", "AggregationSolver"]
@@ -101,6 +103,7 @@ class AggregationSolver(AmgSolver):
 
     name: ClassVar[str] = "aggregation"
     supports_rebind: ClassVar[bool] = True
+    _krylov_method = staticmethod(bicgstab)
 
     def __init__(
         self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str | ArrayBackend = "cpu"
@@ -118,13 +121,13 @@ class AggregationSolver(AmgSolver):
         self.setup_seconds = time.perf_counter() - start
 
     def rebind(self, operator: GridOperator) -> AggregationSolver:
-        """Solve with a changed operator (same size), keeping the coarse levels: cheap, and a good
-        preconditioner while the change is small (a few more cue pixels).
+        """Solve with a changed operator (same size), keeping the coarse levels, as
+        :meth:`~varcolor.solvers.amg.AmgSolver.rebind` does (and as cheaply).
 
         Parameters
         ----------
         operator : GridOperator
-            The changed system, the same size as the old one.
+            As :meth:`~varcolor.solvers.base.RebindableSolver.rebind` takes it.
         """
         if not self.cycle.levels:
             return AggregationSolver(operator, self.tol, self.maxiter, self.backend)
@@ -136,6 +139,6 @@ class AggregationSolver(AmgSolver):
         self.setup_seconds = time.perf_counter() - start
         return self
 
-    def _krylov(self, b, guess, history):
-        matrix = self.matrix
-        return bicgstab(lambda v: matrix @ v, b, self.cycle, self.backend.xp, guess, self.tol, self.maxiter, history)
+    def _preconditioner(self) -> Callable:
+        """The aggregation V-cycle: this solver builds no AIR hierarchy."""
+        return self.cycle

@@ -5,6 +5,8 @@ symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -187,6 +189,8 @@ class AmgSolver:
     name: ClassVar[str] = "amg"
     supports_rebind: ClassVar[bool] = True
     hierarchy_class: type[DeviceHierarchy] = AirHierarchy
+    #: The Krylov method around the preconditioner (:mod:`varcolor.solvers.krylov`'s signature).
+    _krylov_method: Callable[..., tuple] = staticmethod(partial(gmres, restart=_RESTART))
 
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
         start = time.perf_counter()
@@ -226,18 +230,14 @@ class AmgSolver:
 
         Parameters
         ----------
-        rhs : ndarray, ``H×W×C``
-            The right-hand sides, one a channel.
-        x0 : ndarray, ``H×W×C``, optional
-            The initial guess; zeros where None.
+        rhs, x0
+            As :meth:`~varcolor.solvers.base.Solver.solve` takes them.
 
         Returns
         -------
-        x : ndarray, ``H×W×C``
-            The solution.
-        info : SolveInfo
-            The solve's report; one above ``tol`` at ``maxiter`` raises
-            :class:`~varcolor.errors.ConvergenceError` instead.
+        x, info
+            As :meth:`~varcolor.solvers.base.Solver.solve` returns them; a residual above ``tol``
+            at ``maxiter`` raises :class:`~varcolor.errors.ConvergenceError` instead.
         """
         start = time.perf_counter()
         be = self.backend
@@ -251,17 +251,21 @@ class AmgSolver:
         )
 
     def _krylov(self, b, guess, history):
-        return gmres(
+        # One call for every subclass: each names only its method (_krylov_method) and its preconditioner.
+        return self._krylov_method(
             lambda v: self.matrix @ v,
             b,
-            self.hierarchy.precondition,
+            self._preconditioner(),
             self.backend.xp,
             guess,
             self.tol,
-            _RESTART,
-            self.maxiter,
-            history,
+            maxiter=self.maxiter,
+            history=history,
         )
+
+    def _preconditioner(self) -> Callable:
+        """One V-cycle of the hierarchy, the subclasses' too unless they cycle otherwise."""
+        return self.hierarchy.precondition
 
 
 class CgSolver(AmgSolver):
@@ -293,20 +297,9 @@ class CgSolver(AmgSolver):
 
     name: ClassVar[str] = "cg"
     hierarchy_class = SymmetricHierarchy
+    _krylov_method = staticmethod(pcg)
 
     def _matrix(self, operator: GridOperator):
         if not operator.is_symmetric():
             raise InputError(not_symmetric(self.name))
         return super()._matrix(operator)
-
-    def _krylov(self, b, guess, history):
-        return pcg(
-            lambda v: self.matrix @ v,
-            b,
-            self.hierarchy.precondition,
-            self.backend.xp,
-            guess,
-            self.tol,
-            self.maxiter,
-            history,
-        )

@@ -226,12 +226,8 @@ class MultigridSolver:
 
     Parameters
     ----------
-    operator : GridOperator
-    tol : float
-        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
-    maxiter : int
-        Iteration limit; stopping there above ``tol`` raises
-        :class:`~varcolor.errors.ConvergenceError` (no result).
+    operator, tol, maxiter
+        As :class:`~varcolor.solvers.amg.AmgSolver` takes them.
     device : {"cpu"}
         The numba cycle runs on the CPU only.
 
@@ -266,19 +262,14 @@ class MultigridSolver:
 
         Parameters
         ----------
-        rhs : ndarray, ``H×W×C``
-            The right-hand sides, one a channel.
-        x0 : ndarray, ``H×W×C``, optional
-            The initial guess at the pixels not fixed (zeros where None); the fixed ones start at
-            their values, ``rhs`` there.
+        rhs, x0
+            As :meth:`~varcolor.solvers.base.Solver.solve` takes them; ``x0`` is read at the pixels
+            not fixed, the fixed ones start at their values, ``rhs`` there.
 
         Returns
         -------
-        x : ndarray, ``H×W×C``
-            The solution.
-        info : SolveInfo
-            The solve's report; one above ``tol`` at ``maxiter`` raises
-            :class:`~varcolor.errors.ConvergenceError` instead.
+        x, info
+            As :meth:`~varcolor.solvers.amg.AmgSolver.solve` returns them.
         """
         start = time.perf_counter()
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)

@@ -182,15 +182,13 @@ class SuperLUFactors:
         return int(self._lu.nnz) * 12 + self.order.nbytes
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
-        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with ``transpose``) at the
-        free pixels; rows of ``b`` at the other pixels are returned as they are.
+        """``x`` as :meth:`varcolor.solvers.multifrontal.MultifrontalLU.solve` gives it, from SuperLU's
+        factors.
 
         Parameters
         ----------
-        b : ndarray, ``N×C``
-            The right-hand sides at every pixel (raster order), one column a channel.
-        transpose : bool, optional
-            Solve the transposed system.
+        b, transpose
+            As :meth:`varcolor.solvers.multifrontal.MultifrontalLU.solve` takes them.
         """
         x = np.array(b, np.float64)
         x[self.order] = self._lu.solve(np.ascontiguousarray(x[self.order]), trans="T" if transpose else "N")

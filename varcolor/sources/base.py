@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import numpy as np
 
@@ -16,7 +16,29 @@ from ..io import JPEG_EXTENSIONS, image_shape, read_image
 from ..marks import EDGES_DEFAULT
 from ..registry import Registry
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = ["CueSource", "CuePlan", "ImageSource", "EDGES_DEFAULT", "REGISTRY"]
+
+
+class ReadContext(TypedDict, total=False):
+    """What :meth:`CueSource.read` is given beside the file and the gray, each key optional: one
+    place for the keywords every source's reader takes, a plug-in's ``**context``.
+
+    Attributes
+    ----------
+    max_pixels : int or None
+        The run's pixel limit (default None).
+    edges : str
+        How strokes' edges are read (:data:`~varcolor.cues.EDGES`; default ``EDGES_DEFAULT``).
+    cue_image : Any
+        The file read already (default None: read it).
+    """
+
+    max_pixels: int | None
+    edges: str
+    cue_image: Any
 
 
 class CueSource:
@@ -120,15 +142,7 @@ class CueSource:
         """
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        gray: np.ndarray,
-        *,
-        max_pixels: int | None = None,
-        edges: str = EDGES_DEFAULT,
-        cue_image: Any = None,
-    ) -> Cues:
+    def read(cls, path: Path, gray: np.ndarray, **context: Unpack[ReadContext]) -> Cues:
         """The cues of ``path`` for the photo whose gray is ``gray``.
 
         Parameters
@@ -137,12 +151,11 @@ class CueSource:
             The source's file.
         gray : ndarray
             The photo's gray, ``H×W`` in [0, 1] (its size is the cues').
-        max_pixels : int or None
-            The run's pixel limit.
-        edges : str
-            How strokes' edges are read (:data:`~varcolor.cues.EDGES`), for sources that have them.
-        cue_image : optional
-            The file read already (a marked image's pixels read with its photo, an IR's payload).
+        **context
+            The keywords of :class:`ReadContext`, each optional: ``max_pixels`` (int or None, the
+            run's pixel limit), ``edges`` (str, how strokes' edges are read, for sources that have
+            them), ``cue_image`` (the file read already: a marked image's pixels read with its
+            photo, an IR's payload).
         """
         raise NotImplementedError(f"cue source {cls.name!r} has no reader")
 
@@ -348,27 +361,20 @@ class ImageSource(CueSource):
             )
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        gray: np.ndarray,
-        *,
-        max_pixels: int | None = None,
-        edges: str = EDGES_DEFAULT,
-        cue_image: Any = None,
-    ) -> Cues:
+    def read(cls, path: Path, gray: np.ndarray, **context: Unpack[ReadContext]) -> Cues:
         """The file's cues (:meth:`cues_of`), its pixels read unless given as ``cue_image``.
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`CueSource.read` takes them.
         """
+        cue_image = context.get("cue_image")
         if cue_image is None:
-            cue_image = read_image(path, np.float32, max_pixels=max_pixels)
+            cue_image = read_image(path, np.float32, max_pixels=context.get("max_pixels"))
         if cue_image.ndim == 2:
             raise InputError(f"{path}: the {cls.name} image is gray; it must be in colour")
-        return cls.cues_of(gray, cue_image, edges)
+        return cls.cues_of(gray, cue_image, context.get("edges", EDGES_DEFAULT))
 
     @classmethod
     def cues_of(cls, gray: np.ndarray | None, pixels: np.ndarray, edges: str) -> Cues:

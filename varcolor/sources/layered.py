@@ -6,7 +6,7 @@ The layered file is the input itself: it is found by no name and has no flag (``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +14,11 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io.layers import is_layered, open_stack, pick_layers
 from .base import EDGES_DEFAULT, CueSource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .base import ReadContext
 from .mask import Mask
 
 __all__ = ["Layered"]
@@ -41,27 +46,20 @@ class Layered(CueSource):
             raise InputError(f"{path}: not a layered file (.ora, .psd)")
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        gray: np.ndarray,
-        *,
-        max_pixels: int | None = None,
-        edges: str = EDGES_DEFAULT,
-        cue_image: Any = None,
-    ) -> Cues:
+    def read(cls, path: Path, gray: np.ndarray, **context: Unpack[ReadContext]) -> Cues:
         """The cues of the stroke layer ``cue_image`` (``H×W×4``; None: the file's, the visible
         layer above the photo), its colours where it is painted.
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`~varcolor.sources.base.CueSource.read` takes them.
         """
+        cue_image = context.get("cue_image")
         if cue_image is None:
-            stack = open_stack(path, max_pixels=max_pixels)
+            stack = open_stack(path, max_pixels=context.get("max_pixels"))
             _, marks = pick_layers(stack.entries, path, None, None)
             if marks is None:
                 raise InputError(f"{path}: no stroke layer above the photo")
             cue_image = stack.layer(marks).pixels
-        return Mask.cues_of(None, cue_image, edges)
+        return Mask.cues_of(None, cue_image, context.get("edges", EDGES_DEFAULT))

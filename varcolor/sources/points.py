@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..cues import Cues
-from .base import EDGES_DEFAULT, CueSource
+from .base import CueSource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .base import ReadContext
 
 __all__ = ["Points"]
 
@@ -27,20 +32,12 @@ class Points(CueSource):
     )
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        gray: np.ndarray,
-        *,
-        max_pixels: int | None = None,
-        edges: str = EDGES_DEFAULT,
-        cue_image: Any = None,
-    ) -> Cues:
+    def read(cls, path: Path, gray: np.ndarray, **context: Unpack[ReadContext]) -> Cues:
         """The points of ``path`` on the photo of ``gray``'s size (:meth:`~varcolor.Cues.from_points`).
 
         Parameters
         ----------
-        path, gray, max_pixels, edges, cue_image
+        path, gray, **context
             As :meth:`~varcolor.sources.base.CueSource.read` takes them (the points have no edges).
         """
         return Cues.from_points(path, gray.shape[:2])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,11 @@ from ..matching import (
 )
 from ..memory import check_memory
 from .base import EDGES_DEFAULT, CuePlan, CueSource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .base import ReadContext
 
 __all__ = [
     "Reference",
@@ -138,10 +143,8 @@ def read_header(path: Path, max_pixels: int | None) -> ReferenceHeader:
 
     Parameters
     ----------
-    path : Path
-        The reference photo.
-    max_pixels : int or None
-        The run's pixel limit (None: none).
+    path, max_pixels
+        As :func:`check_reference_file` takes them.
 
     Returns
     -------
@@ -168,10 +171,8 @@ def read_reference(
 
     Parameters
     ----------
-    path : Path
-        The reference photo.
-    max_pixels : int or None
-        The run's pixel limit (None: none).
+    path, max_pixels
+        As :func:`check_reference_file` takes them.
     gray_shape : tuple of int, optional
         The shape of the gray image it will be matched against (a JPEG is then decoded reduced).
     max_memory : float, optional
@@ -648,26 +649,18 @@ class Reference(CueSource):
         check_reference_file(path, max_pixels)
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        gray: np.ndarray,
-        *,
-        max_pixels: int | None = None,
-        edges: str = EDGES_DEFAULT,
-        cue_image: Any = None,
-    ) -> Cues:
+    def read(cls, path: Path, gray: np.ndarray, **context: Unpack[ReadContext]) -> Cues:
         """The cues matched from the photo ``path`` for the gray image ``gray``
         (:meth:`~varcolor.Cues.from_reference`), the photo decoded reduced as far as matching allows.
 
         Parameters
         ----------
-        path, gray, max_pixels, edges
-            As :meth:`~varcolor.sources.base.CueSource.read` takes them.
-        cue_image : ndarray, optional
-            The photo read already (:func:`read_reference`).
+        path, gray, **context
+            As :meth:`~varcolor.sources.base.CueSource.read` takes them; ``cue_image``, an ndarray,
+            is the photo read already (:func:`read_reference`).
         """
-        photo = read_reference(path, max_pixels, gray.shape) if cue_image is None else cue_image
+        cue_image = context.get("cue_image")
+        photo = read_reference(path, context.get("max_pixels"), gray.shape) if cue_image is None else cue_image
         return Cues.from_reference(gray, photo, name=str(path))
 
     @classmethod
