@@ -118,20 +118,6 @@ def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
     return found, [f"{root / entry.path}: {entry.reason}" for entry in unwalked if entry.error]
 
 
-def is_file(path: Path) -> bool:
-    """Whether ``path`` is a file; False for a name the file system cannot hold.
-
-    Parameters
-    ----------
-    path : path
-        The path asked about.
-    """
-    try:
-        return path.is_file()
-    except OSError:  # a name longer than the file system allows cannot exist
-        return False
-
-
 # ---------------------------------------------------------------- the input: INPUT or -i/--input
 
 
