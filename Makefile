@@ -26,7 +26,7 @@ $(VENV)/.installed-%: pyproject.toml | $(PY)
 # The automatic step colours a copy of the gray image: beside the bundled one lie its scribbles,
 # which a run without cues would (rightly) say it does not use.
 # Nothing here compiles: the bundled photo is small, and a small photo's runs are array code
-# (varcolor.kernels.ARRAY_CODE_PIXELS). A larger photo's first run compiles numba's kernels once,
+# (varcolor.common.kernels.ARRAY_CODE_PIXELS). A larger photo's first run compiles numba's kernels once,
 # saying so; `varcolor warm` compiles them ahead.
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/varcolor colorize examples/data/chelsea.png --marked examples/data/chelsea_marked.png \

@@ -7,7 +7,7 @@ reset at each step's start through ``/proc/self/clear_refs``; steps nest, so an 
 is its own after its inner steps ended; a peak between two steps is a row of its own). The command
 runs as a user runs it: NumPy's huge pages and BLAS threads as they come, not ``engine.py``'s timing
 settings (huge pages made a 40 MP scan's cue colours 0.24 GB more resident before they were
-:func:`varcolor.memory.sparse_zeros`). ``--floor`` adds the scan's floor (its 50 full-resolution
+:func:`varcolor.common.memory.sparse_zeros`). ``--floor`` adds the scan's floor (its 50 full-resolution
 CSR mat-vecs, ``engine.py``'s, in a fresh process after the command) and a table of the command's
 steps (read, gray, cues, set-up, solve, paint, write, the rest) against it.
 
@@ -35,7 +35,7 @@ STEPS = [
     ("varcolor.sources.base", "read_image"),
     ("varcolor.cues", "marked_cues"),
     ("varcolor.cues", "mask_cues"),
-    ("varcolor.marks", "_unmix"),
+    ("varcolor.reading.marks", "_unmix"),
     ("varcolor.app.solve", "colorize"),
     ("varcolor.api", "Colorizer"),
     ("varcolor.methods.levin_multiscale", "LevinMultiscale.solve"),

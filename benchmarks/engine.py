@@ -647,7 +647,7 @@ def cli_solve(megapixels: float, scratch: str, timeout: float, kind: str = "levi
     stem = str(Path(scratch) / f"scan{megapixels:g}")
     task = {"megapixels": megapixels, "stem": stem, "kind": kind}
     made = run(_make_scan, task, timeout)
-    from varcolor.fields import path_word
+    from varcolor.common.fields import path_word
 
     command = [sys.executable, "-m", "varcolor.cli", "colorize", path_word(f"{stem}.png")]
     command += ["--marked", path_word(f"{stem}_marked.png"), "-o", path_word(f"{stem}_out.png"), "--quiet"]
@@ -1056,7 +1056,7 @@ def _cli_round(
     """One round of :func:`cli_targets`: the command on each scan ``picked``, its files written."""
     import subprocess
 
-    from varcolor.fields import path_word
+    from varcolor.common.fields import path_word
 
     rows = []
     for index in picked:

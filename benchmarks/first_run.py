@@ -39,7 +39,7 @@ from reports import write_report
 from skimage.transform import resize
 
 import varcolor
-import varcolor.kernels
+import varcolor.common.kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,7 +94,7 @@ print(json.dumps({"seconds": seconds, "compiled": compiled}))
 ARRAY_AGAINST_KERNELS = """
 import json, os, sys, time
 import varcolor
-from varcolor.kernels import KERNELS_VARIABLE
+from varcolor.common.kernels import KERNELS_VARIABLE
 gray, marked = varcolor.read_image(sys.argv[1]), varcolor.read_image(sys.argv[2])
 cues = varcolor.Cues.from_marked(gray, marked)
 def runs(choice):
@@ -171,7 +171,7 @@ def never_warmed(args) -> None:
     ``VARCOLOR_BACKGROUND_WARM``), numba's cache an empty folder; ``varcolor colorize`` three times,
     a pause of :data:`NEVER_WARMED_PAUSE` s after the first (nothing compiles behind a one-shot
     command), against the median of three runs after ``varcolor warm`` in a cache of their own."""
-    from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE, WARM_MARK
+    from varcolor.common.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE, WARM_MARK
 
     os.environ.pop(KERNELS_VARIABLE, None)
     os.environ.pop(BACKGROUND_WARM_VARIABLE, None)
@@ -308,7 +308,7 @@ def main() -> None:
         "compiles": compiles,
         "colorize_default_seconds": both["default"],
         "colorize_kernels_seconds": both["kernels"],
-        "array_code": pixels <= varcolor.kernels.ARRAY_CODE_PIXELS,
+        "array_code": pixels <= varcolor.common.kernels.ARRAY_CODE_PIXELS,
     }
     rows = [
         ("`varcolor colorize`, empty cache (cold)", f"{cold:.1f} s", f"{cold / warm:.1f} ×"),
@@ -338,7 +338,8 @@ def main() -> None:
         "",
         f"Until `varcolor warm` has compiled the kernels, a photo of this size runs "
         f"{'array code' if report['array_code'] else 'numba kernels, and array code for its small systems (its tiles)'}"
-        f" (array code up to {varcolor.kernels.ARRAY_CODE_PIXELS:,} pixels); after it, the kernels. `colorize` in "
+        f" (array code up to {varcolor.common.kernels.ARRAY_CODE_PIXELS:,} pixels); after it, the kernels. "
+        "`colorize` in "
         f"one process, median of five: {median(both['default']):.2f} s before `varcolor warm`, "
         f"{median(both['kernels']):.2f} s after it.",
         "",

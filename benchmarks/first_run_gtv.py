@@ -6,7 +6,7 @@ fresh process, the background compile off (``VARCOLOR_BACKGROUND_WARM=0``), thre
   first run was before the array code;
 - *kernels, warm*: the same run again, the kernels loaded from that cache;
 - *array code*: ``VARCOLOR_KERNELS=array``, what a photo of up to
-  ``varcolor.kernels.GTV_ARRAY_CODE_PIXELS`` pixels runs while its kernels are not compiled (nothing to
+  ``varcolor.common.kernels.GTV_ARRAY_CODE_PIXELS`` pixels runs while its kernels are not compiled (nothing to
   compile).
 
 Each row gives the ADMM iterations of the kernels' and the array code's runs and the largest
@@ -33,7 +33,7 @@ from first_run import photo, timed
 from reports import csr_matvec_ms, write_report
 
 import varcolor
-import varcolor.kernels
+import varcolor.common.kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(gray: Path, marked: Path, out: Path, cache: Path, choice: str) -> tuple[float, int]:
     """One ``varcolor colorize --method bilaplacian-gtv`` with ``VARCOLOR_KERNELS=choice``: its
     seconds and ADMM iterations (its progress bar's last count)."""
-    os.environ[varcolor.kernels.KERNELS_VARIABLE] = choice
+    os.environ[varcolor.common.kernels.KERNELS_VARIABLE] = choice
     argv = [sys.executable, "-m", "varcolor.cli", "colorize", str(gray), "--marked", str(marked)]
     argv += ["--method", "bilaplacian-gtv", "-o", str(out), "--overwrite"]
     seconds, stderr = timed(argv, cache)
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--megapixels", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
-    os.environ[varcolor.kernels.BACKGROUND_WARM_VARIABLE] = "0"
+    os.environ[varcolor.common.kernels.BACKGROUND_WARM_VARIABLE] = "0"
     speed = csr_matvec_ms()
     rows = []
     for megapixels in args.megapixels:
@@ -89,14 +89,15 @@ def main() -> None:
         "with it) in a fresh process, the background compile off. Kernels cold: numba's cache empty, its "
         "kernels compiled in the run; warm: loaded from that cache; array code: `VARCOLOR_KERNELS=array`, "
         "what a small photo runs until its kernels are compiled. The limit of the array code is "
-        f"{varcolor.kernels.GTV_ARRAY_CODE_PIXELS / 1e6:.2f} MP (`varcolor.kernels.GTV_ARRAY_CODE_PIXELS`).",
+        f"{varcolor.common.kernels.GTV_ARRAY_CODE_PIXELS / 1e6:.2f} MP "
+        "(`varcolor.common.kernels.GTV_ARRAY_CODE_PIXELS`).",
         "",
         "| photo | kernels, cold | kernels, warm | array code | array / cold | ADMM iterations (kernels / array) "
         "| largest difference (8-bit levels) | load |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        past = row["megapixels"] * 1e6 > varcolor.kernels.GTV_ARRAY_CODE_PIXELS  # the kernels, whatever asked
+        past = row["megapixels"] * 1e6 > varcolor.common.kernels.GTV_ARRAY_CODE_PIXELS  # the kernels, whatever asked
         lines.append(
             f"| {row['size'][1]}×{row['size'][0]} ({row['megapixels']:.2f} MP) | {row['kernels_cold_s']:.1f} s "
             f"| {row['kernels_warm_s']:.1f} s | {'past the limit, the kernels: ' if past else ''}"

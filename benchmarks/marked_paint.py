@@ -70,7 +70,7 @@ def twins(gray: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         warnings.simplefilter("ignore", UserWarning)  # a noisy copy's warning
         exact = varcolor.Cues.from_marked(gray, marked, edges="exact")
     strays = np.abs(marked - gray[..., None]).max(axis=2)
-    strokes = exact.mask & (strays > varcolor.marks.copy_noise(gray, marked))
+    strokes = exact.mask & (strays > varcolor.reading.marks.copy_noise(gray, marked))
     core = ndimage.binary_erosion(strokes, border_value=1)
     core |= strokes & ~ndimage.binary_dilation(core, iterations=2)  # thin strokes: their own pixels
     fine_core = _up(core)

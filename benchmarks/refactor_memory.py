@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from reports import write_report
 
-from varcolor.memory import malloc_in_use
+from varcolor.common.memory import malloc_in_use
 
 HERE = Path(__file__).resolve().parent
 

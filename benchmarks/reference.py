@@ -348,8 +348,8 @@ def speed_report(speeds: list[dict], note: str) -> str:
 def tuning_shares(every: int, limit: int) -> None:
     """The trusted share (before growing) of same-scene pairs (crops, and crops moved as fast motion
     moves them) and of unrelated pairs on the tuning part (BSDS500 train): where
-    :data:`varcolor.matching.MIN_SHARE` must fall between."""
-    import varcolor.matching as matcher
+    :data:`varcolor.reading.matching.MIN_SHARE` must fall between."""
+    import varcolor.reading.matching as matcher
     from varcolor.color import same_lightness_gray
 
     files = split("tuning", every=every).get("bsds500/train", [])

@@ -92,7 +92,7 @@ def kernels_note() -> tuple[bool, str]:
     is for every source's size and time: an edit since the last ``varcolor warm`` voids it, and the
     small systems (a full tile's correction, an edit's small solves) then run as array code, as for
     a user who never warmed. (Timed so, the studio's 1:1 view took 1.2 s where it took 1.0 s warm.)"""
-    from varcolor.kernels import kernels_warm
+    from varcolor.common.kernels import kernels_warm
 
     if kernels_warm():
         return True, ""

@@ -15,7 +15,7 @@ today's (``edges="unmix"``: blended edge pixels read as partial paint) and of a 
 reference (the old rule's strokes eroded by one pixel, their core colours kept). Besides PSNR and
 CIEDE2000 where an original exists it writes a burn-in measure (:func:`burn_in`): how much the
 result's chroma jumps across the strokes' outline (the old rule's cues less a noisy copy's faint
-differences, :func:`varcolor.marks.copy_noise`). Writes ``scribbles_edges.json``/``.md`` and
+differences, :func:`varcolor.reading.marks.copy_noise`). Writes ``scribbles_edges.json``/``.md`` and
 ``local/scribbles_edges.png`` (one row per pair: scribbles | old | today | hard-edged reference).
 
 ``--figure`` writes ``docs/images/strokes_edges.png`` instead: scikit-image's ``coffee`` with
@@ -112,7 +112,7 @@ def run_edges(name: str, gray_path: Path, marked_path: Path, original_path: Path
         new = varcolor.Cues.from_marked(gray, marked)
     # The strokes as painted: the old rule's cues less a noisy copy's faint differences (lightalchemist/casual).
     strays = np.abs(marked - (gray[..., None] if gray.ndim == 2 else gray)).max(axis=2)
-    strokes = old.mask & (strays > varcolor.marks.copy_noise(gray, marked))
+    strokes = old.mask & (strays > varcolor.reading.marks.copy_noise(gray, marked))
     core = ndimage.binary_erosion(strokes, border_value=1)
     cues = {"exact": old, "unmix": new, "hard": varcolor.Cues(core, old.ab)}
     row = {"pair": name, "pixels": gray.size, "note": new.note}

@@ -39,7 +39,7 @@ import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no
 from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
-from varcolor.kernels import KERNELS_VARIABLE  # noqa: E402
+from varcolor.common.kernels import KERNELS_VARIABLE  # noqa: E402
 
 # The solvers are compared as they run once `varcolor warm` has compiled the kernels, also on a
 # machine where it never ran (a lent GPU machine is fresh): there, small photos would otherwise

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from shared_data import SHARED
 
-from varcolor.fields import path_word
+from varcolor.common.fields import path_word
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

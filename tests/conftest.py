@@ -22,8 +22,8 @@ from skimage.transform import resize
 
 import varcolor
 from varcolor.color import same_lightness_gray
+from varcolor.common.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE
 from varcolor.cues import sample_random
-from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE
 from varcolor.neural.siggraph17 import SIGGRAPH17
 
 # Small images by array code throughout the suite and the processes it starts, whatever
@@ -37,7 +37,7 @@ os.environ[BACKGROUND_WARM_VARIABLE] = "0"
 
 @pytest.fixture(autouse=True)
 def _no_warm_mark(monkeypatch):
-    monkeypatch.setattr("varcolor.kernels._mark_folder", lambda: None)
+    monkeypatch.setattr("varcolor.common.kernels._mark_folder", lambda: None)
 
 
 @pytest.fixture

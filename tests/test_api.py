@@ -264,7 +264,7 @@ def test_every_error_a_solve_raises_is_a_public_name():
 def test_undo_goes_back_one_cue_set_at_a_time_by_a_correction(monkeypatch):
     # A correction is priced against a fresh solve's measured seconds: on so small an image a busy
     # core can make the fresh solve look cheaper (then 'full'); the price is not what is tested here.
-    monkeypatch.setattr("varcolor.interactive.Updates.compare_with_fresh", False)
+    monkeypatch.setattr("varcolor.methods.interactive.Updates.compare_with_fresh", False)
     gray, first = gray_and_cues("coffee", (48, 64), 20, rng=2)
     second, third = strokes(gray.shape)[:2]
     cz = varcolor.Colorizer(gray, method="levin", solver="direct")

@@ -68,7 +68,7 @@ def test_a_pools_references_are_listed_largest_share_first(cat, monkeypatch):
     mask[:40, :100] = True
     shares = [(1, 1000), (0, 3000)]  # (index in the pool, cues it gave), in the pool's rank
     fake = (mask, np.zeros(gray.shape + (2,), np.float32), mask.astype(np.float32), shares)
-    monkeypatch.setattr("varcolor.matching.match_pool", lambda *args, **kwargs: fake)
+    monkeypatch.setattr("varcolor.reading.matching.match_pool", lambda *args, **kwargs: fake)
     cues = Cues.from_references(gray, [photo, rocket], names=["big", "small"])
     assert cues.references == (("big", 0.75), ("small", 0.25))
     result = varcolor.colorize(gray, cues)

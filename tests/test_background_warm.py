@@ -13,8 +13,8 @@ import time
 import pytest
 
 import varcolor
-from varcolor import kernels
 from varcolor.app import warm
+from varcolor.common import kernels
 
 from .conftest import run, wait_until
 

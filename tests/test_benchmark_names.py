@@ -43,5 +43,5 @@ def test_the_benchmarks_name_only_what_the_package_has():
 
 
 def test_a_moved_name_is_caught():
-    assert _resolves("varcolor.marks.copy_noise")
+    assert _resolves("varcolor.reading.marks.copy_noise")
     assert not _resolves("varcolor.cues.copy_noise")

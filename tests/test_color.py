@@ -352,7 +352,8 @@ def test_the_array_codes_gamut_mapping_is_the_kernels_on_every_kind_of_colour(ga
 def test_a_small_images_same_lightness_gray_is_the_kernels_without_compiling_it(monkeypatch):
     """``same_lightness_gray`` of a small image runs as array code (a first run compiles nothing:
     the marks' reading calls it) and gives the kernel's gray, also off [0, 1] and on 8-bit levels."""
-    from varcolor import color, kernels
+    from varcolor import color
+    from varcolor.common import kernels
 
     rng = np.random.default_rng(5)
     images = [
@@ -393,7 +394,7 @@ def test_the_gray_of_levels_is_the_gray_of_their_floats_and_a_gray_pixel_is_its_
     the floats ``read_image`` gives for them, by the kernel and by array code; a pixel whose
     channels are equal is its own gray exactly (through L* and back it came out up to 3e-7 off at
     16 bits, L* 8), and ``gray_by_bands`` of the levels is ``to_gray`` of their floats."""
-    from varcolor import kernels
+    from varcolor.common import kernels
     from varcolor.io import levels_to_float
 
     top = np.iinfo(dtype).max

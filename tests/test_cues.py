@@ -308,7 +308,7 @@ def test_the_command_line_reads_the_noise_as_the_photo_and_colorizes_from_the_st
 def test_marked_and_mask_cues_are_found_band_by_band_as_on_the_whole_image(monkeypatch):
     # Bands of 100 pixels (the default is a megapixel): Levin's rule and the noise rule on the
     # whole image, written out here, and the Lab of the marked colours at the cues.
-    import varcolor.marks as cues_module
+    import varcolor.reading.marks as cues_module
 
     monkeypatch.setattr(cues_module, "_bands", lambda shape: [slice(top, top + 7) for top in range(0, shape[0], 7)])
     rng = np.random.default_rng(3)
@@ -718,7 +718,7 @@ def test_a_jpeg_round_trip_of_a_grainy_scans_marked_copy_leaves_no_specks_to_pin
     from scipy import ndimage
 
     import varcolor
-    from varcolor.marks import SPECK
+    from varcolor.reading.marks import SPECK
 
     from .conftest import photo
 
@@ -782,7 +782,7 @@ def test_a_marked_copy_saved_as_jpeg_is_read_not_refused_as_another_photo(qualit
 
 
 def test_a_jpegs_halo_is_found_band_by_band_as_on_the_whole_image(monkeypatch):
-    import varcolor.marks as marks
+    import varcolor.reading.marks as marks
 
     rng = np.random.default_rng(4)
     mask = rng.random((60, 40)) < 0.3

@@ -10,7 +10,7 @@ import pytest
 
 from varcolor import Cues, InputError
 from varcolor.io import MAX_PIXELS
-from varcolor.pointfiles import MAX_PAINTED_IMAGES
+from varcolor.reading.pointfiles import MAX_PAINTED_IMAGES
 
 
 def bad_shapes():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import varcolor
-import varcolor.kernels
+import varcolor.common.kernels
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def larger(tmp_path):
     folder.mkdir()
     gray, marked = first_run_benchmark().photo(folder, LARGER_MEGAPIXELS)
     height, width = varcolor.read_image(gray).shape[:2]
-    assert not varcolor.kernels.array_code(height * width)
+    assert not varcolor.common.kernels.array_code(height * width)
     return gray, marked
 
 

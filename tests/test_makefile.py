@@ -83,8 +83,8 @@ def test_neither_the_suite_nor_the_demo_waits_for_a_warm(tmp_path):
     # No `varcolor warm` before the suite: its small photos run array code (tests/conftest.py pins
     # it, here too), and the checks of the kernels compile those they ask for (the Makefile says
     # why); `make demo` colorizes only the small bundled photo, which runs array code (nothing to
-    # compile: tests/test_kernels.py).
-    from varcolor.kernels import KERNELS_VARIABLE
+    # compile: tests/common/test_kernels.py).
+    from varcolor.common.kernels import KERNELS_VARIABLE
 
     assert os.environ[KERNELS_VARIABLE] == "array"
     for target, venv in (("test", stand_in(tmp_path, "neural-ui")), ("demo", tmp_path / "fresh")):

@@ -224,7 +224,7 @@ def test_true_colour_strokes_as_marks_and_as_a_strokes_layer_colorize_alike(tmp_
 def test_rims_with_no_laid_paint_near_them_fall_back_to_their_own_paint():
     """A box of rim pixels with no laid paint in reach (a grainy 12 MP scan's strokes met it)
     takes each pixel's fallback paint in every hue direction; it raised IndexError."""
-    from varcolor.marks import HUES, _hue_paints
+    from varcolor.reading.marks import HUES, _hue_paints
 
     strokes = np.zeros((20, 30), bool)
     strokes[5:8, 4:20] = True
@@ -333,7 +333,7 @@ def test_a_group_of_strokes_is_read_alike_wherever_it_lies_and_whatever_lies_bey
     the paint's reach of each other in a box of its own): the same crossing strokes read alone and
     placed in a wider scan, beside other strokes further than the reach, give the same cues,
     blends included."""
-    from varcolor.marks import PAINT_REACH
+    from varcolor.reading.marks import PAINT_REACH
 
     gray = _gray("coffee", (120, 160))
     marked, _ = _crossing(gray, "antialiased", seed=3, count=6)

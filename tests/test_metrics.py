@@ -271,13 +271,13 @@ def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path,
         (tmp_path / folder / "big.png").write_bytes(png_declaring(7000, 10000, color=2, data=rows))  # 70 MP
         varcolor.write_image(tmp_path / folder / "small.png", photo("coffee", (32, 40)))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)  # a 16 GB machine
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 16 << 30)  # a 16 GB machine
     single = ["metrics", tmp_path / "res" / "big.png", "-r", tmp_path / "orig" / "big.png"]
     code, out, err = run(capsys, *single)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "big.png: scoring a 7000×10000 pair needs about 28.0 GB of memory" in err
     monkeypatch.undo()  # the small pair is read; the big one is still refused, the run goes on
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 16 << 30)
     code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "orig", "--format", "json")
     assert code == 1 and [row["image"] for row in json.loads(out)] == ["small.png", "mean (1)"]
     assert "big.png: scoring a 7000×10000 pair needs about" in err

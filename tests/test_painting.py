@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from varcolor import color
-from varcolor.kernels import ARRAY_CODE_PIXELS
+from varcolor.common.kernels import ARRAY_CODE_PIXELS
 from varcolor.painting import Painter
 
 

@@ -247,7 +247,7 @@ def test_points_are_painted_within_their_disks_only(rng):
 
 
 def test_points_files_are_capped(tmp_path, monkeypatch):
-    from varcolor import pointfiles as cues_module
+    from varcolor.reading import pointfiles as cues_module
 
     monkeypatch.setattr(cues_module, "MAX_POINTS", 10)
     (tmp_path / "p.json").write_text(json.dumps([{"y": 1, "x": 1, "a": 1, "b": 1}] * 11))
@@ -264,7 +264,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
     rows = zlib.compress(b"".join(b"\x00" + bytes(12000 * 3) for _ in range(8)))
     (tmp_path / "bomb.png").write_bytes(png_declaring(12000, 12000, color=2, data=rows))  # a few hundred bytes, 144 MP
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
     code, _, err = run(
         capsys,
         "colorize",

@@ -7,7 +7,7 @@ from skimage import data, transform
 
 import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray, to_gray
-from varcolor.matching import signature
+from varcolor.reading.matching import signature
 from varcolor.video.shots import Shot, find_shots
 
 from .conftest import run

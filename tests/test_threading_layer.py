@@ -1,4 +1,4 @@
-"""numba's threading layer is chosen by varcolor (varcolor.kernels), not left to numba's own order,
+"""numba's threading layer is chosen by varcolor (varcolor.common.kernels), not left to numba's own order,
 which takes TBB first: Debian's libtbb (installed with Krita) made processes spin in TBB's
 finalizer after their work, so that ``make test`` never exited."""
 
@@ -14,7 +14,7 @@ import pytest
 SCRIPT = """
 import threading
 import numpy as np
-import varcolor.kernels
+import varcolor.common.kernels
 import numba
 
 @numba.njit(parallel=True)

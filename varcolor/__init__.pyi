@@ -12,12 +12,12 @@ from .api import Colorizer as Colorizer
 from .api import Result as Result
 from .api import check_fits as check_fits
 from .api import colorize as colorize
+from .common.info import Info as Info
 from .cues import Cues as Cues
 from .errors import ConvergenceError as ConvergenceError
 from .errors import InputError as InputError
 from .errors import OutputError as OutputError
 from .errors import VarcolorError as VarcolorError
-from .info import Info as Info
 from .io import read_image as read_image
 from .io import walk_images as walk_images
 from .io import write_image as write_image

@@ -2,7 +2,7 @@
 
 A solve goes through four steps, each another module's: **plan** (the options checked by their
 method, the solve planned), **prior** (:mod:`varcolor.priors`, once per image), **solve** (the
-method's, or its updater's answer to new cues: :mod:`varcolor.interactive`) and **paint**
+method's, or its updater's answer to new cues: :mod:`varcolor.methods.interactive`) and **paint**
 (:mod:`varcolor.painting`)."""
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from typing import Any, cast
 import numpy as np
 
 from . import methods, priors
-from .buffers import Spares
 from .color import to_gray
+from .common.buffers import Spares
+from .common.info import Info
+from .common.kernels import kernels_launch_from_threads, threads_for
+from .common.raster import channel_extremes, gather, one_value
 from .cues import Cues, unmatched_note
 from .errors import (
     SIZES,
@@ -34,13 +37,10 @@ from .errors import (
     tell,
 )
 from .gamut import GlobalHints
-from .info import Info
-from .kernels import kernels_launch_from_threads, threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
 from .methods.base import NOT_ITERATIVE, checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
-from .raster import channel_extremes, gather, one_value
 from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
@@ -504,7 +504,7 @@ class Colorizer:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
 
         With ``local``, methods that solve a linear system (without a prior) avoid a global
-        re-solve where they can (:mod:`varcolor.interactive`): after a global ``direct``
+        re-solve where they can (:mod:`varcolor.methods.interactive`): after a global ``direct``
         solve, a low-rank correction of its factors for the cue pixels added since.
 
         Parameters

@@ -20,9 +20,9 @@ from skimage import color as skcolor
 from skimage.color import colorconv as _cc
 from skimage.util import img_as_float64
 
+from .common.kernels import any_layout, array_code, compile_each_once, compile_once, kernels_launch_from_threads
 from .errors import InputError, real_array
 from .io import equal_channels, levels_to_float, to_levels
-from .kernels import any_layout, array_code, compile_each_once, compile_once, kernels_launch_from_threads
 
 __all__ = [
     "rgb_to_lab",
@@ -258,7 +258,7 @@ def chroma_to_rgb(
 
 def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> np.ndarray:
     """:func:`chroma_to_rgb` of float64 ``lightness`` and ``ab`` (checked), by the array code
-    (``array``: a small image's, :func:`varcolor.kernels.array_code`) or the kernel."""
+    (``array``: a small image's, :func:`varcolor.common.kernels.array_code`) or the kernel."""
     lightness = np.asarray(lightness, dtype=np.float64)
     ab = np.asarray(ab, dtype=np.float64)
     if out is None:

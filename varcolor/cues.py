@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
+from .common.raster import gather
 from .errors import InputError, check_unit_range, real_array
-from .marks import (
+from .reading.marks import (
     AB_LIMIT,
     EDGES,
     EDGES_DEFAULT,
@@ -32,11 +33,10 @@ from .marks import (
     mask_cues,
     same_aspect,
 )
-from .pointfiles import points_cues
-from .raster import gather
+from .reading.pointfiles import points_cues
 
 if TYPE_CHECKING:
-    from .matching import PoolMatch, Signature
+    from .reading.matching import PoolMatch, Signature
 
 __all__ = [
     "Cues",
@@ -304,7 +304,7 @@ class Cues:
 
     @classmethod
     def _of(cls, marks: Marks) -> Cues:
-        """The cues of marks read from a file (:mod:`varcolor.marks`), their arrays taken as they are."""
+        """The cues of marks read from a file (:mod:`varcolor.reading.marks`), their arrays taken as they are."""
         return cls(marks.mask, marks.ab, lightness=marks.lightness, note=marks.note, copy=False)
 
     @classmethod
@@ -317,7 +317,7 @@ class Cues:
         min_confidence: float | None = None,
         name: str = "reference",
     ) -> Cues:
-        """Cues matched from a colour photo of the same scene (:mod:`varcolor.matching`).
+        """Cues matched from a colour photo of the same scene (:mod:`varcolor.reading.matching`).
 
         Each cue's ``weight`` is its match's confidence (0–1); where nothing in the reference
         matches there is no cue.
@@ -330,10 +330,10 @@ class Cues:
             ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio.
         strokes : Cues, optional
             The user's own cues: they win where they are, and no matched cue stays within
-            :data:`~varcolor.matching.CLEARANCE` pixels of them.
+            :data:`~varcolor.reading.matching.CLEARANCE` pixels of them.
         min_confidence : float, optional
             The confidence a match needs to become a cue (default
-            :data:`~varcolor.matching.MIN_CONFIDENCE`).
+            :data:`~varcolor.reading.matching.MIN_CONFIDENCE`).
         name : str
             How messages name the reference (its file).
 
@@ -360,7 +360,7 @@ class Cues:
         >>> Cues.from_reference(gray, data.rocket() / 255.0, name="rocket").unmatched  # another scene
         ('rocket',)
         """
-        from .matching import MIN_CONFIDENCE, match_reference, outside
+        from .reading.matching import MIN_CONFIDENCE, match_reference, outside
 
         gray = to_gray(real_array(gray, "gray"))
         threshold = MIN_CONFIDENCE if min_confidence is None else min_confidence
@@ -392,7 +392,7 @@ class Cues:
         verified_only: bool = False,
     ) -> Cues:
         """Cues matched from the best of several colour photos (a pool:
-        :func:`varcolor.matching.match_pool`): ranked, verified, the best (up to three)
+        :func:`varcolor.reading.matching.match_pool`): ranked, verified, the best (up to three)
         combined where they agree, ``weight`` their confidence, around the user's ``strokes``.
 
         Parameters
@@ -408,7 +408,7 @@ class Cues:
             How messages and :attr:`references` name the photos, one a photo (default
             "reference 1", …).
         signatures, verified_only :
-            As for :func:`varcolor.matching.match_pool` (``signatures``: one a photo).
+            As for :func:`varcolor.reading.matching.match_pool` (``signatures``: one a photo).
 
         Returns
         -------
@@ -430,7 +430,7 @@ class Cues:
         >>> cues.count > 100, cues.references
         (True, (('cat', 1.0),))
         """
-        from .matching import check_target, match_pool
+        from .reading.matching import check_target, match_pool
 
         gray = _matched_gray(gray)
         if isinstance(references, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(references, "__len__"):
@@ -448,14 +448,14 @@ class Cues:
 
     @classmethod
     def from_pool(cls, matched: PoolMatch, *, strokes: Cues | None = None) -> Cues:
-        """The cues of a pool matched a photo at a time (:class:`varcolor.matching.PoolMatch`,
+        """The cues of a pool matched a photo at a time (:class:`varcolor.reading.matching.PoolMatch`,
         whose caller read each photo it wanted), around the user's ``strokes``, as
         :meth:`from_references` gives them.
 
         Parameters
         ----------
         matched : PoolMatch
-            The pool's match, done (no photo :meth:`~varcolor.matching.PoolMatch.wanted`).
+            The pool's match, done (no photo :meth:`~varcolor.reading.matching.PoolMatch.wanted`).
         strokes : Cues, optional
             The user's own cues: they win where they are (as :meth:`from_reference`).
 
@@ -472,7 +472,7 @@ class Cues:
         Examples
         --------
         >>> from skimage import data
-        >>> from varcolor.matching import PoolMatch, signature
+        >>> from varcolor.reading.matching import PoolMatch, signature
         >>> photo = data.chelsea() / 255.0
         >>> pool = [data.rocket() / 255.0, photo[:, 50:]]
         >>> matched = PoolMatch(photo[:, :400].mean(axis=2), [signature(p) for p in pool], names=["rocket", "cat"])
@@ -496,9 +496,9 @@ class Cues:
         strokes: Cues | None,
         points: np.ndarray | None = None,
     ) -> Cues:
-        """A pool's match (:func:`~varcolor.matching.match_pool`'s values) as cues, with the
+        """A pool's match (:func:`~varcolor.reading.matching.match_pool`'s values) as cues, with the
         share each photo gave, around ``strokes``."""
-        from .matching import outside
+        from .reading.matching import outside
 
         total = sum(count for _, count in shares)
         # The largest share first (the pool's rank breaks ties): what a report lists first gave most.
@@ -591,7 +591,7 @@ def unmatched_note(names: Sequence[str]) -> str:
 
 
 def _matched_gray(gray) -> np.ndarray:
-    """The gray image a reference is matched against, as :func:`~varcolor.matching.match_reference`
+    """The gray image a reference is matched against, as :func:`~varcolor.reading.matching.match_reference`
     checks it (``H×W``, or ``H×W×3`` read as its gray; in [0, 1])."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3 and gray.shape[2] in (3, 4):

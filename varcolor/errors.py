@@ -125,7 +125,7 @@ def image_size(shape: tuple) -> str:
 
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the
-    luminance weights (:mod:`varcolor.affinity`) need both. Encoding checks it too.
+    luminance weights (:mod:`varcolor.common.affinity`) need both. Encoding checks it too.
 
     Parameters
     ----------

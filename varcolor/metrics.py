@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .color import lab_to_rgb, rgb_to_lab
+from .common.threads import shared_pool, usable_cores
 from .errors import SIZES, InputError, check_unit_range, image_size, real_array
-from .threads import shared_pool, usable_cores
 
 __all__ = [
     "psnr",

@@ -16,9 +16,9 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+from .common.fields import OptionValues, at_least_one, flag_name, flag_value, non_negative, option, positive
+from .common.memory import memory_budget
 from .errors import InputError
-from .fields import OptionValues, at_least_one, flag_name, flag_value, non_negative, option, positive
-from .memory import memory_budget
 from .solvers.base import TOL
 from .solvers.choice import SOLVERS
 from .solvers.device import DEVICES

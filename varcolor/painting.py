@@ -9,7 +9,6 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from .buffers import Spares
 from .color import (
     _lab_to_srgb_array,
     chroma_to_rgb,
@@ -21,9 +20,10 @@ from .color import (
     rgb_to_yiq,
     yiq_to_rgb,
 )
+from .common.buffers import Spares
+from .common.threads import shared_pool
 from .cues import Cues
 from .io import to_levels
-from .threads import shared_pool
 
 __all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE", "covers_most"]
 
@@ -127,7 +127,7 @@ class Painter:
 
     def prepare(self, chroma: np.ndarray) -> None:
         """Edits follow a result of ``chroma``'s shape and type: the arrays the first one paints
-        into made ahead, in a thread (:meth:`varcolor.buffers.Spares.prepare`).
+        into made ahead, in a thread (:meth:`varcolor.common.buffers.Spares.prepare`).
 
         Parameters
         ----------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .raster import gather
+from .common.raster import gather
 from .solvers.multiscale import block_mean
 
 __all__ = [

@@ -9,8 +9,8 @@ import pytest
 
 #: The readers of varcolor.io: the one that decodes pixels, and those that open a header only.
 DECODERS, HEADERS = ("read_image",), ("image_shape", "image_bits", "image_profile")
-#: What describes an image (keypoints: varcolor.matching.signature, also under target_signature)
-#: and checks a pair of them (varcolor.matching.verified).
+#: What describes an image (keypoints: varcolor.reading.matching.signature, also under target_signature)
+#: and checks a pair of them (varcolor.reading.matching.verified).
 DESCRIBERS = ("signature", "verified")
 
 
@@ -37,7 +37,7 @@ def reads(monkeypatch) -> Reads:
     import varcolor.app.chain  # noqa: F401  (the modules of a run, imported before they are patched)
     import varcolor.cli  # noqa: F401
     import varcolor.io.formats as formats
-    import varcolor.matching as matching
+    import varcolor.reading.matching as matching
     import varcolor.sources.reference  # noqa: F401
 
     counted = Reads()

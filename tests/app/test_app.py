@@ -21,8 +21,8 @@ from varcolor.cli import build_parser
 from varcolor.cli.common import flag_words
 from varcolor.cli.ir import encode_options_of
 from varcolor.cli.solve_options import options_of
+from varcolor.common.fields import OptionValues
 from varcolor.errors import InputError
-from varcolor.fields import OptionValues
 from varcolor.ir.encode import EncodeOptions
 from varcolor.methods import build_options
 from varcolor.options import Options

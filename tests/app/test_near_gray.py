@@ -157,9 +157,9 @@ def test_unmarked_pixels_become_the_gray_by_kernel_and_array_code_alike(monkeypa
     """The marked copy's pixels that show the photo (every channel within half a level) become its
     gray, the strokes' and the NaN's stay: one kernel pass for a big scan, array code for a small
     one, the same pixels changed to the same values."""
-    from varcolor import kernels
+    from varcolor.common import kernels
     from varcolor.io import levels_to_float
-    from varcolor.marks import unmarked_to_gray
+    from varcolor.reading.marks import unmarked_to_gray
 
     top = np.iinfo(dtype).max
     gray = gray_levels((90, 110)).astype(dtype) * (257 if dtype == np.uint16 else 1)

@@ -21,8 +21,8 @@ def test_bench_refuses_more_hints_than_pixels_in_one_line(tmp_path, capsys):
 
 
 def test_bench_checks_a_photo_s_memory_from_its_header_before_decoding(tmp_path, capsys, monkeypatch):
-    from varcolor import memory
     from varcolor.cli import bench as command
+    from varcolor.common import memory
 
     bomb = tmp_path / "bomb.png"  # 225 MP declared in a few bytes, under the 250 MP limit
     bomb.write_bytes(png_declaring(15000, 15000, color=2, data=zlib.compress(b"\0" * 1000)))

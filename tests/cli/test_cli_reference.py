@@ -123,7 +123,7 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
 
 
 def test_a_broken_clip_with_a_reference_is_one_line(tmp_path, capsys):
-    # a clip takes --reference (colour stills for its keyframes: tests/test_matching_series.py);
+    # a clip takes --reference (colour stills for its keyframes: tests/reading/test_matching_series.py);
     # one that is no clip is refused before any reference is matched
     clip = tmp_path / "film.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
@@ -185,7 +185,7 @@ def test_resume_redoes_what_another_reference_would_change(scene, tmp_path, caps
 
 def test_a_16_bit_profiled_reference_is_read_through_its_profile(scene, tmp_path, capsys):
     from varcolor.app.reference import read_reference
-    from varcolor.profiles import srgb_to_profile
+    from varcolor.io.profiles import srgb_to_profile
 
     folder, truth = scene
     reference = varcolor.read_image(folder / "ref.png")

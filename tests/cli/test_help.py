@@ -78,7 +78,7 @@ def test_run_options_flags_are_made_from_their_fields():
 
     from varcolor.app import RunOptions
     from varcolor.cli import build_parser
-    from varcolor.fields import choices_of
+    from varcolor.common.fields import choices_of
 
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

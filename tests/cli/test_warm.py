@@ -48,7 +48,7 @@ def test_the_studio_kind_runs_the_studios_own_warm_up_and_is_warmed_by_default(c
 def test_warm_runs_the_kernels_a_larger_photo_needs_on_its_small_example(capsys, monkeypatch):
     # The bundled example is small enough for array code, which compiles nothing: warmed that way,
     # a first 12 MP run would compile everything.
-    from varcolor import kernels
+    from varcolor.common import kernels
 
     seen = []
     monkeypatch.setitem(warm.WARM_RUNS, "cues", ("x", lambda: seen.append(kernels.array_code(1)), lambda: True))

@@ -12,10 +12,10 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 import varcolor
+from varcolor.common.neighbours import EDGE_OFFSETS
 from varcolor.energies import bilaplacian_gtv
 from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
 from varcolor.errors import InputError
-from varcolor.neighbours import EDGE_OFFSETS
 from varcolor.solvers import admm, amg, device
 from varcolor.solvers.stencil import graph_laplacian
 
@@ -25,7 +25,7 @@ from ..conftest import tiny_problem
 @pytest.fixture(params=["numba", "array"])
 def path(request, monkeypatch):
     """Each way a CPU solve runs: the kernels, or the array code of a small photo whose kernels
-    are not compiled (varcolor.kernels.array_code), chosen as a user would (VARCOLOR_KERNELS)."""
+    are not compiled (varcolor.common.kernels.array_code), chosen as a user would (VARCOLOR_KERNELS)."""
     monkeypatch.setenv("VARCOLOR_KERNELS", request.param)
     return request.param
 
@@ -46,7 +46,7 @@ def test_energy_matches_an_independent_convex_solver(path):
                 if 0 <= i + di < h and 0 <= j + dj < w:
                     lap[i * w + j, i * w + j] -= 1
                     lap[i * w + j, (i + di) * w + j + dj] += 1
-    scale = varcolor.affinity.local_scale(gray)
+    scale = varcolor.common.affinity.local_scale(gray)
     pairs, weights = [], []
     for i in range(h):
         for j in range(w):

@@ -13,7 +13,7 @@ from PIL import Image
 import varcolor
 from varcolor.io import formats
 from varcolor.io import png as bands
-from varcolor.profiles import SRGB_ICC
+from varcolor.io.profiles import SRGB_ICC
 
 
 def _pypng_pixels(data: bytes) -> np.ndarray:

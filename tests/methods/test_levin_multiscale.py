@@ -16,7 +16,7 @@ import pytest
 from scipy import ndimage
 
 import varcolor
-import varcolor.kernels
+import varcolor.common.kernels
 import varcolor.painting
 from varcolor.errors import InputError
 from varcolor.methods import levin_multiscale
@@ -187,7 +187,7 @@ def test_an_edit_recolouring_a_small_regions_cue_recolours_the_region(monkeypatc
     fresh solve colours it, while the tiles no changed cue touches keep their corrections (those
     of the other disks' regions too)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 96)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, _, labels = _small_disks()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, space=space)
     colorizer.solve(cues)
@@ -204,7 +204,7 @@ def test_an_edit_recolouring_a_small_regions_cue_recolours_the_region(monkeypatc
 
 def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, rng):
     # Correct the coarse factors even where a fresh solve of the small coarse grid is predicted cheaper.
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues = gray_and_cues("astronaut", (120, 160), 40, rng)
     added = stroke(gray.shape, slice(60, 63), slice(30, 110), (30.0, -30.0))
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
@@ -224,10 +224,10 @@ def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, r
 def test_a_never_warmed_small_photos_edit_is_solved_afresh_by_array_code_compiling_nothing(monkeypatch, rng):
     # auto, no warm mark (the suite's _no_warm_mark): the low-rank correction's kernels would
     # compile in the user's face; the edit is a fresh solve, the same as a new colorizer's.
-    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "auto")
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
-    varcolor.kernels.kernels_warm.cache_clear()
-    assert varcolor.kernels.kernels_missing(120 * 160)
+    monkeypatch.setenv(varcolor.common.kernels.KERNELS_VARIABLE, "auto")
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
+    varcolor.common.kernels.kernels_warm.cache_clear()
+    assert varcolor.common.kernels.kernels_missing(120 * 160)
     gray, cues = gray_and_cues("astronaut", (120, 160), 40, rng)
     added = stroke(gray.shape, slice(60, 63), slice(30, 110), (30.0, -30.0))
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
@@ -280,7 +280,7 @@ def _drafts_painted(monkeypatch) -> list:
     import varcolor.api
 
     monkeypatch.setattr(varcolor.painting, "WHOLE_PAINT_SHARE", 0.0)
-    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
+    monkeypatch.setenv(varcolor.common.kernels.KERNELS_VARIABLE, "array")
     monkeypatch.setattr(varcolor.api, "kernels_launch_from_threads", lambda: True)
     started = []
     ahead = varcolor.painting.Painter.paint_ahead
@@ -299,7 +299,7 @@ def test_a_draft_painted_while_it_is_corrected_gives_the_colours_of_the_answer(m
     again: each result's colours are exactly its chroma's painted afresh, for a first solve and
     for edits whose tiles are solved again, keep their corrections, or hold a recoloured cue."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     started = _drafts_painted(monkeypatch)
     gray, cues = gray_and_cues("astronaut", (200, 240), 80, rng)
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, margin=8, space=space, bits=8)
@@ -341,7 +341,7 @@ def test_an_edit_solves_again_only_the_tiles_it_touches(monkeypatch, rng):
     """Tiles far from the stroke keep their corrections on the new lift: close to a fresh solve
     (the lift moved only as much as the coarse solution did there)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues = gray_and_cues("astronaut", (200, 240), 80, rng)
     added = stroke(gray.shape, slice(20, 23), slice(20, 60), (30.0, -30.0))
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, margin=8)
@@ -397,7 +397,9 @@ def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
     monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 0)
     monkeypatch.setattr(varcolor.painting, "HOLD_LIGHTNESS", 0)
     monkeypatch.setattr(varcolor.color, "_BAND_VALUES", 1 << 14)
-    monkeypatch.setattr(varcolor.kernels, "ARRAY_CODE_PIXELS", 0)  # a scan's kernels, not a small photo's array code
+    monkeypatch.setattr(
+        varcolor.common.kernels, "ARRAY_CODE_PIXELS", 0
+    )  # a scan's kernels, not a small photo's array code
     gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
     cues = _strokes_float32(gray.shape)
     # Once before, whole: numba compiles every kernel the path takes (a fresh clone has no cache, and
@@ -511,7 +513,7 @@ def test_edits_far_away_leave_the_rest_of_the_image_as_it_was(monkeypatch):
     move past LIFT_BELOW are lifted and painted again: elsewhere the result is the last one, bit
     for bit, and every pixel is within the engine's bound of a fresh solve of the same cues."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     first = colorizer.solve(cues)
@@ -535,7 +537,7 @@ def _edits_of_new_colours(monkeypatch, limit):
     ``limit`` bytes; each result and its engine report."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
     monkeypatch.setattr(levin_multiscale, "TILE_FACTORS_BYTES", limit)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, _ = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     results = [colorizer.solve(cues)]
@@ -551,7 +553,7 @@ def _edits_of_new_colours(monkeypatch, limit):
 def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monkeypatch, code):
     """A tile solved again for the same unknowns takes the factors kept from the last solve: the
     same rows factored the same way, so the same answer bit for bit as factoring them again."""
-    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, code)
+    monkeypatch.setenv(varcolor.common.kernels.KERNELS_VARIABLE, code)
     kept, held = _edits_of_new_colours(monkeypatch, 32 << 20)
     made, nothing = _edits_of_new_colours(monkeypatch, 0)
     assert nothing.nbytes == 0 and not nothing._held
@@ -587,7 +589,7 @@ def test_a_sequence_of_edits_stays_within_the_bound_and_undoes_exactly(monkeypat
     coarse range, which changes the range the lift is clipped to) the result is within 0.05 ab of
     a fresh solve of the same cues; undo comes back to the first result within the same bound."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     first = colorizer.solve(cues)
@@ -623,8 +625,8 @@ def _session(monkeypatch, background: bool = True, count: int = 8, compare: bool
     allowed (MAX_HELD 60: the coarse grid's low-rank correction fills after about three): the
     colorizer and each edit's result (``compare``: edits priced against a fresh solve)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", compare)
+    monkeypatch.setattr(varcolor.methods.interactive, "MAX_HELD", 60)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", compare)
     monkeypatch.setattr(levin_multiscale.LevinMultiscale, "background", background)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
@@ -674,9 +676,9 @@ def test_edits_and_undos_while_the_background_factorisation_runs(monkeypatch):
     result stays within 0.05 ab of a fresh solve of its cues, the new factors are adopted (their
     strokes undone: released pixels), and undoing everything comes back to the first result."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 200)
+    monkeypatch.setattr(varcolor.methods.interactive, "MAX_HELD", 200)
     monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.1)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     release = threading.Event()
     run_first = levin_multiscale._Refactor._run
 
@@ -721,7 +723,7 @@ def _refactoring_after_each_edit(monkeypatch):
     again in the background: the photo, its cues, their chroma and the colorizer."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
     monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.0)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     colorizer.solve(cues)
@@ -788,7 +790,7 @@ def test_the_background_factorisation_runs_at_the_lowest_priority(monkeypatch):
 
     if not hasattr(os, "getpriority") or not sys.platform.startswith("linux"):
         pytest.skip("a thread's own priority is Linux's")
-    from varcolor.threads import lowest_priority
+    from varcolor.common.threads import lowest_priority
 
     monkeypatch.setattr(levin_multiscale, "lowest_priority", lowest_priority)  # as the engine has it
     seen = []
@@ -873,7 +875,7 @@ from tests.methods import test_levin_multiscale as here
 from varcolor.methods import levin_multiscale
 
 levin_multiscale.TILE, levin_multiscale.REFACTOR_ABOVE = 40, 0.0  # factored ahead after every edit
-varcolor.interactive.Updates.compare_with_fresh = False
+varcolor.methods.interactive.Updates.compare_with_fresh = False
 gray, cues, ab = here._grainy_strokes()
 reports = []
 
@@ -899,7 +901,7 @@ def test_a_process_that_factored_ahead_exits_cleanly():
     """A process whose editing session (on a thread of its own, as a server's) factored its
     coarse grid ahead exits with status 0: SuperLU's factors made by a thread still alive at exit
     failed the exit's flush of the output (status 120, "an integer is required"), so the
-    refactoring thread is ended at exit (:class:`varcolor.threads.Worker`)."""
+    refactoring thread is ended at exit (:class:`varcolor.common.threads.Worker`)."""
     import subprocess
     import sys
 
@@ -918,7 +920,7 @@ def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
     stay within 0.01 ab (the correction's own bound, UPDATE_BUDGET) of the refined ones and
     within 0.05 ab of a fresh solve."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues, ab = _grainy_strokes()
 
     def edits():
@@ -937,7 +939,7 @@ def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
     _, refined = edits()
     assert all(edit.info["refinements"] >= 1 for edit in refined)
     for a, b in zip(loose, refined):
-        assert np.abs(a.ab - b.ab).max() <= varcolor.interactive.UPDATE_BUDGET
+        assert np.abs(a.ab - b.ab).max() <= varcolor.methods.interactive.UPDATE_BUDGET
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(loose[-1].ab - fresh.ab).max() <= 0.05
 
@@ -989,8 +991,8 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     """The result's residual on Levin's full-resolution system, as numba's kernel makes it (each
     row made and applied at once) and as array code does (bands of the operator), is the one the
     whole operator, built here, gives: with a prior (both ways it enters) too."""
+    from varcolor.common.kernels import kernels_at_every_size
     from varcolor.energies import levin
-    from varcolor.kernels import kernels_at_every_size
 
     gray, cues = gray_and_cues("astronaut", (90, 150), 40, rng)
     problem = Problem(cues.mask, cues.ab)
@@ -1015,7 +1017,7 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     with kernels_at_every_size(), monkeypatch.context() as bands:
         bands.setattr(levin, "RESIDUAL_KERNEL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
         assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
-    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
+    monkeypatch.setenv(varcolor.common.kernels.KERNELS_VARIABLE, "array")
     monkeypatch.setattr(levin, "RESIDUAL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
     assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
 

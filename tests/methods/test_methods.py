@@ -19,8 +19,8 @@ import varcolor
 import varcolor.cli
 import varcolor.registry
 from varcolor import methods
+from varcolor.common.fields import option, positive
 from varcolor.errors import InputError, MethodError
-from varcolor.fields import option, positive
 from varcolor.methods import Method, Problem, build_options
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, make_pair, run
@@ -288,7 +288,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from varcolor.fields import option
+from varcolor.common.fields import option
 from varcolor.methods import Method
 
 

@@ -17,7 +17,7 @@ from varcolor.solvers.stencil import GridOperator
 def multifrontal_at_every_size(monkeypatch):
     """These small systems through :class:`DirectSolver` factored by the multifrontal LU, as a big
     image's are (a small one's are SuperLU's: tests/solvers/test_superlu.py)."""
-    monkeypatch.setattr("varcolor.kernels.ARRAY_CODE_PIXELS", 0)
+    monkeypatch.setattr("varcolor.common.kernels.ARRAY_CODE_PIXELS", 0)
 
 
 def _problem(shape, density, seed, symmetric=False):

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 import varcolor
-from varcolor.affinity import edge_weights
+from varcolor.common.affinity import edge_weights
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator
 from varcolor.errors import ConvergenceError, InputError

@@ -45,7 +45,7 @@ def test_coarse_cues_are_the_mean_of_each_blocks_cue_pixels():
 def test_the_cpu_lift_is_the_array_codes(factor, monkeypatch):
     """The numba pass and the band-wise array code (what runs on CuPy, and for a small image) give
     the same lift, whole and on some blocks."""
-    monkeypatch.setattr("varcolor.kernels.ARRAY_CODE_PIXELS", 0)  # the numba pass, as a big image's
+    monkeypatch.setattr("varcolor.common.kernels.ARRAY_CODE_PIXELS", 0)  # the numba pass, as a big image's
     rng = np.random.default_rng(2)
     guide = rng.random((37, 53))
     coarse_guide = block_mean(guide, factor)

@@ -14,9 +14,9 @@ import varcolor
 import varcolor.methods.base
 import varcolor.options
 import varcolor.solvers.choice
+from varcolor.common.kernels import KERNELS_VARIABLE
 from varcolor.energies.levin import exact_operator, exact_rhs, symmetric_system
 from varcolor.errors import InputError
-from varcolor.kernels import KERNELS_VARIABLE
 from varcolor.methods import Problem
 from varcolor.solvers import (
     SOLVERS,
@@ -267,7 +267,7 @@ def test_held_border_leaves_the_image_edge_free():
 def test_a_plan_gives_one_memory_figure_the_one_it_checked(method, shape):
     """The reason's size is the plan's ``bytes`` (a 12 MP levin-multiscale plan once said "about
     0.6 GB", its coarse LU, beside bytes of 1.43 GB; the solve peaked 1.31 GB above its inputs)."""
-    from varcolor.memory import _gb
+    from varcolor.common.memory import _gb
 
     plan = varcolor.check_fits(shape, method=method, max_memory=20e9)
     sizes = re.findall(r"about ([\d.]+ GB)", plan.reason)

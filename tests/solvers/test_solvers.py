@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse
 
 import varcolor
-import varcolor.memory
+import varcolor.common.memory
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
@@ -138,7 +138,7 @@ def test_cuda_without_cupy_is_a_clear_error():
 
 def test_memory_refusal_names_size_and_alternative(monkeypatch):
 
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 5 * 10**9)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 5 * 10**9)
     assert estimate_bytes("amg", 6_000_000) > estimate_bytes("direct", 6_000_000) > 4.5e9
     assert estimate_bytes("multigrid", 6_000_000) < 4.5e9
     with pytest.raises(InputError, match=r"3000×2000 image \(6.0 MP\).*'direct'.*solver 'multigrid' would fit"):

@@ -52,7 +52,7 @@ def test_a_small_direct_solve_is_superlus_and_agrees_with_the_multifrontal_lu(mo
     small = DirectSolver(operator)
     assert isinstance(small._lu, SuperLUFactors)
     x, info = small.solve(rhs)
-    monkeypatch.setattr("varcolor.kernels.ARRAY_CODE_PIXELS", 0)
+    monkeypatch.setattr("varcolor.common.kernels.ARRAY_CODE_PIXELS", 0)
     big = DirectSolver(operator)
     assert isinstance(big._lu, MultifrontalLU)
     y, _ = big.solve(rhs)
@@ -72,7 +72,7 @@ def test_a_dirichlet_tile_by_superlu_is_the_multifrontal_one(monkeypatch):
     known = rng.random(guide.shape + (2,)) * 50
     rhs = np.zeros((free.sum(), 2))
     x, _ = DirichletSolver(operator, free).solve(rhs, known)
-    monkeypatch.setattr("varcolor.kernels.ARRAY_CODE_PIXELS", 0)
+    monkeypatch.setattr("varcolor.common.kernels.ARRAY_CODE_PIXELS", 0)
     y, _ = DirichletSolver(operator, free).solve(rhs, known)
     np.testing.assert_allclose(x, y, atol=1e-6)
 

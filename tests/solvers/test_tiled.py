@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import varcolor
-import varcolor.memory
+import varcolor.common.memory
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_grid, sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
@@ -118,7 +118,7 @@ def test_coarsen_and_lift_keep_constants():
 
 def test_auto_takes_tiles_for_big_scans_and_where_the_lu_does_not_fit(monkeypatch):
 
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 20 * 10**9)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 20 * 10**9)
     assert plan_solver("auto", (816, 1225)).solver == "direct"  # 1 MP: the exact LU, as before
     assert plan_solver("auto", (6000, 6000)).solver == "tiles"  # 36 MP
     # 4 MP fits the LU in 16 GB (80 % of 20) but not in a 3 GB budget: the tiles do.
@@ -137,9 +137,9 @@ def _numbers(message: str) -> tuple[float, float]:
 
 
 def test_memory_refusal_states_the_budget_and_the_solver_that_fits(monkeypatch):
-    import varcolor.memory
+    import varcolor.common.memory
 
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 10 * 10**9)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 10 * 10**9)
     pixels = 4000 * 5000
     assert estimate_bytes("tiles", pixels) < 8e9 < estimate_bytes("direct", pixels)
     with pytest.raises(InputError) as refused:

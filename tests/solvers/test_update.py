@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import varcolor
-import varcolor.interactive
+import varcolor.methods.interactive
 from varcolor.energies.levin import exact_operator, exact_rhs
-from varcolor.interactive import Updates
+from varcolor.methods.interactive import Updates
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
 from varcolor.solvers.inverse_block import InverseBlock
@@ -75,7 +75,7 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
 def test_recoloured_first_cues_update_too_and_too_many_new_ones_do_not(method, monkeypatch):
     gray, cues = gray_and_cues("coffee", (128, 160), 1024, rng=7)
     cz = varcolor.Colorizer(gray, method=method, solver="direct")
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
+    monkeypatch.setattr(varcolor.methods.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
     cz.solve(cues)
     # Cues of the first solve recoloured: its right-hand side changes (for the symmetric system
     # also at their neighbours), which the correction carries too.
@@ -332,7 +332,7 @@ def test_solve_says_why_it_solved_afresh(monkeypatch):
     gray, cues = gray_and_cues("coffee", (96, 128), 200, rng=9)
     cz = varcolor.Colorizer(gray, solver="direct")
     assert "full_solve" not in cz.solve(cues).info  # nothing to reuse yet
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
+    monkeypatch.setattr(varcolor.methods.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
     cz = varcolor.Colorizer(gray, solver="direct")
     cz.solve(cues)
     big = stroke(gray.shape, slice(40, 44), slice(10, 60), (30.0, -20.0))

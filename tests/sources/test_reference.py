@@ -1,5 +1,5 @@
 """The ``reference`` cue source (varcolor.sources.reference): a pool's photos are read here, only
-those its match wants, and handed down as plain arrays (varcolor.matching.PoolMatch,
+those its match wants, and handed down as plain arrays (varcolor.reading.matching.PoolMatch,
 Cues.from_pool): the cues are those Cues.from_references gives from the same photos."""
 
 import numpy as np
@@ -28,7 +28,7 @@ def test_a_pool_is_read_by_the_source_only_where_matched_and_gives_the_apis_cues
         pool.append(tmp_path / name)
     read = [source.read_reference(path, None) for path in pool]  # as the files hold them
     gray = same_lightness_gray(truth)
-    signatures = tuple(varcolor.matching.signature(photo) for photo in read)
+    signatures = tuple(varcolor.reading.matching.signature(photo) for photo in read)
     asked = []
     reads = source.read_known_reference
 

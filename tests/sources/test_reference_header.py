@@ -6,7 +6,7 @@ import numpy as np
 
 import varcolor
 from varcolor.io import file_state
-from varcolor.matching import signature, target_signature, verified
+from varcolor.reading.matching import signature, target_signature, verified
 from varcolor.sources import reference as source
 
 

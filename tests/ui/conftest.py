@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 from varcolor.color import rgb_to_lab
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")

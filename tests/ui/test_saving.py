@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")

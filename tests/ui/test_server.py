@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -121,12 +121,12 @@ def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
     import varcolor.solvers.choice as solvers
 
     path = edge_photo(client.tmp)
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 1000)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 1000)
     r = client.post("/api/open", content=path.read_bytes(), headers={"X-Filename": "photo.png"})
     assert r.status_code == 400 and "GB" in r.json()["error"]
     # A photo whose live copy fits but whose full-resolution solve does not: it opens with a
     # warning, and saving gives the command line's refusal (nothing written).
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 10**10)
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 10**10)
     monkeypatch.setattr(solvers, "estimate_bytes", lambda name, pixels: 10**12 if pixels > 1000 else 1)
     client.studio.preview_pixels = 1000
     state = open_upload(client, path)
@@ -226,7 +226,9 @@ def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
     assert need["bilaplacian-gtv"] != need["levin"]
     big, low = max(need, key=need.get), min(need, key=need.get)
     monkeypatch.setattr(
-        varcolor.memory, "available_bytes", lambda: int((need[big] + need[low]) / 2 / varcolor.memory.BUDGET_FRACTION)
+        varcolor.common.memory,
+        "available_bytes",
+        lambda: int((need[big] + need[low]) / 2 / varcolor.common.memory.BUDGET_FRACTION),
     )
     assert client.get(f"/api/estimate?method={low}").status_code == 200
     r = client.get(f"/api/estimate?method={big}")

@@ -20,7 +20,7 @@ import varcolor
 from varcolor import Colorizer
 from varcolor.color import rgb_to_lab, to_gray
 from varcolor.cues import Cues
-from varcolor.matching import CLEARANCE
+from varcolor.reading.matching import CLEARANCE
 from varcolor.ui import refphoto
 from varcolor.ui.document import NEUTRAL_RGB, Document, cues_from_mask, rasterize
 from varcolor.ui.hints import FLOOD_SHARE, flood_share

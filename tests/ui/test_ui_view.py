@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-import varcolor.memory
+import varcolor.common.memory
 from varcolor.color import rgb_to_lab, to_gray
 from varcolor.ui.document import Document, cues_from_mask, rasterize
 from varcolor.ui.view import BLOCKS, blocks, full_gray

@@ -1,15 +1,15 @@
 """A chain (``varcolor colorize photos/ --marked marks/ --chain -o out/``): a series where a few
 photos have cues, coloured in waves by the folder runner. The photos with cue files first; each
 photo coloured joins the pool (with the ``--reference`` photos), and the others are coloured from
-their best matches among them (:func:`~varcolor.matching.match_pool`), nearest first:
+their best matches among them (:func:`~varcolor.reading.matching.match_pool`), nearest first:
 
 1. wave 0: the photos with cue files, as a folder run colours them;
 2. each next wave: the photos whose keypoints verify against a pool photo
-   (:func:`~varcolor.matching.verified`), coloured from the pool; they join it;
+   (:func:`~varcolor.reading.matching.verified`), coloured from the pool; they join it;
 3. when no photo left verifies, the chain ends: a photo nothing in the pool verifies is left out
    (no output: the gray photo is not written as if coloured), recorded as failed in the manifest
    and the report, so the run's exit status is 1. Only verified references colour a chain's
-   photos (:func:`~varcolor.matching.match_pool`'s ``verified_only``): a wrong colour would be
+   photos (:func:`~varcolor.reading.matching.match_pool`'s ``verified_only``): a wrong colour would be
    carried on to every photo coloured from this one, so a photo too plain for keypoints (a
    blank sky) is left out rather than risked; give it strokes or a reference.
 
@@ -39,8 +39,8 @@ from ..color import to_gray
 from ..errors import InputError, VarcolorError
 from ..io import file_state
 from ..io.layers import is_layered
-from ..matching import Geometry, Signature, target_signature, verified
 from ..options import Options
+from ..reading.matching import Geometry, Signature, target_signature, verified
 from ..sources.reference import Ranking, ReferenceHeader
 from .jobs import run_jobs
 from .plan import check_not_in_references, mark_map_folder, plan_colorize

@@ -15,9 +15,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import batch, sources
+from ..common.fields import OptionValues, option
+from ..common.memory import check_memory
 from ..errors import InputError, listening
-from ..fields import OptionValues, option
-from ..memory import check_memory
 from ..options import Options
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .run_options import RunOptions

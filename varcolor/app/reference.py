@@ -22,7 +22,7 @@ from ..errors import InputError, VarcolorError
 from ..io import IMAGE_EXTENSIONS, identity, image_shape, inside, named, read_image
 from ..io.layers import is_layered
 from ..io.walk import walk_images
-from ..matching import (
+from ..reading.matching import (
     GrayReference,
     PoolMatch,
     Signature,
@@ -120,7 +120,7 @@ def pool_signatures(
 ) -> tuple[Signature, ...]:
     """Each pool photo read once (refused in one line if it can be no reference: as
     :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
-    is decoded) and described by its :func:`~varcolor.matching.signature`, which ranks it for
+    is decoded) and described by its :func:`~varcolor.reading.matching.signature`, which ranks it for
     each target without reading it again."""
     return describe_pool(pool, max_pixels, max_memory)[0]
 
@@ -169,9 +169,9 @@ def _describe(
     path: Path, max_pixels: int | None, max_memory: float | None = None, keep: bool = False
 ) -> tuple[Signature, ReferenceHeader]:
     """A pool photo's signature, and its header (read once, for both)."""
+    from ..common.memory import check_memory
     from ..io import JPEG_EXTENSIONS
-    from ..matching import WORK_PIXELS
-    from ..memory import check_memory
+    from ..reading.matching import WORK_PIXELS
 
     header = read_header(path, max_pixels)
     height, width = header.shape

@@ -1,5 +1,5 @@
 """How a folder run goes: one frozen, checked value (:class:`RunOptions`), made with the same
-machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.fields.OptionValues`); its
+machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.common.fields.OptionValues`); its
 fields' metadata are the command line's flags too (help, metavar, choices: written once, here)."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import os
 from dataclasses import dataclass
 
 from ..batch import MANIFEST, SCHEDULER_VARIABLE
+from ..common.fields import OptionValues, option
 from ..cues import EDGES, EDGES_DEFAULT
 from ..errors import InputError
-from ..fields import OptionValues, option
 from ..io import MAX_PIXELS, WRITE_EXTENSIONS
-from ..profiles import output_profile
+from ..io.profiles import output_profile
 
 __all__ = ["RunOptions"]
 

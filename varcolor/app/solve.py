@@ -32,10 +32,10 @@ from ..io import (
     write_image,
 )
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
+from ..io.profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..io.stack import write_layers
-from ..marks import unmarked_to_gray
 from ..options import Options
-from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
+from ..reading.marks import unmarked_to_gray
 from ..solvers import SolverPlan
 from .cues import check_lossless
 

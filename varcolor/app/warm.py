@@ -14,19 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from .. import data, kernels
+from .. import data
 from ..api import Colorizer, colorize
 from ..color import gray_by_bands
-from ..cues import Cues
-from ..energies.levin import exact_operator
-from ..kernels import (
+from ..common import kernels
+from ..common.kernels import (
     kernels_at_every_size,
     kernels_warm,
     mark_kernels_warm,
     start_background_warm,
 )
-from ..marks import unmarked_to_gray
+from ..cues import Cues
+from ..energies.levin import exact_operator
 from ..options import DEFAULT_METHOD
+from ..reading.marks import unmarked_to_gray
 from ..solvers.aggregation import AggregationSolver
 from ..solvers.device import ArrayBackend, backend
 
@@ -232,7 +233,7 @@ def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels
         return compiled()
 
 
-if __name__ == "__main__":  # the background compile's process (varcolor.kernels.start_background_warm)
+if __name__ == "__main__":  # the background compile's process (varcolor.common.kernels.start_background_warm)
     import sys
 
     known = [kind for kind in sys.argv[1:] if kind in WARM_RUNS]

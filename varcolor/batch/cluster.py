@@ -10,8 +10,8 @@ import logging
 import os
 import threading
 
+from ..common.memory import memory_budget
 from ..errors import InputError
-from ..memory import memory_budget
 from .sigint import sigint_deferred, sigint_ignored
 
 __all__ = ["SCHEDULER_VARIABLE", "CONNECT_TIMEOUT", "on_dask", "shared_client", "dask_client", "check_scheduler"]

@@ -17,8 +17,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..common.fields import fingerprint
 from ..errors import InputError, OutputError
-from ..fields import fingerprint
 from ..io import identity
 from .jobs import Job
 

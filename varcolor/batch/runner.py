@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..common.fields import fingerprint
 from ..errors import InputError, OutputError, OutputExists, VarcolorError
-from ..fields import fingerprint
 from ..io import file_state, publish_gate, remove_stale_temporaries, writers_at_work
 from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate

@@ -45,10 +45,10 @@ import numpy as np
 
 from .. import methods as registry
 from .. import priors
+from ..common.memory import check_memory
+from ..common.raster import coordinates
 from ..errors import SIZES, InputError, check_unit_range, real_array
-from ..memory import check_memory
 from ..options import PRIOR_WEIGHT, Options
-from ..raster import coordinates
 
 __all__ = [
     "HINTS",
@@ -324,7 +324,7 @@ def check_photo(
     name : str
         The photo in the message (its file).
     max_memory : float, optional
-        The memory budget in bytes (None: a share of what is available, :mod:`varcolor.memory`).
+        The memory budget in bytes (None: a share of what is available, :mod:`varcolor.common.memory`).
     **options
         As :func:`evaluate` takes them (:func:`method_options`).
     """

@@ -15,8 +15,8 @@ import signal
 import sys
 
 from .. import batch
+from ..common.kernels import compile_notice, kernels_choice
 from ..errors import VarcolorError, listening
-from ..kernels import compile_notice, kernels_choice
 from ..registry import built_in_only
 from ..version import __version__
 from . import bench, colorize, common, ir, krita, metrics, train, ui, warm

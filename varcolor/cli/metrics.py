@@ -15,9 +15,9 @@ from tqdm import tqdm
 
 from .. import batch
 from ..batch import Job
+from ..common.memory import check_memory
 from ..errors import InputError, VarcolorError
 from ..io import identity, image_shape
-from ..memory import check_memory
 from ..metrics import METRICS, SCORE_STEPS, score, score_bytes
 from ..video.formats import is_video
 from .common import (

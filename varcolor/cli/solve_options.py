@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import methods, priors
 from ..app.run_options import RunOptions
-from ..fields import choices_of
+from ..common.fields import choices_of
 from ..instances import choices as detector_choices
 from ..methods.base import PRIOR_OPTIONS  # the options of the network as prior: --help lists them apart
 from ..options import Options

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import check_guide, edge_weights
+from ..common.affinity import check_guide, edge_weights
+from ..common.neighbours import edge_slices
 from ..errors import InputError
-from ..neighbours import edge_slices
 from ..solvers import admm
 from ..solvers.admm import AdmmState
 
@@ -86,14 +86,14 @@ def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
 
 def edge_operator(guide: np.ndarray, sharpness: float = Parameters.sharpness) -> tuple[sp.csr_matrix, np.ndarray]:
     """(D, w): D maps u to u_s − u_r on every 8-neighbour edge, w this energy's luminance weight of
-    each edge (the sparse form of its :func:`varcolor.affinity.edge_weights`, grouped by direction).
+    each edge (the sparse form of its :func:`varcolor.common.affinity.edge_weights`, grouped by direction).
 
     Parameters
     ----------
     guide : ndarray, ``H×W``
         The luminance guide ``Y`` in [0, 1].
     sharpness : float, optional
-        The edge weights' sharpness, as :func:`varcolor.affinity.edge_weights` takes it.
+        The edge weights' sharpness, as :func:`varcolor.common.affinity.edge_weights` takes it.
     """
     weights = edge_weights(guide, sharpness)
     index = _index(guide.shape)

@@ -8,8 +8,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import check_guide, edge_weights, fill_levin_weights, window_scale
-from ..kernels import SYMMETRIC_KIND, array_code, small_system
+from ..common.affinity import check_guide, edge_weights, fill_levin_weights, window_scale
+from ..common.kernels import SYMMETRIC_KIND, array_code, small_system
 from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, stencil_neighbours
 
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system", "rows_of"]
@@ -199,7 +199,7 @@ def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, wei
 
 def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     """The rows of the exact system at the raster indices ``pixels`` (``k×9``): :func:`_exact_row`
-    as array code (:func:`rows_of`), for a small system (:func:`varcolor.kernels.small_system`)."""
+    as array code (:func:`rows_of`), for a small system (:func:`varcolor.common.kernels.small_system`)."""
     # Entry k of every row at once (9 × k arrays: each operation runs along contiguous memory).
     values = np.empty((9, len(pixels)))
     inside = np.empty((9, len(pixels)), bool)

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..common.memory import check_memory
 from ..cues import Cues
-from ..memory import check_memory
 from .detectors import Detector, Instance
 from .masks import soft_mask
 

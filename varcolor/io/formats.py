@@ -18,10 +18,10 @@ import tifffile
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from ..errors import MAX_PIXELS, ClippedSamples, InputError, OutputError, tell
-from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 from .atomic import atomic_path
 from .layers import LAYERED_EXTENSIONS, canvas_shape, open_stack
 from .png import write_png
+from .profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -140,7 +140,7 @@ def read_image(
     UserWarning
         An animated or multi-page file (only its first frame is read), floating-point samples
         outside [0, 1] (clipped), or colours converted to sRGB with the file's embedded ICC
-        profile (:mod:`varcolor.profiles`; 8-bit PNG, JPEG and BMP; other files with a non-sRGB
+        profile (:mod:`varcolor.io.profiles`; 8-bit PNG, JPEG and BMP; other files with a non-sRGB
         profile are refused).
 
     Examples
@@ -794,7 +794,7 @@ def write_image(
         (:class:`~varcolor.errors.OutputExists`).
     profile : bytes or None
         An ICC profile embedded in the file (the colours' space, e.g.
-        :data:`varcolor.profiles.SRGB_ICC`; the pixels are written as given); None: none.
+        :data:`varcolor.io.profiles.SRGB_ICC`; the pixels are written as given); None: none.
 
     Examples
     --------

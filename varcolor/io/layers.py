@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import png
 
+from ..common.memory import check_memory
 from ..errors import MAX_PIXELS, InputError, tell
-from ..memory import check_memory
-from ..profiles import samples_to_srgb
+from .profiles import samples_to_srgb
 
 __all__ = [
     "Layer",

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..threads import usable_cores
+from ..common.threads import usable_cores
 
 __all__ = ["write_png", "PNG_BAND_ROWS"]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from ..color import luma601, same_lightness_gray
+from ..common.memory import check_memory
 from ..errors import InputError, VarcolorError
 from ..io import MAX_PIXELS, encode_image, image_shape, publish, read_image
 from ..io.formats import is_file
-from ..memory import check_memory
 from .decode import payload_cues
 from .encode import EncodeOptions, encode
 from .format import Payload, embed_png, extract_png, read_payload, write_payload

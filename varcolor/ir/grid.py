@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.fields import OptionValues, at_least_one, option
 from ..errors import SIZES, InputError, image_size
-from ..fields import OptionValues, at_least_one, option
 from .format import ENCODERS, Payload
 
 __all__ = [

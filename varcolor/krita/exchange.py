@@ -16,8 +16,8 @@ from ..api import colorize
 from ..app.cues import check_cue_share
 from ..cues import Cues
 from ..errors import MAX_PIXELS, InputError, VarcolorError
+from ..io.profiles import MAX_PROFILE_BYTES, samples_to_srgb, srgb_to_profile
 from ..options import Options
-from ..profiles import MAX_PROFILE_BYTES, samples_to_srgb, srgb_to_profile
 from .plugin.varcolor_krita import protocol
 
 __all__ = [
@@ -54,7 +54,7 @@ def channel_order(found: dict) -> list[int]:
 def _icc(found: dict) -> bytes | None:
     """The layer's ICC profile: a small regular file. A FIFO is refused instead of waited on for
     ever (opened without blocking, then its kind checked), a device such as ``/dev/zero`` instead
-    of read until memory runs out, a file over :data:`~varcolor.profiles.MAX_PROFILE_BYTES`
+    of read until memory runs out, a file over :data:`~varcolor.io.profiles.MAX_PROFILE_BYTES`
     instead of read whole."""
     path = found.get("profile_file")
     if path is None:

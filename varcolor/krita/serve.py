@@ -26,10 +26,10 @@ from typing import IO
 import numpy as np
 
 from ..api import Colorizer
+from ..common.kernels import warm_while_running
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..io import safe_json
-from ..kernels import warm_while_running
 from ..options import Options
 from ..solvers.blas import keep_one_blas_thread
 from .exchange import (

@@ -12,17 +12,17 @@ from typing import ClassVar, cast
 
 import numpy as np
 
+from ..common.info import Info
+from ..common.memory import check_memory, memory_budget
+from ..common.raster import coordinates
 from ..errors import InputError, MethodError
-from ..info import Info
 from ..instances.detectors import check_options as check_detector_options
-from ..interactive import Updates
-from ..memory import check_memory, memory_budget
 from ..options import Options
-from ..raster import coordinates
 from ..restraint import PendingReach, Reach
 from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
+from .interactive import Updates
 
 __all__ = [
     "Method",
@@ -114,7 +114,7 @@ class Method:
     - ``symmetric``: for a linear system, whether it is symmetric positive definite (which solvers
       apply); None where no linear solver is used;
     - ``Parameters``: a frozen dataclass of the method's own options (None: it has none); its
-      fields' metadata hold their ``--help`` text (:func:`varcolor.fields.option`);
+      fields' metadata hold their ``--help`` text (:func:`varcolor.common.fields.option`);
     - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
     - ``within_cues``: whether, without a prior, every pixel's chroma lies between its cues' least
       and greatest, channel by channel (a convex combination of them, as Levin's rows make it):
@@ -323,7 +323,7 @@ class Method:
         return False
 
     def updater(self, space: str, targets_at: Callable) -> Updates | None:
-        """What answers new cues without a global solve (:class:`varcolor.interactive.Updates`:
+        """What answers new cues without a global solve (:class:`varcolor.methods.interactive.Updates`:
         low-rank corrections of held factors, windowed re-solves), made once per colorizer; None
         (here): every new cue set is solved by :meth:`solve`. ``targets_at(cues, pixels)`` gives
         the cue values the system holds at raster indices, in ``space``.
@@ -489,12 +489,12 @@ class LinearMethod(Method):
     the system (:meth:`system`, on any gray image: the ``tiles`` solver builds it tile by tile
     and on coarser images); the solver is built once (:func:`varcolor.solvers.make_solver`) and
     rebound when the cues change where it supports that, and re-solves windows for interactive
-    updates (:mod:`varcolor.interactive`).
+    updates (:mod:`varcolor.methods.interactive`).
     """
 
     symmetric: ClassVar[bool] = False
     #: A cue changes only its own row of the operator, so after an edit the first solve's operator
-    #: gives the new system's residual in one product (:meth:`varcolor.interactive.Updates.edit`).
+    #: gives the new system's residual in one product (:meth:`varcolor.methods.interactive.Updates.edit`).
     cue_rows: ClassVar[bool] = False
     #: The solver built at the last solve (rebound where it can be); None before one.
     solver = None
@@ -505,7 +505,7 @@ class LinearMethod(Method):
         return options.prior  # the prior term: anchor, or the modes a method lists
 
     def updater(self, space: str, targets_at: Callable) -> Updates:
-        """The low-rank and windowed updates (:class:`~varcolor.interactive.Updates`) of this method."""
+        """The low-rank and windowed updates (:class:`~varcolor.methods.interactive.Updates`) of this method."""
         return Updates(self, space, targets_at)
 
     @classmethod

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.fields import option, positive
 from ..energies import bilaplacian_gtv as energy
 from ..errors import ConvergenceError, ConvergenceWarning, InputError, tell
-from ..fields import option, positive
 from ..options import Options
 from .base import Method, Problem
 

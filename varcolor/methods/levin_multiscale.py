@@ -18,15 +18,15 @@ from typing import ClassVar
 import numba
 import numpy as np
 
-from .. import interactive
-from ..buffers import Spares
+from ..common.buffers import Spares
+from ..common.fields import option
+from ..common.kernels import kernels_missing, threads_for
+from ..common.memory import _gb, check_memory, memory_budget
+from ..common.raster import box_of, changed_pixels, channel_extremes, coordinates, dilated, one_value
+from ..common.threads import Worker, lowest_priority
 from ..energies import levin
 from ..errors import InputError
-from ..fields import option
-from ..kernels import kernels_missing, threads_for
-from ..memory import _gb, check_memory, memory_budget
 from ..options import DEFAULT_METHOD, PRIOR_WEIGHT, Options
-from ..raster import box_of, changed_pixels, channel_extremes, coordinates, dilated, one_value
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
 from ..solvers.lowrank import LowRankUpdater
@@ -44,8 +44,7 @@ from ..solvers.schwarz import sweep_tiles, tile_overlap
 from ..solvers.stencil import GridOperator
 from ..solvers.superlu import release, wake_with
 from ..solvers.window import held_border
-from ..threads import Worker, lowest_priority
-from . import multiscale_device
+from . import interactive, multiscale_device
 from .base import NOT_ITERATIVE, Method, Problem
 from .levin import Levin
 
@@ -86,7 +85,7 @@ SPAN_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
 SPAN_PAD = 4
-#: Past this share of :data:`varcolor.interactive.MAX_HELD` held pixels, the coarse grid is factored
+#: Past this share of :data:`varcolor.methods.interactive.MAX_HELD` held pixels, the coarse grid is factored
 #: again in a thread (:class:`_Refactor`) while edits go on (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
 #: The coarse grid's low-rank corrections are refined past this relative residual, not ``tol``: what
@@ -189,7 +188,7 @@ def auto_factor(shape: tuple[int, int]) -> int:
 
 @dataclass
 class _CoarseCues:
-    """The coarse cues as :class:`varcolor.interactive.Updates` reads a cue set."""
+    """The coarse cues as :class:`varcolor.methods.interactive.Updates` reads a cue set."""
 
     mask: np.ndarray
     targets: np.ndarray
@@ -591,7 +590,7 @@ class LevinMultiscale(Method):
 
     def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
         """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
-        :data:`~varcolor.interactive.MAX_HELD` pixels."""
+        :data:`~varcolor.methods.interactive.MAX_HELD` pixels."""
         if (
             not self.background
             or self._refactor is not None

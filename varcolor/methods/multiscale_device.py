@@ -20,9 +20,9 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-from ..affinity import check_guide
+from ..common.affinity import check_guide
+from ..common.raster import box_of, changed_pixels, dilated
 from ..energies import levin
-from ..raster import box_of, changed_pixels, dilated
 from ..solvers.aggregation import AggregationMultigrid
 from ..solvers.device import ArrayBackend, backend, to_host
 from ..solvers.direct import DirectSolver

@@ -12,10 +12,10 @@ import torch
 from skimage.transform import resize
 
 from ..color import lightness_of_gray, to_gray
+from ..common.raster import coordinates
 from ..cues import Cues
 from ..errors import SIZES, InputError, image_size
 from ..gamut import BIN_COUNT, GlobalHints
-from ..raster import coordinates
 from .siggraph17 import AB_NORM, GLOBAL_INPUTS, L_CENTER, L_NORM
 
 

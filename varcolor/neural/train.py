@@ -26,11 +26,11 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
+from ..common.memory import check_memory
 from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..io import atomic_path, identity, read_image, walk_images
-from ..memory import check_memory
 from ..metrics import psnr
 from .classes import empirical_distribution, rebalancing_weights
 from .hints import global_input
@@ -73,7 +73,7 @@ class TrainingConfig:
     def check(self, max_memory: float | None = None) -> None:
         """Refuse, before any photo is loaded, numbers no run can use (each one line naming the
         option): a non-finite or out-of-range value, and a batch of crops that would not fit in
-        memory (:func:`train_bytes_per_pixel`; ``max_memory``: the budget, see :mod:`varcolor.memory`)."""
+        memory (:func:`train_bytes_per_pixel`; ``max_memory``: the budget, see :mod:`varcolor.common.memory`)."""
         whole = {"crop": 8, "batch": 1, "steps": 1, "short_side": 8, "validate_every": 1, "checkpoint_every": 1}
         for name, least in whole.items():
             value = getattr(self, name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..memory import BUDGET_FRACTION, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
+from ..common.memory import BUDGET_FRACTION, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
 from .amg import AmgSolver, CgSolver
 from .base import TOL, LinearSystem, RebindableSolver, SolveInfo, Solver
 from .choice import (

@@ -11,9 +11,9 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ..common.kernels import array_code
+from ..common.neighbours import EDGE_OFFSETS, edge_slices
 from ..errors import ConvergenceWarning, tell
-from ..kernels import array_code
-from ..neighbours import EDGE_OFFSETS, edge_slices
 from .amg import SymmetricHierarchy
 from .device import backend, to_host
 from .multigrid import GridMultigrid

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ..common.kernels import SYMMETRIC_KIND, array_code, small_system
+from ..common.memory import _gb, memory_budget
 from ..errors import InputError
-from ..kernels import SYMMETRIC_KIND, array_code, small_system
-from ..memory import _gb, memory_budget
 from .aggregation import AggregationSolver
 from .amg import AmgSolver, CgSolver
 from .base import TOL, LinearSystem, Solver, not_symmetric
@@ -142,7 +142,7 @@ def plan_solver(
 ) -> SolverPlan:
     """The :class:`SolverPlan` for solver ``name`` (``"auto"`` resolved) on an image of ``shape``,
     refusing, before allocating, a solve that would not fit in the memory budget (``max_memory``
-    bytes; default :func:`~varcolor.memory.memory_budget`'s) or a solver that cannot solve it
+    bytes; default :func:`~varcolor.common.memory.memory_budget`'s) or a solver that cannot solve it
     (``symmetric``: the system is SPD, as the symmetric energies' are).
 
     Parameters
@@ -156,7 +156,7 @@ def plan_solver(
     symmetric : bool, optional
         Whether the system is symmetric positive definite.
     max_memory : float, optional
-        The memory budget in bytes; None for :func:`~varcolor.memory.memory_budget`'s default.
+        The memory budget in bytes; None for :func:`~varcolor.common.memory.memory_budget`'s default.
     tol : float, optional
         The iterative solvers' relative residual to reach.
     maxiter : int, optional

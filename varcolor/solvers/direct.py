@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..common.kernels import small_system
+from ..common.neighbours import CENTRE, STENCIL_OFFSETS
 from ..errors import InputError
-from ..kernels import small_system
-from ..neighbours import CENTRE, STENCIL_OFFSETS
 from .base import SolveInfo, relative_norm
 from .multifrontal import MultifrontalLU
 from .stencil import GridOperator
@@ -37,7 +37,7 @@ class DirectSolver:
     refinement: residuals in float64, corrections from the single-precision factors, until the
     relative residual is at most ``tol`` (one correction on photos at the default). Should
     refinement stall, the operator is refactored in double precision, so the answer is always
-    exact. For a small system (:func:`~varcolor.kernels.small_system`) the factors are
+    exact. For a small system (:func:`~varcolor.common.kernels.small_system`) the factors are
     SuperLU's instead, in double precision (:mod:`varcolor.solvers.superlu`: no kernel to
     compile); low-rank edits read the multifrontal LU, made when they first ask
     (:meth:`multifrontal`).

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from scipy.linalg import lu_factor, lu_solve, solve_triangular
 
-from ..neighbours import CENTRE, STENCIL_OFFSETS
+from ..common.neighbours import CENTRE, STENCIL_OFFSETS
 from .direct import DirectSolver
 from .inverse_block import InverseBlock
 from .multifrontal import MultifrontalLU

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 from numba.extending import get_cython_function_address
 
-from ..threads import shared_pool
+from ..common.threads import shared_pool
 from .blas import one_blas_thread
 from .denormals import flushed_denormals
 from .dissection import Dissection
@@ -27,7 +27,7 @@ __all__ = ["MultifrontalLU"]
 
 
 def _pool() -> ThreadPoolExecutor:
-    """Two worker threads (:func:`varcolor.threads.shared_pool`)."""
+    """Two worker threads (:func:`varcolor.common.threads.shared_pool`)."""
     return shared_pool("lu", 2)
 
 
@@ -37,7 +37,7 @@ _Out = TypeVar("_Out")
 
 def _map(function: Callable[[_Part], _Out], parts: Iterable[_Part]) -> Iterator[_Out]:
     """``map(function, parts)`` on the two worker threads, or in this thread where its solve runs on
-    one thread (:func:`varcolor.kernels.threads_for`: ``threads=1``, or the other cores busy)."""
+    one thread (:func:`varcolor.common.kernels.threads_for`: ``threads=1``, or the other cores busy)."""
     return map(function, parts) if numba.get_num_threads() == 1 else _pool().map(function, parts)
 
 

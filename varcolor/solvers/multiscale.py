@@ -7,9 +7,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..kernels import array_code
-from ..raster import coordinates
-from ..threads import shared_pool
+from ..common.kernels import array_code
+from ..common.raster import coordinates
+from ..common.threads import shared_pool
 
 __all__ = [
     "coarse_shape",

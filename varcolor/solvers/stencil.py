@@ -6,8 +6,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import small_system
-from ..neighbours import EDGE_OFFSETS, STENCIL_OFFSETS, at_neighbour, inside, padded
+from ..common.kernels import small_system
+from ..common.neighbours import EDGE_OFFSETS, STENCIL_OFFSETS, at_neighbour, inside, padded
 
 __all__ = ["stencil_neighbours", "GridOperator", "graph_laplacian"]
 
@@ -183,7 +183,7 @@ class GridOperator:
     Examples
     --------
     >>> import numpy as np
-    >>> from varcolor.neighbours import CENTRE
+    >>> from varcolor.common.neighbours import CENTRE
     >>> s = np.zeros((3, 4, 9)); s[..., CENTRE] = 2.0
     >>> op = GridOperator(s)
     >>> float(op.apply(np.ones((3, 4, 1)))[0, 0, 0]), op.to_csr().shape
@@ -210,7 +210,7 @@ class GridOperator:
 
     def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``A x`` for ``x`` of shape ``H×W×C`` (array code on a small grid:
-        :func:`varcolor.kernels.small_system`).
+        :func:`varcolor.common.kernels.small_system`).
 
         Parameters
         ----------
@@ -253,7 +253,7 @@ class GridOperator:
 
     def transposed(self) -> GridOperator:
         """The operator ``Aᵀ``, again a 9-point stencil (entry k of row r is entry 8 − k of row r + offset k);
-        by array code on a small grid (:func:`varcolor.kernels.small_system`), as :meth:`apply`."""
+        by array code on a small grid (:func:`varcolor.common.kernels.small_system`), as :meth:`apply`."""
         out = np.empty_like(self.stencil)
         small = self.array or small_system(self.shape[0] * self.shape[1])
         (_transpose_array if small else _transpose)(self.stencil, out)

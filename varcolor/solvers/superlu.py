@@ -1,5 +1,5 @@
 """A small system's LU by SuperLU (scipy), on a geometric nested-dissection order of its unknowns:
-the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the
+the direct solver's factors for a small system (:func:`varcolor.common.kernels.small_system`), where the
 multifrontal LU (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..raster import coordinates
+from ..common.raster import coordinates
 from .stencil import stencil_neighbours
 
 __all__ = ["SuperLUFactors", "ThreadLU", "dissection_order", "factor", "release", "wake_with"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..raster import coordinates
+from ..common.raster import coordinates
 from .direct import DirectSolver
 
 __all__ = ["LocalCorrection", "local_correction", "held_border"]

@@ -13,7 +13,7 @@ import numpy as np
 from ..cues import Cues, same_aspect
 from ..errors import InputError, listening, tell
 from ..io import JPEG_EXTENSIONS, image_shape, read_image
-from ..marks import EDGES_DEFAULT
+from ..reading.marks import EDGES_DEFAULT
 from ..registry import Registry
 
 if TYPE_CHECKING:

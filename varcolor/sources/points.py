@@ -1,5 +1,5 @@
 """The source ``points``: a points file (``X.points.json``, ``X.points.csv`` beside ``X.png``, or
-``--points``), read by :meth:`varcolor.Cues.from_points` (:mod:`varcolor.pointfiles`)."""
+``--points``), read by :meth:`varcolor.Cues.from_points` (:mod:`varcolor.reading.pointfiles`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The source ``reference``: a colour photo of the same scene (``--reference``), its confident
-matches cues (:meth:`varcolor.Cues.from_reference`, :mod:`varcolor.matching`); read once, refused
+matches cues (:meth:`varcolor.Cues.from_reference`, :mod:`varcolor.reading.matching`); read once, refused
 in one line where it can be no reference (a folder, a clip, a bomb, a gray image, float samples
-outside [0, 1], fewer than :data:`~varcolor.matching.MIN_SIDE` pixels a side).
+outside [0, 1], fewer than :data:`~varcolor.reading.matching.MIN_SIDE` pixels a side).
 
 A run checks a reference when it is planned and each photo's job reads it: the photo read last,
 at the size it was decoded at, is kept (:func:`read_reference`), so a photo's reference is
@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..common.memory import check_memory
 from ..cues import Cues
 from ..errors import ClippedSamples, InputError, listening, tell
 from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, kept, read_image
-from ..matching import (
+from ..reading.matching import (
     Geometry,
     GrayReference,
     PoolMatch,
@@ -35,7 +36,6 @@ from ..matching import (
     decode_reduction,
     signature,
 )
-from ..memory import check_memory
 from .base import EDGES_DEFAULT, CuePlan, CueSource
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def read_reference(
     gray_shape : tuple of int, optional
         The shape of the gray image it will be matched against (a JPEG is then decoded reduced).
     max_memory : float, optional
-        The memory budget (:func:`~varcolor.memory.memory_budget`) the read counts against.
+        The memory budget (:func:`~varcolor.common.memory.memory_budget`) the read counts against.
     held : int, optional
         Bytes already in use, counted with the read's (default 0).
     check_only : bool, optional
@@ -398,7 +398,7 @@ def pool_cues(
     ranking: Ranking | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:class:`~varcolor.matching.PoolMatch`, each photo it wants read here;
+    (:class:`~varcolor.reading.matching.PoolMatch`, each photo it wants read here;
     :meth:`~varcolor.Cues.from_pool`).
 
     Parameters
@@ -489,8 +489,8 @@ def pool_cues(
 
 @dataclass(frozen=True)
 class Ranking:
-    """A photo's own signature (:func:`~varcolor.matching.target_signature` of its gray, read as
-    its job reads it) and what :func:`~varcolor.matching.verified` found between it and each
+    """A photo's own signature (:func:`~varcolor.reading.matching.target_signature` of its gray, read as
+    its job reads it) and what :func:`~varcolor.reading.matching.verified` found between it and each
     photo of its pool, made where its run ranked it (a chain, :mod:`~varcolor.app.chain`): its
     job matches with them (:func:`pool_cues`) while the file is unchanged, not making them again.
 

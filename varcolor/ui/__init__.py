@@ -116,7 +116,7 @@ def run(
     try:
         import uvicorn
 
-        from ..kernels import warm_while_running
+        from ..common.kernels import warm_while_running
         from ..solvers.blas import keep_one_blas_thread
         from .server import create_app, new_token
         from .studio import PREVIEW_PIXELS, Studio, default_data_dir

@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..common.raster import coordinates
 from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
-from ..matching import CLEARANCE
 from ..methods import with_prior
 from ..options import DEFAULT_METHOD, Options
-from ..raster import coordinates
+from ..reading.matching import CLEARANCE
 from ..sources.mask import Mask
 from .refphoto import Suggestions
 
@@ -314,9 +314,9 @@ def kept_suggestions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
     them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
-    beside strokes: none within :data:`~varcolor.matching.CLEARANCE` of the photo's pixels of a
+    beside strokes: none within :data:`~varcolor.reading.matching.CLEARANCE` of the photo's pixels of a
     stroke or point, none under an eraser's pass."""
-    from ..matching import outside
+    from ..reading.matching import outside
 
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
     rows = np.clip(np.floor((suggestions.ys + 0.5) * sy), 0, mask.shape[0] - 1).astype(np.intp)

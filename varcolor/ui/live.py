@@ -27,9 +27,9 @@ import numpy as np
 from .. import methods
 from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
+from ..common.memory import give_back_free_memory
 from ..cues import Cues
 from ..errors import InputError, Note, VarcolorError, listening
-from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 from .hints import FLOOD_SHARE, flood_share
 

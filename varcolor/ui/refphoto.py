@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..color import lab_to_rgb, rgb_to_lab
+from ..common.raster import coordinates
 from ..errors import InputError
-from ..raster import coordinates
 
 __all__ = ["Suggestions", "encode_chroma", "match_suggestions", "reference_colours", "MAX_SUGGESTIONS"]
 
@@ -97,7 +97,7 @@ def match_suggestions(gray: np.ndarray, full_shape: tuple[int, int], reference: 
     pixel whose centre it covers, with its chroma as an 8-bit colour (:func:`encode_chroma`).
 
     Matched on the live copy: the matching reduces both photos to about 60,000 pixels whatever
-    their size (:data:`varcolor.matching.WORK_PIXELS`), and a 40 MP photo's gray is not kept."""
+    their size (:data:`varcolor.reading.matching.WORK_PIXELS`), and a 40 MP photo's gray is not kept."""
     from ..cues import Cues
 
     cues = Cues.from_reference(gray, reference, name=name)

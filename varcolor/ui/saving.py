@@ -30,10 +30,10 @@ from pathlib import Path
 
 from .. import methods
 from ..app.cues import cue_path
+from ..common.fields import path_word
+from ..common.memory import give_back_free_memory, memory_budget
 from ..errors import InputError, OutputError
-from ..fields import path_word
 from ..io import WRITE_EXTENSIONS, encode_image, file_sha256, inside, publish, remove_stale_temporaries, same_file
-from ..memory import give_back_free_memory, memory_budget
 from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 from .refphoto import Suggestions

@@ -25,6 +25,8 @@ import numpy as np
 
 from ..api import check_fits
 from ..color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
+from ..common.memory import give_back_free_memory
+from ..common.threads import lowest_priority, shared_pool
 from ..errors import InputError, OutputError, VarcolorError
 from ..io import (
     IMAGE_EXTENSIONS,
@@ -37,10 +39,8 @@ from ..io import (
     read_image,
 )
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
-from ..memory import give_back_free_memory
 from ..methods.levin_multiscale import unrestrained_because
 from ..options import DEFAULT_METHOD, Options
-from ..threads import lowest_priority, shared_pool
 from . import saving
 from .autosave import Autosave
 from .document import (

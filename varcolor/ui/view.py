@@ -31,14 +31,14 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from ..color import chroma_to_rgb_of_gray, gray_by_bands
+from ..common.memory import give_back_free_memory
+from ..common.threads import shared_pool
 from ..cues import Cues
 from ..errors import InputError
-from ..memory import give_back_free_memory
 from ..methods import build_options
 from ..methods.base import Problem
 from ..methods.levin_multiscale import LevinMultiscale, auto_factor
 from ..solvers.multiscale import coarse_shape
-from ..threads import shared_pool
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, strokes_in
 from .live import LiveSolver, Published, refinable
 

@@ -22,9 +22,9 @@ import numpy as np
 
 from .. import methods
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
+from ..common.memory import check_memory
 from ..cues import Cues
 from ..errors import InputError, tell
-from ..memory import check_memory
 from ..methods import build_options
 from ..methods.levin_multiscale import unrestrained_because
 from ..options import AUTOMATIC, Options

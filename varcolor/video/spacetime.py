@@ -3,7 +3,7 @@
 Each pixel r of frame t is coupled to its 8 neighbours in t and, through the motion
 (:mod:`varcolor.video.flow`), to the 3×3 pixels around where it goes in frame t+1 and where it
 came from in frame t−1; every weight is ``exp(−(Y_r − Y_s)² / σ_r²)`` with the still method's
-σ_r (:func:`varcolor.affinity.scale_at`), temporal ones times ``temporal``, and a row's weights sum
+σ_r (:func:`varcolor.common.affinity.scale_at`), temporal ones times ``temporal``, and a row's weights sum
 to 1 (Levin, Lischinski & Weiss 2004, section 3)::
 
     (1 + β c_r) u_r − Σ_{s ∈ N(r)} w_rs u_s = β c_r p_r,      u_r = cue_r on cue pixels.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..affinity import check_guide, fill_levin_weights, scale_at
+from ..common.affinity import check_guide, fill_levin_weights, scale_at
 from ..errors import ConvergenceWarning, InputError, tell
 from ..solvers.direct import DirectSolver
 from ..solvers.stencil import GridOperator

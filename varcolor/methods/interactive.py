@@ -12,13 +12,13 @@ from typing import Any
 import numba
 import numpy as np
 
-from .cues import Cues
-from .kernels import any_layout, compile_once
-from .raster import coordinates
-from .solvers.base import relative_norm
-from .solvers.lowrank import LowRankUpdater, Released, TooCostly
-from .solvers.stencil import GridOperator
-from .solvers.window import local_correction
+from ..common.kernels import any_layout, compile_once
+from ..common.raster import coordinates
+from ..cues import Cues
+from ..solvers.base import relative_norm
+from ..solvers.lowrank import LowRankUpdater, Released, TooCostly
+from ..solvers.stencil import GridOperator
+from ..solvers.window import local_correction
 
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
 

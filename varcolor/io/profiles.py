@@ -18,7 +18,7 @@ import imagecodecs
 import numpy as np
 from PIL import Image, ImageCms
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = [
     "to_srgb",

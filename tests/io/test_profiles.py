@@ -20,7 +20,7 @@ import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.errors import InputError, VarcolorError
 
-from .conftest import FUZZ, ICC_GAMMA, icc_profile, icc_rgb_to_linear_srgb, photo, run, srgb_from_icc_rgb
+from ..conftest import FUZZ, ICC_GAMMA, icc_profile, icc_rgb_to_linear_srgb, photo, run, srgb_from_icc_rgb
 
 
 def read_warned(path):
@@ -305,7 +305,7 @@ def test_lightness_through_the_profiles_is_kept_as_an_editor_measures_it(tmp_pat
     seed=st.integers(0, 2**32 - 1),
 )
 def test_colour_profiles_convert_as_colour_science_says(tmp_path, gamma, shift, seed):
-    from .conftest import ADOBE_RGB_D50, icc_profile, srgb_from_icc_rgb
+    from ..conftest import ADOBE_RGB_D50, icc_profile, srgb_from_icc_rgb
 
     primaries = ADOBE_RGB_D50 + np.reshape(shift, (3, 3))
     numbers = np.random.default_rng(seed).integers(0, 256, (6, 7, 3)).astype(np.uint8)
@@ -325,7 +325,7 @@ def test_colour_profiles_convert_as_colour_science_says(tmp_path, gamma, shift, 
     gray_pixels=st.booleans(),
 )
 def test_damaged_colour_profiles_are_converted_or_refused_in_one_line(tmp_path, cuts, truncate, space, gray_pixels):
-    from .conftest import icc_profile
+    from ..conftest import icc_profile
 
     profile = bytearray(icc_profile(space))
     for offset, value in cuts:
@@ -350,9 +350,9 @@ def test_a_profiles_name_that_does_not_print_is_named_on_one_line():
 
     from PIL import ImageCms
 
-    from varcolor.profiles import profile_name
+    from varcolor.io.profiles import profile_name
 
-    from .conftest import icc_profile
+    from ..conftest import icc_profile
 
     damaged = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile(name="T\nst\tRGB")))
     assert profile_name(damaged) == "T?st?RGB"

@@ -171,7 +171,7 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from varcolor.neighbours import CENTRE
+    >>> from varcolor.common.neighbours import CENTRE
     >>> w = levin_weights(np.zeros((3, 3)))
     >>> float(w[1, 1].sum()), float(w[0, 0, 0]), float(w[1, 1, CENTRE])
     (1.0, 0.0, 0.0)

@@ -11,11 +11,11 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .color import gray_band_rows, rgb_to_lab, same_lightness_gray
-from .errors import InputError, real_array, tell
-from .io import levels_to_float
-from .kernels import array_code
-from .memory import sparse_zeros
+from ..color import gray_band_rows, rgb_to_lab, same_lightness_gray
+from ..common.kernels import array_code
+from ..common.memory import sparse_zeros
+from ..errors import InputError, real_array, tell
+from ..io import levels_to_float
 
 
 class Marks(NamedTuple):
@@ -190,7 +190,7 @@ def image_shape_of(shape) -> tuple[int, int]:
     shape : tuple
         ``(H, W)`` given by a caller.
     """
-    from .errors import MAX_PIXELS
+    from ..errors import MAX_PIXELS
 
     try:
         height, width = shape

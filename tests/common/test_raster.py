@@ -1,4 +1,4 @@
-"""varcolor.raster: a mask's coordinates are NumPy's nonzero's, for any mask; each channel's
+"""varcolor.common.raster: a mask's coordinates are NumPy's nonzero's, for any mask; each channel's
 extremes are NumPy's own per channel."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from varcolor.raster import channel_extremes, coordinates
+from varcolor.common.raster import channel_extremes, coordinates
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (37, 53), (0, 5), (5, 0)])

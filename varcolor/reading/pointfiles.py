@@ -1,5 +1,5 @@
 """Points files: ``y, x`` and a colour (``a, b`` or ``r, g, b``) per point, in JSON or CSV, read
-as marks (:class:`~varcolor.marks.Marks`) for :meth:`varcolor.Cues.from_points` (and the cue
+as marks (:class:`~varcolor.reading.marks.Marks`) for :meth:`varcolor.Cues.from_points` (and the cue
 source ``points``, :mod:`varcolor.sources.points`), within the limits of a file from a user.
 """
 
@@ -12,11 +12,11 @@ from typing import TypeGuard
 
 import numpy as np
 
-from .color import rgb_to_lab
-from .errors import InputError
-from .io import safe_json
+from ..color import rgb_to_lab
+from ..common.memory import sparse_zeros
+from ..errors import InputError
+from ..io import safe_json
 from .marks import AB_LIMIT, Marks, image_shape_of, same_aspect
-from .memory import sparse_zeros
 
 __all__ = ["points_cues", "MAX_POINTS", "MAX_POINTS_FILE_BYTES", "MAX_PAINTED_IMAGES", "POINT_AB_LIMIT", "TAKEN_AS"]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import varcolor
-import varcolor.interactive
-from varcolor.buffers import Spares
+import varcolor.methods.interactive
+from varcolor.common.buffers import Spares
 
-from .conftest import gray_and_cues, stroke
+from ..conftest import gray_and_cues, stroke
 
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
@@ -45,7 +45,7 @@ def test_an_array_held_elsewhere_or_seen_through_a_view_is_never_used_again():
 def test_edits_never_change_a_result_the_caller_kept(monkeypatch):
     """Each edit's colours go into the memory of a result its caller let go of, never into one
     it kept: the kept results stay as they were returned, and a dropped one's memory is reused."""
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     for space in ("lab", "yiq"):
         gray, cues = gray_and_cues("coffee", (300, 320), 40, np.random.default_rng(0))
         colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4, space=space)
@@ -120,7 +120,7 @@ def test_the_first_edit_after_a_solve_writes_into_memory_made_ahead(monkeypatch)
     arrays made in threads while the user draws, not into fresh memory (at 12 MP 0.3-0.9 s of
     page mapping in the edit); the result the caller kept is untouched. ``varcolor.colorize``,
     a one-off, makes nothing ahead."""
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues = gray_and_cues("coffee", (300, 320), 40, np.random.default_rng(0))
     colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4)
     first = colorizer.solve(cues)
@@ -143,7 +143,7 @@ def test_yiq_edits_make_no_more_than_two_arrays_of_each_kind_ahead(monkeypatch):
     """In YIQ the painter holds RGB and Lab chroma arrays (four in all): once two of each kind
     are held (the last result's, the next one's), an edit makes nothing more ahead (before, each
     edit made another RGB in a thread, pushing out one held)."""
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.methods.interactive.Updates, "compare_with_fresh", False)
     gray, cues = gray_and_cues("coffee", (200, 240), 30, np.random.default_rng(1))
     colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4, space="yiq")
     results = [colorizer.solve(cues)]

@@ -11,9 +11,9 @@ from skimage import data, transform
 import varcolor
 from varcolor.app.chain import CONFIDENCE_FOLDER
 from varcolor.color import rgb_to_lab, same_lightness_gray
-from varcolor.matching import match_pool, signature
+from varcolor.reading.matching import match_pool, signature
 
-from .conftest import run
+from ..conftest import run
 
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 

@@ -19,7 +19,7 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-from .errors import InputError
+from ..errors import InputError
 from .threads import usable_cores
 
 #: numba's threading layers in the order varcolor takes them: OpenMP first (Debian's TBB hung

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import varcolor
-from varcolor.memory import malloc_in_use
+from varcolor.common.memory import malloc_in_use
 from varcolor.solvers import superlu
 
 
@@ -33,7 +33,7 @@ def test_a_maker_that_asked_to_be_woken_frees_what_another_thread_dropped_at_onc
     """A long-lived thread that may make no factors again for a while (the refactoring's) asks to
     be woken (:func:`~varcolor.solvers.superlu.wake_with`): factors it made and this thread drops
     are freed on it, without waiting for its next factorisation."""
-    from varcolor.threads import Worker
+    from varcolor.common.threads import Worker
 
     worker = Worker("test-superlu-maker")
     woken: list[int] = []

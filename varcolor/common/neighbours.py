@@ -1,7 +1,7 @@
 """The layout of a pixel's 8-neighbourhood, which the weights and the solvers share.
 
 A stencil's 9 entries (the pixel and its 8 neighbours) in raster order, and the 4 edge
-directions that list each undirected 8-neighbour edge once. Below both :mod:`varcolor.affinity`
+directions that list each undirected 8-neighbour edge once. Below both :mod:`varcolor.common.affinity`
 (the weights, written in this layout) and :mod:`varcolor.solvers` (the systems built of them):
 neither imports the other for it.
 

@@ -10,7 +10,7 @@ CHILD = """
 import os, threading
 from pathlib import Path
 import numpy as np
-from varcolor.memory import give_back_free_memory
+from varcolor.common.memory import give_back_free_memory
 
 def rss():
     status = dict(line.split(":", 1) for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines())
@@ -34,7 +34,7 @@ print(before - rss())
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim, Linux's /proc")
 def test_memory_freed_in_a_thread_is_given_back_to_the_system():
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 200e6  # of the 400 MB freed (270-320 MB measured)
@@ -64,7 +64,7 @@ def _transparent_huge_pages() -> bool:
 def test_sparse_zeros_are_resident_only_where_written():
     import numpy as np
 
-    from varcolor.memory import sparse_zeros
+    from varcolor.common.memory import sparse_zeros
 
     zeros = sparse_zeros((4096, 4096, 2), np.float32)  # 128 MB
     assert zeros.shape == (4096, 4096, 2) and zeros.dtype == np.float32 and zeros.flags.writeable
@@ -114,7 +114,7 @@ def test_cue_colours_of_a_few_points_stay_mostly_unresident():
 def test_malloc_in_use_counts_an_array_while_it_lives():
     import numpy as np
 
-    from varcolor.memory import malloc_in_use
+    from varcolor.common.memory import malloc_in_use
 
     before = malloc_in_use(mapped=True)
     if before is None:

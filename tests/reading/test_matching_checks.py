@@ -8,10 +8,10 @@ import pytest
 from skimage import data
 
 import varcolor
-import varcolor.matching
+import varcolor.reading.matching
 from varcolor import Cues
 from varcolor.errors import InputError
-from varcolor.matching import WORK_PIXELS, _factor, _reference_factors
+from varcolor.reading.matching import WORK_PIXELS, _factor, _reference_factors
 
 PHOTO = data.chelsea() / 255.0
 GRAY = PHOTO.mean(axis=2)
@@ -24,7 +24,7 @@ def no_matching(monkeypatch):
     def described(*args, **kwargs):
         raise AssertionError("matched before the inputs were checked")
 
-    monkeypatch.setattr(varcolor.matching, "_described", described)
+    monkeypatch.setattr(varcolor.reading.matching, "_described", described)
 
 
 def _nan_gray():
@@ -80,7 +80,7 @@ def test_the_narrowest_target_matched_is_16_pixels_a_side():
     [((5000, 6000), (300, 315)), ((10000, 20000), (300, 450)), ((3000, 3000), None), ((900, 1200), (800, 900))],
 )
 def test_a_reference_is_decoded_reduced_only_as_far_as_its_matching_allows(shape, gray_shape):
-    from varcolor.matching import decode_reduction
+    from varcolor.reading.matching import decode_reduction
 
     scale = decode_reduction(shape, gray_shape)
     assert scale in (1, 2, 4, 8)

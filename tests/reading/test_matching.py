@@ -1,4 +1,4 @@
-"""Cues from a reference photo (varcolor.matching, Cues.from_reference): checked against the
+"""Cues from a reference photo (varcolor.reading.matching, Cues.from_reference): checked against the
 photo the gray image was made from."""
 
 import numpy as np
@@ -9,8 +9,8 @@ import varcolor
 from varcolor import Cues
 from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.errors import InputError
-from varcolor.matching import CLEARANCE, MIN_CONFIDENCE, match_reference
 from varcolor.metrics import psnr
+from varcolor.reading.matching import CLEARANCE, MIN_CONFIDENCE, match_reference
 
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
@@ -86,9 +86,9 @@ def _side(photo: np.ndarray, side: int = 200) -> np.ndarray:
 def test_small_photos_need_a_larger_trusted_share_and_keep_their_true_references():
     """Both photos under the working size: the rocket's left 75 % against the cat trusted 1 % of
     its reduced pixels by chance (no verified geometry), over the flat 0.008 gate, and was coloured
-    from the cat; the gate grows as 1/√pixels below :data:`~varcolor.matching.SHARE_PIXELS`. Same-
+    from the cat; the gate grows as 1/√pixels below :data:`~varcolor.reading.matching.SHARE_PIXELS`. Same-
     scene pairs of those sizes still give cues."""
-    from varcolor.matching import MIN_SHARE, SHARE_PIXELS, min_share
+    from varcolor.reading.matching import MIN_SHARE, SHARE_PIXELS, min_share
 
     rocket, cat = _side(data.rocket()), _side(data.chelsea())
     gray = same_lightness_gray(rocket[:, : int(rocket.shape[1] * 0.75)])
@@ -152,7 +152,7 @@ def test_a_pair_the_patch_statistics_refuse_is_trusted_by_its_geometry():
     # A stained tissue section (plain, pale background): 75 % crops turned 4° with another tone
     # curve. Its patch statistics trust too little of it (the old gate refused it: no cue); the
     # keypoints fit one affine transform, so the pair is the same scene and gets the true colours.
-    from varcolor.matching import signature, verified
+    from varcolor.reading.matching import signature, verified
 
     photo = data.immunohistochemistry() / 255.0
     width = int(photo.shape[1] * 0.75)
@@ -172,7 +172,7 @@ def test_a_pair_the_patch_statistics_refuse_is_trusted_by_its_geometry():
 
 
 def test_unrelated_signatures_do_not_verify():
-    from varcolor.matching import signature, verified
+    from varcolor.reading.matching import signature, verified
 
     photos = [data.coffee() / 255.0, data.astronaut() / 255.0, data.chelsea() / 255.0, data.rocket() / 255.0]
     signatures = [signature(photo) for photo in photos]
@@ -184,11 +184,11 @@ def test_unrelated_signatures_do_not_verify():
 
 
 def test_ransac_draws_enough_trials_to_find_any_transform_the_gate_would_trust():
-    """RANSAC's trials (:func:`varcolor.matching._trials`): where just enough of ``m`` matches fit
+    """RANSAC's trials (:func:`varcolor.reading.matching._trials`): where just enough of ``m`` matches fit
     for the pair to be trusted (10, or a fifth of them), three of them are drawn together at least
     once with probability 0.999, within the 1,000-trial cap; a pair of fewer than 10 matches is
     not fitted at all (it cannot be trusted), and a true pair still verifies."""
-    from varcolor.matching import _TRIALS, MIN_INLIERS, _trials, signature, verified
+    from varcolor.reading.matching import _TRIALS, MIN_INLIERS, _trials, signature, verified
 
     for matches in range(MIN_INLIERS, 400):
         ratio = max(MIN_INLIERS / matches, 0.2)
@@ -203,7 +203,7 @@ def test_ransac_draws_enough_trials_to_find_any_transform_the_gate_would_trust()
 
 def test_a_references_alpha_says_where_its_colour_is_known(chelsea_pair):
     # A chain's photo is passed with its confidence as alpha: its guessed pixels give no colour.
-    from varcolor.matching import KNOWN_ALPHA
+    from varcolor.reading.matching import KNOWN_ALPHA
 
     truth, reference = chelsea_pair
     gray = same_lightness_gray(truth)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .color import lightness_of_gray, rgb_to_lab, to_gray
-from .errors import InputError, check_unit_range, real_array
-from .raster import coordinates
+from ..color import lightness_of_gray, rgb_to_lab, to_gray
+from ..common.raster import coordinates
+from ..errors import InputError, check_unit_range, real_array
 
 if TYPE_CHECKING:
     from skimage.transform import AffineTransform

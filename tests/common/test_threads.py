@@ -1,4 +1,4 @@
-"""varcolor.threads: one pool per name and process, a forked child's own; idle priority."""
+"""varcolor.common.threads: one pool per name and process, a forked child's own; idle priority."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from varcolor.threads import Worker, lowest_priority, shared_pool
+from varcolor.common.threads import Worker, lowest_priority, shared_pool
 
 
 def test_a_name_is_one_pool_whose_threads_are_started_as_asked():

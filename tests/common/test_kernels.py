@@ -1,4 +1,4 @@
-"""varcolor.kernels: small problems run numba's kernels on one thread (a parallel region waits a
+"""varcolor.common.kernels: small problems run numba's kernels on one thread (a parallel region waits a
 scheduler time slice for a busy core: a 40×60 solve took 80 s at load 5), big ones on every thread;
 numba's compiles are said on stderr, not waited through in silence."""
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import varcolor
-from varcolor import kernels
+from varcolor.common import kernels
+from varcolor.common.kernels import PARALLEL_PIXELS, compile_notice, threads_for
 from varcolor.errors import InputError
-from varcolor.kernels import PARALLEL_PIXELS, compile_notice, threads_for
 
 # Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
 pytestmark = pytest.mark.usefixtures("unrestrained")
@@ -38,7 +38,7 @@ def test_a_colorizer_solves_a_small_image_on_one_thread_with_the_same_result(mon
     monkeypatch.setattr(colorizer.engine, "solve", lambda *a: seen.append(numba.get_num_threads()) or solve(*a))
     one = colorizer.solve(cues)
     assert seen == [1] and numba.get_num_threads() >= 1
-    monkeypatch.setattr("varcolor.kernels.PARALLEL_PIXELS", 0)  # every problem on every thread
+    monkeypatch.setattr("varcolor.common.kernels.PARALLEL_PIXELS", 0)  # every problem on every thread
     many = varcolor.Colorizer(gray, method="bilaplacian-gtv").solve(cues)
     np.testing.assert_allclose(one.ab, many.ab, atol=1e-6)
 
@@ -54,7 +54,7 @@ def _threads_in_solve(monkeypatch, gray, cues, **options):
 
 
 def test_threads_is_an_option_and_the_default_leaves_busy_cores_alone(monkeypatch):
-    monkeypatch.setattr("varcolor.kernels.PARALLEL_PIXELS", 0)  # a small image, treated as a big one
+    monkeypatch.setattr("varcolor.common.kernels.PARALLEL_PIXELS", 0)  # a small image, treated as a big one
     gray = np.tile(np.linspace(0.2, 0.8, 48), (32, 1))
     # Two colours: one alone is given everywhere with no solve (Levin's methods keep within the cues).
     cues = varcolor.Cues.from_points(
@@ -92,7 +92,7 @@ def test_busy_cores_counts_what_else_runs(monkeypatch):
 def test_the_threads_flag_is_checked_and_does_not_change_what_resume_compares(tmp_path, capsys):
     from varcolor.app.jobs import made_with
 
-    from .conftest import run
+    from ..conftest import run
 
     assert "threads" not in made_with(options=varcolor.Options(threads=1))
     assert made_with(options=varcolor.Options(threads=1)) == made_with(options=varcolor.Options())
@@ -164,9 +164,9 @@ def test_a_closed_stream_does_not_fail_the_run():
 #: helper kernel it compiled.
 _HELPERS_COMPILED = """
 import json, numpy as np
-import varcolor.kernels
-varcolor.kernels.ARRAY_CODE_PIXELS = 0  # the kernels, as a big image's rows are built
-from varcolor import affinity
+import varcolor.common.kernels
+varcolor.common.kernels.ARRAY_CODE_PIXELS = 0  # the kernels, as a big image's rows are built
+from varcolor.common import affinity
 from varcolor.energies import levin
 from varcolor.solvers import dissection
 guide = np.random.default_rng(0).random((20, 30))
@@ -256,7 +256,7 @@ def _with_kernels(monkeypatch, step):
 
 
 def test_a_small_image_colorizes_as_the_kernels_do(monkeypatch):
-    from .conftest import photo
+    from ..conftest import photo
 
     gray = varcolor.color.to_gray(photo("coffee", (300, 450)))
     mask = np.zeros(gray.shape, bool)
@@ -511,7 +511,7 @@ def test_two_threads_first_using_a_kernel_at_once_both_run_it():
     to compiling ("compilation disabled")."""
     import threading
 
-    from varcolor.kernels import compile_once
+    from varcolor.common.kernels import compile_once
 
     @numba.njit(cache=False)
     def kernel(x):
