@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..batch import Job, Outcome, Report
+from ..batch.cluster import on_dask
 from ..color import to_gray
 from ..errors import InputError, VarcolorError
 from ..io import file_state
@@ -57,15 +58,15 @@ __all__ = ["run_chain", "CONFIDENCE_FOLDER", "still_failed"]
 CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
-def _target(job: Job) -> tuple[tuple | None, Signature]:
+def _target(job: Job, keep: bool) -> tuple[tuple | None, Signature]:
     """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature as its job's
-    match makes it."""
+    match makes it; with ``keep`` (its job runs in this process) its pixels are kept for the job."""
     task = job.run
     assert isinstance(task, ColorizeTask)  # _waiting chose it
     stamp = file_state(task.image)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output), keep=True)  # for its job
+        pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output), keep=keep)  # for its job
     gray = np.asarray(pixels)
     return stamp, target_signature(to_gray(gray) if gray.ndim == 3 else gray)
 
@@ -126,6 +127,7 @@ def run_chain(
     waiting = {job.inputs[0]: job for job in jobs if _waiting(job)}
     if not any(isinstance(job.run, ColorizeTask) and not job.skip for job in seeded) and not given:
         raise InputError(f"{source}: no photo has cues (cue files by name, or --marked etc.) and no --reference")
+    here = not on_dask(run.workers, run.scheduler, client)  # jobs here take what the parent decoded
     total = Report(len(jobs))
     pool: list[Path] = []
     signatures: list[Signature] = []
@@ -142,7 +144,7 @@ def run_chain(
         """The waves' results join the pool, each with its signature and header (read once)."""
         for result in fresh:
             try:
-                (described,), (header,) = describe_pool((result,), run.max_pixels, options.max_memory, keep=True)
+                (described,), (header,) = describe_pool((result,), run.max_pixels, options.max_memory, keep=here)
             except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
                 continue
             pool.append(result)
@@ -176,7 +178,7 @@ def run_chain(
 
     if seeded and not wave(seeded):
         return total
-    ranked, unreadable = _ranked(waiting)
+    ranked, unreadable = _ranked(waiting, here)
     if unreadable and not wave(unreadable):
         return total
     checks: dict[Path, list[Geometry]] = {path: [] for path in ranked}  # each against the pool's first photos
@@ -209,14 +211,14 @@ def run_chain(
     return total
 
 
-def _ranked(waiting: dict[Path, Job]) -> tuple[dict[Path, tuple[tuple | None, Signature]], list[Job]]:
+def _ranked(waiting: dict[Path, Job], keep: bool) -> tuple[dict[Path, tuple[tuple | None, Signature]], list[Job]]:
     """Each waiting photo's :func:`_target`; a photo that cannot be read leaves ``waiting`` as a
     failing job of its own (not its cue file's skip), the rest go on."""
     ranked: dict[Path, tuple[tuple | None, Signature]] = {}
     unreadable: list[Job] = []
     for path in sorted(waiting):
         try:
-            ranked[path] = _target(waiting[path])
+            ranked[path] = _target(waiting[path], keep)
         except VarcolorError as exc:
             unreadable.append(replace(waiting.pop(path), skip=None, fail=str(exc)))
     return ranked, unreadable
