@@ -24,7 +24,8 @@ Photos: the test split (``bsds500/val`` and ``imagenet-sample/train`` from 300,
 :mod:`shared_data`); the constants of :mod:`varcolor.restraint` were chosen on the tuning split.
 Writes ``restraint.json`` and ``restraint.md`` (``--name``).
 
-``--figure`` writes ``docs/images/restraint.png`` instead (the cue guide's picture): scikit-image's
+``--figure`` writes ``docs/images/restraint.png`` and ``restraint_whole.png`` instead (the cue
+guide's pictures; the second: :func:`figure_whole`): scikit-image's
 ``coffee``, gray, with two coloured strokes (the coffee, the table) and one of gray paint (the
 saucer) as a stroke mask, coloured
 unrestrained and restrained, and the confidence map.
@@ -295,6 +296,37 @@ def figure(path: Path) -> None:
     varcolor.write_image(path, row, bits=8, overwrite=True)
 
 
+def figure_whole(path: Path) -> None:
+    """The cue guide's second picture: scikit-image's ``astronaut`` (NASA, public domain), gray,
+    three strokes along the orange suit in its median colour; unrestrained, restrained, the
+    original and the confidence map."""
+    import skimage.data
+    from skimage.draw import line
+    from skimage.transform import resize
+
+    import varcolor
+
+    rgb = resize(skimage.data.astronaut() / 255.0, (256, 256), anti_aliasing=True)
+    lab = varcolor.color.rgb_to_lab(rgb)
+    gray = np.round(varcolor.color.same_lightness_gray(rgb) * 255) / 255
+    mask = np.zeros(gray.shape, bool)
+    for y0, x0, y1, x1 in ((150, 35, 245, 40), (200, 30, 200, 110), (140, 95, 160, 130)):  # along the suit
+        rows, cols = line(y0, x0, y1, x1)
+        for step in range(3):
+            mask[np.clip(rows + step, 0, 255), cols] = True
+    ab = np.zeros(gray.shape + (2,))
+    ab[mask] = np.median(lab[mask][:, 1:], axis=0)
+    cues = varcolor.Cues(mask, ab)
+    flood = varcolor.colorize(gray, cues, restraint="off")
+    held = varcolor.colorize(gray, cues)
+    shown = np.repeat(gray[..., None], 3, axis=2)
+    shown[mask] = varcolor.color.lab_to_rgb(np.dstack([lab[..., :1], ab]))[mask]
+    confidence = np.repeat(held.confidence[..., None], 3, axis=2)
+    gap = np.ones((256, 4, 3))
+    row = np.concatenate([shown, gap, flood.rgb, gap, held.rgb, gap, rgb, gap, confidence], axis=1)
+    varcolor.write_image(path, row, bits=8, overwrite=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=15, help="photos of each test set (default 15)")
@@ -303,11 +335,14 @@ def main() -> None:
     parser.add_argument("--no-hints", action="store_true")
     parser.add_argument("--no-scribbles", action="store_true")
     parser.add_argument("--name", default="restraint")
-    parser.add_argument("--figure", action="store_true", help="write docs/images/restraint.png instead")
+    parser.add_argument(
+        "--figure", action="store_true", help="write docs/images/restraint.png and restraint_whole.png instead"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.figure:
         figure(HERE.parent / "docs" / "images" / "restraint.png")
+        figure_whole(HERE.parent / "docs" / "images" / "restraint_whole.png")
         return
     report = {
         "note": (
