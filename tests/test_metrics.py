@@ -271,7 +271,7 @@ def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path,
         (tmp_path / folder / "big.png").write_bytes(png_declaring(7000, 10000, color=2, data=rows))  # 70 MP
         varcolor.write_image(tmp_path / folder / "small.png", photo("coffee", (32, 40)))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
-    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 16 << 30)  # a 16 GB machine
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 16 << 30)  # a large machine
     single = ["metrics", tmp_path / "res" / "big.png", "-r", tmp_path / "orig" / "big.png"]
     code, out, err = run(capsys, *single)
     assert code == 2 and out == "" and err.count("\n") == 1

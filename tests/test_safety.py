@@ -264,7 +264,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
     rows = zlib.compress(b"".join(b"\x00" + bytes(12000 * 3) for _ in range(8)))
     (tmp_path / "bomb.png").write_bytes(png_declaring(12000, 12000, color=2, data=rows))  # a few hundred bytes, 144 MP
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
-    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
+    monkeypatch.setattr(varcolor.common.memory, "available_bytes", lambda: 4 << 30)  # a small machine
     code, _, err = run(
         capsys,
         "colorize",

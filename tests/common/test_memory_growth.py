@@ -85,7 +85,7 @@ def _has_mallinfo2() -> bool:
     return malloc_in_use() is not None
 
 
-@pytest.mark.slow  # about 30 s in make test (photo after photo); make test-slow runs it
+@pytest.mark.slow  # photo after photo: among the longest checks; make test-slow runs it
 @pytest.mark.skipif(not _has_mallinfo2(), reason="reads glibc's malloc statistics")
 def test_colorizing_photo_after_photo_does_not_grow_the_process():
     """Twenty restrained solves of differing photos in one process (as a folder run's worker does)

@@ -226,7 +226,7 @@ def _strokes(shape, count, seed):
         yield varcolor.Cues(mask, np.where(mask[..., None], np.float32([20 * (-1) ** k, -25]), np.float32(0)))
 
 
-@pytest.mark.slow  # about 30 s in make test (the device path by array code); make test-slow runs it
+@pytest.mark.slow  # the device path by array code: among the longest checks; make test-slow runs it
 def test_an_edit_on_the_device_solves_again_the_tiles_it_touches_and_lands_near_a_fresh_solve():
     """Edits keep the corrections of the tiles no changed cue touches and where the lift moved
     little (a closed region's kept correction added after the bands, as a fresh solve solves it):

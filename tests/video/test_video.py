@@ -321,7 +321,7 @@ def test_a_later_keyframe_keeps_the_colour_an_earlier_one_gave():
             assert light[0] < 0 and light[1] < -20, (frame.index, light)
 
 
-@pytest.mark.slow  # about 13 s in make test (a space-time solve refused, then frames); make test-slow runs it
+@pytest.mark.slow  # a space-time solve refused, then frame by frame: long; make test-slow runs it
 def test_a_window_the_space_time_solve_cannot_hold_is_solved_a_frame_at_a_time():
     """A stroke that pans out of view after frame 1, solved four frames at a time: the window's
     solve diverged (chroma in the billions came out, with a warning only); its frames are solved
