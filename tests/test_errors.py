@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from varcolor.errors import ConvergenceWarning, Note, listening, tell
+from varcolor.errors import ConvergenceWarning, Note, listening, messages, retell, tell
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,3 +52,11 @@ def test_no_module_of_the_package_collects_results_by_recording_warnings():
         if "catch_warnings(record=True)" in path.read_text(encoding="utf-8")
     ]
     assert found == []
+
+
+def test_a_kept_read_s_notes_are_told_again_and_only_user_warnings_are_messages():
+    kept = [Note("converted"), Note("stopped", ConvergenceWarning), Note("internal", RuntimeWarning)]
+    assert messages(kept) == ["converted", "stopped"]
+    with listening() as heard:
+        retell(kept)
+    assert heard == kept

@@ -5,7 +5,7 @@ The command line prints these as one line and exits with code 2; anything else i
 """
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -172,6 +172,17 @@ def tell(what: str | Warning, category: type[Warning] = UserWarning, stacklevel:
         heard.append(Note(str(what), type(what), what))
     else:
         heard.append(Note(what, category))
+
+
+def retell(notes: Iterable[Note], stacklevel: int = 1) -> None:
+    """Tell ``notes`` again (:func:`tell`): what a kept read said, said for the read that takes it."""
+    for note in notes:
+        tell(note.warning or note.message, note.category, stacklevel=stacklevel + 1)
+
+
+def messages(notes: Iterable[Note]) -> list[str]:
+    """The messages of ``notes`` meant for the user (warnings of :class:`UserWarning`'s kind)."""
+    return [note.message for note in notes if issubclass(note.category, UserWarning)]
 
 
 @contextmanager

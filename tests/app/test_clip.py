@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from varcolor.app import ClipOptions, RunOptions, run_folder
-from varcolor.color import chroma_to_rgb_of_gray
 from varcolor.errors import InputError
 from varcolor.io import read_image, write_image
-from varcolor.video import open_clip, write_clip
+from varcolor.video import open_clip
 
 from ..conftest import run
-from ..video.test_video import _two_things_panning
+from ..video.test_video import write_panning_clip
 
 FRAMES = 6
 
@@ -20,11 +19,7 @@ FRAMES = 6
 @pytest.fixture
 def scene(tmp_path):
     """A lossless gray clip of two things panning, and its cue folder (a stroke on frame 0)."""
-    clip, cues = _two_things_panning(FRAMES)
-    write_clip(tmp_path / "gray.mkv", [np.repeat(g[..., None], 3, 2) for g in clip], fps=10, codec="lossless")
-    stroke = cues[0]
-    paint = chroma_to_rgb_of_gray(clip[0], stroke.ab)
-    write_image(tmp_path / "cues" / "0000_mask.png", np.where(stroke.mask[..., None], paint, 0.0))
+    write_panning_clip(tmp_path, FRAMES)
     return tmp_path
 
 

@@ -261,6 +261,17 @@ def _two_things_panning(frames: int = 8) -> tuple[list[np.ndarray], dict]:
     return clip, {0: varcolor.Cues(mask, np.where(mask[..., None], (45.0, 30.0), 0.0))}
 
 
+def write_panning_clip(folder, frames: int) -> None:
+    """:func:`_two_things_panning` as files: ``folder/gray.mkv`` (lossless) and its cue folder
+    ``folder/cues`` (the stroke on frame 0 as a mask)."""
+    from varcolor.color import chroma_to_rgb_of_gray
+
+    clip, cues = _two_things_panning(frames)
+    write_clip(folder / "gray.mkv", [np.repeat(g[..., None], 3, 2) for g in clip], fps=10, codec="lossless")
+    paint = chroma_to_rgb_of_gray(clip[0], cues[0].ab)
+    write_image(folder / "cues" / "0000_mask.png", np.where(cues[0].mask[..., None], paint, 0.0))
+
+
 def test_a_clips_strokes_colour_their_thing_and_leave_the_rest_neutral():
     """Restrained as a photo is: each frame's colour scaled by the reach of the cues carried to
     it; ``restraint="off"`` is Levin's flood over the light thing too."""

@@ -10,15 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from varcolor.color import chroma_to_rgb_of_gray
 from varcolor.io import read_image, write_image
 from varcolor.io.atomic import _temporary_beside
-from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
+from varcolor.video import colorize_video, open_clip, read_cue_folder
 from varcolor.video.chunks import map_file, work_folder
 from varcolor.video.io import frame_name
 
 from ..conftest import run
-from .test_video import _two_things_panning
+from .test_video import write_panning_clip
 from .test_video_chunks import interrupt_after
 
 FRAMES = 8
@@ -30,11 +29,7 @@ LEVEL = 0.5 / 255 + 1e-6  # (half a level, and the float32 confidence's own roun
 def scene(tmp_path):
     """A mid-gray thing beside a light one, panning; a red stroke along the first on frame 0 (a
     cue file): a lossless gray clip and its cue folder."""
-    clip, cues = _two_things_panning(FRAMES)
-    write_clip(tmp_path / "gray.mkv", [np.repeat(g[..., None], 3, 2) for g in clip], fps=10, codec="lossless")
-    stroke = cues[0]
-    paint = chroma_to_rgb_of_gray(clip[0], stroke.ab)
-    write_image(tmp_path / "cues" / "0000_mask.png", np.where(stroke.mask[..., None], paint, 0.0))
+    write_panning_clip(tmp_path, FRAMES)
     return tmp_path
 
 

@@ -15,7 +15,7 @@ from .. import methods
 from ..api import check_fits, colorize
 from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
-from ..errors import MAX_PIXELS, InputError, VarcolorError, listening, tell
+from ..errors import MAX_PIXELS, InputError, VarcolorError, listening, messages, retell
 from ..gamut import GlobalHints
 from ..io import (
     JPEG_EXTENSIONS,
@@ -95,8 +95,7 @@ def read_pixels(
                 pixels = levels_to_float(pixels)
         if keep:
             kept.keep(image, how, (pixels, heard), pixels.nbytes)
-    for note in heard:
-        tell(note.warning or note.message, note.category, stacklevel=3)
+    retell(heard, stacklevel=3)
     return pixels
 
 
@@ -310,7 +309,7 @@ def colorize_and_write(
         if written:  # its map could not be published (one that appeared meanwhile, a full disk)
             output.unlink(missing_ok=True)
         raise
-    return "; ".join(f"{image}: {note}" for note in heard if issubclass(note.category, UserWarning))
+    return "; ".join(f"{image}: {message}" for message in messages(heard))
 
 
 def _in_profile(rgb: np.ndarray, icc: bytes, output: Path) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 from .. import sources
 from ..batch import Said
 from ..cues import Cues
-from ..errors import listening
+from ..errors import listening, messages
 from ..io.layers import is_layered
 from ..ir.files import encode_file, read_ir
 from ..ir.grid import EncodeOptions
@@ -28,7 +28,7 @@ def _noted(work) -> Said:
     warnings raised meanwhile (reading a file converted its colour profile, say)."""
     with listening() as notes:
         said = work()
-    heard = [note.message for note in notes if issubclass(note.category, UserWarning)]
+    heard = messages(notes)
     if isinstance(said, Said):
         return Said([*heard, *said.parts], notes=said.notes)
     return Said([*heard, said])

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from .. import batch
 from ..app.run_options import RunOptions
 from ..batch import Job
-from ..errors import InputError, listening
+from ..errors import InputError, listening, messages
 from ..io import atomic_path, identity, inside, read_image
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import EncodeOptions
@@ -84,9 +84,8 @@ def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
     """
     with listening() as heard:
         image = read_image(path, max_pixels=max_pixels)
-    for note in heard:
-        if issubclass(note.category, UserWarning):
-            warn(note.message)
+    for message in messages(heard):
+        warn(message)
     return image
 
 

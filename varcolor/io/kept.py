@@ -44,6 +44,8 @@ def keep(path: str | os.PathLike, how: Hashable, value: Any, nbytes: int) -> Non
 def take(path: str | os.PathLike, how: Hashable) -> Any:
     """What was kept of ``path`` read as ``how`` says, given up (None: nothing, or the file
     changed since)."""
+    if not _KEPT:  # (most reads: nothing was kept, and the file is not looked at)
+        return None
     key = _key(path, how)
     with _LOCK:
         return None if key is None else _KEPT.pop(key, (None, 0))[0]

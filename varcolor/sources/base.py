@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 import numpy as np
 
 from ..cues import Cues, same_aspect
-from ..errors import InputError, listening, tell
+from ..errors import InputError, listening, messages, tell
 from ..io import JPEG_EXTENSIONS, image_shape, read_image
 from ..reading.marks import EDGES_DEFAULT
 from ..registry import Registry
@@ -210,10 +210,8 @@ class CueSource:
                 f"{path}: the cue source plug-in {cls.name!r} returned {what}, not varcolor.Cues of the photo's size "
                 f"{shape}"
             )
-        for note in heard:  # noise taken for no stroke
-            if issubclass(note.category, UserWarning):
-                said = note.message  # (one that names the file already, as it is: named once)
-                tell(said if said.startswith(str(path)) else f"{path}: {said}", UserWarning, stacklevel=2)
+        for message in messages(heard):  # noise taken for no stroke; one naming the file already, as it is
+            tell(message if message.startswith(str(path)) else f"{path}: {message}", UserWarning, stacklevel=2)
         return cues
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..common.memory import check_memory
 from ..cues import Cues
-from ..errors import ClippedSamples, InputError, listening, tell
+from ..errors import ClippedSamples, InputError, listening, retell, tell
 from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, kept, read_image
 from ..reading.matching import (
     Geometry,
@@ -196,8 +196,7 @@ def read_reference(
     key = _key(path, max_pixels, gray_shape, check_only)
     with _LOCK:
         if key is not None and _LAST.get("key") == key:
-            for message, category in _LAST["said"]:  # said again for this read's image
-                tell(message, category, stacklevel=2)
+            retell(_LAST["said"], stacklevel=2)  # said again for this read's image
             return _LAST["pixels"]
     if header is None or not header.holds(path, max_pixels):
         header = read_header(path, max_pixels)
@@ -221,8 +220,7 @@ def read_reference(
     for note in notes:
         if issubclass(note.category, ClippedSamples):  # 0-255 floats clipped to [0, 1] read as gray, not as colour
             raise InputError(f"{note.message.removesuffix(' are clipped')}: a reference's samples must lie in [0, 1]")
-        tell(note.message, note.category, stacklevel=2)
-    heard = [(note.message, note.category) for note in notes]
+    retell(notes, stacklevel=2)
     if pixels.ndim == 2:
         raise GrayReference(f"{path}: the reference is gray (no colour to take)")
     pixels = check_reference(pixels, str(path))
@@ -232,7 +230,7 @@ def read_reference(
     with _LOCK:
         _LAST.clear()
         if key is not None:
-            _LAST.update(key=key, pixels=pixels, said=heard)
+            _LAST.update(key=key, pixels=pixels, said=notes)
     return pixels
 
 

@@ -29,7 +29,7 @@ from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..common.memory import give_back_free_memory
 from ..cues import Cues
-from ..errors import InputError, Note, VarcolorError, listening
+from ..errors import InputError, Note, VarcolorError, listening, messages
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 from .hints import FLOOD_SHARE, flood_share
 
@@ -583,7 +583,7 @@ class LiveSolver:
         self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
             colorizer.updates is not None and colorizer.prior is None
         )
-        warning = "; ".join(note.message for note in heard if issubclass(note.category, UserWarning)) or None
+        warning = "; ".join(messages(heard)) or None
         painted = not colorizer.unpainted
         self._publish(
             version,
