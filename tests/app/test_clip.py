@@ -82,3 +82,13 @@ def test_a_clip_given_cues_of_no_kind_is_refused(tmp_path):
     with pytest.raises(InputError, match="unknown cues 'stroke'"):
         run_folder("colorize", clip, tmp_path / "o.mkv", cues="stroke")
     assert not (tmp_path / "o.mkv").exists()
+
+
+def test_a_clip_written_to_an_image_name_is_refused_before_any_frame(scene, capsys):
+    """``-o out.png`` made a folder named out.png holding the frames: refused in one line, as
+    from Python, nothing written."""
+    code, _, err = run(capsys, "colorize", scene / "gray.mkv", "--cues", scene / "cues", "-o", scene / "out.png")
+    assert code == 2 and "a clip is written as a video file" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(InputError, match="not a .tif image"):
+        run_folder("colorize", scene / "gray.mkv", scene / "out.tif", cues="keyframes", cue_path=scene / "cues")
+    assert not (scene / "out.png").exists() and not (scene / "out.tif").exists()

@@ -18,6 +18,7 @@ from .. import batch, sources
 from ..common.fields import OptionValues, option
 from ..common.memory import check_memory
 from ..errors import InputError, listening
+from ..io import IMAGE_EXTENSIONS
 from ..options import Options
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .run_options import RunOptions
@@ -148,6 +149,11 @@ def _output(source: Path, output: str) -> Path:
     out = Path(output)
     if out.suffix.lower() in VIDEO_EXTENSIONS:
         return out
+    if out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir():  # (a folder named x.png was made of it)
+        raise InputError(
+            f"{output}: a clip is written as a video file ({', '.join(VIDEO_EXTENSIONS)}) or a folder of frames, "
+            f"not a {out.suffix} image"
+        )
     if output.endswith(("/", "\\")) or (out.is_dir() and not any(out.glob("frame_*.png"))):
         return out / f"{source.stem}.mp4"
     return out
