@@ -12,9 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: A line that quotes a timing ("0.3 s", "12 ms"), a memory figure ("0.64 GB", "48 MB"), a speed
-#: ratio ("1.9×", "3 times faster"), says "measured" or dates a run; read on comment and docstring
-#: lines only, wherever on the line (a docstring line may start with ``:func:``).
+#: A line that quotes a timing, a memory figure or a speed ratio, says "measured" or dates a run
+#: (the samples below show each); read on comment and docstring lines only, wherever on the line
+#: (a docstring line may start with ``:func:``).
 QUOTED = re.compile(
     r"[0-9]+(\.[0-9]+)? ?(s|ms|µs|seconds|minutes|[KMGT]i?B|kB)\b|[0-9]\.[0-9]+ ?×(?! ?[0-9])"
     r"|times (faster|slower)|\bmeasured\b|20[0-9]{2}-[0-9]{2}-[0-9]{2}"
