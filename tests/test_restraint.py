@@ -10,6 +10,7 @@ import pytest
 from skimage.transform import resize
 
 import varcolor
+import varcolor.restraint as restraint_module
 from varcolor.methods import levin_multiscale
 from varcolor.restraint import SOURCES, Restraint
 
@@ -333,6 +334,38 @@ def test_a_thing_unlike_each_colours_gray_keeps_little_of_it():
     assert per_colour[cap].mean() > 0.8 and per_colour[sky].mean() > 0.8
     result = varcolor.colorize(gray, cues)
     assert _chroma(result)[face].mean() < 0.2 * _chroma(result)[sky].mean()
+
+
+def _smooth_and_woven(woven: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smooth mid-gray with columns ``woven`` of a pixel checkerboard of the same mean gray (a
+    texture no block mean sees), and a stroke on the smooth left."""
+    gray = np.full((120, 240), 0.5)
+    gray[:, woven] += ((np.indices(gray.shape).sum(axis=0) % 2) * 0.4 - 0.2)[:, woven]
+    mask = np.zeros(gray.shape, bool)
+    mask[55:65, 10:50] = True
+    return gray, mask, np.where(mask[..., None], np.array([30.0, 10.0]), 0.0)
+
+
+def test_colour_stops_at_a_texture_of_its_things_gray(monkeypatch):
+    """A woven thing of the stroked one's gray takes none of its colour; the gray's level alone
+    (texture not compared, one walk for every colour) floods it."""
+    gray, mask, ab = _smooth_and_woven(np.s_[120:])
+    reach = Restraint(gray).reach(mask, ab=ab).confidence()
+    assert reach[:, 60:90].mean() > 0.9 and reach[:, 180:].mean() < 0.05
+    monkeypatch.setattr(restraint_module, "TEXTURE", 0.0)
+    monkeypatch.setattr(restraint_module, "UNLIKE", 0.0)
+    assert Restraint(gray).reach(mask, ab=ab).confidence()[:, 180:].mean() > 0.8
+
+
+def test_a_colour_does_not_walk_through_a_thing_unlike_its_cues(monkeypatch):
+    """A woven band between the stroked smooth thing and another smooth one: the colour's walk
+    dies in the band, so less of it reaches the far side than a walk the band does not stop."""
+    gray, mask, ab = _smooth_and_woven(np.s_[100:140])
+    far = (slice(None), slice(180, None))
+    walked = Restraint(gray).reach(mask, ab=ab).confidence()[far].mean()
+    monkeypatch.setattr(restraint_module, "UNLIKE", 0.0)
+    free = Restraint(gray).reach(mask, ab=ab).confidence()[far].mean()
+    assert walked < free - 0.2 and free > 0.8
 
 
 def test_shades_of_one_thing_are_one_colour(monkeypatch):

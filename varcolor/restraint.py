@@ -19,6 +19,8 @@ __all__ = [
     "DECAY",
     "EDGE",
     "LIKENESS",
+    "TEXTURE",
+    "UNLIKE",
     "FULL_SHARE",
     "SOURCES",
     "GROUPS",
@@ -63,6 +65,13 @@ GROUP_SAMPLE = 65536
 #: where their cues' gray ranges meet: means within this many times the sum of their spreads.
 GROUP_HUE = 30.0
 GROUP_OVERLAP = 2.0
+#: A cell's texture is ``log(σ + TEXTURE_FLOOR)``, σ the spread of its pixels' gray; compared
+#: with the cues' as the gray is, with this tolerance (0: not compared).
+TEXTURE = 1.0
+TEXTURE_FLOOR = 0.01
+#: Each colour walks on its own, and dies this much more at a cell unlike its cues' gray and
+#: texture: it does not cross a neutral thing to flood the one behind.
+UNLIKE = 0.002
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -345,6 +354,8 @@ class Restraint:
                 edges[:, 1:] += step
                 edges[:, :-1] += step
         self.edges = edges
+        spread = block_mean(np.square(np.asarray(gray, np.float64)), self.factor) - grid * grid
+        self.texture = np.log(np.sqrt(np.maximum(spread, 0.0)) + TEXTURE_FLOOR)
 
     def levels(self, block: int) -> np.ndarray:
         """The gray over blocks of ``block`` pixels (1: the photo's own), what :func:`follow_edges`
@@ -377,7 +388,6 @@ class Restraint:
             The cues that are point hints (:attr:`varcolor.Cues.points`): their colour fills, as
             Levin's does, what no stroke's colour reaches (:attr:`Reach.points`).
         """
-        from .energies.levin import symmetric_system
 
         grid = self.grid
         if not mask.any():
@@ -411,33 +421,44 @@ class Restraint:
             referenced = np.zeros(self.shape, bool)
             referenced.ravel()[flat[partial]] = True
         dot = fraction(None if points is None else gather(np.asarray(points), mask, flat))
-        # each colour's share, and the gray under it (a cell's cues are read at the cell's gray)
-        targets = np.concatenate(
-            [
-                np.stack([1.0 - reference, reference], axis=-1),
-                share,
-                share * grid[..., None],
-                share * (grid * grid)[..., None],
-                dot[..., None],
-            ],
-            axis=-1,
-        )
-        targets[~held] = 0.0
         # The walk's chance of dying at each step, of its steps' weight (about 8 at a flat cell).
         dying = np.where(held, 0.0, 8.0 / (DECAY**2 * grid.size) + EDGE * self.edges)
-        operator, rhs = symmetric_system(grid, held, targets, np.zeros(targets.shape), dying)
-        x = self._solve(operator, rhs, held)
-        strokes, references = np.clip(x[..., 0], 0.0, 1.0), np.clip(x[..., 1], 0.0, 1.0)
-        shares = np.maximum(x[..., 2 : 2 + count], 0.0)
-        share = np.maximum(shares, 1e-9)
-        mean = x[..., 2 + count : 2 + 2 * count] / share
-        spread = np.sqrt(np.maximum(x[..., 2 + 2 * count : 2 + 3 * count] / share - mean * mean, 0.0))
-        alike = np.exp(-((np.abs(grid[..., None] - mean) / (spread + LIKENESS)) ** 2))
-        likeness = (shares * alike).sum(axis=-1) / np.maximum(shares.sum(axis=-1), 1e-9)
+        strokes, references = np.zeros(grid.shape), np.zeros(grid.shape)
+        shares, likeness = np.zeros(grid.shape), np.zeros(grid.shape)
+        for group in range(count):
+            walked = self._walk(held, np.where(held, share[..., group], 0.0), reference, dying, per_group[..., group])
+            strokes += walked[0]
+            references += walked[1]
+            shares += walked[2]
+            likeness += walked[2] * walked[3]
+        strokes, references = np.clip(strokes, 0.0, 1.0), np.clip(references, 0.0, 1.0)
+        likeness /= np.maximum(shares, 1e-9)
         likeness[held] = 1.0
-        dots = held & (targets[..., -1] > 0.5)  # cells whose cues are mostly points
+        dots = held & (dot > 0.5)  # cells whose cues are mostly points
         points_share = self._points(held, dots) if dots.any() else None
         return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
+
+    def _walk(
+        self, held: np.ndarray, share: np.ndarray, reference: np.ndarray, dying: np.ndarray, cues: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One colour's walk from its cues (``share``: its part of each cell's cues, ``cues``: its
+        cue count a cell), dying also where the cell is unlike its cues (:data:`UNLIKE`): its share
+        from strokes and from references, its share, and how alike each cell is to the cues that
+        reach it."""
+        from .energies.levin import symmetric_system
+
+        features = ((self.grid, LIKENESS), (self.texture, TEXTURE))
+        weights = cues / max(float(cues.sum()), 1.0)
+        unlike = 1.0 - _alike(features, [_spread(weights, feature) for feature, _ in features])
+        columns = [share * (1.0 - reference), share * reference, share]
+        columns += [share * feature**power for feature, _ in features for power in (1, 2)]
+        values = np.stack(columns, axis=-1)
+        dies = np.where(held, 0.0, dying + UNLIKE * unlike)
+        operator, rhs = symmetric_system(self.grid, held, values, np.zeros(values.shape), dies)
+        x = self._solve(operator, rhs, held)
+        reached = np.maximum(x[..., 2], 1e-9)
+        local = [_spread(None, x[..., 3 + 2 * k] / reached, x[..., 4 + 2 * k] / reached) for k in range(len(features))]
+        return x[..., 0], x[..., 1], np.maximum(x[..., 2], 0.0), _alike(features, local)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
@@ -462,6 +483,22 @@ class Restraint:
             options={"SymmetricMode": True},
         )
         return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
+
+
+def _spread(weights: np.ndarray | None, mean, square=None) -> tuple:
+    """``(mean, spread)``: of ``mean`` weighted by ``weights``, or given its ``mean`` and the mean of its ``square``."""
+    if weights is not None:
+        mean, square = float((weights * mean).sum()), float((weights * mean * mean).sum())
+    return mean, np.sqrt(np.maximum(square - mean * mean, 0.0))
+
+
+def _alike(features, stats) -> np.ndarray:
+    """How alike each cell is to cues of the features' ``stats`` (mean, spread): their likenesses' product."""
+    out = np.ones(features[0][0].shape)
+    for (feature, tolerance), (mean, spread) in zip(features, stats):
+        if tolerance > 0:
+            out = out * np.exp(-((np.abs(feature - mean) / (spread + tolerance)) ** 2))
+    return out
 
 
 def colour_groups(ab: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
