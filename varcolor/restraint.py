@@ -69,8 +69,8 @@ GROUP_OVERLAP = 2.0
 #: with the cues' as the gray is, with this tolerance (0: not compared).
 TEXTURE = 1.0
 TEXTURE_FLOOR = 0.01
-#: Each colour walks on its own, and dies this much more at a cell unlike its cues' gray and
-#: texture: it does not cross a neutral thing to flood the one behind.
+#: The walk dies this much more at a cell unlike every colour's cues in gray and texture: colour
+#: does not cross a thing no stroke is like to flood the one behind.
 UNLIKE = 0.002
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
@@ -423,14 +423,7 @@ class Restraint:
         dot = fraction(None if points is None else gather(np.asarray(points), mask, flat))
         # The walk's chance of dying at each step, of its steps' weight (about 8 at a flat cell).
         dying = np.where(held, 0.0, 8.0 / (DECAY**2 * grid.size) + EDGE * self.edges)
-        strokes, references = np.zeros(grid.shape), np.zeros(grid.shape)
-        shares, likeness = np.zeros(grid.shape), np.zeros(grid.shape)
-        for group in range(count):
-            walked = self._walk(held, np.where(held, share[..., group], 0.0), reference, dying, per_group[..., group])
-            strokes += walked[0]
-            references += walked[1]
-            shares += walked[2]
-            likeness += walked[2] * walked[3]
+        strokes, references, shares, likeness = self._walks(held, share, reference, dying, per_group)
         strokes, references = np.clip(strokes, 0.0, 1.0), np.clip(references, 0.0, 1.0)
         likeness /= np.maximum(shares, 1e-9)
         likeness[held] = 1.0
@@ -438,27 +431,36 @@ class Restraint:
         points_share = self._points(held, dots) if dots.any() else None
         return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
 
-    def _walk(
-        self, held: np.ndarray, share: np.ndarray, reference: np.ndarray, dying: np.ndarray, cues: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """One colour's walk from its cues (``share``: its part of each cell's cues, ``cues``: its
-        cue count a cell), dying also where the cell is unlike its cues (:data:`UNLIKE`): its share
-        from strokes and from references, its share, and how alike each cell is to the cues that
-        reach it."""
+    def _walks(self, held: np.ndarray, share: np.ndarray, reference: np.ndarray, dying: np.ndarray, cues: np.ndarray):
+        """The colours' walks from their cues (``share``: each colour's part of a cell's cues,
+        ``cues``: its cue count a cell), dying also where a cell is unlike every colour's cues
+        (:data:`UNLIKE`): the shares from strokes and from references, the colours' share, and
+        that share times how alike each cell is to the cues that reach it."""
         from .energies.levin import symmetric_system
 
         features = ((self.grid, LIKENESS), (self.texture, TEXTURE))
-        weights = cues / max(float(cues.sum()), 1.0)
-        unlike = 1.0 - _alike(features, [_spread(weights, feature) for feature, _ in features])
-        columns = [share * (1.0 - reference), share * reference, share]
-        columns += [share * feature**power for feature, _ in features for power in (1, 2)]
-        values = np.stack(columns, axis=-1)
+        count = share.shape[-1]
+        unlike, texture = np.ones(self.grid.shape), np.zeros((count,) + self.grid.shape)
+        for group in range(count):  # each colour's cues: their gray and texture over the photo
+            weights = cues[..., group] / max(float(cues[..., group].sum()), 1.0)
+            stats = [_spread(weights, feature) for feature, _ in features]
+            unlike = np.minimum(unlike, 1.0 - _alike(features, stats))
+            texture[group] = _alike(features[1:], stats[1:])
+        held_share = np.where(held[..., None], share, 0.0)
+        gray = self.grid[..., None]
+        values = np.concatenate(
+            [np.stack([1.0 - reference, reference], axis=-1), held_share, held_share * gray, held_share * gray * gray],
+            axis=-1,
+        )
+        values[~held] = 0.0
         dies = np.where(held, 0.0, dying + UNLIKE * unlike)
         operator, rhs = symmetric_system(self.grid, held, values, np.zeros(values.shape), dies)
         x = self._solve(operator, rhs, held)
-        reached = np.maximum(x[..., 2], 1e-9)
-        local = [_spread(None, x[..., 3 + 2 * k] / reached, x[..., 4 + 2 * k] / reached) for k in range(len(features))]
-        return x[..., 0], x[..., 1], np.maximum(x[..., 2], 0.0), _alike(features, local)
+        reached = np.maximum(x[..., 2 : 2 + count], 0.0)
+        at = np.maximum(reached, 1e-9)
+        mean, square = x[..., 2 + count : 2 + 2 * count] / at, x[..., 2 + 2 * count :] / at
+        alike = _alike(((gray, LIKENESS),), [_spread(None, mean, square)]) * np.moveaxis(texture, 0, -1)
+        return x[..., 0], x[..., 1], reached.sum(-1), (reached * alike).sum(-1)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
