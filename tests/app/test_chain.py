@@ -93,3 +93,21 @@ def test_an_unrestrained_chain_without_a_map_runs(series, capsys):
     assert code == 0, err
     code, _, err = run(capsys, *argv, "-o", series / "two", "--confidence-map", series / "maps")
     assert code == 2 and "unrestrained (--method levin)" in err and not (series / "two").exists(), err
+
+
+def test_a_resumed_chain_says_which_output_was_lost_not_that_its_map_is_missing(series, capsys):
+    """Issue 108: a chain's result lost, then ``--resume``: the chain drops that result's orphaned
+    confidence map (its own, made again with it) and the rerun said the photo was redone because
+    its confidence map was missing; a later photo's, because the first photo's result had changed.
+    Each now names the output that was lost, and the map is made again."""
+    out = series / "out"
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out)
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    for lost in ("p0.png", "p2.png"):
+        (out / lost).unlink()
+        code, _, err = run(capsys, *argv, "--resume")
+        assert code == 0, err
+        assert f"redone: {series / 'photos' / lost}: {out / lost} is missing" in err, err
+        assert "confidence" not in err, err
+        assert (out / lost).is_file() and (out / CONFIDENCE_FOLDER / lost.replace(".png", "_confidence.png")).is_file()
