@@ -111,3 +111,20 @@ def test_a_resumed_chain_says_which_output_was_lost_not_that_its_map_is_missing(
         assert f"redone: {series / 'photos' / lost}: {out / lost} is missing" in err, err
         assert "confidence" not in err, err
         assert (out / lost).is_file() and (out / CONFIDENCE_FOLDER / lost.replace(".png", "_confidence.png")).is_file()
+
+
+def test_a_resumed_chain_fails_a_lost_output_whose_map_in_the_users_folder_is_kept(series, capsys):
+    """A chain with ``--confidence-map maps``, a later photo's result lost, then ``--resume``: the
+    photo's map (the user's folder: kept unless --overwrite) stopped its job as an output that
+    exists, and the run said the photo was redone, exit 0, its result still missing. The chain now
+    checks its outputs as a folder run does: the photo fails, its line naming the map."""
+    out, maps = series / "out", series / "maps"
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out, "--confidence-map", maps)
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    (out / "p2.png").unlink()
+    code, _, err = run(capsys, *argv, "--resume")
+    assert code == 1 and f"{maps / 'p2_confidence.png'}: exists; kept (use --overwrite" in err, err
+    assert "redone" not in err and not (out / "p2.png").exists(), err
+    code, _, err = run(capsys, *argv, "--resume", "--overwrite")
+    assert code == 0 and (out / "p2.png").is_file(), err
