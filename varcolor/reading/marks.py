@@ -262,6 +262,8 @@ COPY_NOISE_KNEE = 0.01
 #: A marked copy of a gray photo stored as RGB is lossy (:func:`lossy_copy`) where more of its pixels than this
 #: are near the gray, yet beyond the photo's noise.
 LOSSY_SHARE = 0.01
+#: ... read on every this many rows of a large one.
+LOSSY_ROWS = 8
 #: Marks drawn at another size: after scaling, a stroke differs from the photo by more than this.
 SCALED_THRESHOLD = 0.15
 #: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
@@ -734,11 +736,14 @@ def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_b
     top = scale if photo.dtype.kind in "ui" else 255.0
     half = 0.5 / min(top, (1 << marked_bits) - 1)
     near = NOISE_SIGMAS * channel_noise(photo) + 2 * half + 0.5 / top
+    # a share: every few rows of a large scan tell it (its pass beside the gray's costs little)
+    step = max(1, min(LOSSY_ROWS, marked.shape[0] // 256))
+    photo, gray, marked = photo[::step], gray[::step], marked[::step]
     small = 0
     for rows in _bands(marked.shape):
-        under = marked[rows][..., :3].astype(np.float64)
-        level = gray[rows][..., None]
-        same = np.all(np.abs(under - photo[rows][..., :3] / scale) <= half, axis=2)
+        under = marked[rows][..., :3].astype(np.float32)
+        level = gray[rows][..., None].astype(np.float32)
+        same = np.all(np.abs(under - photo[rows][..., :3] / np.float32(scale)) <= half, axis=2)
         same |= (under.max(axis=2) - under.min(axis=2) <= 2 * half) & np.all(np.abs(under - level) <= near, axis=2)
         off = np.abs(under - level).max(axis=2) * 255 <= COPY_NOISE_MAX + 0.5
         small += int(np.count_nonzero(off & ~same))
