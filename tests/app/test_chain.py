@@ -93,3 +93,38 @@ def test_an_unrestrained_chain_without_a_map_runs(series, capsys):
     assert code == 0, err
     code, _, err = run(capsys, *argv, "-o", series / "two", "--confidence-map", series / "maps")
     assert code == 2 and "unrestrained (--method levin)" in err and not (series / "two").exists(), err
+
+
+def test_a_resumed_chain_says_which_output_was_lost_not_that_its_map_is_missing(series, capsys):
+    """Issue 108: a chain's result lost, then ``--resume``: the chain drops that result's orphaned
+    confidence map (its own, made again with it) and the rerun said the photo was redone because
+    its confidence map was missing; a later photo's, because the first photo's result had changed.
+    Each now names the output that was lost, and the map is made again."""
+    out = series / "out"
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out)
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    for lost in ("p0.png", "p2.png"):
+        (out / lost).unlink()
+        code, _, err = run(capsys, *argv, "--resume")
+        assert code == 0, err
+        assert f"redone: {series / 'photos' / lost}: {out / lost} is missing" in err, err
+        assert "confidence" not in err, err
+        assert (out / lost).is_file() and (out / CONFIDENCE_FOLDER / lost.replace(".png", "_confidence.png")).is_file()
+
+
+def test_a_resumed_chain_fails_a_lost_output_whose_map_in_the_users_folder_is_kept(series, capsys):
+    """A chain with ``--confidence-map maps``, a later photo's result lost, then ``--resume``: the
+    photo's map (the user's folder: kept unless --overwrite) stopped its job as an output that
+    exists, and the run said the photo was redone, exit 0, its result still missing. The chain now
+    checks its outputs as a folder run does: the photo fails, its line naming the map."""
+    out, maps = series / "out", series / "maps"
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out, "--confidence-map", maps)
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    (out / "p2.png").unlink()
+    code, _, err = run(capsys, *argv, "--resume")
+    assert code == 1 and f"{maps / 'p2_confidence.png'}: exists; kept (use --overwrite" in err, err
+    assert "redone" not in err and not (out / "p2.png").exists(), err
+    code, _, err = run(capsys, *argv, "--resume", "--overwrite")
+    assert code == 0 and (out / "p2.png").is_file(), err

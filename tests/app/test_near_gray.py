@@ -249,3 +249,42 @@ def test_a_scanners_rgb_scribbled_on_its_one_channel_copy_is_coloured_as_that_co
         read = varcolor.Cues.from_marked(varcolor.read_image(tmp_path / "rgb.png"), marked / 255.0)
     drawn = varcolor.Cues.from_marked(varcolor.read_image(tmp_path / "one.png"), marked / 255.0)
     assert np.count_nonzero(read.mask != drawn.mask) <= 0.02 * drawn.count, (read.count, drawn.count)
+
+
+@pytest.mark.parametrize("quality", [85, 95])
+def test_a_grainy_scans_gray_copy_marked_through_jpeg_reads_alike_from_the_command_and_the_library(
+    tmp_path, capsys, quality
+):
+    """Issue 108, item 1.2: a scan stored as RGB with colour grain (noise of its own in each channel)
+    whose gray copy, made by another tool (Rec. 601 luma), was marked and went through JPEG on its way
+    to PNG. The command made the copy's unpainted pixels the photo's gray where within the grain,
+    which hid the JPEG's noise: the rest of that noise was read as paint, gray cues scattered over the
+    photo that pinned it near gray, while the library read the same files against the RGB. Both now
+    read the copy against the photo's gray, its JPEG noise as noise."""
+    colour = np.round(photo("coffee", SHAPE) * 255).astype(np.uint8)
+    pixels = noisy(np.round(same_lightness_gray(colour / 255.0) * 255).astype(np.uint8), seed=5, sigma=1.0)
+    assert nearly_gray(pixels)
+    Image.fromarray(pixels).save(tmp_path / "scan.png")
+    copy = np.asarray(Image.fromarray(pixels).convert("L").convert("RGB")).copy()
+    for rows, columns, paint in PAINT:
+        copy[rows, columns] = paint
+    Image.fromarray(copy).save(tmp_path / "clean.png")
+    Image.fromarray(copy).save(tmp_path / "marked.jpg", quality=quality)
+    Image.open(tmp_path / "marked.jpg").convert("RGB").save(tmp_path / "marked.png")
+    chroma = {}
+    for name in ("clean", "marked"):
+        out = tmp_path / f"{name}_out.png"
+        code, _, err = run(capsys, "colorize", tmp_path / "scan.png", "--marked", tmp_path / f"{name}.png", "-o", out)
+        assert code == 0, err
+        result = varcolor.read_image(out)
+        lab = varcolor.color.rgb_to_lab(result)
+        chroma[name] = np.hypot(lab[..., 1], lab[..., 2]).mean()
+    # the library, given the same two files
+    rgb = varcolor.read_image(tmp_path / "scan.png")
+    with pytest.warns(UserWarning):
+        cues = varcolor.Cues.from_marked(rgb, varcolor.read_image(tmp_path / "marked.png", np.float32))
+    expected = np.round(varcolor.colorize(rgb, cues).rgb * 255)
+    assert np.abs(np.round(result * 255) - expected).max() <= 1
+    painted = sum((rows.stop - rows.start) * (columns.stop - columns.start) for rows, columns, _ in PAINT)
+    assert cues.count < 1.5 * painted, (cues.count, painted)  # the strokes, not the JPEG's noise
+    assert chroma["marked"] > 0.7 * chroma["clean"], chroma

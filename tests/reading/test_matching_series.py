@@ -426,7 +426,8 @@ def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, c
     assert err.count("is missing") == 1 and "p1.png: its confidence map" not in err  # (p1's made again)
     # p0's map damaged: each photo coloured from it fails, its line naming it, the photo and the map
     (maps / "p0_confidence.png").write_bytes(b"damaged")
-    (out / "p1.png").unlink()
+    for gone in (maps / "p1_confidence.png", out / "p1.png"):  # (its map alone would stop it, as a folder run's)
+        gone.unlink()
     code, _, err = run(
         capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,
         "--confidence-map", maps,

@@ -44,7 +44,7 @@ from ..options import Options
 from ..reading.matching import Geometry, Signature, target_signature, verified
 from ..sources.reference import Ranking, ReferenceHeader
 from .jobs import run_jobs
-from .plan import check_not_in_references, mark_map_folder, plan_colorize
+from .plan import check_not_in_references, check_outputs, mark_map_folder, plan_colorize
 from .reference import UNMATCHED, References, Unmatched, describe_pool
 from .run_options import RunOptions
 from .solve import read_pixels
@@ -120,6 +120,8 @@ def run_chain(
         mark_map_folder(source, run)
     if private:
         _drop_orphan_maps(jobs)
+    # as a folder run's: a map of the user's left without its result fails its photo, said now
+    check_outputs(jobs, run.bits)
     known_of = {
         job.outputs[-1]: job.run.confidence_map for job in jobs if isinstance(job.run, ColorizeTask)
     }  # a photo's result → its confidence map
@@ -311,4 +313,4 @@ def _from_pool(job: Job, pool: References, known: tuple[Path | None, ...], ranki
     assert isinstance(job.run, ColorizeTask)  # _waiting chose it
     plan = pool.plan(job.run.image, max_pixels=job.run.max_pixels, known=known, chained=True, ranking=ranking)
     task = replace(job.run, cues=plan)
-    return Job([job.inputs[0], *pool.paths], job.outputs, task, memory=job.memory)
+    return Job([job.inputs[0], *pool.paths], job.outputs, task, fail=job.fail, memory=job.memory)

@@ -269,6 +269,10 @@ def _changed(row: dict, job: Job, options: str) -> str | None:
         return "its outputs were other files"
     if [e.get("path") if isinstance(e, dict) else None for e in sources] != [e["path"] for e in job.sources]:
         return "its output was made from other files"
+    if job.outputs and provenance(job.outputs[-1:])[0]["size"] is None:
+        # the output itself lost: said before what it was made from, or a file written with it (a map
+        # of a chain's dropped with it, made again)
+        return f"{job.outputs[-1]} is missing"
     for recorded, now in zip(sources, job.sources):
         if recorded != now:
             return f"{now['path']} changed since its output was made"

@@ -259,6 +259,11 @@ _LIGHTNESS_SHARE = 0.6
 #: A noisy copy of the gray under the strokes (:func:`copy_noise`) strays by at most this many levels.
 COPY_NOISE_MAX = 16
 COPY_NOISE_KNEE = 0.01
+#: A marked copy of a gray photo stored as RGB is lossy (:func:`lossy_copy`) where more of its pixels than this
+#: are near the gray, yet beyond the photo's noise.
+LOSSY_SHARE = 0.01
+#: ... read on every this many rows of a large one.
+LOSSY_ROWS = 8
 #: Marks drawn at another size: after scaling, a stroke differs from the photo by more than this.
 SCALED_THRESHOLD = 0.15
 #: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
@@ -290,6 +295,11 @@ def marked_cues(
         # The photo under the strokes went through the same sizes: compare with the gray so.
         gray = _resized(_resized(gray, scaled), gray.shape[:2])
         threshold = max(threshold, SCALED_THRESHOLD)
+    if gray.ndim == 3 and not scaled and noise > 0:
+        flat = same_lightness_gray(gray)
+        if lossy_copy(gray, flat, marked, marked_bits=8):
+            # strokes on a lossy copy of the photo's gray: read against that gray, as the command line reads them
+            gray = flat
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
     if own_noise:
         # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
@@ -703,6 +713,42 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
         if share[k + 2] - share[k] < COPY_NOISE_KNEE:
             return (k + 0.5) / 255
     return 0.0
+
+
+def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_bits: int = 16) -> float:
+    """The share of the pixels of a marked copy of a gray photo stored as RGB that neither show the
+    photo (:func:`unmarked_to_gray` would make them its gray) nor are far enough from its gray to be
+    paint: a lossy copy's (a JPEG's) noise, beyond the photo's own, where it is more than
+    :data:`LOSSY_SHARE`; 0 where it is not (then 0 however many such pixels it has).
+
+    Parameters
+    ----------
+    photo : ndarray, ``H×W×3``
+        The photo: 8- or 16-bit levels, or floats in [0, 1] (read as an 8-bit file's).
+    gray : ndarray, ``H×W``
+        Its gray, in [0, 1].
+    marked : ndarray, ``H×W×3`` or ``H×W×4``
+        The marked copy, RGB(A) in [0, 1], before any of its pixels is made the gray.
+    marked_bits : int
+        As :func:`unmarked_to_gray` takes it.
+    """
+    scale = float(np.iinfo(photo.dtype).max) if photo.dtype.kind in "ui" else 1.0
+    top = scale if photo.dtype.kind in "ui" else 255.0
+    half = 0.5 / min(top, (1 << marked_bits) - 1)
+    near = NOISE_SIGMAS * channel_noise(photo) + 2 * half + 0.5 / top
+    # a share: every few rows of a large scan tell it (its pass beside the gray's costs little)
+    step = max(1, min(LOSSY_ROWS, marked.shape[0] // 256))
+    photo, gray, marked = photo[::step], gray[::step], marked[::step]
+    small = 0
+    for rows in _bands(marked.shape):
+        under = marked[rows][..., :3].astype(np.float32)
+        level = gray[rows][..., None].astype(np.float32)
+        same = np.all(np.abs(under - photo[rows][..., :3] / np.float32(scale)) <= half, axis=2)
+        same |= (under.max(axis=2) - under.min(axis=2) <= 2 * half) & np.all(np.abs(under - level) <= near, axis=2)
+        off = np.abs(under - level).max(axis=2) * 255 <= COPY_NOISE_MAX + 0.5
+        small += int(np.count_nonzero(off & ~same))
+    share = small / max(marked.shape[0] * marked.shape[1], 1)
+    return share if share > LOSSY_SHARE else 0.0
 
 
 def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
