@@ -391,8 +391,9 @@ def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> int:
     ab = marks.ab.reshape(-1, 2)[at].astype(np.float32)
     candidates = np.zeros(mask.shape, bool)
     candidates.ravel()[at] = np.hypot(ab[:, 0], ab[:, 1]) < _MIN_CHROMA
-    if np.count_nonzero(candidates) < max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS):
-        return 0  # too few to refuse, whatever they are
+    least = max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS)
+    if np.count_nonzero(candidates) < least:
+        return 0  # too few to refuse, whatever they are (and each test below may leave too few)
     level = marked[..., :3].astype(np.float32, copy=False)
     under = gray.astype(np.float32, copy=False)
     near = np.abs(level - (under[..., None] if under.ndim == 2 else under[..., :3])).max(axis=2)
@@ -403,6 +404,8 @@ def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> int:
     high = ndimage.maximum_filter(np.where(mask, shade, np.float32(-1)), 3)
     spread = high - ndimage.minimum_filter(np.where(mask, shade, np.float32(2)), 3)
     candidates &= ~((around >= 3) & (spread * 255 <= 0.5))
+    if np.count_nonzero(candidates) < least:
+        return 0
     labels, count = ndimage.label(mask, structure=square)
     size = np.bincount(labels.ravel(), minlength=count + 1)
     solid = np.bincount(labels.ravel(), weights=ndimage.binary_opening(mask, square).ravel(), minlength=count + 1)
