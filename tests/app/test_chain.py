@@ -128,3 +128,23 @@ def test_a_resumed_chain_fails_a_lost_output_whose_map_in_the_users_folder_is_ke
     assert "redone" not in err and not (out / "p2.png").exists(), err
     code, _, err = run(capsys, *argv, "--resume", "--overwrite")
     assert code == 0 and (out / "p2.png").is_file(), err
+
+
+def test_a_chain_whose_first_photo_fails_says_the_rest_wait_for_it_and_keep_their_outputs(series, capsys):
+    """The seeded photo's result lost, its map kept in the user's folder: it fails, naming the map.
+    The photos it colours were said to match no coloured photo of the series, "left out (not
+    coloured)", though nothing was there to match and their earlier outputs stay. Their lines now
+    name the failed photo and the output kept."""
+    out, maps = series / "out", series / "maps"
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out, "--confidence-map", maps)
+    assert run(capsys, *argv)[0] == 0
+    (out / "p0.png").unlink()
+    before = {name: (out / name).read_bytes() for name in ("p1.png", "p2.png", "p3.png")}
+    code, _, err = run(capsys, *argv, "--resume")
+    assert code == 1 and f"{maps / 'p0_confidence.png'}: exists; kept" in err, err
+    assert "matches it" not in err, err
+    for name in before:
+        line = next(line for line in err.splitlines() if f"{series / 'photos' / name}: " in line)
+        assert f"could colour it failed ({series / 'photos' / 'p0.png'})" in line, line
+        assert f"its output {out / name} is kept as it was" in line, line
+        assert (out / name).read_bytes() == before[name]

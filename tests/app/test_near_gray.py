@@ -288,3 +288,57 @@ def test_a_grainy_scans_gray_copy_marked_through_jpeg_reads_alike_from_the_comma
     painted = sum((rows.stop - rows.start) * (columns.stop - columns.start) for rows, columns, _ in PAINT)
     assert cues.count < 1.5 * painted, (cues.count, painted)  # the strokes, not the JPEG's noise
     assert chroma["marked"] > 0.7 * chroma["clean"], chroma
+
+
+def test_a_marked_copys_noise_read_past_the_lossy_check_is_refused_not_a_near_gray_result(
+    tmp_path, capsys, monkeypatch
+):
+    """Issue 108: a grainy scan's gray copy, marked and saved as JPEG, read as the command read it
+    before marks.lossy_copy (its unpainted pixels made the gray where within the grain): the rest of
+    the JPEG's noise became cues without colour scattered over the photo, a fifth of its pixels,
+    which pinned it near gray, confidence near 1, exit 0. Such cues follow the photo, not laid flat
+    as paint is: the file is refused in one line, by the command and by the library."""
+    import io
+
+    import varcolor.app.solve as solve
+    from varcolor.color import gray_by_bands
+    from varcolor.errors import InputError
+    from varcolor.reading.marks import unmarked_to_gray
+
+    colour = np.round(photo("coffee", SHAPE) * 255).astype(np.uint8)
+    pixels = noisy(np.round(same_lightness_gray(colour / 255.0) * 255).astype(np.uint8), seed=5, sigma=1.0)
+    Image.fromarray(pixels).save(tmp_path / "scan.png")
+    copy = np.asarray(Image.fromarray(pixels).convert("L").convert("RGB")).copy()
+    for rows, columns, paint in PAINT:
+        copy[rows, columns] = paint
+    buffer = io.BytesIO()
+    Image.fromarray(copy).save(buffer, "JPEG", quality=85)
+    Image.open(buffer).convert("RGB").save(tmp_path / "marked.png")
+    monkeypatch.setattr(solve, "lossy_copy", lambda *args, **kwargs: 0.0)  # the copy's check passed by
+    argv = ("colorize", tmp_path / "scan.png", "--marked", tmp_path / "marked.png", "-o", tmp_path / "o.png")
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and "marked.png" in err and "not this photo" in err, err
+    assert not (tmp_path / "o.png").exists()
+    # the library, given what the command gave it
+    marked = varcolor.read_image(tmp_path / "marked.png", np.float32)
+    gray = gray_by_bands(pixels, colour=True)
+    unmarked_to_gray(marked, pixels, gray, 8)
+    with pytest.raises(InputError, match="not this photo with strokes on it"):
+        varcolor.Cues.from_marked(gray, marked)
+
+
+@pytest.mark.parametrize("paint", ["mask", "fence"])
+def test_big_gray_strokes_painted_on_purpose_are_read_not_refused(paint):
+    """Gray paint laid flat over a third of the photo (a mask to keep it gray), or slats of a fence
+    painted gray: however near the photo's gray it lies in places, paint is no copy's noise."""
+    gray = np.round(same_lightness_gray(photo("astronaut", (192, 240))) * 255) / 255
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    if paint == "mask":
+        marked[20:170, 30:200] = 0.5
+    else:
+        for top in range(10, 180, 12):
+            marked[top : top + 3, 10:230] = 0.5
+    marked[50:53, 10:200] = (0.8, 0.3, 0.2)
+    cues = varcolor.Cues.from_marked(gray, marked)
+    neutral = cues.mask & (np.hypot(cues.ab[..., 0], cues.ab[..., 1]) < 5)
+    assert neutral.sum() > 0.2 * gray.size and cues.mask[50:53, 10:200].all(), (neutral.sum(), gray.size)

@@ -209,7 +209,8 @@ def run_chain(
             if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
                 del waiting[path]
     settled = {job.name for job in total.done + total.resumed}
-    total.failed = still_failed(total.rows, settled, sorted(waiting))
+    outputs = {path: job.outputs[-1] for path, job in waiting.items() if job.outputs[-1].is_file()}
+    total.failed = still_failed(total.rows, settled, sorted(waiting), pooled=bool(pool), outputs=outputs)
     return total
 
 
@@ -269,9 +270,12 @@ def _warn_unmapped(unmapped: list[tuple[Path, Path]], warn: Callable[[str], None
     unmapped.clear()
 
 
-def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[Outcome]:
+def still_failed(
+    rows: list[dict], settled: set[str], waiting: list[Path], *, pooled: bool = True, outputs: dict | None = None
+) -> list[Outcome]:
     """The chain's failures, read from its waves' manifest records (never from their text: a file
-    named with ": " is one name).
+    named with ": " is one name). A photo left waiting while others failed is said to be so: the
+    failed ones might have coloured it.
 
     Parameters
     ----------
@@ -281,6 +285,10 @@ def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> li
         The photos coloured (or kept as finished) by any wave, as the records name them.
     waiting : list of Path
         The photos left waiting when the chain ended.
+    pooled : bool
+        Whether any photo joined the pool (none: the waiting photos were matched against nothing).
+    outputs : dict, optional
+        A waiting photo's output, where it exists (from an earlier run): kept as it is.
 
     Examples
     --------
@@ -290,14 +298,29 @@ def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> li
     []
     >>> [(failed.name, failed.error) for failed in still_failed(rows[:1], set(), [Path("c.png")])]
     [('a: b.png', None), ('c.png', 'Unmatched')]
+    >>> still_failed(rows[:1], set(), [Path("c.png")], pooled=False)[1].line
+    'c.png: not coloured: the photo of the series that could colour it failed (a: b.png); left out'
     """
     failed = {
         row["input"]: Outcome(row["input"], row["reason"], row.get("error"))
         for row in rows
         if row["status"] == "failed" and row["input"] not in settled
     }
+    left = {str(path) for path in waiting}
+    sources = [name for name, outcome in failed.items() if name not in left and outcome.error != Unmatched.__name__]
     for path in waiting:
-        failed.setdefault(str(path), Outcome(str(path), f"{path}: {UNMATCHED}", Unmatched.__name__))
+        kept = (outputs or {}).get(path)
+        tail = f"its output {kept} is kept as it was, not redone" if kept is not None else "left out"
+        line = f"{path}: {UNMATCHED}"
+        if sources and not pooled:  # matched against nothing: the photos that could colour it failed
+            which = "photo of the series that could colour it" if len(sources) == 1 else "photos of the series"
+            line = f"{path}: not coloured: the {which} failed ({', '.join(sources)}); {tail}"
+        elif sources:
+            line = f"{path}: no coloured photo of the series matches it, and {', '.join(sources)} failed; {tail}"
+        elif kept is not None:
+            line = f"{path}: no coloured photo of the series matches it; {tail}"
+        if str(path) not in failed or failed[str(path)].error == Unmatched.__name__:
+            failed[str(path)] = Outcome(str(path), line, Unmatched.__name__)
     return list(failed.values())
 
 

@@ -223,8 +223,11 @@ NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 NOISE_SHARE = 0.01
 #: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a photo.
 MOSTLY_PAINT = 0.5
-#: Gray cues on this share of the pixels, and half the cues or more: not the photo with strokes; refused.
-NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
+#: Cues without colour that follow the photo (:func:`_photo_like`) on this share of the pixels, and
+#: at least this many: not the photo with strokes; refused.
+NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.02, 512
+#: ... a part of the cues is a stroke where at least this share of it lies in 3×3 squares of cues.
+SOLID = 0.5
 
 #: On a noisy marked copy, marks of fewer pixels than this (8-connected) are the noise's specks.
 SPECK = 32
@@ -305,16 +308,7 @@ def marked_cues(
         # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
     copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
-    mask, faint_count, copied, gray_cues = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
-    cues = int(np.count_nonzero(mask))
-    if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
-        # Strokes are few and mostly coloured: so many gray cues mean another image than the photo.
-        raise InputError(
-            f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
-            "the marked image is not this photo with strokes on it (saved as a lossy JPEG, resized or edited "
-            "another way?); paint the strokes on a copy of this very image saved as PNG or TIFF (or resize both "
-            "the same way), or give the strokes alone as a mask"
-        )
+    mask, faint_count, copied = _stroke_pixels(gray, marked, threshold, noise, copy, scaled)
     noisy = bool(own_noise or copied)
     specks = 0
     speckled = False
@@ -363,6 +357,15 @@ def marked_cues(
             "the gray one (saved as JPEG on the way?): taken as noise, not strokes",
             stacklevel=3,
         )
+    stray = _photo_like(marks, marked, gray) if noise > 0 else 0  # (noise 0: Levin's rule alone, as asked)
+    if stray >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS):
+        # Gray paint is laid flat; cues without colour that follow the photo's texture are another image's.
+        raise InputError(
+            f"{100 * stray / mask.size:.0f} % of the pixels differ slightly from the gray image without any "
+            "colour, following the photo rather than painted: the marked image is not this photo with strokes on "
+            "it (saved as a lossy JPEG, resized or edited another way?); paint the strokes on a copy of this very "
+            "image saved as PNG or TIFF (or resize both the same way), or give the strokes alone as a mask"
+        )
     read = int(np.count_nonzero(marks.mask))
     if read > MOSTLY_PAINT * mask.size:
         tell(
@@ -374,13 +377,50 @@ def marked_cues(
     return marks
 
 
+def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> int:
+    """How many cues of ``marks`` are no paint but the photo, a little off (an edited or lossy copy's
+    difference): without colour (chroma under :data:`_MIN_CHROMA`), within :data:`COPY_NOISE_MAX`
+    levels of the gray, not laid flat (a cue with two cues or more beside it, all of one level, is
+    a gray stroke's or mask's paint, however near the photo it lies) and scattered: in a part of the
+    cues (8-connected) of which under :data:`SOLID` lies in 3×3 squares of cues (a stroke of true
+    colours follows the photo too, but as a stroke)."""
+    from scipy import ndimage
+
+    mask = marks.mask
+    at = np.flatnonzero(mask)  # (the colours are read at the cues alone)
+    ab = marks.ab.reshape(-1, 2)[at].astype(np.float32)
+    candidates = np.zeros(mask.shape, bool)
+    candidates.ravel()[at] = np.hypot(ab[:, 0], ab[:, 1]) < _MIN_CHROMA
+    least = max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS)
+    if np.count_nonzero(candidates) < least:
+        return 0  # too few to refuse, whatever they are (and each test below may leave too few)
+    level = marked[..., :3].astype(np.float32, copy=False)
+    under = gray.astype(np.float32, copy=False)
+    near = np.abs(level - (under[..., None] if under.ndim == 2 else under[..., :3])).max(axis=2)
+    candidates &= near * 255 <= COPY_NOISE_MAX + 0.5
+    shade = level.mean(axis=2)
+    square = np.ones((3, 3), bool)
+    around = ndimage.convolve(mask.astype(np.uint8), square.astype(np.uint8), mode="constant")
+    high = ndimage.maximum_filter(np.where(mask, shade, np.float32(-1)), 3)
+    spread = high - ndimage.minimum_filter(np.where(mask, shade, np.float32(2)), 3)
+    candidates &= ~((around >= 3) & (spread * 255 <= 0.5))
+    if np.count_nonzero(candidates) < least:
+        return 0
+    labels, count = ndimage.label(mask, structure=square)
+    size = np.bincount(labels.ravel(), minlength=count + 1)
+    solid = np.bincount(labels.ravel(), weights=ndimage.binary_opening(mask, square).ravel(), minlength=count + 1)
+    scattered = solid < SOLID * np.maximum(size, 1)
+    scattered[0] = False
+    return int(np.count_nonzero(candidates & scattered[labels]))
+
+
 def _stroke_pixels(
     gray: np.ndarray, marked: np.ndarray, threshold: float, noise: float, copy: float, scaled
-) -> tuple[np.ndarray, int, int, int]:
-    """The pixels read as marks, and the counts of faint, copy-noise and colourless ones. Band by
+) -> tuple[np.ndarray, int, int]:
+    """The pixels read as marks, and the counts of faint and copy-noise ones. Band by
     band, a channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37)."""
     mask = np.zeros(marked.shape[:2], bool)
-    faint_count = copied = gray_cues = 0
+    faint_count = copied = 0
     for rows in _bands(marked.shape):
         band = marked[rows]
         own = gray[rows].astype(np.float64)
@@ -412,15 +452,11 @@ def _stroke_pixels(
             noisy |= marks & (spread_marked <= max(noise, copy))
             marks &= ~noisy
             copied += int(noisy.sum())
-        colourless = marks & (spread_marked <= noise)
-        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
-            colourless &= (band[..., 3] if scaled else band[..., 3].ravel()[at]) > 0
-        gray_cues += int(np.count_nonzero(colourless))
         if scaled:
             mask[rows] = marks
         else:
             mask[rows].reshape(-1)[at] = marks
-    return mask, faint_count, copied, gray_cues
+    return mask, faint_count, copied
 
 
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
