@@ -354,7 +354,7 @@ class Restraint:
                 edges[:, 1:] += step
                 edges[:, :-1] += step
         self.edges = edges
-        spread = block_mean(np.square(np.asarray(gray, np.float64)), self.factor) - grid * grid
+        spread = _squares_mean(gray, self.factor) - grid * grid
         self.texture = np.log(np.sqrt(np.maximum(spread, 0.0)) + TEXTURE_FLOOR)
 
     def levels(self, block: int) -> np.ndarray:
@@ -482,6 +482,16 @@ class Restraint:
             options={"SymmetricMode": True},
         )
         return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
+
+
+def _squares_mean(gray: np.ndarray, factor: int) -> np.ndarray:
+    """The mean of the gray's squares over blocks of ``factor`` pixels, a band of rows at a time (no
+    squared copy of a scan)."""
+    step = factor * max(1, (1 << 22) // max(1, factor * factor * gray.shape[1]))
+    bands = [
+        block_mean(np.square(gray[top : top + step], dtype=np.float64), factor) for top in range(0, gray.shape[0], step)
+    ]
+    return np.concatenate(bands)
 
 
 def _spread(weights: np.ndarray | None, mean, square=None) -> tuple:
