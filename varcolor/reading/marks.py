@@ -298,12 +298,15 @@ def marked_cues(
         # The photo under the strokes went through the same sizes: compare with the gray so.
         gray = _resized(_resized(gray, scaled), gray.shape[:2])
         threshold = max(threshold, SCALED_THRESHOLD)
-    if gray.ndim == 3 and not scaled and noise > 0:
-        flat = same_lightness_gray(gray)
-        if lossy_copy(gray, flat, marked, marked_bits=8):
-            # strokes on a lossy copy of the photo's gray: read against that gray, as the command line reads them
-            gray = flat
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
+    if gray.ndim == 3 and not scaled and noise > 0:
+        # The gray of the rows the check reads alone: the whole gray is made only where it is read against.
+        pixels = gray.shape[0] * gray.shape[1]
+        sample = same_lightness_gray(gray[:: lossy_rows(gray.shape[0])], image_pixels=pixels)
+        if lossy_copy(gray, sample, marked, marked_bits=8, sampled=True, photo_noise=own_noise):
+            # strokes on a lossy copy of the photo's gray: read against that gray, as the command line reads them
+            gray = same_lightness_gray(gray)
+            own_noise = 0.0
     if own_noise:
         # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
@@ -751,7 +754,32 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
     return 0.0
 
 
-def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_bits: int = 16) -> float:
+def lossy_rows(height: int) -> int:
+    """Every how many rows :func:`lossy_copy` reads a marked copy ``height`` rows high (every row
+    of a small one, every :data:`LOSSY_ROWS`-th of a large one).
+
+    Parameters
+    ----------
+    height : int
+        The copy's height in pixels.
+
+    Examples
+    --------
+    >>> lossy_rows(300), lossy_rows(8000)
+    (1, 8)
+    """
+    return max(1, min(LOSSY_ROWS, height // 256))
+
+
+def lossy_copy(
+    photo: np.ndarray,
+    gray: np.ndarray,
+    marked: np.ndarray,
+    marked_bits: int = 16,
+    *,
+    sampled: bool = False,
+    photo_noise: float | None = None,
+) -> float:
     """The share of the pixels of a marked copy of a gray photo stored as RGB that neither show the
     photo (:func:`unmarked_to_gray` would make them its gray) nor are far enough from its gray to be
     paint: a lossy copy's (a JPEG's) noise, beyond the photo's own, where it is more than
@@ -762,27 +790,44 @@ def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_b
     photo : ndarray, ``H×W×3``
         The photo: 8- or 16-bit levels, or floats in [0, 1] (read as an 8-bit file's).
     gray : ndarray, ``H×W``
-        Its gray, in [0, 1].
+        Its gray, in [0, 1]; with ``sampled``, the gray of the rows read alone
+        (``photo[::lossy_rows(H)]``'s): the rest of it need not be made to tell the share.
     marked : ndarray, ``H×W×3`` or ``H×W×4``
         The marked copy, RGB(A) in [0, 1], before any of its pixels is made the gray.
     marked_bits : int
         As :func:`unmarked_to_gray` takes it.
+    sampled : bool
+        Whether ``gray`` holds the rows read alone.
+    photo_noise : float or None
+        :func:`channel_noise` of ``photo`` where known already (None: found here).
     """
     scale = float(np.iinfo(photo.dtype).max) if photo.dtype.kind in "ui" else 1.0
     top = scale if photo.dtype.kind in "ui" else 255.0
     half = 0.5 / min(top, (1 << marked_bits) - 1)
-    near = NOISE_SIGMAS * channel_noise(photo) + 2 * half + 0.5 / top
+    own = channel_noise(photo) if photo_noise is None else photo_noise
+    near = NOISE_SIGMAS * own + 2 * half + 0.5 / top
     # a share: every few rows of a large scan tell it (its pass beside the gray's costs little)
-    step = max(1, min(LOSSY_ROWS, marked.shape[0] // 256))
-    photo, gray, marked = photo[::step], gray[::step], marked[::step]
+    step = lossy_rows(marked.shape[0])
+    photo, marked = photo[::step], marked[::step]
+    gray = gray if sampled else gray[::step]
     small = 0
     for rows in _bands(marked.shape):
-        under = marked[rows][..., :3].astype(np.float32)
-        level = gray[rows][..., None].astype(np.float32)
-        same = np.all(np.abs(under - photo[rows][..., :3] / np.float32(scale)) <= half, axis=2)
-        same |= (under.max(axis=2) - under.min(axis=2) <= 2 * half) & np.all(np.abs(under - level) <= near, axis=2)
-        off = np.abs(under - level).max(axis=2) * 255 <= COPY_NOISE_MAX + 0.5
-        small += int(np.count_nonzero(off & ~same))
+        # A channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37).
+        level = gray[rows].astype(np.float32)
+        same = low = high = largest = None
+        for c in range(3):
+            under = marked[rows][..., c].astype(np.float32)
+            shown = np.abs(under - photo[rows][..., c] / np.float32(scale)) <= half
+            off = np.abs(under - level)
+            if c == 0:
+                same, low, high, largest = shown, under, under.copy(), off
+            else:
+                same &= shown
+                np.minimum(low, under, out=low)
+                np.maximum(high, under, out=high)
+                np.maximum(largest, off, out=largest)
+        same |= (high - low <= 2 * half) & (largest <= near)
+        small += int(np.count_nonzero((largest * 255 <= COPY_NOISE_MAX + 0.5) & ~same))
     share = small / max(marked.shape[0] * marked.shape[1], 1)
     return share if share > LOSSY_SHARE else 0.0
 
