@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from ..color import gray_band_rows, rgb_to_lab, same_lightness_gray
-from ..common.kernels import array_code
+from ..common.kernels import any_layout, array_code, compile_each_once
 from ..common.memory import sparse_zeros
 from ..errors import InputError, real_array, tell
 from ..io import levels_to_float
@@ -423,10 +423,22 @@ def _stroke_pixels(
     """The pixels read as marks, and the counts of faint and copy-noise ones. Band by
     band, a channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37)."""
     mask = np.zeros(marked.shape[:2], bool)
+    if (
+        not scaled
+        and not array_code(mask.size)
+        and gray.dtype == np.float64
+        and marked.dtype in (np.float32, np.float64)
+    ):
+        # One pass, no temporaries: a noisy scan's differences pass the threshold nearly everywhere.
+        planes = gray if gray.ndim == 3 else gray[..., None]
+        _compile_stroke_pixels_kernel()
+        faint_at, copied_at = np.zeros(mask.shape[0], np.int64), np.zeros(mask.shape[0], np.int64)
+        _stroke_pixels_kernel(planes, marked, float(threshold), float(noise), float(copy), mask, faint_at, copied_at)
+        return mask, int(faint_at.sum()), int(copied_at.sum())
     faint_count = copied = 0
     for rows in _bands(marked.shape):
         band = marked[rows]
-        own = gray[rows].astype(np.float64)
+        own = np.asarray(gray[rows], np.float64)  # (a double-precision photo as it is: no copy)
         level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
         # The rest is read at the pixels past the threshold alone, unless the marks were scaled.
         difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
@@ -437,10 +449,16 @@ def _stroke_pixels(
         else:
             at = np.flatnonzero(strokes)
             difference = [d.ravel()[at] for d in difference]
-            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
-            level = [g.ravel()[at] for g in level]
+            # Gathered from the pixels' rows: a channel's ravel would copy the whole band first.
+            rows_of = band.reshape(-1, band.shape[2])[at]
+            pixel = [rows_of[:, c].astype(np.float64) for c in range(3)]
+            level = [own.ravel()[at]] * 3 if gray.ndim == 2 else list(own.reshape(-1, own.shape[2])[at, :3].T)
         spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
-        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+        spread_gray = (
+            0.0
+            if gray.ndim == 2
+            else (np.maximum(np.maximum(*level[:2]), level[2]) - np.minimum(np.minimum(*level[:2]), level[2]))
+        )
         if scaled:
             strokes |= spread_marked > spread_gray + 2 * noise
         largest = np.maximum(np.maximum(*difference[:2]), difference[2])
@@ -460,6 +478,49 @@ def _stroke_pixels(
         else:
             mask[rows].reshape(-1)[at] = marks
     return mask, faint_count, copied
+
+
+def _compile_stroke_pixels_kernel() -> None:
+    """:func:`_stroke_pixels_kernel` compiled for single- and double-precision marks, once."""
+    rest = (numba.float64, numba.float64, numba.float64, numba.types.Array(numba.bool_, 2, "A"))
+    counts = (numba.types.Array(numba.int64, 1, "A"),) * 2
+    compile_each_once(
+        _stroke_pixels_kernel,
+        *(
+            (any_layout(3), numba.types.Array(sample, 3, "A", readonly=True), *rest, *counts)
+            for sample in (numba.float32, numba.float64)
+        ),
+    )
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _stroke_pixels_kernel(gray, marked, threshold, noise, copy, mask, faint_at, copied_at):
+    """:func:`_stroke_pixels` of marks drawn at the photo's size, pixel by pixel (``gray``
+    ``H×W×1`` or ``H×W×3``; the counts per row)."""
+    one = gray.shape[2] == 1
+    for i in numba.prange(marked.shape[0]):
+        faint_count = 0
+        copied = 0
+        for j in range(marked.shape[1]):
+            g0 = gray[i, j, 0]
+            g1 = g0 if one else gray[i, j, 1]
+            g2 = g0 if one else gray[i, j, 2]
+            p0, p1, p2 = np.float64(marked[i, j, 0]), np.float64(marked[i, j, 1]), np.float64(marked[i, j, 2])
+            d0, d1, d2 = abs(p0 - g0), abs(p1 - g1), abs(p2 - g2)
+            if not d0 + d1 + d2 > threshold:
+                continue
+            spread_marked = max(max(p0, p1), p2) - min(min(p0, p1), p2)
+            spread_gray = 0.0 if one else max(max(g0, g1), g2) - min(min(g0, g1), g2)
+            largest = max(max(d0, d1), d2)
+            if largest <= noise and spread_marked <= spread_gray:
+                faint_count += 1
+                continue
+            if copy != 0.0 and (largest <= copy or spread_marked <= max(noise, copy)):
+                copied += 1
+                continue
+            mask[i, j] = True
+        faint_at[i] = faint_count
+        copied_at[i] = copied
 
 
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
