@@ -1319,6 +1319,11 @@ def gray_by_bands(
         first = pixels if pixels.ndim == 2 else pixels[..., 0]
         return levels_to_float(first, dtype) if first.dtype.kind == "u" else np.array(first, dtype)
     out = np.empty(pixels.shape[:2], dtype)
+    if between is None and pixels.dtype in (np.uint8, np.uint16) and out.dtype == np.float64:
+        if not array_code(out.size):
+            # The kernel reads the levels as they are, no float copy: one pass, not one a band (each
+            # pass starts numba's threads, which wait for cores other work holds).
+            return same_lightness_gray(pixels[..., :3], out=out)
     for top in bands:
         step()
         band = floats(pixels[top : top + rows, :, :3])

@@ -77,7 +77,9 @@ def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
     return float(spread.mean()) / _SPREAD_PER_SIGMA / top if spread.size else 0.0
 
 
-def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
+def unmarked_to_gray(
+    marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16, *, photo_noise: float | None = None
+) -> None:
     """Make the pixels of a marked copy that show the photo unchanged the photo's gray, in place:
     every channel within half a level of the photo's.
 
@@ -92,6 +94,8 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     marked_bits : int
         Bits a sample of the marked copy's file holds (8 or 16): a 16-bit scan's copy saved at 8
         bits differs from it by up to half an 8-bit level where nothing was painted.
+    photo_noise : float or None
+        :func:`channel_noise` of ``photo`` where known already (None: found here).
 
     Examples
     --------
@@ -104,7 +108,8 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
     # A neutral marked pixel near the gray: within the photo's noise and the levels' rounding.
     neutral = np.float32(2 * half)
-    near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
+    own = channel_noise(photo) if photo_noise is None else photo_noise
+    near = np.float32(NOISE_SIGMAS * own + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
         # One pass, no temporaries: the array code below was a large scan's read's slowest part.
         _unmarked_to_gray(marked, photo, top, half, gray, neutral, near)
