@@ -669,12 +669,17 @@ def _specks(mask: np.ndarray, speckled: bool = False) -> np.ndarray:
     there are :data:`MANY_SPECKS` such parts or more, or the copy is known ``speckled`` (else none)."""
     from scipy import ndimage
 
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    out = np.zeros(mask.shape, bool)
+    box = _box_of(mask)  # the marks' box alone: a few strokes' is a small part of a scan
+    if box is None:
+        return out
+    labels, count = ndimage.label(mask[box], structure=np.ones((3, 3), bool))
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
     small[0] = False
     if np.count_nonzero(small) < MANY_SPECKS and not speckled:
-        return np.zeros(mask.shape, bool)
-    return small[labels]
+        return out
+    out[box] = small[labels]
+    return out
 
 
 def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = EDGES_DEFAULT) -> Marks:
