@@ -437,7 +437,7 @@ def _stroke_pixels(
         # One pass, no temporaries: a noisy scan's differences pass the threshold nearly everywhere.
         planes = gray if gray.ndim == 3 else gray[..., None]
         _compile_stroke_pixels_kernel()
-        faint_at, copied_at = np.zeros(mask.shape[0], np.int64), np.zeros(mask.shape[0], np.int64)
+        faint_at, copied_at = np.zeros(marked.shape[0], np.int64), np.zeros(marked.shape[0], np.int64)
         _stroke_pixels_kernel(planes, marked, float(threshold), float(noise), float(copy), mask, faint_at, copied_at)
         return mask, int(faint_at.sum()), int(copied_at.sum())
     faint_count = copied = 0
@@ -885,18 +885,15 @@ def lossy_copy(
     for rows in _bands(marked.shape):
         # A channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37).
         level = gray[rows].astype(np.float32)
-        same = low = high = largest = None
-        for c in range(3):
+        under = marked[rows][..., 0].astype(np.float32)
+        same = np.abs(under - photo[rows][..., 0] / np.float32(scale)) <= half
+        low, high, largest = under, under.copy(), np.abs(under - level)
+        for c in (1, 2):
             under = marked[rows][..., c].astype(np.float32)
-            shown = np.abs(under - photo[rows][..., c] / np.float32(scale)) <= half
-            off = np.abs(under - level)
-            if c == 0:
-                same, low, high, largest = shown, under, under.copy(), off
-            else:
-                same &= shown
-                np.minimum(low, under, out=low)
-                np.maximum(high, under, out=high)
-                np.maximum(largest, off, out=largest)
+            same &= np.abs(under - photo[rows][..., c] / np.float32(scale)) <= half
+            np.minimum(low, under, out=low)
+            np.maximum(high, under, out=high)
+            np.maximum(largest, np.abs(under - level), out=largest)
         same |= (high - low <= 2 * half) & (largest <= near)
         small += int(np.count_nonzero((largest * 255 <= COPY_NOISE_MAX + 0.5) & ~same))
     share = small / max(marked.shape[0] * marked.shape[1], 1)
