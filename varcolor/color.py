@@ -1079,9 +1079,10 @@ def same_lightness_gray(
         numba.float64,
         numba.float64,
         any_layout(1),
+        any_layout(3),
         any_layout(2, readonly=False),
     )
-    _same_lightness_gray(rgb, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), out)
+    _same_lightness_gray(rgb, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), _near_gray(), out)
     return out
 
 
@@ -1152,13 +1153,21 @@ def _gray_of_luminance(y, white_y, gray_y):
 
 # nogil: the studio makes a photo's gray in a thread while its server answers the page.
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _same_lightness_gray(rgb, luminance, white_y, gray_y, levels, out):
+def _same_lightness_gray(rgb, luminance, white_y, gray_y, levels, near, out):
+    spread = (near.shape[1] - 1) // 2
     for i in numba.prange(rgb.shape[0]):
         for j in range(rgb.shape[1]):
             red, green, blue = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
             if red == green and green == blue and 0.0 <= red <= 1.0:
                 out[i, j] = red  # a gray pixel is its own gray (most of a gray scan stored as RGB)
                 continue
+            if 0.0 <= red <= 1.0 and 0.0 <= green <= 1.0 and 0.0 <= blue <= 1.0:
+                # An 8-bit file's floats near gray (a noisy scan's): the table's gray, the same sum.
+                r, g, b = int(red * 255.0 + 0.5), int(green * 255.0 + 0.5), int(blue * 255.0 + 0.5)
+                if r / 255.0 == red and g / 255.0 == green and b / 255.0 == blue:
+                    if abs(g - r) <= spread and abs(b - r) <= spread:
+                        out[i, j] = near[r, g - r + spread, b - r + spread]
+                        continue
             y = 0.0
             for c in range(3):
                 v = rgb[i, j, c]
@@ -1319,6 +1328,11 @@ def gray_by_bands(
         first = pixels if pixels.ndim == 2 else pixels[..., 0]
         return levels_to_float(first, dtype) if first.dtype.kind == "u" else np.array(first, dtype)
     out = np.empty(pixels.shape[:2], dtype)
+    if between is None and pixels.dtype in (np.uint8, np.uint16) and out.dtype == np.float64:
+        if not array_code(out.size):
+            # The kernel reads the levels as they are, no float copy: one pass, not one a band (each
+            # pass starts numba's threads, which wait for cores other work holds).
+            return same_lightness_gray(pixels[..., :3], out=out)
     for top in bands:
         step()
         band = floats(pixels[top : top + rows, :, :3])

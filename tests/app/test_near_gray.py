@@ -188,6 +188,35 @@ def test_unmarked_pixels_become_the_gray_by_kernel_and_array_code_alike(monkeypa
     assert np.array_equal(results["numba"], results["array"], equal_nan=True)
 
 
+@pytest.mark.parametrize("stored", ["rgb", "one channel"])
+@pytest.mark.parametrize("copy", [0.0, 4.5 / 255])
+def test_stroke_pixels_are_read_by_kernel_and_array_code_alike(monkeypatch, stored, copy):
+    """The pixels read as marks and the counts of faint and copy-noise ones: one kernel pass for a
+    big scan, array code for a small one, the same (a noisy RGB scan's differences pass the
+    threshold nearly everywhere)."""
+    from varcolor.common import kernels
+    from varcolor.reading.marks import MARKED_NOISE, NOISE_SIGMAS, _stroke_pixels
+
+    gray = gray_levels((90, 110))
+    photo = noisy(gray, seed=2) / 255.0 if stored == "rgb" else gray / 255.0
+    marked = np.repeat(gray[..., None], 3, axis=2).astype(np.float32) / np.float32(255)
+    marked += np.random.default_rng(3).integers(-3, 4, marked.shape).astype(np.float32) / np.float32(255)
+    marked = np.clip(marked, 0, 1)
+    for rows, columns, colour in PAINT:
+        marked[rows, columns] = np.array(colour, np.float32) / 255
+    marked[50:53, 10:30] = 0.5  # gray paint
+    noise = NOISE_SIGMAS * 1.5 / 255 if stored == "rgb" else MARKED_NOISE
+    results = {}
+    for choice in ("numba", "array"):
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, choice)
+        for marks in (marked, marked.astype(np.float64)):
+            mask, faint, copied = _stroke_pixels(photo, marks, 0.01, noise, copy, None)
+            results.setdefault(choice, []).append((mask, faint, copied))
+    for (mask, faint, copied), (mask_a, faint_a, copied_a) in zip(results["numba"], results["array"]):
+        assert np.array_equal(mask, mask_a) and (faint, copied) == (faint_a, copied_a)
+    assert results["array"][0][0].any() and results["array"][0][1] > 0
+
+
 def test_a_16_bit_scans_marked_copy_saved_at_8_bits_is_read_as_its_16_bit_copy(tmp_path, capsys):
     """A 16-bit RGB scan (a scanner's noise) whose marked copy was saved at 8 bits: the copy differs
     from the scan by up to half an 8-bit level where nothing was painted, which was read as noise

@@ -35,7 +35,7 @@ from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pic
 from ..io.profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..io.stack import write_layers
 from ..options import Options
-from ..reading.marks import lossy_copy, unmarked_to_gray
+from ..reading.marks import channel_noise, lossy_copy, unmarked_to_gray
 from ..solvers import SolverPlan
 from .cues import check_lossless
 
@@ -113,9 +113,10 @@ def read_marked_photo(
     if marked.ndim != 3:
         return levels_to_float(pixels), plan, None  # refused by the caller's read, naming the file
     gray = gray_by_bands(pixels, colour=True)
-    if lossy_copy(pixels, gray, marked, image_bits(cue_file)):
+    noise = channel_noise(pixels)  # (read once for both)
+    if lossy_copy(pixels, gray, marked, image_bits(cue_file), photo_noise=noise):
         return gray, plan, marked  # its noise read as Cues.from_marked reads it: against the gray
-    unmarked_to_gray(marked, pixels, gray, image_bits(cue_file))
+    unmarked_to_gray(marked, pixels, gray, image_bits(cue_file), photo_noise=noise)
     return gray, plan, marked
 
 

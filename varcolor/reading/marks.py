@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from ..color import gray_band_rows, rgb_to_lab, same_lightness_gray
-from ..common.kernels import array_code
+from ..common.kernels import any_layout, array_code, compile_each_once
 from ..common.memory import sparse_zeros
 from ..errors import InputError, real_array, tell
 from ..io import levels_to_float
@@ -77,7 +77,9 @@ def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
     return float(spread.mean()) / _SPREAD_PER_SIGMA / top if spread.size else 0.0
 
 
-def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
+def unmarked_to_gray(
+    marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16, *, photo_noise: float | None = None
+) -> None:
     """Make the pixels of a marked copy that show the photo unchanged the photo's gray, in place:
     every channel within half a level of the photo's.
 
@@ -92,6 +94,8 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     marked_bits : int
         Bits a sample of the marked copy's file holds (8 or 16): a 16-bit scan's copy saved at 8
         bits differs from it by up to half an 8-bit level where nothing was painted.
+    photo_noise : float or None
+        :func:`channel_noise` of ``photo`` where known already (None: found here).
 
     Examples
     --------
@@ -104,7 +108,8 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
     # A neutral marked pixel near the gray: within the photo's noise and the levels' rounding.
     neutral = np.float32(2 * half)
-    near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
+    own = channel_noise(photo) if photo_noise is None else photo_noise
+    near = np.float32(NOISE_SIGMAS * own + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
         # One pass, no temporaries: the array code below was a large scan's read's slowest part.
         _unmarked_to_gray(marked, photo, top, half, gray, neutral, near)
@@ -298,12 +303,15 @@ def marked_cues(
         # The photo under the strokes went through the same sizes: compare with the gray so.
         gray = _resized(_resized(gray, scaled), gray.shape[:2])
         threshold = max(threshold, SCALED_THRESHOLD)
-    if gray.ndim == 3 and not scaled and noise > 0:
-        flat = same_lightness_gray(gray)
-        if lossy_copy(gray, flat, marked, marked_bits=8):
-            # strokes on a lossy copy of the photo's gray: read against that gray, as the command line reads them
-            gray = flat
     own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
+    if gray.ndim == 3 and not scaled and noise > 0:
+        # The gray of the rows the check reads alone: the whole gray is made only where it is read against.
+        pixels = gray.shape[0] * gray.shape[1]
+        sample = same_lightness_gray(gray[:: lossy_rows(gray.shape[0])], image_pixels=pixels)
+        if lossy_copy(gray, sample, marked, marked_bits=8, sampled=True, photo_noise=own_noise):
+            # strokes on a lossy copy of the photo's gray: read against that gray, as the command line reads them
+            gray = same_lightness_gray(gray)
+            own_noise = 0.0
     if own_noise:
         # A noisy RGB gray scribbled on its one-channel copy: a neutral pixel within the noise is the photo.
         noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
@@ -420,10 +428,22 @@ def _stroke_pixels(
     """The pixels read as marks, and the counts of faint and copy-noise ones. Band by
     band, a channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37)."""
     mask = np.zeros(marked.shape[:2], bool)
+    if (
+        not scaled
+        and not array_code(mask.size)
+        and gray.dtype == np.float64
+        and marked.dtype in (np.float32, np.float64)
+    ):
+        # One pass, no temporaries: a noisy scan's differences pass the threshold nearly everywhere.
+        planes = gray if gray.ndim == 3 else gray[..., None]
+        _compile_stroke_pixels_kernel()
+        faint_at, copied_at = np.zeros(marked.shape[0], np.int64), np.zeros(marked.shape[0], np.int64)
+        _stroke_pixels_kernel(planes, marked, float(threshold), float(noise), float(copy), mask, faint_at, copied_at)
+        return mask, int(faint_at.sum()), int(copied_at.sum())
     faint_count = copied = 0
     for rows in _bands(marked.shape):
         band = marked[rows]
-        own = gray[rows].astype(np.float64)
+        own = np.asarray(gray[rows], np.float64)  # (a double-precision photo as it is: no copy)
         level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
         # The rest is read at the pixels past the threshold alone, unless the marks were scaled.
         difference = [np.abs(band[..., c].astype(np.float64) - g) for c, g in enumerate(level)]
@@ -434,10 +454,16 @@ def _stroke_pixels(
         else:
             at = np.flatnonzero(strokes)
             difference = [d.ravel()[at] for d in difference]
-            pixel = [band[..., c].ravel()[at].astype(np.float64) for c in range(3)]
-            level = [g.ravel()[at] for g in level]
+            # Gathered from the pixels' rows: a channel's ravel would copy the whole band first.
+            rows_of = band.reshape(-1, band.shape[2])[at]
+            pixel = [rows_of[:, c].astype(np.float64) for c in range(3)]
+            level = [own.ravel()[at]] * 3 if gray.ndim == 2 else list(own.reshape(-1, own.shape[2])[at, :3].T)
         spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
-        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+        spread_gray = (
+            0.0
+            if gray.ndim == 2
+            else (np.maximum(np.maximum(*level[:2]), level[2]) - np.minimum(np.minimum(*level[:2]), level[2]))
+        )
         if scaled:
             strokes |= spread_marked > spread_gray + 2 * noise
         largest = np.maximum(np.maximum(*difference[:2]), difference[2])
@@ -457,6 +483,49 @@ def _stroke_pixels(
         else:
             mask[rows].reshape(-1)[at] = marks
     return mask, faint_count, copied
+
+
+def _compile_stroke_pixels_kernel() -> None:
+    """:func:`_stroke_pixels_kernel` compiled for single- and double-precision marks, once."""
+    rest = (numba.float64, numba.float64, numba.float64, numba.types.Array(numba.bool_, 2, "A"))
+    counts = (numba.types.Array(numba.int64, 1, "A"),) * 2
+    compile_each_once(
+        _stroke_pixels_kernel,
+        *(
+            (any_layout(3), numba.types.Array(sample, 3, "A", readonly=True), *rest, *counts)
+            for sample in (numba.float32, numba.float64)
+        ),
+    )
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _stroke_pixels_kernel(gray, marked, threshold, noise, copy, mask, faint_at, copied_at):
+    """:func:`_stroke_pixels` of marks drawn at the photo's size, pixel by pixel (``gray``
+    ``H×W×1`` or ``H×W×3``; the counts per row)."""
+    one = gray.shape[2] == 1
+    for i in numba.prange(marked.shape[0]):
+        faint_count = 0
+        copied = 0
+        for j in range(marked.shape[1]):
+            g0 = gray[i, j, 0]
+            g1 = g0 if one else gray[i, j, 1]
+            g2 = g0 if one else gray[i, j, 2]
+            p0, p1, p2 = np.float64(marked[i, j, 0]), np.float64(marked[i, j, 1]), np.float64(marked[i, j, 2])
+            d0, d1, d2 = abs(p0 - g0), abs(p1 - g1), abs(p2 - g2)
+            if not d0 + d1 + d2 > threshold:
+                continue
+            spread_marked = max(max(p0, p1), p2) - min(min(p0, p1), p2)
+            spread_gray = 0.0 if one else max(max(g0, g1), g2) - min(min(g0, g1), g2)
+            largest = max(max(d0, d1), d2)
+            if largest <= noise and spread_marked <= spread_gray:
+                faint_count += 1
+                continue
+            if copy != 0.0 and (largest <= copy or spread_marked <= max(noise, copy)):
+                copied += 1
+                continue
+            mask[i, j] = True
+        faint_at[i] = faint_count
+        copied_at[i] = copied
 
 
 def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
@@ -600,12 +669,17 @@ def _specks(mask: np.ndarray, speckled: bool = False) -> np.ndarray:
     there are :data:`MANY_SPECKS` such parts or more, or the copy is known ``speckled`` (else none)."""
     from scipy import ndimage
 
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    out = np.zeros(mask.shape, bool)
+    box = _box_of(mask)  # the marks' box alone: a few strokes' is a small part of a scan
+    if box is None:
+        return out
+    labels, count = ndimage.label(mask[box], structure=np.ones((3, 3), bool))
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
     small[0] = False
     if np.count_nonzero(small) < MANY_SPECKS and not speckled:
-        return np.zeros(mask.shape, bool)
-    return small[labels]
+        return out
+    out[box] = small[labels]
+    return out
 
 
 def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = EDGES_DEFAULT) -> Marks:
@@ -751,7 +825,32 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
     return 0.0
 
 
-def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_bits: int = 16) -> float:
+def lossy_rows(height: int) -> int:
+    """Every how many rows :func:`lossy_copy` reads a marked copy ``height`` rows high (every row
+    of a small one, every :data:`LOSSY_ROWS`-th of a large one).
+
+    Parameters
+    ----------
+    height : int
+        The copy's height in pixels.
+
+    Examples
+    --------
+    >>> lossy_rows(300), lossy_rows(8000)
+    (1, 8)
+    """
+    return max(1, min(LOSSY_ROWS, height // 256))
+
+
+def lossy_copy(
+    photo: np.ndarray,
+    gray: np.ndarray,
+    marked: np.ndarray,
+    marked_bits: int = 16,
+    *,
+    sampled: bool = False,
+    photo_noise: float | None = None,
+) -> float:
     """The share of the pixels of a marked copy of a gray photo stored as RGB that neither show the
     photo (:func:`unmarked_to_gray` would make them its gray) nor are far enough from its gray to be
     paint: a lossy copy's (a JPEG's) noise, beyond the photo's own, where it is more than
@@ -762,27 +861,41 @@ def lossy_copy(photo: np.ndarray, gray: np.ndarray, marked: np.ndarray, marked_b
     photo : ndarray, ``H×W×3``
         The photo: 8- or 16-bit levels, or floats in [0, 1] (read as an 8-bit file's).
     gray : ndarray, ``H×W``
-        Its gray, in [0, 1].
+        Its gray, in [0, 1]; with ``sampled``, the gray of the rows read alone
+        (``photo[::lossy_rows(H)]``'s): the rest of it need not be made to tell the share.
     marked : ndarray, ``H×W×3`` or ``H×W×4``
         The marked copy, RGB(A) in [0, 1], before any of its pixels is made the gray.
     marked_bits : int
         As :func:`unmarked_to_gray` takes it.
+    sampled : bool
+        Whether ``gray`` holds the rows read alone.
+    photo_noise : float or None
+        :func:`channel_noise` of ``photo`` where known already (None: found here).
     """
     scale = float(np.iinfo(photo.dtype).max) if photo.dtype.kind in "ui" else 1.0
     top = scale if photo.dtype.kind in "ui" else 255.0
     half = 0.5 / min(top, (1 << marked_bits) - 1)
-    near = NOISE_SIGMAS * channel_noise(photo) + 2 * half + 0.5 / top
+    own = channel_noise(photo) if photo_noise is None else photo_noise
+    near = NOISE_SIGMAS * own + 2 * half + 0.5 / top
     # a share: every few rows of a large scan tell it (its pass beside the gray's costs little)
-    step = max(1, min(LOSSY_ROWS, marked.shape[0] // 256))
-    photo, gray, marked = photo[::step], gray[::step], marked[::step]
+    step = lossy_rows(marked.shape[0])
+    photo, marked = photo[::step], marked[::step]
+    gray = gray if sampled else gray[::step]
     small = 0
     for rows in _bands(marked.shape):
-        under = marked[rows][..., :3].astype(np.float32)
-        level = gray[rows][..., None].astype(np.float32)
-        same = np.all(np.abs(under - photo[rows][..., :3] / np.float32(scale)) <= half, axis=2)
-        same |= (under.max(axis=2) - under.min(axis=2) <= 2 * half) & np.all(np.abs(under - level) <= near, axis=2)
-        off = np.abs(under - level).max(axis=2) * 255 <= COPY_NOISE_MAX + 0.5
-        small += int(np.count_nonzero(off & ~same))
+        # A channel at a time: NumPy's reductions over a last axis of 3 are slow (issue 37).
+        level = gray[rows].astype(np.float32)
+        under = marked[rows][..., 0].astype(np.float32)
+        same = np.abs(under - photo[rows][..., 0] / np.float32(scale)) <= half
+        low, high, largest = under, under.copy(), np.abs(under - level)
+        for c in (1, 2):
+            under = marked[rows][..., c].astype(np.float32)
+            same &= np.abs(under - photo[rows][..., c] / np.float32(scale)) <= half
+            np.minimum(low, under, out=low)
+            np.maximum(high, under, out=high)
+            np.maximum(largest, np.abs(under - level), out=largest)
+        same |= (high - low <= 2 * half) & (largest <= near)
+        small += int(np.count_nonzero((largest * 255 <= COPY_NOISE_MAX + 0.5) & ~same))
     share = small / max(marked.shape[0] * marked.shape[1], 1)
     return share if share > LOSSY_SHARE else 0.0
 
