@@ -897,6 +897,7 @@ print(reports.count("started"))
 """
 
 
+@pytest.mark.slow  # a process of its own that compiles and factors; the refactor's in-process checks stay in make test
 def test_a_process_that_factored_ahead_exits_cleanly():
     """A process whose editing session (on a thread of its own, as a server's) factored its
     coarse grid ahead exits with status 0: SuperLU's factors made by a thread still alive at exit

@@ -308,6 +308,7 @@ class Method(Method):
 """
 
 
+@pytest.mark.slow  # command-line processes with plug-ins installed; plug-in methods run in make test
 def test_help_for_a_plug_in_method_shows_its_options(tmp_path):
     environment = install_plug_ins(tmp_path / "site", {"mine": MINE})
     command = [sys.executable, "-m", "varcolor.cli"]

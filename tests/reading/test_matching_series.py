@@ -468,6 +468,7 @@ def test_a_pool_photos_confidence_map_is_read_as_its_alpha_or_refused_in_one_lin
         read_known_reference(tmp_path / "p.png", tmp_path / "bad_confidence.png", None)
 
 
+@pytest.mark.slow  # a chain and a pool run twice; the command's chain and pool stay in make test (tests/app)
 def test_run_folder_runs_a_chain_and_a_pool_as_the_command_line_does(series, capsys, tmp_path, photos):
     """One driver: the Python API's run_folder takes chain= and reference= and gives the command
     line's outputs and records (it refused reference= and had no chain before)."""
