@@ -110,18 +110,7 @@ def run_chain(
     given = References.pool_of(reference)
     if given is not None:
         given.check_outputs(output)  # (its maps, and what the input's subfolders put in it: once planned)
-    private = run.confidence_map is None
-    if private:  # each photo's confidence map, for the photos coloured from it
-        run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
-    jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
-    if given is not None:
-        check_not_in_references(jobs, given)
-    if not private:  # (hidden, ours is never walked) a read-only one refused now, not after a solve
-        mark_map_folder(source, run)
-    if private:
-        _drop_orphan_maps(jobs)
-    # as a folder run's: a map of the user's left without its result fails its photo, said now
-    check_outputs(jobs, run.bits)
+    run, jobs = _planned(source, output, options, run, given, cues=cues, cue_path=cue_path, client=client)
     known_of = {
         job.outputs[-1]: job.run.confidence_map for job in jobs if isinstance(job.run, ColorizeTask)
     }  # a photo's result → its confidence map
@@ -328,6 +317,26 @@ def _waiting(job: Job) -> bool:
     """Whether a planned job is a photo waiting for the pool: a colorize job skipped for having
     no cue file (a layered file's strokes, a reference given by name, or a cue file: not)."""
     return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cues is None
+
+
+def _planned(
+    source: Path, output: Path, options: Options, run: RunOptions, given: References | None, **planning
+) -> tuple[RunOptions, list[Job]]:
+    """The chain's jobs, its run options with the maps' folder (its own where the user gave none),
+    and its outputs checked as a folder run's."""
+    private = run.confidence_map is None
+    if private:  # each photo's confidence map, for the photos coloured from it
+        run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
+    jobs = plan_colorize(source, output, options, run, **planning)
+    if given is not None:
+        check_not_in_references(jobs, given)
+    if not private:  # (hidden, ours is never walked) a read-only one refused now, not after a solve
+        mark_map_folder(source, run)
+    if private:
+        _drop_orphan_maps(jobs)
+    # as a folder run's: a map of the user's left without its result fails its photo, said now
+    check_outputs(jobs, run.bits)
+    return run, jobs
 
 
 def _from_pool(job: Job, pool: References, known: tuple[Path | None, ...], ranking: Ranking) -> Job:

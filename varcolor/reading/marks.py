@@ -826,19 +826,7 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
 
 
 def lossy_rows(height: int) -> int:
-    """Every how many rows :func:`lossy_copy` reads a marked copy ``height`` rows high (every row
-    of a small one, every :data:`LOSSY_ROWS`-th of a large one).
-
-    Parameters
-    ----------
-    height : int
-        The copy's height in pixels.
-
-    Examples
-    --------
-    >>> lossy_rows(300), lossy_rows(8000)
-    (1, 8)
-    """
+    """Every how many rows :func:`lossy_copy` reads a copy ``height`` rows high (every row of a small one)."""
     return max(1, min(LOSSY_ROWS, height // 256))
 
 
