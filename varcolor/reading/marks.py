@@ -432,7 +432,7 @@ def _stroke_pixels(
         not scaled
         and not array_code(mask.size)
         and gray.dtype == np.float64
-        and marked.dtype == np.float32  # (as marks are read: one version of the kernel)
+        and marked.dtype == np.float64  # (as read_image reads marks: one version of the kernel)
     ):
         # One pass, no temporaries: a noisy scan's differences pass the threshold nearly everywhere.
         planes = gray if gray.ndim == 3 else gray[..., None]
@@ -486,12 +486,10 @@ def _stroke_pixels(
 
 
 def _compile_stroke_pixels_kernel() -> None:
-    """:func:`_stroke_pixels_kernel` compiled for single-precision marks, once."""
+    """:func:`_stroke_pixels_kernel` compiled for double-precision marks, once."""
     rest = (numba.float64, numba.float64, numba.float64, numba.types.Array(numba.bool_, 2, "A"))
     counts = (numba.types.Array(numba.int64, 1, "A"),) * 2
-    compile_each_once(
-        _stroke_pixels_kernel, (any_layout(3), numba.types.Array(numba.float32, 3, "A", readonly=True), *rest, *counts)
-    )
+    compile_each_once(_stroke_pixels_kernel, (any_layout(3), any_layout(3), *rest, *counts))
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
