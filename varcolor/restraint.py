@@ -354,7 +354,7 @@ class Restraint:
                 edges[:, 1:] += step
                 edges[:, :-1] += step
         self.edges = edges
-        spread = _texture_spread(gray, self.factor, grid.shape)
+        spread = _texture_spread(gray, self.factor, grid)
         self.texture = np.log(np.sqrt(np.maximum(spread, 0.0)) + TEXTURE_FLOOR)
 
     def levels(self, block: int) -> np.ndarray:
@@ -489,16 +489,16 @@ class Restraint:
 TEXTURE_PIXELS = 4
 
 
-def _texture_spread(gray: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The gray's variance within each cell, read on the photo resampled to
-    :data:`TEXTURE_PIXELS` pixels a cell side (the photo itself when its cells are smaller)."""
+def _texture_spread(gray: np.ndarray, factor: int, grid: np.ndarray) -> np.ndarray:
+    """The gray's variance within each cell of ``grid`` (the gray's block means), read on the photo
+    resampled to :data:`TEXTURE_PIXELS` pixels a cell side (the photo itself when its cells are smaller)."""
     import cv2  # (opencv: a dependency; its area resize is the fastest at hand)
 
-    if factor > TEXTURE_PIXELS:
-        size = (shape[1] * TEXTURE_PIXELS, shape[0] * TEXTURE_PIXELS)
-        gray = cv2.resize(np.asarray(gray, np.float32), size, interpolation=cv2.INTER_AREA)
-        factor = TEXTURE_PIXELS
-    return _squares_mean(gray, factor) - block_mean(np.asarray(gray, np.float64), factor) ** 2
+    if factor <= TEXTURE_PIXELS:
+        return _squares_mean(gray, factor) - grid * grid
+    size = (grid.shape[1] * TEXTURE_PIXELS, grid.shape[0] * TEXTURE_PIXELS)
+    small = cv2.resize(np.ascontiguousarray(gray), size, interpolation=cv2.INTER_AREA)  # (no copy of a scan first)
+    return _squares_mean(small, TEXTURE_PIXELS) - block_mean(small, TEXTURE_PIXELS) ** 2
 
 
 def _squares_mean(gray: np.ndarray, factor: int) -> np.ndarray:
