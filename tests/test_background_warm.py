@@ -92,6 +92,24 @@ def test_a_long_lived_process_starts_the_compile_at_once_and_takes_the_kernels_o
     assert not kernels.array_code(10) and started == [("cues", "edits")]  # and no second compile
 
 
+def test_an_interactive_session_is_long_lived_a_script_is_not(cold, monkeypatch, tmp_path):
+    """Issue 108, 0b: a notebook's or a prompt's later calls take the kernels once compiled (a
+    script, one-shot, still leaves nothing running)."""
+    started = []
+    monkeypatch.setattr(kernels, "_start_warming", started.append)
+    monkeypatch.setattr(kernels, "_LONG_LIVED", kernels._LongLived())
+    monkeypatch.delenv(kernels.BACKGROUND_WARM_VARIABLE, raising=False)
+    assert not kernels.interactive()  # pytest: a script
+    assert kernels.array_code(1000 * 1000) and started == [] and cold == []
+    kernels._warm_later.cache_clear()
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)  # what a prompt sets
+    assert kernels.interactive()
+    assert kernels.array_code(1000 * 1000) and started == [("cues", "edits")] and cold == []
+    (tmp_path / kernels.WARM_MARK).write_text(json.dumps({**kernels._warm_key(), "kinds": ["cues", "edits"]}))
+    kernels._LONG_LIVED.looked -= kernels._LongLived.EVERY + 1
+    assert not kernels.array_code(1000 * 1000)  # the kernels, once marked
+
+
 @pytest.mark.parametrize("choice", ["array", "numba"])
 def test_array_code_by_choice_or_the_kernels_start_nothing(cold, monkeypatch, choice):
     monkeypatch.setenv(kernels.KERNELS_VARIABLE, choice)

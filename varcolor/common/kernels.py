@@ -49,6 +49,7 @@ __all__ = [
     "kernels_launch_from_threads",
     "mark_kernels_warm",
     "warm_while_running",
+    "interactive",
     "BACKGROUND_WARM_VARIABLE",
     "BACKGROUND_KINDS",
     "PARALLEL_PIXELS",
@@ -173,6 +174,16 @@ def warm_while_running() -> None:
     _LONG_LIVED.looked = time.monotonic()
 
 
+def interactive() -> bool:
+    """Whether this process is an interactive session (a Python or IPython prompt, a Jupyter
+    kernel): it lives long, as the studio's server does (:func:`warm_while_running`)."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return get is not None and get() is not None
+
+
 def kernels_choice() -> str:
     """:data:`KERNELS_VARIABLE`'s value (``auto`` where unset); another value raises
     :class:`~varcolor.errors.InputError` naming it (the command line asks before any work)."""
@@ -237,6 +248,8 @@ def _warm_later(kind: str = DEFAULT_KIND) -> None:
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
         return
+    if not _LONG_LIVED.on and interactive():
+        warm_while_running()  # a notebook or a prompt: it lives long, so it takes the kernels once they are compiled
     if _LONG_LIVED.on:  # now: such a process ends hours later, if at all
         _start_warming(BACKGROUND_KINDS[kind])
         return
