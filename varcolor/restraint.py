@@ -72,6 +72,18 @@ TEXTURE_FLOOR = 0.01
 #: The walk dies this much more at a cell unlike every colour's cues in gray and texture: colour
 #: does not cross a thing no stroke is like to flood the one behind.
 UNLIKE = 0.004
+#: Things: the reach averaged over the grid along its gray and texture (a screened Laplacian whose
+#: edges weigh ``exp(−ΔY² / 2 THING_GRAY² − Δt² / 2 THING_TEXTURE²)``, spanning ``THING_SPAN`` of
+#: the grid's side; 0: the reach as solved) ...
+THING_SPAN = 0.05
+THING_GRAY = 0.04
+THING_TEXTURE = 0.5
+#: ... a cell where the cue cells' average reaches ``THING_HELD`` lies on a stroked thing and keeps
+#: at least the thing's average reach (the colour covers it whole); elsewhere at most
+#: ``min(1, average / THING_FULL) ** THING_POWER`` (colour that crossed into a thing fades).
+THING_HELD = 0.02
+THING_FULL = 0.7
+THING_POWER = 2.0
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -127,6 +139,7 @@ class Reach:
     points: np.ndarray | None = None
     referenced: np.ndarray | None = None
     guide: Restraint | None = field(default=None, repr=False, compare=False)
+    things: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def share(self) -> np.ndarray:
@@ -138,6 +151,8 @@ class Reach:
         point cues' ``min(1, points / FULL_SHARE)`` where larger (``h×w``)."""
         share = np.clip(self.share, 0.0, 1.0)
         out = np.minimum(1.0, share / FULL_SHARE) * self.likeness ** ((1.0 - share) ** LIKENESS_POWER)
+        if self.things is not None:
+            out = whole_things(out, self.things)
         if self.points is not None:
             out = np.maximum(out, np.minimum(1.0, self.points / FULL_SHARE))
         return out
@@ -199,6 +214,15 @@ class Reach:
         if self.referenced is not None:
             codes[self.referenced] = 2
         return codes
+
+
+def whole_things(reach: np.ndarray, things: np.ndarray) -> np.ndarray:
+    """``reach`` (``h×w``) made whole over things: ``things`` (``h×w×2``) holds each cell's average
+    reach over its thing and the average of the cue cells there (:meth:`Restraint.things`)."""
+    mean, held = things[..., 0], np.clip(things[..., 1] / THING_HELD, 0.0, 1.0)
+    filled = np.maximum(reach, held * mean)
+    faded = np.minimum(filled, np.minimum(1.0, mean / THING_FULL) ** THING_POWER)
+    return held * filled + (1.0 - held) * faded
 
 
 #: The reach resampled to a finer grid follows the gray there: a fine cell takes the reach of the
@@ -429,7 +453,10 @@ class Restraint:
         likeness[held] = 1.0
         dots = held & (dot > 0.5)  # cells whose cues are mostly points
         points_share = self._points(held, dots) if dots.any() else None
-        return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
+        reach = Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
+        if THING_SPAN > 0:
+            reach.things = self.things(np.stack([reach.scale(), held.astype(np.float64)], axis=-1))
+        return reach
 
     def _walks(self, held: np.ndarray, share: np.ndarray, reference: np.ndarray, dying: np.ndarray, cues: np.ndarray):
         """The colours' walks from their cues (``share``: each colour's part of a cell's cues,
@@ -458,6 +485,34 @@ class Restraint:
         mean, square = x[..., 2 + count : 2 + 2 * count] / at, x[..., 2 + 2 * count :] / at
         alike = _alike(((gray, LIKENESS),), [_spread(None, mean, square)])
         return x[..., 0], x[..., 1], reached.sum(-1), (reached * alike).sum(-1)
+
+    def things(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (``h×w×k``) averaged over the grid's things: ``(L + λ) u = λ v``, ``L`` the
+        Laplacian of the grid's 4-neighbour edges weighed by their gray and texture (:data:`THING_GRAY`,
+        :data:`THING_TEXTURE`), ``λ`` from :data:`THING_SPAN`."""
+        import scipy.sparse as sparse
+
+        from .solvers.superlu import factor
+
+        grid, texture = self.grid, self.texture
+        index = np.arange(grid.size).reshape(grid.shape)
+        first, second, weights = [], [], []
+        for near, far in ((np.s_[:, 1:], np.s_[:, :-1]), (np.s_[1:, :], np.s_[:-1, :])):
+            gray = (grid[near] - grid[far]) ** 2 / (2 * THING_GRAY**2)
+            grain = (texture[near] - texture[far]) ** 2 / (2 * THING_TEXTURE**2)
+            first.append(index[near].ravel())
+            second.append(index[far].ravel())
+            weights.append(np.exp(-gray - grain).ravel())
+        i, j, w = np.concatenate(first), np.concatenate(second), np.concatenate(weights)
+        size = grid.size
+        both = (np.concatenate([i, j]), np.concatenate([j, i]))
+        edges = sparse.coo_matrix((np.concatenate([w, w]), both), (size, size))
+        screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
+        degree = np.asarray(edges.sum(axis=1)).ravel() + screen
+        operator = (sparse.diags(degree) - edges).tocsc()
+        factors = factor(operator, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        flat = values.reshape(size, -1) * screen
+        return factors.solve(np.ascontiguousarray(flat)).reshape(values.shape)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
