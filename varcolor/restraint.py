@@ -363,6 +363,7 @@ class Restraint:
     def __init__(self, gray: np.ndarray):
         self.gray = gray  # (held, not copied: the reach follows its edges where resampled finer)
         self._levels: dict[int, np.ndarray] = {}
+        self._things: tuple | None = None
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -490,6 +491,16 @@ class Restraint:
         """``values`` (``h×w×k``) averaged over the grid's things: ``(L + λ) u = λ v``, ``L`` the
         Laplacian of the grid's 4-neighbour edges weighed by their gray and texture (:data:`THING_GRAY`,
         :data:`THING_TEXTURE`), ``λ`` from :data:`THING_SPAN`."""
+        size = self.grid.size
+        screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
+        key = (THING_SPAN, THING_GRAY, THING_TEXTURE)
+        if self._things is None or self._things[0] != key:  # the grid's own: made once, each reach a solve
+            self._things = (key, self._things_factors(screen))
+        flat = values.reshape(size, -1) * screen
+        return self._things[1].solve(np.ascontiguousarray(flat)).reshape(values.shape)
+
+    def _things_factors(self, screen: float):
+        """The factors of :meth:`things`' operator."""
         import scipy.sparse as sparse
 
         from .solvers.superlu import factor
@@ -507,12 +518,9 @@ class Restraint:
         size = grid.size
         both = (np.concatenate([i, j]), np.concatenate([j, i]))
         edges = sparse.coo_matrix((np.concatenate([w, w]), both), (size, size))
-        screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
         degree = np.asarray(edges.sum(axis=1)).ravel() + screen
         operator = (sparse.diags(degree) - edges).tocsc()
-        factors = factor(operator, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-        flat = values.reshape(size, -1) * screen
-        return factors.solve(np.ascontiguousarray(flat)).reshape(values.shape)
+        return factor(operator, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
