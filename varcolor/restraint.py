@@ -21,6 +21,7 @@ __all__ = [
     "LIKENESS",
     "TEXTURE",
     "UNLIKE",
+    "THING_SPAN",
     "FULL_SHARE",
     "SOURCES",
     "GROUPS",
@@ -129,6 +130,9 @@ class Reach:
     guide : Restraint or None
         What solved it: the gray the reach follows where it is resampled finer than its grid
         (:func:`follow_edges`); None: resampled bilinearly.
+    things : ndarray or None
+        ``h×w×2``: each cell's average reach over its thing and the average of the cue cells there
+        (:meth:`Restraint.things`): the reach made whole over things (:meth:`scale`); None: as solved.
     """
 
     strokes: np.ndarray
