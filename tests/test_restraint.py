@@ -574,3 +574,16 @@ def test_things_do_not_move_with_the_photos_noise():
     cues = varcolor.Cues(mask, np.where(mask[..., None], np.array([40.0, 30.0]), 0.0))
     apart = np.abs(varcolor.colorize(clean, cues).rgb - varcolor.colorize(noisy, cues).rgb).max(axis=-1)
     assert (apart > 4 / 255).mean() < 0.002 and apart.max() < 0.06
+
+
+def test_a_reach_travels_to_another_process_and_solves_there():
+    """A result's reach is pickled where a worker sends it: the things' factors stay behind and are
+    made again, the same."""
+    import pickle
+
+    gray, cues = _beside_a_stroked_thing(0.06)
+    reach = Restraint(gray).reach(cues.mask, ab=cues.ab)
+    travelled = pickle.loads(pickle.dumps(reach))
+    assert np.array_equal(travelled.confidence(), reach.confidence())
+    values = np.random.default_rng(0).random(travelled.guide.grid.shape + (2,))
+    assert np.allclose(travelled.guide.things(values), reach.guide.things(values))

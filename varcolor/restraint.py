@@ -7,6 +7,7 @@ white, gray and unknown ones.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -368,6 +369,7 @@ class Restraint:
         self.gray = gray  # (held, not copied: the reach follows its edges where resampled finer)
         self._levels: dict[int, np.ndarray] = {}
         self._things: tuple | None = None
+        self._things_lock = threading.Lock()
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -385,6 +387,17 @@ class Restraint:
         self.edges = edges
         spread = _texture_spread(gray, self.factor, grid)
         self.texture = np.log(np.sqrt(np.maximum(spread, 0.0)) + TEXTURE_FLOOR)
+
+    def __getstate__(self) -> dict:
+        # Pickled (a result sent from a worker): the factors and the lock stay behind, made again if need be.
+        state = self.__dict__.copy()
+        state["_things"] = None
+        del state["_things_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._things_lock = threading.Lock()
 
     def levels(self, block: int) -> np.ndarray:
         """The gray over blocks of ``block`` pixels (1: the photo's own), what :func:`follow_edges`
@@ -498,10 +511,11 @@ class Restraint:
         size = self.grid.size
         screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
         key = (THING_SPAN, THING_GRAY, THING_TEXTURE)
-        if self._things is None or self._things[0] != key:  # the grid's own: made once, each reach a solve
-            self._things = (key, self._things_factors(screen))
-        flat = values.reshape(size, -1) * screen
-        return self._things[1].solve(np.ascontiguousarray(flat)).reshape(values.shape)
+        flat = np.ascontiguousarray(values.reshape(size, -1) * screen)
+        with self._things_lock:  # (a studio's reaches may be solved from two threads)
+            if self._things is None or self._things[0] != key:  # the grid's own: made once, each reach a solve
+                self._things = (key, self._things_factors(screen))
+            return self._things[1].solve(flat).reshape(values.shape)
 
     def _things_factors(self, screen: float):
         """The factors of :meth:`things`' operator."""
