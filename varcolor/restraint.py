@@ -507,7 +507,18 @@ class Restraint:
     def things(self, values: np.ndarray) -> np.ndarray:
         """``values`` (``h×w×k``) averaged over the grid's things: ``(L + λ) u = λ v``, ``L`` the
         Laplacian of the grid's 4-neighbour edges weighed by their gray and texture (:data:`THING_GRAY`,
-        :data:`THING_TEXTURE`), ``λ`` from :data:`THING_SPAN`."""
+        :data:`THING_TEXTURE`), ``λ`` from :data:`THING_SPAN`; factored once a photo.
+
+        Parameters
+        ----------
+        values : ndarray
+            ``h×w×k``, on this restraint's grid: what to average (a reach, the cue cells).
+
+        Returns
+        -------
+        ndarray
+            ``h×w×k``: each cell's average over the cells its thing joins it to, nearer ones more.
+        """
         size = self.grid.size
         screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
         key = (THING_SPAN, THING_GRAY, THING_TEXTURE)
