@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .common.raster import gather
 from .solvers.multiscale import block_mean
+
+if TYPE_CHECKING:
+    from .solvers.superlu import ThreadLU
 
 __all__ = [
     "GRID_SIDE",
@@ -368,7 +372,7 @@ class Restraint:
     def __init__(self, gray: np.ndarray):
         self.gray = gray  # (held, not copied: the reach follows its edges where resampled finer)
         self._levels: dict[int, np.ndarray] = {}
-        self._things: tuple | None = None
+        self._things: ThreadLU | None = None  # (the things' factors, made once)
         self._things_lock = threading.Lock()
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
@@ -519,37 +523,30 @@ class Restraint:
         ndarray
             ``h×w×k``: each cell's average over the cells its thing joins it to, nearer ones more.
         """
-        size = self.grid.size
-        screen = 1.0 / (THING_SPAN * np.sqrt(size)) ** 2
-        key = (THING_SPAN, THING_GRAY, THING_TEXTURE)
-        flat = np.ascontiguousarray(values.reshape(size, -1) * screen)
+        screen = 1.0 / (THING_SPAN * np.sqrt(self.grid.size)) ** 2
         with self._things_lock:  # (a studio's reaches may be solved from two threads)
-            if self._things is None or self._things[0] != key:  # the grid's own: made once, each reach a solve
-                self._things = (key, self._things_factors(screen))
-            return self._things[1].solve(flat).reshape(values.shape)
+            if self._things is None:  # the grid's own: made once, each reach a solve
+                self._things = self._factors(self._things_operator(screen))
+            flat = np.ascontiguousarray(values.reshape(self.grid.size, -1) * screen)
+            return self._things.solve(flat).reshape(values.shape)
 
-    def _things_factors(self, screen: float):
-        """The factors of :meth:`things`' operator."""
-        import scipy.sparse as sparse
-
-        from .solvers.superlu import factor
+    def _things_operator(self, screen: float):
+        """:meth:`things`' ``L + λ``: the grid's graph Laplacian on its 4-neighbour edges (no diagonal ones)."""
+        from .common.kernels import SYMMETRIC_KIND, array_code
+        from .common.neighbours import edge_slices
+        from .solvers.stencil import graph_laplacian
 
         grid, texture = self.grid, self.texture
-        index = np.arange(grid.size).reshape(grid.shape)
-        first, second, weights = [], [], []
-        for near, far in ((np.s_[:, 1:], np.s_[:, :-1]), (np.s_[1:, :], np.s_[:-1, :])):
-            gray = (grid[near] - grid[far]) ** 2 / (2 * THING_GRAY**2)
-            grain = (texture[near] - texture[far]) ** 2 / (2 * THING_TEXTURE**2)
-            first.append(index[near].ravel())
-            second.append(index[far].ravel())
-            weights.append(np.exp(-gray - grain).ravel())
-        i, j, w = np.concatenate(first), np.concatenate(second), np.concatenate(weights)
-        size = grid.size
-        both = (np.concatenate([i, j]), np.concatenate([j, i]))
-        edges = sparse.coo_matrix((np.concatenate([w, w]), both), (size, size))
-        degree = np.asarray(edges.sum(axis=1)).ravel() + screen
-        operator = (sparse.diags(degree) - edges).tocsc()
-        return factor(operator, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        weights = np.zeros(grid.shape + (4,))
+        for edge, here, there in edge_slices(*grid.shape):
+            if edge < 2:  # right and down
+                gray = (grid[here] - grid[there]) ** 2 / (2 * THING_GRAY**2)
+                grain = (texture[here] - texture[there]) ** 2 / (2 * THING_TEXTURE**2)
+                weights[here + (edge,)] = np.exp(-gray - grain)
+        none = np.zeros(grid.shape + (1,))
+        array = array_code(grid.size, SYMMETRIC_KIND)  # (the walks' own choice: the same kernel)
+        fixed = np.zeros(grid.shape, bool)
+        return graph_laplacian(weights, fixed, none, np.full(grid.shape, screen), none, array)[0]
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
@@ -563,17 +560,20 @@ class Restraint:
         return np.clip(self._solve(operator, rhs, held)[..., 0], 0.0, 1.0)
 
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
-        """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
-        minimum degree on the symmetric pattern): the grid is small."""
+        """The grid's SPD system for every right-hand side."""
+        return self._factors(operator).solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
+
+    @staticmethod
+    def _factors(operator):
+        """A grid operator's sparse LU (SuperLU, minimum degree on the symmetric pattern): the grid is small."""
         from .solvers.superlu import factor
 
-        factors = factor(
+        return factor(
             operator.to_csr().tocsc(),
             permc_spec="MMD_AT_PLUS_A",
             diag_pivot_thresh=0.0,
             options={"SymmetricMode": True},
         )
-        return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
 
 
 #: Texture is read at this many pixels a cell side (the photo resampled so): the same thing has
