@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from .common.buffers import Spares
 from .common.info import Info
 from .common.kernels import kernels_launch_from_threads, threads_for
 from .common.raster import channel_extremes, gather, one_value
+from .common.threads import Worker
 from .cues import Cues, unmatched_note
 from .errors import (
     SIZES,
@@ -44,6 +45,7 @@ from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exp
 from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
+from .solvers.superlu import release, wake_with
 from .solvers.device import backend
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one).
@@ -882,11 +884,18 @@ def _weakly(method: Callable[..., None]) -> Callable[..., None]:
 
 def _pending(solve: Callable[[Cues], Reach], cues: Cues) -> PendingReach:
     """``solve(cues)`` started in the thread of :data:`_REACH_THREAD`."""
-    return PendingReach(_REACH_THREAD.submit(contextvars.copy_context().run, solve, cues))
+    context = contextvars.copy_context()
+    return PendingReach(_REACH_THREAD.submit(lambda: _on_reach_thread(context, solve, cues)))
+
+
+def _on_reach_thread(context: contextvars.Context, solve: Callable[[Cues], Reach], cues: Cues) -> Reach:
+    # A reach's things' factors go with its result and are dropped wherever the result is: freed here.
+    wake_with(lambda: _REACH_THREAD.post(release))
+    return context.run(solve, cues)
 
 
 #: The thread reaches are solved in, beside their methods' solves.
-_REACH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="varcolor-reach")
+_REACH_THREAD = Worker("reach")
 
 
 def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int, report: dict, tol: float) -> None:

@@ -81,6 +81,13 @@ def _photos(count: int) -> list[tuple[np.ndarray, varcolor.Cues]]:
     return cases
 
 
+def _reach_thread_idle() -> None:
+    """Wait until the thread reaches are solved in has run what it was given."""
+    from varcolor.api import _REACH_THREAD
+
+    _REACH_THREAD.submit(lambda: None).result(30)
+
+
 def _has_mallinfo2() -> bool:
     return malloc_in_use() is not None
 
@@ -123,6 +130,7 @@ def test_photos_colorized_on_three_threads_at_once_match_one_thread_and_do_not_g
     alone = [varcolor.colorize(gray, cues).rgb for gray, cues in cases]
     gc.collect()
     superlu.release()
+    _reach_thread_idle()
     start = _in_use()
     wrong: list[int] = []
 
@@ -140,6 +148,7 @@ def test_photos_colorized_on_three_threads_at_once_match_one_thread_and_do_not_g
             worker.join()
     gc.collect()
     superlu.release()
+    _reach_thread_idle()  # (it frees the things' factors the threads dropped: it was woken)
     assert not wrong
     assert _in_use() - start < 40e6
 
