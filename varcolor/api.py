@@ -45,8 +45,8 @@ from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exp
 from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
-from .solvers.superlu import release, wake_with
 from .solvers.device import backend
+from .solvers.superlu import release, wake_with
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one).
 UNDO_BYTES = 1_000_000_000
