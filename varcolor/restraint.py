@@ -7,6 +7,7 @@ white, gray and unknown ones.
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -374,6 +375,7 @@ class Restraint:
         self._levels: dict[int, np.ndarray] = {}
         self._things: ThreadLU | None = None  # (the things' factors, made once)
         self._things_lock = threading.Lock()
+        self._guide: Restraint | None = None
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -395,13 +397,21 @@ class Restraint:
     def __getstate__(self) -> dict:
         # Pickled (a result sent from a worker): the factors and the lock stay behind, made again if need be.
         state = self.__dict__.copy()
-        state["_things"] = None
+        state["_things"] = state["_guide"] = None
         del state["_things_lock"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._things_lock = threading.Lock()
+
+    def guide(self) -> Restraint:
+        """This restraint without its things' factors (its arrays shared): what a reach keeps to
+        follow the gray's edges, so that a result kept for long does not hold them; the restraint
+        itself keeps them for the next edit's reach while its colorizer lives."""
+        if self._guide is None:
+            self._guide = copy.copy(self)  # (by __getstate__: the factors and the lock stay behind)
+        return self._guide
 
     def levels(self, block: int) -> np.ndarray:
         """The gray over blocks of ``block`` pixels (1: the photo's own), what :func:`follow_edges`
@@ -438,7 +448,7 @@ class Restraint:
         grid = self.grid
         if not mask.any():
             empty = np.zeros(grid.shape)
-            return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask, guide=self)
+            return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask, guide=self.guide())
         # Counted on the grid's cells (bincounts): a scan's millions of cue pixels are read once.
         flat = np.flatnonzero(mask)
         rows, columns = np.divmod(flat, self.shape[1])
@@ -475,7 +485,7 @@ class Restraint:
         likeness[held] = 1.0
         dots = held & (dot > 0.5)  # cells whose cues are mostly points
         points_share = self._points(held, dots) if dots.any() else None
-        reach = Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
+        reach = Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self.guide())
         if THING_SPAN > 0:
             reach.things = self.things(np.stack([reach.scale(), held.astype(np.float64)], axis=-1))
         return reach

@@ -153,6 +153,25 @@ def test_photos_colorized_on_three_threads_at_once_match_one_thread_and_do_not_g
     assert _in_use() - start < 40e6
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_mallinfo2(), reason="reads glibc's malloc statistics")
+def test_results_kept_hold_little_more_than_their_colours():
+    """Results kept in a list (a notebook's comparison) hold their colours and their reach, not the
+    factors the reach was solved with (each about three times a small photo's colours)."""
+    cases = _photos(10)
+    varcolor.colorize(*cases[0])
+    gc.collect()
+    superlu.release()
+    _reach_thread_idle()
+    start = _in_use()
+    kept = [varcolor.colorize(gray, cues) for gray, cues in cases]
+    gc.collect()
+    superlu.release()
+    _reach_thread_idle()
+    colours = sum(result.rgb.nbytes + result.ab.nbytes for result in kept)
+    assert _in_use() - start < 1.5 * colours
+
+
 def test_every_superlu_factorisation_goes_through_factor():
     """SuperLU's factors made anywhere else would be freed, or not, by whichever thread drops them."""
     from pathlib import Path
