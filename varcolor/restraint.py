@@ -134,8 +134,8 @@ class Reach:
         The reference cues' pixels (``H×W``, cues of less than full weight): their source is
         ``reference``, the other cues' ``stroke``; None: no reference cue.
     guide : Restraint or None
-        What solved it: the gray the reach follows where it is resampled finer than its grid
-        (:func:`follow_edges`); None: resampled bilinearly.
+        What solved it, without its factors (:meth:`Restraint.guide`): the gray the reach follows
+        where it is resampled finer than its grid (:func:`follow_edges`); None: resampled bilinearly.
     things : ndarray or None
         ``h×w×2``: each cell's average reach over its thing and the average of the cue cells there
         (:meth:`Restraint.things`): the reach made whole over things (:meth:`scale`); None: as solved.
