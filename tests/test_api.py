@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -118,6 +119,30 @@ def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # one cue colours the whole image
+
+
+def test_a_process_that_solved_a_reach_forks_workers_that_solve_theirs():
+    """A script colorizes one photo, then forks workers that colorize theirs (a multiprocessing
+    pool): each worker starts its own thread for the reach (the parent's is not in the child; the
+    pool waited for ever on it). The workqueue layer: GNU OpenMP's own fork limit is not this test's."""
+    script = (
+        "import json, multiprocessing as mp, numpy as np, varcolor\n"
+        "def work(seed):\n"
+        "    gray = np.random.default_rng(seed).random((40, 48))\n"
+        "    mask = np.zeros(gray.shape, bool); mask[10:13, 5:30] = True\n"
+        "    ab = np.zeros(gray.shape + (2,)); ab[mask] = (30, 10)\n"
+        "    return float(varcolor.colorize(gray, varcolor.Cues(mask, ab)).ab[11, 20, 0])\n"
+        "work(9)\n"
+        "with mp.get_context('fork').Pool(2) as pool:\n"
+        "    print(json.dumps(pool.map(work, [0, 1])))\n"
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked workers never finished their reach")
+    assert done.returncode == 0, done.stderr[-500:]
+    assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # the cues themselves keep their colour
 
 
 # --- arrays of the wrong type at the API boundary (issue 36) ---
