@@ -534,3 +534,46 @@ def test_two_threads_first_using_a_kernel_at_once_both_run_it():
         thread.join(60)
     assert not errors, errors
     assert len(kernel.signatures) == 1
+
+
+# A script that colorizes, then forks workers (multiprocessing's fork, Linux's default before
+# Python 3.14): GNU OpenMP's threads are not in a forked child, and numba ended the child at its
+# first parallel kernel ("fork() called from a process already using GNU OpenMP").
+
+_FORKED_AFTER_OPENMP = """
+import json, multiprocessing as mp, numba, numpy as np, varcolor, varcolor.common.kernels
+from concurrent.futures import ProcessPoolExecutor
+@numba.njit(parallel=True)
+def spin(n):
+    total = 0.0
+    for i in numba.prange(n):
+        total += i
+    return total
+spin(100_000)  # the parent's OpenMP threads started, as a colorizing that ran kernels starts them
+if numba.threading_layer() != "omp":
+    raise SystemExit("no-omp")
+def work(seed):
+    gray = np.random.default_rng(seed).random((300, 320))
+    mask = np.zeros(gray.shape, bool); mask[10:13, 5:300] = True
+    ab = np.zeros(gray.shape + (2,)); ab[mask] = (30, 10)
+    return float(varcolor.colorize(gray, varcolor.Cues(mask, ab)).ab[11, 200, 0])
+with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+    print(json.dumps(list(pool.map(work, [0, 1]))))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_workers_forked_after_openmp_kernels_ran_colorize_by_array_code():
+    import subprocess
+    import sys
+
+    # Kernels asked for: without the fork's own choice the children would run them, and die.
+    env = dict(os.environ, VARCOLOR_KERNELS="numba")
+    env.pop("NUMBA_THREADING_LAYER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED_AFTER_OPENMP], env=env, capture_output=True, text=True, timeout=300
+    )
+    if "no-omp" in done.stderr:
+        pytest.skip("numba has no OpenMP layer here")
+    assert done.returncode == 0, done.stderr[-800:]
+    assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # the cues keep their colour

@@ -1,5 +1,7 @@
 """The SIGGRAPH17 network, its weights loading and its hint encoding (no official weights needed)."""
 
+import json
+import os
 import pickle
 import warnings
 
@@ -447,3 +449,35 @@ def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, automatic
     err = capsys.readouterr().err.strip()
     assert code == 2 and "NaN or infinite" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out.png").exists()
+
+
+_FORKED_AFTER_THE_NETWORK = """
+import json, multiprocessing as mp, numpy as np, torch, varcolor
+from concurrent.futures import ProcessPoolExecutor
+torch.set_num_threads(2)
+def work(seed):
+    gray = np.random.default_rng(seed).random((200, 210))
+    mask = np.zeros(gray.shape, bool); mask[10:13, 5:150] = True
+    ab = np.zeros(gray.shape + (2,)); ab[mask] = (30, 10)
+    return float(varcolor.colorize(gray, varcolor.Cues(mask, ab), method="ideepcolor").ab[11, 100, 0])
+work(9)  # the parent ran the network on torch's (GNU OpenMP's) threads
+with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+    print(json.dumps([f.result(timeout=60) for f in [pool.submit(work, s) for s in (0, 1)]]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_workers_forked_after_the_network_ran_run_it_too():
+    """A script runs the network, then forks workers that run theirs: each child hung at its first
+    parallel operation (torch's OpenMP threads are not in a forked child); it runs on one thread."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _FORKED_AFTER_THE_NETWORK], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked workers never finished the network")
+    assert done.returncode == 0, done.stderr[-800:]
+    assert [round(v) for v in json.loads(done.stdout)] == [30, 30]

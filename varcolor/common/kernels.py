@@ -98,6 +98,25 @@ KERNELS_VARIABLE = "VARCOLOR_KERNELS"
 WARM_MARK = "varcolor-kernels-warm.json"
 
 
+class _Forked:
+    """Whether this process was forked from one whose kernels ran under GNU OpenMP: its steps run as
+    array code at any size (:func:`array_code`)."""
+
+    openmp = False
+
+
+def _after_fork_in_child() -> None:
+    # GNU OpenMP's threads do not come through a fork: numba ends a forked child at its first
+    # parallel kernel (SIGTERM), and a multiprocessing.Pool then waits for ever on its task.
+    with suppress(ValueError):  # (no parallel kernel ran in the parent)
+        if numba.threading_layer() == "omp":
+            _Forked.openmp = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
     """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an image
     (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel.
@@ -111,8 +130,10 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
         ``"bilaplacian-gtv"`` or :data:`SYMMETRIC_KIND`.
     """
     if pixels > _ARRAY_KINDS[kind]():
-        return False
+        return _Forked.openmp  # a forked child's array code at any size (slower, but it runs)
     choice = kernels_choice()
+    if _Forked.openmp:
+        return True
     if choice == "auto" and not kernels_warm(kind):
         if _LONG_LIVED.looks_again():  # the background compile may have finished meanwhile
             kernels_warm.cache_clear()
