@@ -587,3 +587,24 @@ def test_a_reach_travels_to_another_process_and_solves_there():
     assert np.array_equal(travelled.confidence(), reach.confidence())
     values = np.random.default_rng(0).random(travelled.guide.grid.shape + (2,))
     assert np.allclose(travelled.guide.things(values), reach.guide.things(values))
+
+
+def test_colorizers_of_one_photo_share_its_restraint_and_factor_its_things_once():
+    """The studio makes a colorizer a re-solve and a preview: given one restraint they colour as
+    each with its own does, and the things are factored by the first only."""
+    from varcolor.errors import InputError
+
+    gray, cues = _beside_a_stroked_thing(0.06)
+    shared = Restraint(gray)
+    first = varcolor.Colorizer(gray, restrained_by=shared).solve(cues)
+    factors = shared._things
+    assert factors is not None
+    second = varcolor.Colorizer(gray, restrained_by=shared).solve(cues)
+    assert shared._things is factors
+    alone = varcolor.Colorizer(gray).solve(cues)
+    assert np.array_equal(first.ab, alone.ab) and np.array_equal(second.ab, alone.ab)
+    assert np.array_equal(second.confidence, alone.confidence)
+    with pytest.raises(InputError, match=r"^restrained_by must be .* not \(10, 10\)"):
+        varcolor.Colorizer(gray, restrained_by=Restraint(np.zeros((10, 10))))
+    with pytest.raises(InputError, match=r"^restrained_by must be .* not ndarray"):
+        varcolor.Colorizer(gray, restrained_by=gray)

@@ -244,6 +244,10 @@ class Colorizer:
     bits : {None, 8, 16}
         None: results' ``rgb`` as floats in [0, 1]; 8 or 16: as the levels an 8- or 16-bit file
         holds (uint8, uint16), painted band by band (:func:`colorize`).
+    restrained_by : Restraint, optional
+        What solves the cues' reach (:mod:`varcolor.restraint`), made for this same gray: colorizers
+        of one photo share it and the things it has factored (a studio's); None: one of its own,
+        made when first needed.
 
     Attributes
     ----------
@@ -283,6 +287,7 @@ class Colorizer:
         progress: Callable[[dict], None] | None = None,
         plan: SolverPlan | None = None,
         bits: int | None = None,
+        restrained_by: Restraint | None = None,
         **keywords,
     ):
         if bits not in (None, 8, 16):
@@ -315,7 +320,12 @@ class Colorizer:
         self._last: Result | None = None
         # Each update's cue set's ab, written into memory made ready while the user draws.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
-        self._restraint: Restraint | None = None  # the cues' reach on this gray, made when first needed
+        if restrained_by is not None and (
+            not isinstance(restrained_by, Restraint) or restrained_by.shape != gray.shape[:2]
+        ):
+            what = restrained_by.shape if isinstance(restrained_by, Restraint) else type(restrained_by).__name__
+            raise InputError(f"restrained_by must be a varcolor.restraint.Restraint of this gray's shape, not {what}")
+        self._restraint = restrained_by  # the cues' reach on this gray, made when first needed
         self._reach: tuple[Cues, Reach] | None = None  # the last cue set's reach, where it was solved
         self._trust: np.ndarray | None = None  # the prior's confidence, where a prior is on
         self.on_chroma: Callable[[np.ndarray], None] | None = None
