@@ -608,3 +608,6 @@ def test_colorizers_of_one_photo_share_its_restraint_and_factor_its_things_once(
         varcolor.Colorizer(gray, restrained_by=Restraint(np.zeros((10, 10))))
     with pytest.raises(InputError, match=r"^restrained_by must be .* not ndarray"):
         varcolor.Colorizer(gray, restrained_by=gray)
+    with pytest.raises(InputError, match=r"^restrained_by was made for another gray"):
+        varcolor.Colorizer(gray, restrained_by=Restraint(np.flipud(gray)))
+    assert varcolor.Colorizer(gray.astype(np.float32), restrained_by=shared).solve(cues).ab.shape == first.ab.shape

@@ -218,6 +218,20 @@ def _one_call_at_a_time(method):
     return serialised
 
 
+def _check_restraint(restraint: Restraint | None, gray: np.ndarray) -> None:
+    """Refuse a restraint that is not this gray's: another type, size, or another photo's gray (a
+    few thousand of its pixels compared, not all of a scan's)."""
+    if restraint is None:
+        return
+    if not isinstance(restraint, Restraint) or restraint.shape != gray.shape[:2]:
+        what = restraint.shape if isinstance(restraint, Restraint) else type(restraint).__name__
+        raise InputError(f"restrained_by must be a varcolor.restraint.Restraint of this gray's shape, not {what}")
+    at = np.linspace(0, gray.size - 1, min(gray.size, 4096)).astype(np.intp)
+    theirs = np.asarray(restraint.gray).reshape(-1)[at].astype(np.float64)
+    if not np.allclose(theirs, gray.reshape(-1)[at], rtol=0.0, atol=1e-6):
+        raise InputError("restrained_by was made for another gray image than this colorizer's")
+
+
 class Colorizer:
     """Colorize one gray image again and again as its cues change (interactive use).
 
@@ -320,11 +334,7 @@ class Colorizer:
         self._last: Result | None = None
         # Each update's cue set's ab, written into memory made ready while the user draws.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
-        if restrained_by is not None and (
-            not isinstance(restrained_by, Restraint) or restrained_by.shape != gray.shape[:2]
-        ):
-            what = restrained_by.shape if isinstance(restrained_by, Restraint) else type(restrained_by).__name__
-            raise InputError(f"restrained_by must be a varcolor.restraint.Restraint of this gray's shape, not {what}")
+        _check_restraint(restrained_by, gray)
         self._restraint = restrained_by  # the cues' reach on this gray, made when first needed
         self._reach: tuple[Cues, Reach] | None = None  # the last cue set's reach, where it was solved
         self._trust: np.ndarray | None = None  # the prior's confidence, where a prior is on
