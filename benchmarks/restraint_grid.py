@@ -5,8 +5,9 @@ strokes as a "where" gate, and gray "fence" strokes beside the skeleton's. Print
 file quotes.
 
 Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (20 tuning photos a
-set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``fence '[{}]'``, ``reference`` or ``gate``
-(the gate on the test part: the network was trained on the tuning part).
+set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``fence '[{}]'``, ``reference``,
+``gate`` or ``map-gate`` (the gate on the colour or on the map, on the test part: the network was
+trained on the tuning part).
 """
 
 from __future__ import annotations
@@ -181,6 +182,35 @@ def gate() -> None:
         print(label, len(values), "today / gate γ1 / gate γ0.5 (gain, leak, reach):", np.round(m, 2).tolist())
 
 
+def map_gate() -> None:
+    """The map times the network's agreement with the result's colour (the gate's share, to the
+    powers below, 1 on the cues): whether the network tells leaked pixels from the stroked objects
+    where the reach does not; ``N`` test photos a set, both placements."""
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    module, net, rows, powers = ss.protocol(), load(None), {}, (0.0, 0.5, 1.0, 2.0)
+    for c in skeleton_cases("test"):
+        cues = varcolor.Cues(c["mask"], c["ab"])
+        result = varcolor.colorize(c["gray"], cues)
+        ours, (theirs, _) = rgb_to_lab(result.rgb)[..., 1:], predict(net, c["gray"], cues)
+        share = np.clip(np.sum(theirs * ours, -1) / np.maximum(np.sum(ours * ours, -1), 1e-6), 0, 1)
+        neutral = module.score(result.rgb, c["rgb"], c["lab"], c["chroma"], c["stroked"])[3]
+        leaked, on = neutral & (np.hypot(*ours.transpose(2, 0, 1)) >= 6), c["stroked"] & ~c["mask"]
+        known = [result.confidence * np.where(c["mask"], 1.0, share**power) for power in powers]
+        rows.setdefault((c["set"], c["variant"]), []).append(
+            [v for k in known for v in (k[leaked].mean() if leaked.any() else np.nan, k[on].mean())]
+        )
+    for (name, variant), values in sorted(rows.items()):
+        r = np.nanmean(np.array(values, float), 0)
+        print(
+            name,
+            variant,
+            len(values),
+            " ".join(f"γ{p}: cL {r[2 * i]:.2f} cS {r[2 * i + 1]:.2f}" for i, p in enumerate(powers)),
+        )
+
+
 def fence(configs: list[dict]) -> None:
     """The skeleton's strokes, and with them gray "fences": on each of the 4 largest neutral objects
     (median chroma under 6, no stroked one) the central 40 % of its skeleton, painted ab 0 (12
@@ -229,4 +259,4 @@ if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     mode, given = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
     {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate,
-     "fence": lambda: fence(given)}[mode]()  # fmt: skip
+     "map-gate": map_gate, "fence": lambda: fence(given)}[mode]()  # fmt: skip
