@@ -7,7 +7,7 @@ file quotes.
 Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (20 tuning photos a
 set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``fence '[{}]'``, ``reference``,
 ``gate`` or ``map-gate`` (the gate on the colour or on the map, on the test part: the network was
-trained on the tuning part).
+trained on the tuning part), ``gap`` (where the gain falls short of the ceiling).
 """
 
 from __future__ import annotations
@@ -211,6 +211,32 @@ def map_gate() -> None:
         )
 
 
+def gap() -> None:
+    """Where the gain falls short of the ceiling: the default result with the truth's colour
+    outside the stroked objects or inside them, and a shading-aware chroma (the cues' ab divided by
+    ``((L + 16) / 66) ** 0.5``, the result's multiplied back: a surface in shade keeps ab / (L + 16)
+    in Lab); ``N`` photos a set of the part named (``PART``, default test)."""
+    from varcolor.color import chroma_to_rgb, lightness_of_gray
+
+    module, rows = ss.protocol(), {}
+    for c in skeleton_cases(os.environ.get("PART", "test")):
+        light, inside = lightness_of_gray(c["gray"]), c["stroked"][..., None]
+        base = module.psnr(np.dstack([c["gray"]] * 3), c["rgb"])
+        ours = varcolor.colorize(c["gray"], varcolor.Cues(c["mask"], c["ab"])).ab
+        scale = (((light + 16.0) / 66.0) ** 0.5)[..., None]
+        shaded = varcolor.colorize(c["gray"], varcolor.Cues(c["mask"], (c["ab"] / scale).astype(np.float32))).ab
+        truth = c["lab"][..., 1:]
+        rows.setdefault((c["set"], c["variant"]), []).append([
+            module.psnr(chroma_to_rgb(light, ab), c["rgb"]) - base
+            for ab in (ours, np.where(inside, ours, 0), np.where(inside, truth, ours), np.where(inside, truth, 0),
+                       shaded * scale)
+        ])  # fmt: skip
+    for (name, variant), values in sorted(rows.items()):
+        r = np.mean(values, 0)
+        print(name, variant, len(values), "ours {:+.2f} | neutral outside {:+.2f} | the truth inside {:+.2f} | "
+              "ceiling {:+.2f} | shading-aware {:+.2f}".format(*r))  # fmt: skip
+
+
 def fence(configs: list[dict]) -> None:
     """The skeleton's strokes, and with them gray "fences": on each of the 4 largest neutral objects
     (median chroma under 6, no stroked one) the central 40 % of its skeleton, painted ab 0 (12
@@ -259,4 +285,4 @@ if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     mode, given = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
     {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate,
-     "map-gate": map_gate, "fence": lambda: fence(given)}[mode]()  # fmt: skip
+     "map-gate": map_gate, "gap": gap, "fence": lambda: fence(given)}[mode]()  # fmt: skip
