@@ -19,6 +19,7 @@ def cat():
     return photo[:, :400].mean(axis=2), photo[:, 50:], data.rocket() / 255.0
 
 
+@pytest.mark.slow
 def test_an_unrelated_reference_alone_is_refused_by_colorize_as_by_the_command_line(cat, tmp_path, capsys):
     gray, _, rocket = cat
     cues = Cues.from_reference(gray, rocket, name="rocket.png")

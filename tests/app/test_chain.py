@@ -70,6 +70,7 @@ def test_a_chain_ranks_each_photo_once_and_describes_each_pool_photo_once(series
     assert all(len(pickle.dumps(plan)) < 64_000 for plan in plans)
 
 
+@pytest.mark.slow
 def test_maps_kept_in_the_series_folder_are_no_photos_of_the_next_chain(series, capsys):
     """``--confidence-map photos/maps``, then a chain of ``photos/`` without it: the maps were read
     as photos of the series ("no coloured photo of the series matches it", exit 1)."""
@@ -95,6 +96,7 @@ def test_an_unrestrained_chain_without_a_map_runs(series, capsys):
     assert code == 2 and "unrestrained (--method levin)" in err and not (series / "two").exists(), err
 
 
+@pytest.mark.slow
 def test_a_resumed_chain_says_which_output_was_lost_not_that_its_map_is_missing(series, capsys):
     """Issue 108: a chain's result lost, then ``--resume``: the chain drops that result's orphaned
     confidence map (its own, made again with it) and the rerun said the photo was redone because
@@ -113,6 +115,7 @@ def test_a_resumed_chain_says_which_output_was_lost_not_that_its_map_is_missing(
         assert (out / lost).is_file() and (out / CONFIDENCE_FOLDER / lost.replace(".png", "_confidence.png")).is_file()
 
 
+@pytest.mark.slow
 def test_a_resumed_chain_fails_a_lost_output_whose_map_in_the_users_folder_is_kept(series, capsys):
     """A chain with ``--confidence-map maps``, a later photo's result lost, then ``--resume``: the
     photo's map (the user's folder: kept unless --overwrite) stopped its job as an output that

@@ -34,6 +34,7 @@ def photos():
     return {name: _small(getattr(data, name)()) for name in (*NAMES, "rocket")}
 
 
+@pytest.mark.slow
 def test_a_pool_is_described_once_and_each_job_decodes_only_its_matches(tmp_path, capsys, photos, reads):
     """Three gray photos, a pool of their four references (one a distractor). Before, each pool
     photo's header was opened 4 times at planning and 3 more in each job that read it (7 for a

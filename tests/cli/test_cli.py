@@ -697,6 +697,7 @@ def test_recolor_scores_and_deletes_gray_only_after_output(tmp_path, capsys):
     assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "b.png").is_file()
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_outputs(tmp_path, capsys):
     source = tmp_path / "in"
     for k in range(3):

@@ -56,6 +56,7 @@ def test_a_huge_jpeg_reference_is_decoded_reduced(huge_jpeg):
     assert peak < 60e6, peak
 
 
+@pytest.mark.slow
 def test_a_huge_jpeg_reference_runs_within_the_memory_budget(scene, huge_jpeg, tmp_path, capsys):
     points = tmp_path / "p.csv"
     points.write_text("y,x,r,g,b,radius\n150,150,0,0,255,4\n")

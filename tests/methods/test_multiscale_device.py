@@ -115,6 +115,7 @@ def grainy_scene(shape=(620, 700), strokes=30, seed=1):
     return same_lightness_gray(rgb), varcolor.Cues(mask, ab)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("restraint", ["on", "off"])
 def test_on_a_grainy_photo_of_nine_tiles_the_two_agree(restraint):
     gray, cues = grainy_scene()

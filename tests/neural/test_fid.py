@@ -141,6 +141,7 @@ def test_weights_that_are_not_finite_are_refused():
         inception.from_state(state, "cut.pth")
 
 
+@pytest.mark.slow
 def test_a_set_too_small_for_the_fid_is_flagged_with_the_kid_beside_it(tmp_path, capsys, weights_file):
     for name, image in (("a", "astronaut"), ("b", "coffee")):
         varcolor.write_image(tmp_path / "photos" / f"{name}.png", photo(image, (40, 48)))

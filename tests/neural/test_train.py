@@ -84,6 +84,7 @@ def test_learning_rate_warms_up_then_decays_to_one_percent():
     assert rates[-1] == pytest.approx(1e-5, rel=0.01)
 
 
+@pytest.mark.slow
 def test_resumed_training_equals_an_uninterrupted_run(tmp_path, photos):
     straight = train(tiny(photos), tmp_path / "a.pt", progress=False)
     train(tiny(photos), tmp_path / "b.pt", progress=False, stop_at=2)

@@ -83,6 +83,7 @@ def _side(photo: np.ndarray, side: int = 200) -> np.ndarray:
     return np.clip(transform.rescale(photo / 255.0, scale, channel_axis=2, anti_aliasing=True), 0, 1)
 
 
+@pytest.mark.slow
 def test_small_photos_need_a_larger_trusted_share_and_keep_their_true_references():
     """Both photos under the working size: the rocket's left 75 % against the cat trusted 1 % of
     its reduced pixels by chance (no verified geometry), over the flat 0.008 gate, and was coloured

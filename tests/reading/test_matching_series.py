@@ -178,6 +178,7 @@ def _chain(capsys, root, out):
     return run(capsys, "colorize", root / "photos", "--mask", root / "marks", "--chain", "-o", out)
 
 
+@pytest.mark.slow
 def test_a_chain_colours_a_series_from_one_marked_photo(series, capsys, tmp_path):
     root, truths = series
     code, _, err = _chain(capsys, root, tmp_path / "out")

@@ -3,6 +3,7 @@ those its match wants, and handed down as plain arrays (varcolor.reading.matchin
 Cues.from_pool): the cues are those Cues.from_references gives from the same photos."""
 
 import numpy as np
+import pytest
 from skimage import data, transform
 
 import varcolor
@@ -16,6 +17,7 @@ def _small(photo: np.ndarray, height: int = 200) -> np.ndarray:
     return np.clip(transform.rescale(photo / 255.0, scale, channel_axis=2, anti_aliasing=True), 0, 1)
 
 
+@pytest.mark.slow
 def test_a_pool_is_read_by_the_source_only_where_matched_and_gives_the_apis_cues(tmp_path, monkeypatch):
     cat = _small(data.chelsea())
     width = int(cat.shape[1] * 0.75)

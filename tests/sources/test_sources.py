@@ -107,6 +107,7 @@ def test_a_registered_source_colours_a_folder_run(hints, tmp_path):
     assert [row["status"] for row in rows] == ["done", "done"]
 
 
+@pytest.mark.slow
 def test_a_plug_in_source_colours_from_the_command_line_and_a_folder(tmp_path):
     environment = install_plug_ins(
         tmp_path / "site", {"vc_hints": PLUG_IN}, group="varcolor.sources", attribute="Source"

@@ -307,6 +307,7 @@ def server_state(page) -> dict:
     )
 
 
+@pytest.mark.slow
 def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page = open_page(scan)
     page.keyboard.press("p")
@@ -786,6 +787,7 @@ def test_the_flood_hint_offers_the_neutral_brush_and_a_dropped_gray_reference_is
         process.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_the_page_shades_where_the_colour_is_guessed(scan):
     """Issue 93: "Where the colour is guessed" (G) lays the last result's confidence over the live
     copy, shaded where no stroke's colour reaches, and comes off again."""

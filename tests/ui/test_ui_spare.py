@@ -234,6 +234,7 @@ def test_a_saves_stroke_mask_is_drawn_by_its_child_not_in_the_studio(tmp_path, m
     assert Path(status["paths"]["mask"]).read_bytes() == encode_image(real(doc, (120, 160)), ".png")
 
 
+@pytest.mark.slow
 def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_commands_result(tmp_path, monkeypatch):
     """After an edit of a scan, a child that has imported the command line waits for the save;
     Ctrl+S hands it the printed command, and the result is that command's from a fresh process."""

@@ -82,6 +82,7 @@ def test_scan_finds_the_cut(tmp_path):
     assert scan_cuts(gray_clip(tmp_path, two_shots())) == [10]
 
 
+@pytest.mark.slow
 def test_chunked_equals_streamed_and_its_borders_flicker_no_more(tmp_path):
     frames = two_shots()
     clip = gray_clip(tmp_path, frames)
@@ -102,6 +103,7 @@ def test_chunked_equals_streamed_and_its_borders_flicker_no_more(tmp_path):
     assert flicker[seams].max() <= 1.5 * flicker[within].max()
 
 
+@pytest.mark.slow
 def test_a_cold_start_would_have_shown(tmp_path):
     """Why a chunk goes on from the one before: solved from cold (its carried cues alone), the
     frames after a border are not those of the run over the clip."""
@@ -203,6 +205,7 @@ def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why
     assert not work_folder(tmp_path / "out.mkv").exists()
 
 
+@pytest.mark.slow
 def test_without_resume_an_old_work_folder_is_not_trusted(tmp_path, capsys, monkeypatch):
     frames = pan(frames=6)
     gray_clip(tmp_path, frames)
@@ -288,6 +291,7 @@ def test_a_second_run_on_the_same_output_is_refused_and_an_input_in_the_work_fol
     assert inside.exists() and open_clip(inside).frame_count == 4
 
 
+@pytest.mark.slow
 def test_resume_with_the_other_edges_rule_redoes_the_chunks_its_keyframe_strokes_reach(tmp_path, capsys, monkeypatch):
     """``--edges`` is part of what a chunk was made from: a resumed run reading the keyframes'
     strokes by the other rule redoes the finished chunks instead of joining them to new ones."""
