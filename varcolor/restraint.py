@@ -90,7 +90,7 @@ THING_TEXTURE = 0.5
 #: ``min(1, average / THING_FULL) ** THING_POWER`` (colour that crossed into a thing fades).
 THING_HELD = 0.02
 THING_FULL = 0.7
-THING_POWER = 2.0
+THING_POWER = 2.5
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
