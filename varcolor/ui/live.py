@@ -178,8 +178,7 @@ class LiveSolver:
         self.rates: dict[str, float] = {}
         self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
         self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
-        # The restraint of each gray solved (the live copy's, the preview's), shared by the colorizers
-        # made for it: its things are factored once a photo, not once a colorizer.
+        # The restraint of each gray solved (the live copy's, the preview's): :meth:`_new_colorizer`.
         self._restraints: list[tuple[np.ndarray, Restraint]] = []
         self._uncoloured = True  # the gray photo is what is shown: no result's map to show
         self.listeners: list = []
@@ -350,13 +349,7 @@ class LiveSolver:
         def rebase() -> None:
             try:
                 assert mask is not None and method is not None  # a colorizer holding cues is worn
-                colorizer = Colorizer(
-                    self.gray,
-                    progress=self._progress,
-                    tol=LIVE_TOL,
-                    restrained_by=self._restrained(self.gray),
-                    **PRESETS[method],
-                )
+                colorizer = self._new_colorizer(self.gray, method)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     colorizer.solve(cues_from_mask(mask))
@@ -447,27 +440,21 @@ class LiveSolver:
             return mask, box
         return rasterize(doc, self.gray.shape, self.full_shape), None
 
-    def _restrained(self, gray: np.ndarray) -> Restraint:
-        """The restraint of ``gray`` (the live copy, or the preview's reduced copy), made once."""
-        for held, restraint in self._restraints:
-            if held is gray:
-                return restraint
-        restraint = Restraint(gray)
-        # The live copy's kept, and the newest preview's (a preview of another size makes another).
-        self._restraints = [pair for pair in self._restraints if pair[0] is self.gray] + [(gray, restraint)]
-        return restraint
+    def _new_colorizer(self, gray: np.ndarray, method: str) -> Colorizer:
+        """A colorizer of ``gray`` (the live copy, or the preview's reduced copy) for ``method``,
+        sharing that gray's restraint: its things are factored once a photo, not once a colorizer."""
+        restraint = next((held for of, held in self._restraints if of is gray), None)
+        if restraint is None:
+            restraint = Restraint(gray)
+            # The live copy's kept, and the newest preview's (a preview of another size makes another).
+            self._restraints = [pair for pair in self._restraints if pair[0] is self.gray] + [(gray, restraint)]
+        return Colorizer(gray, progress=self._progress, tol=LIVE_TOL, restrained_by=restraint, **PRESETS[method])
 
     def _colorizer_for(self, method: str) -> Colorizer:
         """The live colorizer of ``method``: the one held, else a new one holding no cues."""
         if method != self._method or self._colorizer is None:
             self._colorizer, self._method, self._mask = (
-                Colorizer(
-                    self.gray,
-                    progress=self._progress,
-                    tol=LIVE_TOL,
-                    restrained_by=self._restrained(self.gray),
-                    **PRESETS[method],
-                ),
+                self._new_colorizer(self.gray, method),
                 method,
                 None,
             )
@@ -647,14 +634,7 @@ class LiveSolver:
         if cues.count == 0:  # strokes too thin to survive the reduction: no preview
             return
         try:
-            small = Colorizer(
-                self._small,
-                progress=self._progress,
-                tol=LIVE_TOL,
-                restrained_by=self._restrained(self._small),
-                **PRESETS[method],
-            )
-            result = small.solve(cues)
+            result = self._new_colorizer(self._small, method).solve(cues)
         except VarcolorError as exc:  # the live copy's own solve says what is wrong, if anything
             log.info("no preview of version %d: %s", version, exc)
             return
