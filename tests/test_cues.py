@@ -552,7 +552,7 @@ def test_points_placed_on_another_size_are_scaled(tmp_path):
         Cues.from_points(path, shape=(96, 100))
 
 
-@pytest.mark.parametrize("edge", ["hard", "soft"])
+@pytest.mark.parametrize("edge", [pytest.param("hard", marks=pytest.mark.slow), "soft"])
 def test_from_marked_holds_the_cues_once(edge):
     # At 4 MP with a fifth painted: the cues themselves are 13 bytes a pixel (ab and lightness in
     # float32, the mask), the marks' row bands about 20 (ten float64 arrays of a 2^20-pixel band)

@@ -23,6 +23,7 @@ def load(name, folder=EXAMPLES):
     return module
 
 
+@pytest.mark.slow
 def test_interactive_updates_match_fresh_solves(tmp_path):
     report = load("interactive").main(str(tmp_path / "stages.png"))
     assert len(report) == 3 and all(stage["max_ab_difference"] <= 0.05 for stage in report)

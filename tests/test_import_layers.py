@@ -76,10 +76,21 @@ def imports_of(
 ) -> set[str]:
     """The modules of ``known`` that the module ``name`` (its ``source``; ``stub``: its ``.pyi``)
     imports, anywhere in it (under ``if TYPE_CHECKING:`` too, unless ``type_checking`` is False)."""
-    tree = ast.parse(source)
+    found = _imports(name, ast.parse(source), known, is_package, stub)
+    return {module for module, typed in found if type_checking or not typed}
+
+
+def _called(node: ast.Call) -> str:
+    """The name a call calls (``attach`` of ``lazy.attach(...)``), without unparsing it."""
+    function = node.func
+    return function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+
+
+def _imports(name: str, tree: ast.AST, known: set[str], is_package: bool, stub: Path | None) -> set[tuple[str, bool]]:
+    """:func:`imports_of`'s modules, each with whether it is imported only under ``if TYPE_CHECKING:``."""
     here = name.split(".") if is_package else name.split(".")[:-1]
     top = next(iter(known)).split(".")[0]
-    skipped = set() if type_checking else _type_checking_nodes(tree)
+    typed_nodes = _type_checking_nodes(tree)
 
     def owner(dotted: str) -> str | None:
         while dotted and dotted not in known:
@@ -92,19 +103,18 @@ def imports_of(
         base = here[: len(here) - level + 1]
         return ".".join(base + ([module] if module else []))
 
-    found = set()
+    pairs: set[tuple[str | None, bool]] = set()
     for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
+        found: set[str | None] = set()
         if isinstance(node, ast.Import):
             found.update(owner(alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             module = absolute(node.module, node.level)
             for alias in node.names:  # ``from . import methods`` imports the module methods
                 found.add(owner(f"{module}.{alias.name}") if f"{module}.{alias.name}" in known else owner(module))
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("attach", "attach_stub"):
+        elif isinstance(node, ast.Call) and _called(node) in ("attach", "attach_stub"):
             found.update(owner(absolute(module, level)) for module, level in _lazy_loads(node, stub))
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("import_module", "__import__"):
+        elif isinstance(node, ast.Call) and _called(node) in ("import_module", "__import__"):
             target = node.args[0] if node.args else None
             package = next((k.value for k in node.keywords if k.arg == "package"), None)
             if package is None and len(node.args) > 1:
@@ -117,9 +127,13 @@ def imports_of(
             else:  # a computed name: any module of the package it is relative to (or of the whole library)
                 scope = base if package is not None else top
                 found.update(module for module in known if module.startswith(scope + "."))
-    found.discard(None)
-    found.discard(name)
-    return {module for module in found if module.split(".")[0] == top}
+        pairs.update((module, id(node) in typed_nodes) for module in found)
+    running = {module for module, typed in pairs if not typed}
+    return {
+        (module, module not in running)
+        for module, _ in pairs
+        if module is not None and module != name and module.split(".")[0] == top
+    }
 
 
 def import_graph(files: dict[str, Path]) -> nx.DiGraph:
@@ -130,9 +144,8 @@ def import_graph(files: dict[str, Path]) -> nx.DiGraph:
     for name, path in files.items():
         graph.add_node(name)
         source, package, stub = path.read_text(), path.name == "__init__.py", path.with_suffix(".pyi")
-        running = imports_of(name, source, known, package, type_checking=False, stub=stub)
-        for target in imports_of(name, source, known, package, stub=stub):
-            graph.add_edge(name, target, type_only=target not in running)
+        for target, typed in _imports(name, ast.parse(source), known, package, stub):
+            graph.add_edge(name, target, type_only=typed)
     return graph
 
 

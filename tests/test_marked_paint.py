@@ -364,7 +364,7 @@ def _lanczos(image: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(u8.resize(size, Image.LANCZOS)).astype(np.float64) / 255
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_a_soft_stroke_in_colour_blend_mode_is_its_paint_not_a_gray_fence(scale):
     """A stroke painted as restorers paint in an editor's Color layer — the paint at the photo's
     own lightness, its antialiased edge falling over 1.5 px — colours the photo beside it as the

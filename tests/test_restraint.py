@@ -436,6 +436,7 @@ def test_a_stroke_over_a_point_is_a_stroke_and_points_are_checked():
         varcolor.Cues(mask, np.zeros(shape + (2,)), points=np.zeros((3, 3), bool))
 
 
+@pytest.mark.slow
 def test_a_restrained_first_stroke_of_one_colour_needs_no_coarse_factorisation(monkeypatch):
     """One colour's coarse answer is that colour everywhere (Levin's system keeps constants): the
     restrained engine takes it without factoring the grid, then restrains, lifts and corrects as

@@ -54,12 +54,14 @@ def _environ(**extra: str) -> dict:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="numba's OpenMP layer is always there on Linux")
+@pytest.mark.slow
 def test_a_process_running_the_kernels_takes_openmp_and_exits_at_once():
     layer, exit_seconds = _run(_environ())
     assert layer == "omp"
     assert exit_seconds < 5
 
 
+@pytest.mark.slow
 def test_the_users_own_choice_of_layer_is_kept():
     layer, exit_seconds = _run(_environ(NUMBA_THREADING_LAYER="workqueue"))
     assert layer == "workqueue"

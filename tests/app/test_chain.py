@@ -38,6 +38,7 @@ def series(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_chain_ranks_each_photo_once_and_describes_each_pool_photo_once(series, capsys, reads, monkeypatch):
     """p0 is coloured from its strokes and colours p1, p2 and p3 (one wave). Before, each job
     described its photo again and checked it against the pool again (16 signatures, 9 checks),
@@ -86,6 +87,7 @@ def test_maps_kept_in_the_series_folder_are_no_photos_of_the_next_chain(series, 
     assert sorted(Path(row["input"]).relative_to(photos).as_posix() for row in rows) == [f"p{i}.png" for i in range(4)]
 
 
+@pytest.mark.slow
 def test_an_unrestrained_chain_without_a_map_runs(series, capsys):
     """The chain's own maps (what it passes colour on by) are not the user's ``--confidence-map``:
     ``--method levin`` without one runs, with one it is refused in one line."""
@@ -133,6 +135,7 @@ def test_a_resumed_chain_fails_a_lost_output_whose_map_in_the_users_folder_is_ke
     assert code == 0 and (out / "p2.png").is_file(), err
 
 
+@pytest.mark.slow
 def test_a_chain_whose_first_photo_fails_says_the_rest_wait_for_it_and_keep_their_outputs(series, capsys):
     """The seeded photo's result lost, its map kept in the user's folder: it fails, naming the map.
     The photos it colours were said to match no coloured photo of the series, "left out (not

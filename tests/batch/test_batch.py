@@ -214,6 +214,7 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys, q
     assert time.time() - start < 15
 
 
+@pytest.mark.slow
 def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
     photos = tmp_path / "photos"
     colour_photos(photos, names=("p0", "p1", "p2"), shape=(48, 64))

@@ -40,6 +40,7 @@ def _outside(capsys, export, results, method):
     return results
 
 
+@pytest.mark.slow
 def test_a_round_trip_through_files_scores_as_the_built_in_rows(tmp_path, capsys):
     photos = _photos(tmp_path / "photos")
     export = tmp_path / "export"
@@ -124,6 +125,7 @@ def _copy(folder, tmp_path):
     return shutil.copytree(folder, tmp_path / folder.name)
 
 
+@pytest.mark.slow
 def test_each_bad_result_is_one_line_and_its_cells_stay_empty(made, tmp_path, capsys):
     photos, _, levin = made
     results = _copy(levin, tmp_path)

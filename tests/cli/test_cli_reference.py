@@ -133,6 +133,7 @@ def test_a_broken_clip_with_a_reference_is_one_line(tmp_path, capsys):
     assert code == 2 and "film.mp4" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_folder_with_one_reference_or_a_folder_of_them(scene, tmp_path, capsys):
     folder, truth = scene
     photos = tmp_path / "photos"
@@ -164,6 +165,7 @@ def test_a_reference_inside_the_input_folder_is_no_input(scene, tmp_path, capsys
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png"]
 
 
+@pytest.mark.slow
 def test_resume_redoes_what_another_reference_would_change(scene, tmp_path, capsys):
     folder, _ = scene
     photos = tmp_path / "photos"

@@ -115,6 +115,7 @@ def test_a_float_reference_of_8_bit_levels_is_refused_as_out_of_range(scene, tmp
     assert "[0, 1]" in err and "gray (" not in err  # out of range, not "gray (no colour to take)"
 
 
+@pytest.mark.slow
 def test_references_pair_with_images_as_inputs_are_told(scene, tmp_path, capsys):
     photos, refs = tmp_path / "in", tmp_path / "refs"
     photos.mkdir()
@@ -175,6 +176,7 @@ def test_a_pool_photo_that_cannot_be_read_within_the_budget_is_refused_from_its_
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_the_input_folder_as_its_own_pool_colours_its_gray_photos_from_its_colour_ones(scene, tmp_path, capsys):
     # issue 94, item 4: each photo was paired with itself by name (the gray ones refused, the colour one recoloured)
     series = tmp_path / "series"
@@ -201,6 +203,7 @@ def test_an_input_folder_of_gray_photos_as_its_own_pool_is_one_line(scene, tmp_p
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_pools_shares_are_a_note_and_real_warnings_stay_warnings(scene, tmp_path, capsys):
     # issue 94, first hour: "varcolor: warning: gray/x.png: cues from postcards/a.jpg 62 %", once per photo
     pool, photos = tmp_path / "pool", tmp_path / "in"

@@ -367,6 +367,7 @@ print(json.dumps(compiled))
 )
 
 
+@pytest.mark.slow
 def test_a_first_encode_of_a_small_photo_compiles_no_kernel(tmp_path):
     import subprocess
     import sys
@@ -386,6 +387,7 @@ def test_a_first_encode_of_a_small_photo_compiles_no_kernel(tmp_path):
     assert (tmp_path / "ir-decoded" / "photo.png").exists()
 
 
+@pytest.mark.slow
 def test_a_first_symmetric_run_compiles_no_kernel(tmp_path):
     import subprocess
     import sys

@@ -336,6 +336,7 @@ def test_bad_detector_files_are_one_line_and_exit_2(tiny, capsys):
 
 
 @needs_torch
+@pytest.mark.slow
 def test_colorize_with_instances_auto_end_to_end(tmp_path, capsys):
     gray = astronaut_gray()
     varcolor.write_image(tmp_path / "old.png", gray)

@@ -406,6 +406,7 @@ def _hold_a_temporary(folder, ready):
         time.sleep(60)
 
 
+@pytest.mark.slow
 def test_killed_writer_leaves_a_temporary_that_the_next_run_removes(tmp_path):
     import multiprocessing
     import signal
@@ -429,6 +430,7 @@ def test_killed_writer_leaves_a_temporary_that_the_next_run_removes(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_stale_temporary_cleanup_takes_only_files_varcolor_made(tmp_path):
     """Issue 36: the cleanup deleted other programs' files (and a run's input) by their name alone."""
     import multiprocessing

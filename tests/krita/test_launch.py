@@ -90,6 +90,7 @@ def test_krita_whose_python_fails_is_stopped_at_once_and_nothing_is_left_running
     assert _gone(int(pids.read_text()))
 
 
+@pytest.mark.slow
 def test_krita_that_hangs_in_silence_is_stopped_after_its_start_time(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(check, "STARTUP_TIMEOUT", 2)
     pids = tmp_path / "pids"

@@ -293,7 +293,7 @@ def _drafts_painted(monkeypatch) -> list:
     return started
 
 
-@pytest.mark.parametrize("space", ["lab", "yiq"])
+@pytest.mark.parametrize("space", [pytest.param("lab", marks=pytest.mark.slow), "yiq"])
 def test_a_draft_painted_while_it_is_corrected_gives_the_colours_of_the_answer(monkeypatch, rng, space):
     """The lift is painted while the corrections run, then the windows they wrote are painted
     again: each result's colours are exactly its chroma's painted afresh, for a first solve and
@@ -549,7 +549,9 @@ def _edits_of_new_colours(monkeypatch, limit):
     return results, colorizer.engine._tile_factors
 
 
-@pytest.mark.parametrize("code", ["numba", "array"])  # the multifrontal LU's factors, and SuperLU's
+@pytest.mark.parametrize(
+    "code", ["numba", pytest.param("array", marks=pytest.mark.slow)]
+)  # the multifrontal LU's factors, and SuperLU's
 def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monkeypatch, code):
     """A tile solved again for the same unknowns takes the factors kept from the last solve: the
     same rows factored the same way, so the same answer bit for bit as factoring them again."""

@@ -211,6 +211,7 @@ def test_on_a_gpu_across_tiles_the_two_agree():
     assert np.abs(result.ab - cpu.ab).max() <= CLOSE
 
 
+@pytest.mark.slow
 def test_warm_runs_the_device_path_once():
     from varcolor.app.warm import warm_device
 

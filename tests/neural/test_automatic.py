@@ -55,6 +55,7 @@ def test_a_bad_mode_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys,
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.slow
 def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     """The shipped network on a photo it never saw (scikit-image's coffee): the vivid mode's colours
     are more colourful (Hasler–Süsstrunk) and more saturated than the faithful mode's, both keep

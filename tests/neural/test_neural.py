@@ -467,6 +467,7 @@ with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+@pytest.mark.slow
 def test_workers_forked_after_the_network_ran_run_it_too():
     """A script runs the network, then forks workers that run theirs: each child hung at its first
     parallel operation (torch's OpenMP threads are not in a forked child); it runs on one thread."""

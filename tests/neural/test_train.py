@@ -116,6 +116,7 @@ def test_training_lowers_the_loss(tmp_path, photos):
     assert np.isfinite(history[-1]["val_psnr"])
 
 
+@pytest.mark.slow
 def test_export_round_trips_through_the_loader(tmp_path, photos):
     net = train(tiny(photos, mask_cent=0.5), tmp_path / "run.pt", progress=False)
     path = export(tmp_path / "run.pt", tmp_path / "model.safetensors")
@@ -305,6 +306,7 @@ def _cli_train(photos, out, *extra):
     return main(["train", str(photos), "-o", str(out), *small, *map(str, extra)])
 
 
+@pytest.mark.slow
 def test_train_never_writes_over_its_init_weights_nor_an_unasked_model(tmp_path, photos, capsys):
     assert _cli_train(photos, tmp_path / "base") == 0
     base = tmp_path / "base" / "model.safetensors"

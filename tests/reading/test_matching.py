@@ -149,6 +149,7 @@ def test_a_reference_that_cannot_give_colour_is_refused(reference, words):
         Cues.from_reference(np.full((50, 50), 0.5), reference)
 
 
+@pytest.mark.slow
 def test_a_pair_the_patch_statistics_refuse_is_trusted_by_its_geometry():
     # A stained tissue section (plain, pale background): 75 % crops turned 4° with another tone
     # curve. Its patch statistics trust too little of it (the old gate refused it: no cue); the

@@ -384,6 +384,7 @@ def test_a_chain_reads_its_failures_from_the_records_so_a_name_with_a_colon_is_o
     ]
 
 
+@pytest.mark.slow
 def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, capsys, tmp_path):
     """Strokes on the left third of the first photo: the rest of it is guessed (neutral). The next
     photos take their cues from it only where its colour is known, so where it was guessed they
@@ -507,6 +508,7 @@ def test_run_folder_runs_a_chain_and_a_pool_as_the_command_line_does(series, cap
         run_folder("encode", tmp_path / "in", tmp_path / "ir", reference=pool)
 
 
+@pytest.mark.slow
 def test_a_chains_unreadable_photo_is_a_failure_saying_why_not_a_skip_for_its_cue_file(series, capsys, tmp_path):
     """A damaged photo waiting for colour is reported as what it is (unreadable: failed, exit 1),
     not as skipped for having no cue file (a photo of a chain needs none): the run exited 0 with
@@ -526,6 +528,7 @@ def test_a_chains_unreadable_photo_is_a_failure_saying_why_not_a_skip_for_its_cu
     assert (out / "p1.png").is_file() and (out / "p2.png").is_file() and not (out / "p5.png").exists()
 
 
+@pytest.mark.slow
 def test_a_chains_photo_too_small_to_match_is_named_by_its_path(series, capsys, tmp_path):
     """A 1×1 photo of a series fails in one line naming its file, in the report and the manifest
     (the manifest said "gray: a 1×1 image is too narrow ...", naming no file)."""

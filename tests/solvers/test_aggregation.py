@@ -29,7 +29,7 @@ def scribbled(rgb, strokes, seed):
     return varcolor.Cues(mask, ab)
 
 
-@pytest.mark.parametrize("method", ["levin", "levin-symmetric"])
+@pytest.mark.parametrize("method", [pytest.param("levin", marks=pytest.mark.slow), "levin-symmetric"])
 def test_it_lands_on_the_lu_answer_on_a_grainy_photo_with_sparse_strokes(method):
     rng = np.random.default_rng(4)
     rgb = np.clip(photo("astronaut", (180, 260)) + rng.normal(0, 0.03, (180, 260, 3)), 0, 1)

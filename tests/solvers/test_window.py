@@ -14,7 +14,12 @@ pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code 
 
 # Windows are what an update uses without the direct solver's factors to correct (tests/solvers/test_update.py).
 @pytest.mark.parametrize(
-    "method,space,solver", [("levin", "lab", "amg"), ("levin-symmetric", "lab", "multigrid"), ("levin", "yiq", "amg")]
+    "method,space,solver",
+    [
+        pytest.param("levin", "lab", "amg", marks=pytest.mark.slow),
+        ("levin-symmetric", "lab", "multigrid"),
+        pytest.param("levin", "yiq", "amg", marks=pytest.mark.slow),
+    ],
 )
 def test_update_in_a_window_matches_a_fresh_global_solve(method, space, solver):
     rgb = photo("astronaut", (384, 448))

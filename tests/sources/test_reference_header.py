@@ -3,6 +3,7 @@ ReferenceHeader), and a chain photo's ranking (Ranking): a job takes them while 
 one read then, and reads the file again where it changed."""
 
 import numpy as np
+import pytest
 
 import varcolor
 from varcolor.io import file_state
@@ -48,6 +49,7 @@ def test_a_ranking_holds_for_its_photo_unchanged_and_its_pool(tmp_path):
     assert not source.Ranking(None, ours, found).holds(image, 1)  # a file that could not be looked at
 
 
+@pytest.mark.slow
 def test_a_pool_matched_with_what_its_plan_carries_gives_the_same_cues(tmp_path):
     """The headers, signatures and ranking carried in a plan spare the job's reads and checks,
     and change nothing of its cues."""

@@ -138,6 +138,7 @@ def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
     assert not list((client.tmp / "out").iterdir())
 
 
+@pytest.mark.slow
 def test_colour_photo_metrics_and_16_bit_save(tmp_path):
     """A colour photo is edited as its same-lightness gray, with PSNR/ΔE2000 against it; a 16-bit
     photo is saved in 16 bits (PNG, TIFF) and 8 (JPEG)."""
@@ -334,7 +335,7 @@ def test_the_first_state_does_not_import_the_network():
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("kind", ["ora", "psd"])
+@pytest.mark.parametrize("kind", ["ora", pytest.param("psd", marks=pytest.mark.slow)])
 def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_layered(client, kind):
     """`varcolor ui work.ora`: the photo layer is the photo (not the composite with the paint burnt
     into the gray), the strokes layer is the document's strokes; a save writes a layered file of
@@ -435,6 +436,7 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
         studio.close()
 
 
+@pytest.mark.slow
 def test_metrics_wait_for_the_work_the_page_waits_for_and_no_longer_than_their_patience(tmp_path, monkeypatch):
     # The metrics run at the lowest priority, each band after the view's full tiles, a stroke's
     # solve or a save (the studio's _working): a 1:1 view's tiles were slowed by them. They are

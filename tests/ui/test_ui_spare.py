@@ -97,6 +97,7 @@ def test_a_spare_works_ahead_once_the_studio_is_idle_and_its_gray_is_the_saves(s
     assert (tmp_path / "spare.png").read_bytes() == _fresh(image, mask, tmp_path / "fresh.png")
 
 
+@pytest.mark.slow
 def test_a_lost_idle_ends_the_wait_after_the_lease(scan, monkeypatch):
     """A studio that said ``busy`` and no more (hung, or its ``idle`` lost) holds the work ahead
     for :data:`~varcolor.ui.saving.PAUSE_LEASE` seconds, not for ever."""

@@ -290,6 +290,7 @@ def test_a_clips_strokes_colour_their_thing_and_leave_the_rest_neutral():
         assert known[:, : edge - 12].mean() > known[:, edge + 12 :].mean() + 0.5, k
 
 
+@pytest.mark.slow
 def test_frames_no_carried_cue_reaches_are_left_gray_and_said_so():
     """The stroked thing pans out of view: the frames without it (no cue carried to them) keep no
     colour, restrained, and a warning says which; unrestrained, the flood holds on every frame."""
@@ -365,6 +366,7 @@ def test_a_clips_point_hints_fill_what_no_stroke_holds_as_a_photos_do():
 
 
 @needs_torch
+@pytest.mark.slow
 def test_network_guesses_flicker_less_in_space_time():
     with one_torch_thread():
         _network_guesses_flicker_less()
@@ -466,6 +468,7 @@ def test_a_photos_options_asked_of_a_clip_are_refused_not_ignored_and_restraint_
     assert saturation[0] < saturation[1], saturation
 
 
+@pytest.mark.slow
 def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, capsys, monkeypatch):
     # issue 94: the bar opened at "1/50 [00:47<38:54, 47.65s/frame]", the first frame waiting for matching
     import time
@@ -611,6 +614,7 @@ def _damaged_copy(source, target):
     pytest.fail("no damage the decoder conceals was made")
 
 
+@pytest.mark.slow
 def test_a_clip_damaged_mid_stream_is_colorized_with_a_one_line_warning(clip_and_cues, capsys):
     folder = clip_and_cues
     frames = pan(frames=12)

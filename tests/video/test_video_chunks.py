@@ -191,7 +191,14 @@ def interrupted_run(tmp_path, capsys, monkeypatch):
     return argv, err
 
 
-@pytest.mark.parametrize("other", [("--gamut", "clip"), ("--restraint", "off"), ("--margin", "4")])
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(("--gamut", "clip"), marks=pytest.mark.slow),
+        ("--restraint", "off"),
+        pytest.param(("--margin", "4"), marks=pytest.mark.slow),
+    ],
+)
 def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why(tmp_path, capsys, monkeypatch, other):
     """A method's own parameters count too (they were nested in what the chunks were made from,
     read as "dict": a resume with another --restraint joined chunks of both)."""

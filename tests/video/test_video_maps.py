@@ -58,6 +58,7 @@ def test_a_clips_maps_are_its_frames_confidence(scene, capsys):
         assert frame[:, : edge - 12].mean() > frame[:, edge + 12 :].mean() + 0.5, k  # the stroked thing's known
 
 
+@pytest.mark.slow
 def test_chunked_interrupted_and_resumed_gives_the_streamed_maps(scene, capsys, monkeypatch):
     code, _, err = run(capsys, *argv(scene, "streamed.mkv"), "--confidence-map", scene / "streamed", "-q")
     assert code == 0, err
