@@ -43,6 +43,8 @@ def prose_lines(text: str) -> set[int]:
 
 def quoted(text: str) -> list[str]:
     """The comment and docstring lines of ``text`` that quote timings, "measured" or dates."""
+    if not QUOTED.search(text):  # (most modules: no line to place, nothing to tokenize)
+        return []
     prose = prose_lines(text)
     return [line for n, line in enumerate(text.splitlines(), 1) if n in prose and QUOTED.search(line)]
 

@@ -5,6 +5,7 @@ library never imports the command line; one renderer from option values to flags
 import ast
 import copy
 import dataclasses
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -228,9 +229,12 @@ def test_flag_words_names_flags_only_where_a_message_begins_with_an_option():
 # ---------------------------------------------------------------- the wall between library and command line
 
 
-def _modules(root: Path):
-    for path in sorted(root.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+@functools.cache
+def _modules(root: Path) -> tuple[tuple[Path, ast.Module], ...]:
+    """Each module under ``root`` and its syntax tree, parsed once for the checks that read them."""
+    return tuple(
+        (path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))) for path in sorted(root.rglob("*.py"))
+    )
 
 
 def _absolute(path: Path, node: ast.ImportFrom) -> str:

@@ -398,6 +398,7 @@ manifest_lines = st.one_of(
 
 @FUZZ
 @given(lines=st.lists(manifest_lines, max_size=6), tail=st.binary(max_size=12))
+@pytest.mark.slow
 def test_resume_skips_only_what_its_last_done_record_proves(tmp_path_factory, lines, tail):
     folder = tmp_path_factory.mktemp("r")
     jobs = _jobs(folder)

@@ -48,6 +48,7 @@ def test_colorize_single_file(tmp_path, capsys):
     assert np.abs(result - expected.rgb).max() <= 0.5 / 255 + 1e-9
 
 
+@pytest.mark.slow
 def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     make_pair(tmp_path)
     gray = varcolor.read_image(tmp_path / "img.png")

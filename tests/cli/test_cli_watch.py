@@ -21,7 +21,8 @@ def _wait(predicate, seconds=60):
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("fraction", [0.3, pytest.param(0.8, marks=pytest.mark.slow)])  # 4-7 s each: make test-slow
+@pytest.mark.slow  # 3-7 s each: make test-slow
+@pytest.mark.parametrize("fraction", [0.3, 0.8])
 def test_a_file_that_failed_mid_copy_is_encoded_once_complete(tmp_path, fraction):
     source, ir = tmp_path / "in", tmp_path / "ir"
     source.mkdir()

@@ -125,6 +125,7 @@ def test_on_a_grainy_photo_of_nine_tiles_the_two_agree(restraint):
     assert np.abs(device.ab - cpu.ab).max() <= CLOSE
 
 
+@pytest.mark.slow
 def test_the_krylov_coarse_solve_from_the_cues_and_from_the_last_solve(monkeypatch):
     # What runs on a GPU: BiCGSTAB to tol, preconditioned by the aggregation multigrid, on NumPy.
     monkeypatch.setattr(multiscale_device, "COARSE_METHOD", "krylov")

@@ -148,6 +148,7 @@ def test_unreadable_files_are_counted_and_empty_folders_refused(tmp_path, photos
         load_photos([tmp_path / "empty"], short_side=64, progress=False)
 
 
+@pytest.mark.slow
 def test_cli_train(tmp_path, photos, capsys):
     from varcolor.cli import main
 

@@ -211,6 +211,7 @@ def test_a_plug_in_that_clashes_or_fails_is_one_line_and_the_rest_go_on(tmp_path
     assert sorted(path.name for path in (tmp_path / "out").glob("*.png")) == ["c.png"]  # the rest coloured
 
 
+@pytest.mark.slow
 def test_a_source_plans_a_photos_cues_once_and_a_job_loads_through_the_plan(hints, tmp_path):
     """A source's plan (:meth:`CueSource.plan`) is a picklable value a job holds: a plug-in's by
     the base class, the reference's (one photo, or a pool around the user's strokes) by its
