@@ -612,3 +612,32 @@ def test_colorizers_of_one_photo_share_its_restraint_and_factor_its_things_once(
     with pytest.raises(InputError, match=r"^restrained_by was made for another gray"):
         varcolor.Colorizer(gray, restrained_by=Restraint(np.flipud(gray)))
     assert varcolor.Colorizer(gray.astype(np.float32), restrained_by=shared).solve(cues).ab.shape == first.ab.shape
+
+
+@pytest.mark.parametrize("ratio", [3.0, 3.4, 1.0])
+def test_the_map_follows_edges_as_a_joint_bilateral_upsampling_of_every_grid_cell(ratio):
+    """:func:`follow_edges` against its definition summed over every grid cell (Kopf et al. 2007:
+    bilinear tents of ``UPSAMPLE_CELLS`` cells times the grays' likeness), a fine pixel whose gray
+    no cell near it has taking the plain tents' average."""
+    rng = np.random.default_rng(3)
+    grid_gray, grid = rng.uniform(0, 1, (6, 8)), rng.uniform(0, 1, (6, 8))
+    height, width = int(6 * ratio) - 1, int(8 * ratio)
+    gray = rng.uniform(0, 1, (height, width))
+    gray[: height // 3, : width // 3] = 3.0  # lonely: far from every cell's gray
+    got = restraint_module.follow_edges(grid, grid_gray, gray, ratio)
+
+    cells = restraint_module.UPSAMPLE_CELLS
+    two_range2 = 2 * restraint_module.UPSAMPLE_RANGE**2
+    want = np.empty(gray.shape)
+    rows, columns = np.mgrid[0:6, 0:8]
+    for i in range(height):
+        for j in range(width):
+            at_y, at_x = (i + 0.5) / ratio - 0.5, (j + 0.5) / ratio - 0.5
+            tents = np.maximum(0, 1 - np.abs(at_y - rows) / cells) * np.maximum(0, 1 - np.abs(at_x - columns) / cells)
+            weights = tents * np.exp(-((gray[i, j] - grid_gray) ** 2) / two_range2)
+            if weights.sum() < 1e-4 * tents.sum():
+                want[i, j] = (tents * grid).sum() / tents.sum()
+            else:
+                want[i, j] = (weights * grid).sum() / weights.sum()
+    assert got.shape == gray.shape
+    np.testing.assert_allclose(got, want, atol=1e-5)

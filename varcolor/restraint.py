@@ -262,10 +262,11 @@ def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, rati
 
     def taps(count: int, cells: int) -> list[tuple[np.ndarray, np.ndarray]]:
         at = (np.arange(count) + 0.5) / ratio - 0.5  # each fine cell's place on the grid
-        first = np.floor(at).astype(np.intp)
+        nearest = np.floor(at + 0.5).astype(np.intp)
+        reach = int(np.ceil(UPSAMPLE_CELLS + 0.5)) - 1  # (the cells further off weigh nothing)
         out = []
-        for offset in (-1, 0, 1, 2):
-            cell = first + offset
+        for offset in range(-reach, reach + 1):
+            cell = nearest + offset
             weight = np.maximum(0.0, 1.0 - np.abs(at - cell) / UPSAMPLE_CELLS)
             weight[(cell < 0) | (cell >= cells)] = 0.0
             out.append((np.clip(cell, 0, cells - 1), weight.astype(np.float32)))
@@ -275,29 +276,36 @@ def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, rati
     down = taps(height, rows)
     values = grid.astype(np.float32)
     level = grid_gray.astype(np.float32)
-    width2 = np.float32(2 * UPSAMPLE_RANGE**2)
+    scale = np.float32(-1.0 / (2 * UPSAMPLE_RANGE**2))
+    spatial_rows, spatial_columns = (np.sum([w for _, w in side], axis=0) for side in (down, across))
     out = np.empty((height, width), np.float32)
     step = max(1, (1 << 20) // max(width, 1))
     for top in range(0, height, step):
         band = slice(top, min(top + step, height))
         fine = np.asarray(gray[band], np.float32)
         total = np.zeros(fine.shape, np.float32)
-        plain = np.zeros(fine.shape, np.float32)
-        plain_total = np.zeros(fine.shape, np.float32)
         acc = np.zeros(fine.shape, np.float32)
         for cell_y, weight_y in down:
             cy, wy = cell_y[band], weight_y[band]
+            level_rows, value_rows = level[cy], values[cy]
             for cell_x, weight_x in across:
-                spatial = wy[:, None] * weight_x[None, :]
-                g = level[cy][:, cell_x]
-                r = values[cy][:, cell_x]
-                w = spatial * np.exp(-((fine - g) ** 2) / width2)
-                acc += w * r
+                w = fine - level_rows[:, cell_x]
+                w *= w
+                w *= scale
+                np.exp(w, out=w)
+                w *= wy[:, None] * weight_x[None, :]
+                acc += w * value_rows[:, cell_x]
                 total += w
-                plain += spatial * r
-                plain_total += spatial
+        plain_total = spatial_rows[band, None] * spatial_columns[None, :]  # (the taps' plain weights' sum)
         lonely = total < 1e-4 * plain_total
-        out[band] = np.where(lonely, plain / np.maximum(plain_total, 1e-12), acc / np.maximum(total, 1e-30))
+        out[band] = acc / np.maximum(total, 1e-30)
+        if lonely.any():  # (rare: no grid cell near its gray) the grid's plain bilinear average
+            plain = np.zeros(fine.shape, np.float32)
+            for cell_y, weight_y in down:
+                cy, wy = cell_y[band], weight_y[band]
+                for cell_x, weight_x in across:
+                    plain += wy[:, None] * weight_x[None, :] * values[cy][:, cell_x]
+            out[band][lonely] = (plain / np.maximum(plain_total, 1e-12))[lonely]
     return out
 
 
