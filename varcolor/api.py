@@ -132,7 +132,7 @@ class _Provenance:
 
     def source(self) -> np.ndarray:
         if self._source is None:
-            self._source = self.reach().source(self._trust)
+            self._source = self.reach().source(self._trust, self.confidence())  # (the map made once)
         return self._source
 
 

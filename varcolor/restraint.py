@@ -204,7 +204,7 @@ class Reach:
             out[self.mask] = 1.0
         return out
 
-    def source(self, prior: np.ndarray | None = None) -> np.ndarray:
+    def source(self, prior: np.ndarray | None = None, confidence: np.ndarray | None = None) -> np.ndarray:
         """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
         with the larger share where the reach is at least :data:`GUESSED_BELOW`, else
         ``prior`` where ``prior`` (``H×W``, its confidence) is at least that, else ``none``.
@@ -213,8 +213,11 @@ class Reach:
         ----------
         prior : ndarray, optional
             The prior's confidence (``H×W`` in [0, 1]); None: no prior gave colour.
+        confidence : ndarray, optional
+            This reach's :meth:`confidence`, where it was already made (not made again); None:
+            the reach at the photo's pixels is made here.
         """
-        reach = self.at(self.shape)
+        reach = self.at(self.shape) if confidence is None else confidence
         strokes = self._resampled(self.strokes, self.shape) >= self._resampled(self.references, self.shape)
         codes = np.where(reach >= GUESSED_BELOW, np.where(strokes, 1, 2), 0).astype(np.uint8)
         if prior is not None:
