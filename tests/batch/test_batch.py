@@ -435,7 +435,7 @@ def test_a_malformed_scheduler_address_is_one_error(address):
     "where",
     [
         pytest.param("http-server", marks=pytest.mark.slow),
-        "garbage",
+        pytest.param("garbage", marks=pytest.mark.slow),
         pytest.param("closed-port", marks=pytest.mark.slow),
     ],
 )

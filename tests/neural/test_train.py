@@ -211,6 +211,7 @@ def test_the_shipped_model_is_the_default_prior():
     np.testing.assert_allclose(default.ab, explicit.ab, rtol=0, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_global_hints_training_from_a_model_without_the_branch(tmp_path, photos):
     from varcolor.gamut import GlobalHints
     from varcolor.neural.train import crop_global_hints

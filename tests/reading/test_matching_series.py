@@ -314,6 +314,7 @@ def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, cap
     assert "the original is gray" not in err
 
 
+@pytest.mark.slow
 def test_a_chain_goes_on_past_a_photo_it_cannot_read(series, capsys, tmp_path):
     """A damaged photo among those waiting for colour fails alone (exit 1), reported; the run went
     on to colour the rest (it ended at once, exit 2, with the first photo's result written)."""

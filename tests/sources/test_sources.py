@@ -185,6 +185,7 @@ BAD_PLUG_INS = {
 }
 
 
+@pytest.mark.slow
 def test_a_plug_in_that_clashes_or_fails_is_one_line_and_the_rest_go_on(tmp_path):
     """Issue 94, items 1 and 2: a plug-in named ``output`` made every command end in an argparse
     traceback; a plug-in whose read raises (or returns no cues) ended a folder run at that photo

@@ -309,6 +309,7 @@ def test_resume_with_the_other_edges_rule_redoes_the_chunks_its_keyframe_strokes
     assert err.count("made with other options; redone") == 2 and "kept from an earlier run" not in err
 
 
+@pytest.mark.slow
 def test_a_chunked_run_names_the_gray_frames_by_their_places_in_the_clip(tmp_path, capsys):
     """Restrained, the frames after a keyframe's stroke pans out of view are gray: a chunked run
     names them as a streamed one does (it counted from each chunk's first frame read)."""

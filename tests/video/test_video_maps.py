@@ -80,6 +80,7 @@ def test_chunked_interrupted_and_resumed_gives_the_streamed_maps(scene, capsys, 
     assert not work.exists() and (scene / "out.mkv").exists()
 
 
+@pytest.mark.slow
 def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, monkeypatch):
     from varcolor.app import clip as app_clip
 
