@@ -266,9 +266,9 @@ def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, rati
     def taps(count: int, cells: int) -> list[tuple[np.ndarray, np.ndarray]]:
         at = (np.arange(count) + 0.5) / ratio - 0.5  # each fine cell's place on the grid
         nearest = np.floor(at + 0.5).astype(np.intp)
-        reach = int(np.ceil(UPSAMPLE_CELLS + 0.5)) - 1  # (the cells further off weigh nothing)
+        spread = int(np.ceil(UPSAMPLE_CELLS + 0.5)) - 1  # (the cells further off weigh nothing)
         out = []
-        for offset in range(-reach, reach + 1):
+        for offset in range(-spread, spread + 1):
             cell = nearest + offset
             weight = np.maximum(0.0, 1.0 - np.abs(at - cell) / UPSAMPLE_CELLS)
             weight[(cell < 0) | (cell >= cells)] = 0.0
