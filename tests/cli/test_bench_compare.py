@@ -242,6 +242,7 @@ def test_two_photos_whose_files_would_be_one_are_refused(tmp_path, capsys):
     assert not (tmp_path / "export").exists()
 
 
+@pytest.mark.slow
 def test_the_plot_has_a_line_per_method_and_the_published_curve(made, tmp_path, capsys):
     photos, _, levin = made
     curve = tmp_path / "paper.csv"

@@ -715,6 +715,7 @@ def test_workers_give_the_same_outputs(tmp_path, capsys):
         ).read_bytes()
 
 
+@pytest.mark.slow
 def test_watch_encodes_new_images_until_interrupted(tmp_path):
     import signal
 

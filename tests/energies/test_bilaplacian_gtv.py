@@ -94,6 +94,7 @@ def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_soone
     assert other_info["iterations"] > 0 and state.z.size == 30 * 40 * 4 * 2
 
 
+@pytest.mark.slow
 def test_a_state_left_by_the_other_path_is_not_resumed(monkeypatch):
     # The kernels may arrive (a background compile) between two solves of one photo: the array
     # code's edge variables are laid out otherwise, and the next solve starts afresh.

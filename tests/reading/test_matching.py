@@ -56,6 +56,7 @@ def _fast_motion(photo: np.ndarray):
     return photo[:, :width], np.clip(moved, 0, 1) ** 0.8
 
 
+@pytest.mark.slow
 def test_fast_motion_is_coloured_from_the_matches_grown():
     # Trusted matches cover about 1 % of this pair: they are carried to their neighbours and
     # checked again, and the pair gets cues of the true colours over much more of the image.

@@ -70,6 +70,7 @@ def test_a_pool_reads_only_the_references_it_matches(photos):
     assert read == [1]
 
 
+@pytest.mark.slow
 def test_two_references_of_one_target_combine_where_they_agree(photos):
     # The left half of the target in one reference, the right half in the other: together they
     # cover it, each giving its share.

@@ -203,6 +203,7 @@ def test_a_studio_making_tiles_holds_its_spare_and_still_saves(tmp_path, monkeyp
     assert varcolor.read_image(status["paths"]["result"]).shape == (120, 160, 3)
 
 
+@pytest.mark.slow
 def test_a_saves_stroke_mask_is_drawn_by_its_child_not_in_the_studio(tmp_path, monkeypatch):
     """The studio never draws the full-resolution mask of a save (a 40 MP one and Pillow's picture
     of it were 0.28 GB of its peak): the child does, the same file the studio drew."""

@@ -632,6 +632,7 @@ def test_a_clip_damaged_mid_stream_is_colorized_with_a_one_line_warning(clip_and
     assert len(lines) == 1 and lines[0].startswith(f"varcolor: warning: {folder / 'damaged.mp4'}: "), err
 
 
+@pytest.mark.slow
 def test_edges_reach_a_clips_keyframe_strokes(clip_and_cues, capsys):
     """``--edges exact`` on a clip: its keyframe masks are read by Levin's rule, as a photo's are
     (it was ignored: the blended edges were unmixed whatever the flag said)."""
