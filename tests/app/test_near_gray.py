@@ -371,3 +371,20 @@ def test_big_gray_strokes_painted_on_purpose_are_read_not_refused(paint):
     cues = varcolor.Cues.from_marked(gray, marked)
     neutral = cues.mask & (np.hypot(cues.ab[..., 0], cues.ab[..., 1]) < 5)
     assert neutral.sum() > 0.2 * gray.size and cues.mask[50:53, 10:200].all(), (neutral.sum(), gray.size)
+
+
+@pytest.mark.filterwarnings("error")
+def test_gray_paint_laid_flat_is_read_whole_where_the_photo_is_nearly_its_gray():
+    """A gray mask laid flat over a photo differs from it by little where the photo's gray is
+    nearly the paint's; read beside the rest of the paint, that is no resampling's ringing."""
+    from varcolor.reading.marks import MARKED_THRESHOLD
+
+    gray = np.round(same_lightness_gray(photo("astronaut", (192, 240))) * 255) / 255
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[20:130, 30:200] = 0.5  # (two fifths of the photo: under what is said to be most of it)
+    cues = varcolor.Cues.from_marked(gray, marked)  # (and no warning: filterwarnings above)
+    readable = np.zeros(gray.shape, bool)
+    readable[21:129, 31:199] = True  # inside the paint, a pixel from its edge
+    readable &= 3 * np.abs(0.5 - gray) > MARKED_THRESHOLD  # the difference a mark needs, in each channel
+    assert cues.mask[readable].mean() > 0.95
+    assert np.hypot(cues.ab[..., 0], cues.ab[..., 1])[cues.mask].max() < 1  # gray paint: no colour

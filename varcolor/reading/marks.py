@@ -601,6 +601,8 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
             continue
         beside = ndimage.maximum_filter(own, size=size, mode="constant")
         found = (own | small) & beside & (ratio <= RING_SHARE)
+        if found.any():
+            found &= ~_laid_flat(held, marked[box])
         if found.any():  # what the ringing's removal leaves of the stroke in specks goes with it
             pieces, _ = ndimage.label(own & ~found, structure=np.ones((3, 3), bool))
             left = np.bincount(pieces.ravel()) < SPECK
@@ -608,6 +610,27 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
             found |= left[pieces]
         out[box] |= found
     return out
+
+
+def _laid_flat(mask: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """The marks of ``mask`` inside paint laid flat: at least :data:`FLAT_MARKS` of their 3×3 square
+    marks, all of one level (half a level a channel). Gray paint over a photo whose gray is the
+    paint's in places differs little from it there, as ringing does; but a ringing line lies beside
+    its stroke's other paint, or alone."""
+    from scipy import ndimage
+
+    square = np.ones((3, 3), np.uint8)
+    out = mask & (ndimage.convolve(mask.astype(np.uint8), square, mode="constant") >= FLAT_MARKS)
+    for channel in range(3):
+        level = np.asarray(marked[..., channel], np.float32)
+        high = ndimage.maximum_filter(np.where(mask, level, np.float32(-1)), size=3, mode="constant", cval=-1)
+        low = ndimage.minimum_filter(np.where(mask, level, np.float32(2)), size=3, mode="constant", cval=2)
+        out &= (high - low) * 255 <= 0.5
+    return out
+
+
+#: Marks of one level in a 3×3 square (of 9) that make paint laid flat (:func:`_laid_flat`).
+FLAT_MARKS = 6
 
 
 #: A stroke's rim: cue pixels this near its outside (pixels; an antialiased edge falls over 1–2).
