@@ -3,6 +3,7 @@ noise) is coloured as its one-channel twin is, in the same memory; a colour phot
 for one (issue 72)."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -368,9 +369,15 @@ def test_big_gray_strokes_painted_on_purpose_are_read_not_refused(paint):
         for top in range(10, 180, 12):
             marked[top : top + 3, 10:230] = 0.5
     marked[50:53, 10:200] = (0.8, 0.3, 0.2)
-    cues = varcolor.Cues.from_marked(gray, marked)
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")
+        cues = varcolor.Cues.from_marked(gray, marked)
     neutral = cues.mask & (np.hypot(cues.ab[..., 0], cues.ab[..., 1]) < 5)
     assert neutral.sum() > 0.2 * gray.size and cues.mask[50:53, 10:200].all(), (neutral.sum(), gray.size)
+    # The mask is over half the photo, which is said; where the photo's gray is the paint's there is
+    # no difference to read, which is no colour file's noise and is not said.
+    said = [str(w.message) for w in heard]
+    assert len(said) == (paint == "mask") and all("seldom most of a photo" in s for s in said), said
 
 
 @pytest.mark.filterwarnings("error")

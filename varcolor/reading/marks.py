@@ -328,6 +328,8 @@ def marked_cues(
     # a resampling's ringing beside strokes, found on the marks as drawn: no paint
     ringing = _ringing(mask, marked, gray) if edges == "unmix" else None
     if faint_count / mask.size > NOISE_SHARE:
+        faint_count -= _faint_under_flat_paint(gray, marked, mask, threshold)
+    if faint_count / mask.size > NOISE_SHARE:
         tell(
             f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
             f"{noise * 255:.1f} levels per channel: taken as noise, not strokes (is the gray image a "
@@ -627,6 +629,23 @@ def _laid_flat(mask: np.ndarray, marked: np.ndarray) -> np.ndarray:
         low = ndimage.minimum_filter(np.where(mask, level, np.float32(2)), size=3, mode="constant", cval=2)
         out &= (high - low) * 255 <= 0.5
     return out
+
+
+def _faint_under_flat_paint(gray: np.ndarray, marked: np.ndarray, mask: np.ndarray, threshold: float) -> int:
+    """How many of the pixels past ``threshold`` but no marks lie under paint laid flat: where the
+    photo's gray is within the noise of a flat mask's, there is no difference to read, and that is
+    no sign of a colour file's noise. Read only when the faint pixels would be warned of."""
+    from scipy import ndimage
+
+    level = np.asarray(gray, np.float64)
+    planes = [level] * 3 if level.ndim == 2 else [level[..., c] for c in range(3)]
+    difference = sum(np.abs(np.asarray(marked[..., c], np.float64) - planes[c]) for c in range(3))
+    candidate = ~mask & (difference > threshold)
+    # One flat region of marks and such pixels, holding marks laid flat: the paint they lie under.
+    flat = _laid_flat(mask | candidate, marked)
+    regions, _ = ndimage.label(flat)
+    painted = np.unique(regions[_laid_flat(mask, marked) & flat])
+    return int(np.count_nonzero(candidate & np.isin(regions, painted[painted > 0])))
 
 
 #: Marks of one level in a 3×3 square (of 9) that make paint laid flat (:func:`_laid_flat`).
