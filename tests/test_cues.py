@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import varcolor
 from varcolor import Cues
-from varcolor.color import rgb_to_lab
+from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.cues import sample_grid, sample_ideepcolor, sample_random
 from varcolor.errors import InputError, VarcolorError
 
@@ -808,3 +808,34 @@ def test_a_few_dots_painted_on_a_scanners_rgb_are_strokes_not_specks():
     with pytest.warns(UserWarning, match=r"differ from the gray image by at most .*taken as noise, not strokes"):
         cues = Cues.from_marked(scan, marked)
     assert np.array_equal(cues.mask, dots)
+
+
+@pytest.mark.parametrize("saved", ["LA", "RGBA"])
+def test_a_gray_photo_saved_with_alpha_gives_the_cues_of_its_gray(saved):
+    """An alpha channel says how the photo was saved, not what it shows: a gray photo saved as gray
+    and alpha, or as RGBA, reads the same strokes as the gray alone."""
+    gray = np.round(same_lightness_gray(photo("coffee", (60, 80))) * 255) / 255
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[20:24, 10:70] = (0.8, 0.3, 0.2)
+    marked[40:43, 10:70] = (0.2, 0.4, 0.8)
+    opaque = np.ones(gray.shape + (1,))
+    with_alpha = np.dstack([gray, opaque] if saved == "LA" else [gray, gray, gray, opaque])
+    read, alone = Cues.from_marked(with_alpha, marked), Cues.from_marked(gray, marked)
+    assert read.count == alone.count > 0 and np.array_equal(read.mask, alone.mask)
+    assert np.array_equal(read.ab, alone.ab)
+
+
+@pytest.mark.parametrize(
+    "gray, keywords, said",
+    [
+        (np.zeros((0, 0)), {}, r"gray image must be H×W or H×W×3 with pixels, got shape \(0, 0\)"),
+        (0.5, {}, r"gray image must be .*got shape \(\)"),
+        (np.zeros((6, 6, 5)), {}, r"got shape \(6, 6, 5\)"),
+        (np.zeros((6, 6)), {"threshold": float("nan")}, "threshold must be a positive number, not nan"),
+        (np.zeros((6, 6)), {"threshold": 0.0}, "threshold must be a positive number"),
+        (np.zeros((6, 6)), {"noise": -1.0}, "noise must be a non-negative number, not -1.0"),
+    ],
+)
+def test_a_marked_reading_of_no_photo_or_odd_limits_is_one_line(gray, keywords, said):
+    with pytest.raises(InputError, match=said):
+        Cues.from_marked(gray, np.zeros((6, 6, 3)), **keywords)

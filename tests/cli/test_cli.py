@@ -878,3 +878,41 @@ def test_colorize_refuses_an_empty_path(tmp_path, capsys, monkeypatch):
         code, _, err = run(capsys, "colorize", *args)
         assert code == 2 and err.count("\n") == 1 and named in err and "empty" in err, (args, err)
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_bug_met_on_one_file_fails_that_file_and_the_batch_goes_on(tmp_path, capsys, monkeypatch):
+    """Whatever a file sets off, even what varcolor never raises on purpose, that file fails in
+    one line naming it and the rest of the folder is coloured."""
+    from varcolor import cues
+
+    make_pair(tmp_path / "in", "a")
+    make_pair(tmp_path / "in", "b", seed=1)
+    calls, reading = [], cues.marked_cues
+
+    def first_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("operands could not be broadcast together")
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(cues, "marked_cues", first_fails)
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "--marked", "-o", tmp_path / "out")
+    assert code == 1 and "colorized 1, skipped 0, failed 1" in err and "Traceback" not in err, err
+    failed = [line for line in err.splitlines() if "a bug in varcolor" in line]
+    assert len(failed) == 1 and "a.png" in failed[0] and "ValueError: operands" in failed[0], err
+    assert (tmp_path / "out" / "b.png").is_file() and not (tmp_path / "out" / "a.png").exists()
+
+
+@pytest.mark.parametrize("mode", ["L", "LA"])
+def test_a_marked_copy_saved_gray_is_refused_with_or_without_alpha(tmp_path, capsys, mode):
+    """Saved as gray, the strokes' colour is gone: refused in one line, alpha or none (gray and
+    alpha was read as a colour image whose colour was all gray, and gave a gray result)."""
+    from PIL import Image
+
+    make_pair(tmp_path)
+    Image.open(tmp_path / "img_marked.png").convert(mode).save(tmp_path / "gray_marked.png")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "gray_marked.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and "gray_marked.png: the marked image is gray" in err, err
+    assert not (tmp_path / "o.png").exists()

@@ -246,7 +246,21 @@ def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[o
             outcome = work()
     except VarcolorError as exc:
         outcome = exc
+    except Exception as exc:  # a bug met on one file: that file fails, the run goes on
+        outcome = Unexpected.of(exc)
     return outcome, time.perf_counter() - start
+
+
+class Unexpected(VarcolorError):
+    """A job that raised what varcolor does not raise on purpose: a bug, or the machine (memory)."""
+
+    @classmethod
+    def of(cls, exc: Exception) -> Unexpected:
+        """``exc`` told in one line, the batch's failure for its file."""
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, MemoryError):
+            return cls(f"out of memory ({what})")
+        return cls(f"unexpected error, a bug in varcolor ({what}); please report it with this file")
 
 
 class Unreported(VarcolorError):

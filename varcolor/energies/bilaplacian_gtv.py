@@ -180,7 +180,9 @@ def solve(
     u = np.zeros(shape + (2,)) if x0 is None else np.array(x0, dtype=np.float64)
     u[fixed] = f[fixed]
     info = {"iterations": 0, "primal_residual": 0.0, "dual_residual": 0.0, "converged": True}
-    if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
+    if fixed.all():  # every pixel a hard cue: nothing to minimise (its hierarchy would not coarsen)
+        pass
+    elif params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
         weights = edge_weights(guide, params.sharpness, admm.runs_array_code(device, shape))

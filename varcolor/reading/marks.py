@@ -222,6 +222,18 @@ def _entry_image(image, name: str) -> np.ndarray:
     raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
 
 
+def _photo_channels(gray: np.ndarray) -> np.ndarray:
+    """The photo under the marks, ``H×W`` or ``H×W×3``: a gray or RGB file's alpha (how it was saved,
+    not what it shows) dropped; any other shape refused in one line."""
+    if gray.ndim == 3 and gray.shape[2] in (1, 2):
+        gray = gray[..., 0]
+    elif gray.ndim == 3 and gray.shape[2] == 4:
+        gray = gray[..., :3]
+    if gray.ndim not in (2, 3) or (gray.ndim == 3 and gray.shape[2] != 3) or min(gray.shape[:2]) < 1:
+        raise InputError(f"the gray image must be H×W or H×W×3 with pixels, got shape {gray.shape}")
+    return gray
+
+
 #: Pixels read as partial paint (at least, and as a share of a mark's) that the cues' ``note`` names.
 NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 #: A warning names the noise when it is more than this share of the pixels.
@@ -231,6 +243,9 @@ MOSTLY_PAINT = 0.5
 #: Cues without colour that follow the photo (:func:`_photo_like`) on this share of the pixels, and
 #: at least this many: not the photo with strokes; refused.
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.02, 512
+#: ... fewer, but at least this many in parts of at most DITHER_PART pixels, each within
+#: DITHER_LEVELS of the gray: dither, dropped with a warning (a few gray dots painted on purpose stay).
+STRAY_PIXELS, DITHER_PART, DITHER_LEVELS = 64, 4, 2.5
 #: ... a part of the cues is a stroke where at least this share of it lies in 3×3 squares of cues.
 SOLID = 0.5
 
@@ -293,11 +308,16 @@ def marked_cues(
     edges: str = EDGES_DEFAULT,
 ) -> Marks:
     """The cues of a scribbled copy of the gray image: :meth:`varcolor.Cues.from_marked`."""
-    gray = _entry_image(gray, "gray")
+    gray = _photo_channels(_entry_image(gray, "gray"))
     marked = _entry_image(marked, "marked")
     check_edges(edges)
     if marked.ndim != 3 or marked.shape[2] not in (3, 4):
         raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
+    for value, what in ((threshold, "threshold"), (noise, "noise")):
+        if not (np.isfinite(value) and value >= 0) or (what == "threshold" and value == 0):
+            raise InputError(
+                f"{what} must be a {'positive' if what == 'threshold' else 'non-negative'} number, not {value}"
+            )
     marked, scaled = fit_to(marked, gray.shape[:2], "the marked image")
     if scaled:
         # The photo under the strokes went through the same sizes: compare with the gray so.
@@ -367,7 +387,8 @@ def marked_cues(
             "the gray one (saved as JPEG on the way?): taken as noise, not strokes",
             stacklevel=3,
         )
-    stray = _photo_like(marks, marked, gray) if noise > 0 else 0  # (noise 0: Levin's rule alone, as asked)
+    # (noise 0: Levin's rule alone, as asked)
+    stray, dither = _photo_like(marks, marked, gray) if noise > 0 else (0, np.zeros(0, np.intp))
     if stray >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS):
         # Gray paint is laid flat; cues without colour that follow the photo's texture are another image's.
         raise InputError(
@@ -376,6 +397,17 @@ def marked_cues(
             "it (saved as a lossy JPEG, resized or edited another way?); paint the strokes on a copy of this very "
             "image saved as PNG or TIFF (or resize both the same way), or give the strokes alone as a mask"
         )
+    if dither.size:
+        # Fewer than refused, each a pixel or a few a level or two off: a dithered or colour-converted
+        # copy's noise, which as cues would pin the photo near gray wherever it lies.
+        rows, columns = np.divmod(dither, mask.shape[1])
+        marks.mask[rows, columns], marks.ab[rows, columns], marks.lightness[rows, columns] = False, 0.0, np.nan
+        if not scaled:  # (marks drawn at another size: its resampling's, as the note says)
+            tell(
+                f"{dither.size:,} scattered pixels differ by a level or two from the gray image without any colour "
+                "(the marked copy dithered or colour-converted on the way?): taken as noise, not strokes",
+                stacklevel=3,
+            )
     read = int(np.count_nonzero(marks.mask))
     if read > MOSTLY_PAINT * mask.size:
         tell(
@@ -387,41 +419,70 @@ def marked_cues(
     return marks
 
 
-def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> int:
-    """How many cues of ``marks`` are no paint but the photo, a little off (an edited or lossy copy's
+def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> tuple[int, np.ndarray]:
+    """The cues of ``marks`` that are no paint but the photo, a little off (an edited or lossy copy's
     difference): without colour (chroma under :data:`_MIN_CHROMA`), within :data:`COPY_NOISE_MAX`
     levels of the gray, not laid flat (a cue with two cues or more beside it, all of one level, is
     a gray stroke's or mask's paint, however near the photo it lies) and scattered: in a part of the
     cues (8-connected) of which under :data:`SOLID` lies in 3×3 squares of cues (a stroke of true
-    colours follows the photo too, but as a stroke)."""
+    colours follows the photo too, but as a stroke). Their count (0 where under :data:`STRAY_PIXELS`),
+    and the flat indices of those that are dither (:data:`DITHER_PART`, :data:`DITHER_LEVELS`)."""
     from scipy import ndimage
 
+    none = (0, np.zeros(0, np.intp))
     mask = marks.mask
-    at = np.flatnonzero(mask)  # (the colours are read at the cues alone)
+    at = np.flatnonzero(mask)  # (read at the cues and their squares alone: a scan's fences are millions)
     ab = marks.ab.reshape(-1, 2)[at].astype(np.float32)
-    candidates = np.zeros(mask.shape, bool)
-    candidates.ravel()[at] = np.hypot(ab[:, 0], ab[:, 1]) < _MIN_CHROMA
-    least = max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS)
-    if np.count_nonzero(candidates) < least:
-        return 0  # too few to refuse, whatever they are (and each test below may leave too few)
-    level = marked[..., :3].astype(np.float32, copy=False)
-    under = gray.astype(np.float32, copy=False)
-    near = np.abs(level - (under[..., None] if under.ndim == 2 else under[..., :3])).max(axis=2)
-    candidates &= near * 255 <= COPY_NOISE_MAX + 0.5
-    shade = level.mean(axis=2)
+    at = at[np.hypot(ab[:, 0], ab[:, 1]) < _MIN_CHROMA]
+    if at.size < STRAY_PIXELS:
+        return none  # too few to tell, whatever they are (and each test below may leave too few)
+    rows, columns = np.divmod(at, mask.shape[1])
+    under = gray[rows, columns].astype(np.float32)
+    level = marked[rows, columns, :3].astype(np.float32)
+    near = np.abs(level - (under[:, None] if under.ndim == 1 else under[:, :3])).max(axis=1) * 255
+    keep = near <= COPY_NOISE_MAX + 0.5
+    at, near = at[keep], near[keep]
+    around, spread = _square_of_cues(mask, marked, at)
+    keep = ~((around >= 3) & (spread * 255 <= 0.5))
+    at, near = at[keep], near[keep]
+    box = _box_of(mask)
+    if at.size < STRAY_PIXELS or box is None:
+        return none
     square = np.ones((3, 3), bool)
-    around = ndimage.convolve(mask.astype(np.uint8), square.astype(np.uint8), mode="constant")
-    high = ndimage.maximum_filter(np.where(mask, shade, np.float32(-1)), 3)
-    spread = high - ndimage.minimum_filter(np.where(mask, shade, np.float32(2)), 3)
-    candidates &= ~((around >= 3) & (spread * 255 <= 0.5))
-    if np.count_nonzero(candidates) < least:
-        return 0
-    labels, count = ndimage.label(mask, structure=square)
+    labels, count = ndimage.label(mask[box], structure=square)
     size = np.bincount(labels.ravel(), minlength=count + 1)
-    solid = np.bincount(labels.ravel(), weights=ndimage.binary_opening(mask, square).ravel(), minlength=count + 1)
+    opened = ndimage.binary_opening(mask[box], square).ravel()
+    solid = np.bincount(labels.ravel(), weights=opened, minlength=count + 1)
     scattered = solid < SOLID * np.maximum(size, 1)
     scattered[0] = False
-    return int(np.count_nonzero(candidates & scattered[labels]))
+    rows, columns = np.divmod(at, mask.shape[1])
+    part = labels[rows - box[0].start, columns - box[1].start]
+    keep = scattered[part]
+    at, near, part = at[keep], near[keep], part[keep]
+    if at.size < STRAY_PIXELS:
+        return none
+    dither = at[(size[part] <= DITHER_PART) & (near <= DITHER_LEVELS)]
+    return int(at.size), dither if dither.size >= STRAY_PIXELS else none[1]
+
+
+def _square_of_cues(mask: np.ndarray, marked: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the pixels at flat indices ``at``: how many cues their 3×3 square holds, and how far
+    apart the shades (the mean of R, G, B) of those cues lie."""
+    height, width = mask.shape
+    rows, columns = np.divmod(at, width)
+    around = np.zeros(at.size, np.int32)
+    high, low = np.full(at.size, -1.0, np.float32), np.full(at.size, 2.0, np.float32)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            y, x = rows + dy, columns + dx
+            inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+            y, x = np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)
+            cue = mask[y, x] & inside
+            shade = marked[y, x, :3].astype(np.float32).mean(axis=1)
+            around += cue
+            high = np.where(cue, np.maximum(high, shade), high)
+            low = np.where(cue, np.minimum(low, shade), low)
+    return around, high - low
 
 
 def _stroke_pixels(

@@ -370,7 +370,8 @@ class ImageSource(CueSource):
         cue_image = context.get("cue_image")
         if cue_image is None:
             cue_image = read_image(path, np.float32, max_pixels=context.get("max_pixels"))
-        if cue_image.ndim == 2:
+        # (gray and alpha is read as RGBA: its planes all one, as no colour image's are)
+        if cue_image.ndim == 2 or (cue_image.shape[2] == 4 and _planes_equal(cue_image)):
             raise InputError(f"{path}: the {cls.name} image is gray; it must be in colour")
         return cls.cues_of(gray, cue_image, context.get("edges", EDGES_DEFAULT))
 
@@ -408,3 +409,8 @@ def check_lossless(path: Path, kind: str) -> None:
             f"{path}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
+
+
+def _planes_equal(image: np.ndarray) -> bool:
+    """Whether ``image``'s red, green and blue are one plane (a gray file's, read as colour)."""
+    return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 0], image[..., 2]))
