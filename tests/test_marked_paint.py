@@ -447,3 +447,22 @@ def test_a_marked_copy_dithered_on_the_way_reads_its_strokes_alone(share):
     dots &= (gray > 2 / 255) & (gray < 253 / 255)  # (a level off each way: not clipped away)
     dotted[dots] = np.clip(dotted[dots] + np.array([1, -1, 1]) / 255, 0, 1)
     assert Cues.from_marked(gray, dotted).mask[dots].all()
+
+
+def test_another_gray_photo_given_as_the_marks_is_refused_not_a_gray_result():
+    """A gray photo (here the photo itself, mirrored) given as its marked copy differs from it over
+    most of its pixels without colour: as gray cues it made the gray image back, exit 0 and the map
+    1 everywhere. Refused; gray paint laid flat over as much is read (a mask to keep it gray)."""
+    from varcolor.color import same_lightness_gray
+
+    gray = np.round(same_lightness_gray(photo("astronaut", (160, 200))) * 255) / 255
+    mirrored = np.repeat(gray[:, ::-1, None], 3, axis=2)
+    with pytest.raises(InputError, match="another photo or another copy of this one"):
+        with pytest.warns(UserWarning, match="taken as noise"):  # (its pixels near the photo's, first)
+            Cues.from_marked(gray, mirrored)
+    masked = np.repeat(gray[..., None], 3, axis=2)
+    masked[10:150, 10:190] = 0.45
+    masked[70:74, 20:180] = (0.8, 0.3, 0.2)
+    with pytest.warns(UserWarning, match="seldom most of a photo"):
+        cues = Cues.from_marked(gray, masked)
+    assert cues.count > 0.6 * gray.size

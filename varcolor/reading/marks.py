@@ -409,6 +409,12 @@ def marked_cues(
                 stacklevel=3,
             )
     read = int(np.count_nonzero(marks.mask))
+    if read > MOSTLY_PAINT * mask.size and _textured_gray(marks, marked) > MOSTLY_PAINT * mask.size:
+        raise InputError(
+            f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image without colour, in "
+            "shades that vary as a photo's, not paint laid flat: the marked image is another photo or another "
+            "copy of this one, not this photo with strokes on it (give the copy the strokes were painted on)"
+        )
     if read > MOSTLY_PAINT * mask.size:
         tell(
             f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image and are read as paint: "
@@ -417,6 +423,16 @@ def marked_cues(
             stacklevel=3,
         )
     return marks
+
+
+def _textured_gray(marks: Marks, marked: np.ndarray) -> int:
+    """How many cues of ``marks`` are without colour (chroma under :data:`_MIN_CHROMA`) and not laid
+    flat (shades of their 3×3 square's cues over half a level apart): a gray photo's pixels, not paint."""
+    at = np.flatnonzero(marks.mask)
+    ab = marks.ab.reshape(-1, 2)[at].astype(np.float32)
+    at = at[np.hypot(ab[:, 0], ab[:, 1]) < _MIN_CHROMA]
+    _, spread = _square_of_cues(marks.mask, marked, at)
+    return int(np.count_nonzero(spread * 255 > 0.5))
 
 
 def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> tuple[int, np.ndarray]:
