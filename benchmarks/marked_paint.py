@@ -66,11 +66,15 @@ def _down(image: np.ndarray) -> np.ndarray:
 def twins(gray: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The scribbles redrawn antialiased and hard-edged from one smooth outline (8-bit), and the
     hard twin's strokes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a noisy copy's warning
-        exact = varcolor.Cues.from_marked(gray, marked, edges="exact")
-    strays = np.abs(marked - gray[..., None]).max(axis=2)
-    strokes = exact.mask & (strays > varcolor.reading.marks.copy_noise(gray, marked))
+    difference = np.abs(marked - gray[..., None])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a noisy copy's warning
+            read = varcolor.Cues.from_marked(gray, marked, edges="exact").mask
+    except varcolor.InputError:  # a noisy copy (casual): read exactly, its noise is most of the photo
+        read = difference.sum(axis=2) > varcolor.cues.MARKED_THRESHOLD
+    strays = difference.max(axis=2)
+    strokes = read & (strays > varcolor.reading.marks.copy_noise(gray, marked))
     core = ndimage.binary_erosion(strokes, border_value=1)
     core |= strokes & ~ndimage.binary_dilation(core, iterations=2)  # thin strokes: their own pixels
     fine_core = _up(core)

@@ -466,3 +466,29 @@ def test_another_gray_photo_given_as_the_marks_is_refused_not_a_gray_result():
     with pytest.warns(UserWarning, match="seldom most of a photo"):
         cues = Cues.from_marked(gray, masked)
     assert cues.count > 0.6 * gray.size
+
+
+def test_a_pale_stroke_beside_a_vivid_one_is_paint_not_ringing():
+    """A thin pale stroke (a skin tone) painted a pixel from a vivid one differs from the photo by a
+    small share of the vivid stroke's difference, as ringing does; but ringing lies along that
+    difference, and the pale paint is off it: read whole (41 % of it was dropped)."""
+    from PIL import Image, ImageDraw
+
+    height, width, fine = 120, 200, 4
+    rows, columns = np.mgrid[:height, :width]
+    gray = np.round(100 + 60 * columns / width + 20 * np.sin(rows / 9)) / 255
+
+    def cover(y: float, thickness: float) -> np.ndarray:  # drawn 4× finer and box-filtered: antialiased
+        image = Image.new("L", (width * fine, height * fine), 0)
+        ImageDraw.Draw(image).line(
+            [(30 * fine, y * fine), (170 * fine, y * fine)], fill=255, width=int(thickness * fine)
+        )
+        return np.asarray(image.resize((width, height), Image.BOX)) / 255.0
+
+    vivid, pale = cover(50, 8), cover(56.5, 3)
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked = marked * (1 - pale[..., None]) + np.array([160, 140, 130]) / 255 * pale[..., None]
+    marked = marked * (1 - vivid[..., None]) + np.array([20, 40, 230]) / 255 * vivid[..., None]
+    marked = np.round(marked * 255) / 255
+    opaque = pale >= 0.99
+    assert Cues.from_marked(gray, marked).mask[opaque].all()

@@ -682,6 +682,10 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
         found = (own | small) & beside & (ratio <= RING_SHARE)
         if found.any():
             found &= ~_laid_flat(held, marked[box])
+        if found.any():
+            vectors = np.zeros(held.shape + (3,), np.float32)
+            vectors.reshape(-1, 3)[at] = pixels - under
+            found &= ~_paint_of_its_own(found, vectors, difference, size)
         if found.any():  # what the ringing's removal leaves of the stroke in specks goes with it
             pieces, _ = ndimage.label(own & ~found, structure=np.ones((3, 3), bool))
             left = np.bincount(pieces.ravel()) < SPECK
@@ -689,6 +693,37 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
             found |= left[pieces]
         out[box] |= found
     return out
+
+
+def _paint_of_its_own(found: np.ndarray, vectors: np.ndarray, difference: np.ndarray, size: int) -> np.ndarray:
+    """The marks of ``found`` (a box's) that differ from the photo by more than :data:`RING_PLAIN`
+    levels in a direction of their own: a resampling's ringing is the photo plus a share of the
+    difference of the stroke beside it (its largest within ``size``), so along that difference,
+    one way or the other; paint of another colour is off that line (:data:`RING_OFF_LINE`)."""
+    out = np.zeros(found.shape, bool)
+    rows, columns = np.nonzero(found & (difference * 255 > RING_PLAIN))
+    if not rows.size:
+        return out
+    height, width = found.shape
+    best = np.full(rows.size, -1.0, np.float32)
+    at_rows, at_columns = rows.copy(), columns.copy()
+    reach = size // 2
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            y, x = np.clip(rows + dy, 0, height - 1), np.clip(columns + dx, 0, width - 1)
+            value = difference[y, x]
+            better = value > best
+            best[better], at_rows[better], at_columns[better] = value[better], y[better], x[better]
+    mark, stroke = vectors[rows, columns], vectors[at_rows, at_columns]
+    share = (mark * stroke).sum(axis=1) / np.maximum((stroke * stroke).sum(axis=1), np.float32(1e-12))
+    off = np.linalg.norm(mark - share[:, None] * stroke, axis=1)
+    out[rows, columns] = off > RING_OFF_LINE * np.linalg.norm(mark, axis=1)
+    return out
+
+
+#: Marks that differ from the photo by more than this many levels (in a channel) are paint of their
+#: own where they lie off the line of the stroke beside them by more than this share of their difference.
+RING_PLAIN, RING_OFF_LINE = 6, 0.5
 
 
 def _laid_flat(mask: np.ndarray, marked: np.ndarray) -> np.ndarray:
