@@ -49,3 +49,30 @@ def test_a_pool_is_read_by_the_source_only_where_matched_and_gives_the_apis_cues
     asked.clear()
     again, _ = source.pool_cues(tmp_path / "t.png", tuple(pool), None, gray, None, None, False)
     assert asked == [*photos, "cat.png"] and np.array_equal(again.mask, cues.mask)
+
+
+@pytest.mark.parametrize("hidden", ["half", "all"])
+def test_a_reference_file_partly_transparent_is_refused_not_its_hidden_colour_taken(tmp_path, capsys, hidden):
+    """A transparent pixel's colour is hidden, no photo's: on the command line it was taken as the
+    reference's colour (the hidden green over half a cat, exit 0). One line instead; an opaque
+    alpha channel is no matter."""
+    from PIL import Image
+
+    from ..conftest import run
+
+    photo = _small(data.chelsea())
+    varcolor.write_image(tmp_path / "gray.png", same_lightness_gray(photo))
+    rgba = np.dstack([np.round(photo * 255), np.full(photo.shape[:2], 255.0)]).astype(np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "opaque.png")
+    hide = slice(None) if hidden == "all" else slice(0, photo.shape[1] // 2)
+    rgba[:, hide] = (0, 255, 0, 0)
+    Image.fromarray(rgba).save(tmp_path / "hidden.png")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.png", "--reference", tmp_path / "hidden.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and "hidden.png" in err and "transparent" in err, err
+    assert not (tmp_path / "o.png").exists()
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.png", "--reference", tmp_path / "opaque.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 0, err

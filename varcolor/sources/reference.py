@@ -223,6 +223,12 @@ def read_reference(
     retell(notes, stacklevel=2)
     if pixels.ndim == 2:
         raise GrayReference(f"{path}: the reference is gray (no colour to take)")
+    if pixels.shape[2] == 4 and (hidden := float(np.mean(pixels[..., 3] < 1.0))) > HIDDEN_SHARE:
+        # (Cues.from_reference reads an array's alpha; a file's transparent colour is no photo's)
+        raise InputError(
+            f"{path}: {100 * hidden:.1f} % of the reference is transparent, its colour hidden: flatten it "
+            "or crop it to the photo it shows"
+        )
     pixels = check_reference(pixels, str(path))
     pixels.flags.writeable = False  # kept for the next read: nobody's to change
     if keep:
@@ -233,6 +239,9 @@ def read_reference(
             _LAST.update(key=key, pixels=pixels, said=notes)
     return pixels
 
+
+#: A reference file transparent on more than this share of its pixels is refused (its hidden colour is no photo's).
+HIDDEN_SHARE = 0.001
 
 #: The reference read last (:func:`read_reference`): its key and pixels.
 _LAST: dict[str, Any] = {}
