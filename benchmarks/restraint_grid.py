@@ -5,7 +5,8 @@ strokes as a "where" gate, and gray "fence" strokes beside the skeleton's. Print
 file quotes.
 
 Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (20 tuning photos a
-set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``fence '[{}]'``, ``reference``,
+set; ``N=`` another count, ``PART=test`` the test part), ``dense '[{"LIKENESS_POWER": 2.0}]'``,
+``fence '[{}]'``, ``reference``,
 ``gate`` or ``map-gate`` (the gate on the colour or on the map, on the test part: the network was
 trained on the tuning part), ``gap`` (where the gain falls short of the ceiling).
 """
@@ -61,7 +62,7 @@ def skeleton_cases(part: str = "tuning") -> list[dict]:
 
 
 def sweep(configs: list[dict]) -> None:
-    module, cases = ss.protocol(), skeleton_cases()
+    module, cases = ss.protocol(), skeleton_cases(os.environ.get("PART", "tuning"))
 
     def evaluate(tag: str) -> None:
         rows: dict = {}
@@ -95,9 +96,13 @@ def dense(configs: list[dict]) -> None:
     from skimage.draw import line
 
     rng, cases = np.random.default_rng(1), []
-    for label in ("bsds500/train", "imagenet-sample/train 0–299"):
-        for path in split("tuning")[label][:12]:
-            rgb = varcolor.read_image(path)[..., :3]
+    part = os.environ.get("PART", "tuning")
+    for label in sorted(k for k in split(part) if k.startswith(("bsds500", "imagenet"))):
+        for path in split(part)[label][:N]:
+            rgb = varcolor.read_image(path)
+            if rgb.ndim != 3:  # (a gray photo in the sample: no colour to copy)
+                continue
+            rgb = rgb[..., :3]
             gray, lab = same_lightness_gray(rgb), rgb_to_lab(rgb)
             height, width = gray.shape
             mask = np.zeros(gray.shape, bool)

@@ -656,3 +656,48 @@ def test_a_results_sources_read_its_map_once_and_are_the_reachs_own(monkeypatch)
     assert result.confidence is not None
     assert np.array_equal(result.source, fresh)
     assert len(calls) == 1
+
+
+def _strokes_of_colours(shape, count, seed):
+    """``count`` short strokes, each of its own colour (ab at least 10 apart), at random places
+    apart from each other (each one part of the cues)."""
+    rng = np.random.default_rng(seed)
+    mask, ab = np.zeros(shape, bool), np.zeros(shape + (2,))
+    k = 0
+    while k < count:
+        y, x = rng.integers(2, shape[0] - 3), rng.integers(2, shape[1] - 8)
+        if mask[max(y - 1, 0) : y + 3, max(x - 1, 0) : x + 7].any():
+            continue
+        mask[y : y + 2, x : x + 6] = True
+        ab[y : y + 2, x : x + 6] = (10.0 * k - 40.0, 25.0 if k % 2 else -25.0)
+        k += 1
+    return mask, ab
+
+
+def test_among_many_strokes_is_the_share_of_directions_with_strokes_where_many_colours_are_near():
+    """:meth:`Restraint._among` against its definition, cell by cell (a photo as small as its grid):
+    the directions (8 sectors) holding a stroke within AMONG_SPAN of the side, from 3 to 6, where
+    strokes of at least AMONG_COLOURS colours lie within it; none among a restorer's few strokes."""
+    shape = (48, 64)
+    gray = np.random.default_rng(0).random(shape)
+    mask, ab = _strokes_of_colours(shape, 12, 1)
+    reach = Restraint(gray).reach(mask, ab=ab)
+    assert reach.among is not None
+    radius = restraint_module.AMONG_SPAN * np.sqrt(gray.size)
+    ys, xs = np.nonzero(mask)
+    colours = np.unique(ab[mask], axis=0)
+    expected = np.zeros(shape)
+    for y in range(shape[0]):
+        for x in range(shape[1]):
+            dy, dx = ys - y, xs - x
+            near = (dy**2 + dx**2 <= radius**2) & ((dy != 0) | (dx != 0))
+            sectors = np.unique(np.floor((np.arctan2(dy[near], dx[near]) + np.pi) / (np.pi / 4)).astype(int) % 8)
+            seen = {tuple(c) for c in ab[ys[near], xs[near]]}
+            if len(seen) >= restraint_module.AMONG_COLOURS:
+                low, high = restraint_module.AMONG_SECTORS
+                expected[y, x] = np.clip((sectors.size - low) / (high - low), 0, 1)
+    assert len(colours) == 12 and expected.max() == 1.0 and expected.min() == 0.0
+    np.testing.assert_allclose(reach.among, expected)
+    assert (reach.scale() >= expected - 1e-12).all()  # the reach keeps at least that much
+    few, few_ab = _strokes_of_colours(shape, restraint_module.AMONG_COLOURS - 1, 1)
+    assert Restraint(gray).reach(few, ab=few_ab).among is None

@@ -91,6 +91,14 @@ THING_TEXTURE = 0.5
 THING_HELD = 0.02
 THING_FULL = 0.7
 THING_POWER = 2.5
+#: Among many strokes: a cell with strokes of at least ``AMONG_COLOURS`` colours (ab more than
+#: ``COLOUR_APART`` apart) within ``AMONG_SPAN`` of the grid's side, in ``AMONG_SECTORS[0]`` of the
+#: 8 directions around it, keeps its colour in part, wholly in ``AMONG_SECTORS[1]``: there the
+#: restorer strokes everything, and Levin's colour between the strokes is the guess to keep.
+AMONG_COLOURS = 8
+COLOUR_APART = 3.0
+AMONG_SPAN = 0.5
+AMONG_SECTORS = (3, 6)
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -150,6 +158,7 @@ class Reach:
     referenced: np.ndarray | None = None
     guide: Restraint | None = field(default=None, repr=False, compare=False)
     things: np.ndarray | None = field(default=None, repr=False, compare=False)
+    among: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def share(self) -> np.ndarray:
@@ -157,12 +166,15 @@ class Reach:
         return self.strokes + self.references
 
     def scale(self) -> np.ndarray:
-        """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)``, or the
-        point cues' ``min(1, points / FULL_SHARE)`` where larger (``h×w``)."""
+        """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)``, made whole
+        over things, at least :attr:`among` (a cell among many strokes), or the point cues'
+        ``min(1, points / FULL_SHARE)`` where larger (``h×w``)."""
         share = np.clip(self.share, 0.0, 1.0)
         out = np.minimum(1.0, share / FULL_SHARE) * self.likeness ** ((1.0 - share) ** LIKENESS_POWER)
         if self.things is not None:
             out = whole_things(out, self.things)
+        if self.among is not None:
+            out = np.maximum(out, self.among)
         if self.points is not None:
             out = np.maximum(out, np.minimum(1.0, self.points / FULL_SHARE))
         return out
@@ -387,6 +399,7 @@ class Restraint:
         self._things: ThreadLU | None = None  # (the things' factors, made once)
         self._things_lock = threading.Lock()
         self._guide: Restraint | None = None
+        self._among_spectra: tuple | None = None  # (:meth:`_among_kernels`', made once)
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -497,9 +510,62 @@ class Restraint:
         dots = held & (dot > 0.5)  # cells whose cues are mostly points
         points_share = self._points(held, dots) if dots.any() else None
         reach = Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self.guide())
+        if ab is not None:  # the strokes alone: a reference's cues and points are read apart
+            strokes_held = held & (reference < 0.5) & ~dots
+            reach.among = self._among(strokes_held, _cell_means(np.asarray(ab), mask, flat, cells, grid.shape, cues))
         if THING_SPAN > 0:
             reach.things = self.things(np.stack([reach.scale(), held.astype(np.float64)], axis=-1))
         return reach
+
+    def _among(self, held: np.ndarray, ab: np.ndarray) -> np.ndarray | None:
+        """How far each cell lies among many strokes (:data:`AMONG_COLOURS`) on ``held`` cells of
+        mean colour ``ab`` (``h×w×2``): 0 to 1; None where the photo has too few colours of strokes."""
+        from scipy import fft, ndimage
+
+        parts, count = ndimage.label(held, structure=np.ones((3, 3), bool))
+        if count < AMONG_COLOURS:
+            return None  # (a restorer's few strokes: nothing more to read)
+        index = np.arange(1, count + 1)
+        means = np.stack([ndimage.mean(ab[..., k], parts, index) for k in range(2)], axis=-1)
+        colour = _colours_apart(means, COLOUR_APART)
+        if colour.max() + 1 < AMONG_COLOURS:
+            return None
+        sectors, shape = self._among_kernels()
+        height, width = held.shape
+        around = fft.irfft2(fft.rfft2(held.astype(np.float32), shape) * sectors, shape)[:, :height, :width]
+        low, high = AMONG_SECTORS
+        out = np.clip(((around > 0.5).sum(axis=0) - low) / (high - low), 0.0, 1.0)
+        radius = AMONG_SPAN * np.sqrt(self.grid.size)
+        seen = np.zeros(held.shape, np.intp)
+        colour_of = np.concatenate([[-1], colour])[parts]
+        for k in range(int(colour.max()) + 1):
+            seen += ndimage.distance_transform_edt(colour_of != k) <= radius
+        out[seen < AMONG_COLOURS] = 0.0
+        return out if out.any() else None
+
+    def _among_kernels(self) -> tuple[np.ndarray, tuple[int, int]]:
+        """:meth:`_among`'s kernels on this grid, made once: the spectra of the 8 directions' sectors
+        within :data:`AMONG_SPAN` (each correlated at a cell) and their padded shape."""
+        key = (AMONG_SPAN, self.grid.shape)
+        if self._among_spectra is None or self._among_spectra[0] != key:
+            from scipy import fft
+
+            radius = AMONG_SPAN * np.sqrt(self.grid.size)
+            reach = int(np.ceil(radius))
+            dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+            inside = (dy**2 + dx**2 <= radius**2) & ((dy != 0) | (dx != 0))
+            sector = np.floor((np.arctan2(dy, dx) + np.pi) / (np.pi / 4)).astype(int) % 8
+            kernels = np.stack([inside & (sector == k) for k in range(8)]).astype(np.float32)
+            shape = (
+                fft.next_fast_len(self.grid.shape[0] + 2 * reach),
+                fft.next_fast_len(self.grid.shape[1] + 2 * reach),
+            )
+            # (flipped, and rolled so that a cell's own sum lands on it: a correlation)
+            flipped = np.zeros((8,) + shape, np.float32)
+            flipped[:, : 2 * reach + 1, : 2 * reach + 1] = kernels[:, ::-1, ::-1]
+            spectra = fft.rfft2(np.roll(flipped, (-reach, -reach), axis=(1, 2)), shape)
+            self._among_spectra = (key, (spectra, shape))
+        return self._among_spectra[1]
 
     def _walks(self, held: np.ndarray, share: np.ndarray, reference: np.ndarray, dying: np.ndarray, cues: np.ndarray):
         """The colours' walks from their cues (``share``: each colour's part of a cell's cues,
@@ -595,6 +661,31 @@ class Restraint:
             diag_pivot_thresh=0.0,
             options={"SymmetricMode": True},
         )
+
+
+def _cell_means(ab: np.ndarray, mask: np.ndarray, flat: np.ndarray, cells: np.ndarray, shape, cues) -> np.ndarray:
+    """The mean colour of each grid cell's cues (``h×w×2``; 0 where none): ``flat``, ``cells`` the
+    cue pixels' flat indices and cells, ``cues`` each cell's count."""
+    colours = gather(ab, mask, flat)
+    size = shape[0] * shape[1]
+    sums = [np.bincount(cells, weights=colours[:, k], minlength=size) for k in range(2)]
+    return np.stack(sums, axis=-1).reshape(tuple(shape) + (2,)) / np.maximum(cues, 1)[..., None]
+
+
+def _colours_apart(means: np.ndarray, apart: float) -> np.ndarray:
+    """Each of ``means`` (``n×2`` ab) as one of the colours found in order: the first whose ab lies
+    within ``apart`` of it, or a new one."""
+    centres: list[np.ndarray] = []
+    out = np.empty(len(means), np.intp)
+    for index, mean in enumerate(means):
+        distance = np.hypot(*(np.asarray(centres) - mean).T) if centres else np.empty(0)
+        near = np.flatnonzero(distance < apart)
+        if near.size:
+            out[index] = near[0]
+        else:
+            out[index] = len(centres)
+            centres.append(mean)
+    return out
 
 
 #: Texture is read at this many pixels a cell side (the photo resampled so): the same thing has
