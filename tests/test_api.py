@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -371,3 +372,36 @@ def test_the_report_holds_its_guaranteed_keys_each_of_the_type_report_says(metho
     typed = [key for key in info if key in hints]
     assert typed and all(_conforms(info[key], hints[key]) for key in typed), {k: info[k] for k in typed}
     assert varcolor.Info.__doc__ and "Result.info" in varcolor.Info.__doc__
+
+
+@pytest.mark.parametrize(
+    "keywords, said",
+    [
+        ({"maxiter": "abc"}, "maxiter must be a whole number, at least 1, got 'abc'"),
+        ({"maxiter": 2.5}, "maxiter must be a whole number"),
+        ({"maxiter": True}, "maxiter must be a whole number"),
+        ({"maxiter": float("inf")}, "maxiter must be a whole number"),
+        ({"method": "bilaplacian-gtv", "admm_maxiter": 0}, "admm_maxiter must be a whole number >= 1, got 0"),
+        ({"max_memory": "1"}, "max_memory must be a positive number of bytes"),
+        ({"max_memory": [1]}, "max_memory must be a positive number of bytes"),
+        ({"prior": "ideepcolor", "network_file": 3}, "network_file must be a file's path, got 3"),
+        ({"method": "ideepcolor", "global_hints": "x"}, "global_hints must be a varcolor.gamut.GlobalHints, not str"),
+        ({"method": "bilaplacian-gtv", "progress": 1}, "progress must be a function of one dict, not int"),
+        ({"method": "levin-multiscale", "solver": "cg"}, "only method 'levin-symmetric' has; leave solver out"),
+    ],
+)
+def test_keywords_of_the_wrong_kind_are_one_line_naming_them(keywords, said):
+    """Each raised a bare TypeError, ValueError or AttributeError from deep inside (some only once a
+    solve had started), named another option, or was taken in silence (maxiter 2.5 ran 2 iterations)."""
+    gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+    cues = varcolor.Cues.from_points([{"y": 12, "x": 8, "a": 30, "b": 10}], shape=gray.shape)
+    with pytest.raises(InputError, match=re.escape(said)):
+        varcolor.colorize(gray, cues, **keywords)
+
+
+def test_a_references_odd_arguments_are_one_line():
+    gray = np.tile(np.linspace(0.2, 0.8, 64), (48, 1))
+    with pytest.raises(InputError, match="reference"):
+        varcolor.Cues.from_reference(gray, "x")
+    with pytest.raises(InputError, match=r"min_confidence must lie in \[0, 1\], got '0.5'"):
+        varcolor.Cues.from_reference(gray, np.dstack([gray, gray * 0.5, gray]), min_confidence="0.5")

@@ -308,6 +308,10 @@ class Colorizer:
             raise InputError(f"bits must be 8 or 16 (or None: floats), not {bits!r}")
         if plan is not None and not isinstance(plan, SolverPlan):
             raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")
+        if global_hints is not None and not isinstance(global_hints, GlobalHints):
+            raise InputError(f"global_hints must be a varcolor.gamut.GlobalHints, not {type(global_hints).__name__}")
+        if progress is not None and not callable(progress):
+            raise InputError(f"progress must be a function of one dict, not {type(progress).__name__}")
         self._calls = threading.RLock()  # (:func:`_one_call_at_a_time`)
         self.options = options = build_options(options, **keywords)  # plan: checked by the method
         method = methods.get(options.method)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,11 @@ def _threads(name: str, value) -> None:
 
 def _memory(name: str, value) -> None:
     memory_budget(value)
+
+
+def _path(name: str, value) -> None:
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"{name} must be a file's path, got {value!r}")
 
 
 def _name(name: str, value) -> None:
@@ -137,6 +143,7 @@ class Options(OptionValues):
         None,
         "the network's weights file (.safetensors or .pth; default: the compact model shipped with varcolor)",
         metavar="PATH",
+        check=_path,
     )
     mask_cent: float | None = option(None, "hint-mask encoding of unknown checkpoints (0 or 0.5)")
     prior_weight: float = option(PRIOR_WEIGHT, "β of the prior term (default: %(default)s)", check=non_negative)
@@ -182,6 +189,8 @@ class Options(OptionValues):
         object.__setattr__(self, "tol", float(self.tol))
         if self.automatic is None:  # not given (a caller passing None through): the default
             object.__setattr__(self, "automatic", Options.automatic)
+        if self.maxiter is None:  # (as automatic: None passed through is the default)
+            object.__setattr__(self, "maxiter", Options.maxiter)
         object.__setattr__(self, "maxiter", int(self.maxiter))
         object.__setattr__(self, "prior_weight", float(self.prior_weight))
 

@@ -125,7 +125,9 @@ def at_least_one(name: str, value) -> None:
     value : int
         The count.
     """
-    if int(value) < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name} must be a whole number, at least 1, got {value!r}")
+    if value < 1:
         raise InputError(f"{name} must be at least 1, got {value}")
 
 

@@ -121,7 +121,8 @@ def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
         How it was set, for a message.
     """
     if max_memory is not None:
-        if not (np.isfinite(max_memory) and max_memory > 0):
+        number = not isinstance(max_memory, bool) and isinstance(max_memory, (int, float, np.number))
+        if not (number and np.isfinite(max_memory) and max_memory > 0):
             raise InputError(f"max_memory must be a positive number of bytes, got {max_memory}")
         return int(max_memory), "the budget given as max_memory"
     have = available_bytes()

@@ -58,7 +58,11 @@ class Parameters:
         tol : float, optional
             The relative residual at which ADMM stops; None: ``admm_tol``.
         """
-        if isinstance(self.admm_maxiter, bool) or not isinstance(self.admm_maxiter, (int, np.integer)):
+        if (
+            isinstance(self.admm_maxiter, bool)
+            or not isinstance(self.admm_maxiter, (int, np.integer))
+            or self.admm_maxiter < 1
+        ):
             raise InputError(f"admm_maxiter must be a whole number >= 1, got {self.admm_maxiter!r}")
         return energy.Parameters(
             lam=self.lam,

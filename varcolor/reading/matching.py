@@ -166,10 +166,12 @@ def match_reference(
         raise InputError(f"gray must be an H×W image, got shape {gray.shape}")
     # As colorize checks it (a NaN reached SciPy's k-d tree; 0-255 levels gave no cue, silently).
     check_unit_range(gray, "gray", " (floats in [0, 1]; integer levels: divide by their maximum)")
-    if not 0 <= min_confidence <= 1:
+    number = not isinstance(min_confidence, bool) and isinstance(min_confidence, (int, float, np.number))
+    if not (number and 0 <= min_confidence <= 1):
         raise InputError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
     check_target(gray.shape, "gray", work_pixels)
     target_factor = _factor(gray.shape, work_pixels)
+    reference = real_array(reference, name)
     alpha = reference[..., 3] if reference.ndim == 3 and reference.shape[2] == 4 else None
     reference = check_reference(reference, name)
     known = None if alpha is None else np.asarray(alpha, np.float32)

@@ -190,8 +190,8 @@ def not_symmetric(solver: str) -> str:
         The solver's name.
     """
     return (
-        f"solver '{solver}' needs a symmetric system (method 'levin-symmetric'); "
-        "use solver 'direct' or 'amg' for method 'levin'"
+        f"solver '{solver}' needs a symmetric system, which only method 'levin-symmetric' has; "
+        "leave solver out (auto), or use 'direct' or 'amg'"
     )
 
 
