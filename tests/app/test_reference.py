@@ -86,6 +86,22 @@ def test_several_paths_or_a_folder_named_otherwise_are_a_pool(run_folder, tmp_pa
     assert single is not None and single.kind == "pool"
 
 
+def test_a_pool_with_bad_photos_is_refused_naming_each_of_them(run_folder, tmp_path):
+    """Every bad photo of a pool in the one line, not the first alone (a fix and a rerun each)."""
+    from varcolor.errors import InputError
+
+    source, _ = run_folder
+    pool = tmp_path / "pool"
+    _colour(pool / "good.png", 2)
+    varcolor.write_image(pool / "gray.png", np.tile(np.linspace(0, 1, 64), (48, 1)))
+    (pool / "cut.png").write_bytes((pool / "good.png").read_bytes()[:100])
+    with pytest.raises(InputError) as refused:
+        References.of(pool, source, None)
+    said = str(refused.value)
+    assert "\n" not in said and said.startswith("2 of the pool's 3 references cannot be used")
+    assert "gray.png" in said and "cut.png" in said and "good.png" not in said, said
+
+
 def test_a_chain_or_a_clip_takes_what_is_given_as_a_pool(run_folder, tmp_path):
     _, sea = run_folder
     refs = References.pool_of(str(sea))

@@ -131,9 +131,21 @@ def describe_pool(
     """:func:`pool_signatures`, and each photo's header as it was read for them
     (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both. With
     ``keep``, a photo decoded whole is kept for the first job that matches it."""
+    described, refused = [], []
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
-        described = [_describe(path, max_pixels, max_memory, keep) for path in pool]
+        for path in pool:
+            try:
+                described.append(_describe(path, max_pixels, max_memory, keep))
+            except InputError as exc:  # every bad one said at once: not one fix and rerun a file
+                refused.append(str(exc))
+    if len(refused) == 1:
+        raise InputError(refused[0])
+    if refused:
+        more = f"; and {len(refused) - 5} more" if len(refused) > 5 else ""
+        raise InputError(
+            f"{len(refused)} of the pool's {len(pool)} references cannot be used: {'; '.join(refused[:5])}{more}"
+        )
     return tuple(its for its, _ in described), tuple(header for _, header in described)
 
 
