@@ -292,7 +292,7 @@ class CgSolver(AmgSolver):
     (True, 'cg')
     >>> CgSolver(exact_operator(gray, mask))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    varcolor.errors.InputError: solver 'cg' needs a symmetric system (method 'levin-symmetric'); use ...
+    varcolor.errors.InputError: solver 'cg' needs a symmetric system, which only method 'levin-symmetric' has; ...
     """
 
     name: ClassVar[str] = "cg"
