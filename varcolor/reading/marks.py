@@ -387,12 +387,18 @@ def marked_cues(
             "the gray one (saved as JPEG on the way?): taken as noise, not strokes",
             stacklevel=3,
         )
-    # (noise 0: Levin's rule alone, as asked)
-    stray, dither = _photo_like(marks, marked, gray) if noise > 0 else (0, np.zeros(0, np.intp))
-    if stray >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS):
+    _drop_the_photo(marks, marked, gray, noise > 0, scaled)  # (noise 0: Levin's rule alone, as asked)
+    return marks
+
+
+def _drop_the_photo(marks: Marks, marked: np.ndarray, gray: np.ndarray, noisy: bool, scaled) -> None:
+    """Refuse marks that are the photo (or another) rather than paint on it, and drop a dithered
+    copy's specks from ``marks`` (``noisy``: the noise rules apply), saying so."""
+    stray, dither = _photo_like(marks, marked, gray) if noisy else (0, np.zeros(0, np.intp))
+    if stray >= max(NOT_THE_PHOTO * marks.mask.size, NOT_THE_PHOTO_PIXELS):
         # Gray paint is laid flat; cues without colour that follow the photo's texture are another image's.
         raise InputError(
-            f"{100 * stray / mask.size:.0f} % of the pixels differ slightly from the gray image without any "
+            f"{100 * stray / marks.mask.size:.0f} % of the pixels differ slightly from the gray image without any "
             "colour, following the photo rather than painted: the marked image is not this photo with strokes on "
             "it (saved as a lossy JPEG, resized or edited another way?); paint the strokes on a copy of this very "
             "image saved as PNG or TIFF (or resize both the same way), or give the strokes alone as a mask"
@@ -400,29 +406,28 @@ def marked_cues(
     if dither.size:
         # Fewer than refused, each a pixel or a few a level or two off: a dithered or colour-converted
         # copy's noise, which as cues would pin the photo near gray wherever it lies.
-        rows, columns = np.divmod(dither, mask.shape[1])
+        rows, columns = np.divmod(dither, marks.mask.shape[1])
         marks.mask[rows, columns], marks.ab[rows, columns], marks.lightness[rows, columns] = False, 0.0, np.nan
         if not scaled:  # (marks drawn at another size: its resampling's, as the note says)
             tell(
                 f"{dither.size:,} scattered pixels differ by a level or two from the gray image without any colour "
                 "(the marked copy dithered or colour-converted on the way?): taken as noise, not strokes",
-                stacklevel=3,
+                stacklevel=4,
             )
     read = int(np.count_nonzero(marks.mask))
-    if read > MOSTLY_PAINT * mask.size and _textured_gray(marks, marked) > MOSTLY_PAINT * mask.size:
+    if read > MOSTLY_PAINT * marks.mask.size and _textured_gray(marks, marked) > MOSTLY_PAINT * marks.mask.size:
         raise InputError(
-            f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image without colour, in "
+            f"{100 * read / marks.mask.size:.0f} % of the pixels differ from the gray image without colour, in "
             "shades that vary as a photo's, not paint laid flat: the marked image is another photo or another "
             "copy of this one, not this photo with strokes on it (give the copy the strokes were painted on)"
         )
-    if read > MOSTLY_PAINT * mask.size:
+    if read > MOSTLY_PAINT * marks.mask.size:
         tell(
-            f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image and are read as paint: "
+            f"{100 * read / marks.mask.size:.0f} % of the pixels differ from the gray image and are read as paint: "
             "strokes are seldom most of a photo (is the marked image another photo, or the gray image another "
             "copy of it?)",
-            stacklevel=3,
+            stacklevel=4,
         )
-    return marks
 
 
 def _textured_gray(marks: Marks, marked: np.ndarray) -> int:
