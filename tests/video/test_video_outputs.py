@@ -26,3 +26,26 @@ def test_rerun_into_a_frames_folder_replaces_its_frames(tmp_path, capsys, chunke
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "framesout").iterdir()) == first  # no clip inside, no stale frame
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cues", "framesout", "in"]
+
+
+def test_overwrite_never_replaces_a_folder_that_holds_more_than_frames(tmp_path, capsys):
+    """A folder holding a frame and the clip's own frames and cues, given as the output with
+    ``--overwrite``: it was replaced whole, the input and its cues deleted with it. Refused in one
+    line, nothing touched; a new frames folder is made as a plain mkdir would make it."""
+    import os
+
+    frames = pan(frames=3)
+    work = tmp_path / "work"
+    for k, frame in enumerate(frames):
+        write_image(work / "in" / f"f{k:03d}.png", frame)
+    write_cues(work / "cues", frames)
+    write_image(work / "frame_000000.png", frames[0])
+    (work / "notes.txt").write_text("mine")
+    before = sorted(str(p.relative_to(work)) for p in work.rglob("*"))
+    code, _, err = run(capsys, "colorize", work / "in", "--cues", work / "cues", "-o", work, "--overwrite", "-q")
+    assert code == 2 and err.count("\n") == 1 and "holds more than frames (cues, in, notes.txt)" in err, err
+    assert sorted(str(p.relative_to(work)) for p in work.rglob("*")) == before
+    code, _, err = run(capsys, "colorize", work / "in", "--cues", work / "cues", "-o", tmp_path / "frames", "-q")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert code == 0 and (tmp_path / "frames").stat().st_mode & 0o777 == 0o777 & ~umask, err

@@ -31,6 +31,7 @@ __all__ = [
     "file_state",
     "same_file",
     "inside",
+    "folder_mode",
 ]
 
 #: Temporary files: a fixed-length name, so that a destination of any valid length can be written.
@@ -214,6 +215,14 @@ def _new_file_mode(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def folder_mode() -> int:
+    """The mode a plain ``mkdir`` gives a new folder here (0777 less the umask): what a folder made
+    by ``tempfile.mkdtemp`` (0700) and renamed into place is given."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 #: Bytes a file given to :func:`publish` by its path is copied by at a time.

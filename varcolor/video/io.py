@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError, OutputError, OutputExists, tell
 from ..io import IMAGE_EXTENSIONS, MAX_PIXELS, atomic_path, image_shape, read_image, write_image
+from ..io.atomic import folder_mode
 from .formats import CODECS, VIDEO_EXTENSIONS, is_video
 
 __all__ = [
@@ -444,6 +445,10 @@ class VideoWriter:
         self._audio = None
 
 
+#: A frame's file as :func:`frame_name` names it (any number of digits).
+_FRAME_FILE = re.compile(r"^frame_\d+\.png$")
+
+
 def frame_name(index: int, digits: int = 6) -> str:
     """The name of frame ``index`` (from 0) in a folder of frames varcolor writes: a clip's
     frames (:class:`FrameFolderWriter`) and its confidence maps (:mod:`varcolor.video.maps`).
@@ -466,13 +471,28 @@ class FrameFolderWriter:
             raise OutputError(f"{self.path}: is a file; frames are written into a folder")
         if self.path.exists() and any(self.path.iterdir()) and not overwrite:
             raise OutputExists(f"{self.path}: exists and is not empty; kept (use --overwrite to replace it)")
+        self._check_only_frames()
         self.frame_count = 0
         self._tmp: Path | None = None
+
+    def _check_only_frames(self) -> None:
+        """Refuse to replace a folder that holds anything but frames: ``--overwrite`` replaces the
+        frames of an earlier run, never the clip, its cues or anything else put there."""
+        if not self.path.is_dir():
+            return
+        other = sorted(entry.name for entry in self.path.iterdir() if not _FRAME_FILE.match(entry.name))
+        if other:
+            more = f" and {len(other) - 3} more" if len(other) > 3 else ""
+            raise OutputError(
+                f"{self.path}: holds more than frames ({', '.join(other[:3])}{more}); not replaced, even with "
+                "--overwrite: give a new or empty folder for the frames"
+            )
 
     def __enter__(self) -> FrameFolderWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = Path(tempfile.mkdtemp(prefix=".varcolor-", suffix=".frames", dir=self.path.parent))
+            self._tmp.chmod(folder_mode())  # (mkdtemp's is 0700: the folder a plain mkdir would make)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
         return self
@@ -494,6 +514,7 @@ class FrameFolderWriter:
                 if self.path.exists():
                     if not self.overwrite and any(self.path.iterdir()):
                         raise OutputExists(f"{self.path}: exists; kept (use --overwrite to replace it)")
+                    self._check_only_frames()  # (again: something may have been put there meanwhile)
                     old = self.path.with_name(self._tmp.name + ".old")
                     os.rename(self.path, old)
                     os.rename(self._tmp, self.path)
