@@ -23,10 +23,13 @@ def test_command_line_refuses_bad_input_before_serving(tmp_path, capsys):
         ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
         ["ui", "--no-browser", "--out-dir", str(tmp_path / "notes.png")],
         ["ui", "--no-browser", "--out-dir", str(tmp_path / "notes.png" / "sub")],
+        # (a file as the data folder: each autosave failed and a save answered 500)
+        ["ui", "--no-browser", "--data-dir", str(tmp_path / "notes.png")],
     ):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "notes.png: not a folder to keep autosaves and uploads in" in err
 
 
 def test_saves_go_to_colorized_in_the_current_folder_not_the_photos(tmp_path, capsys, monkeypatch):

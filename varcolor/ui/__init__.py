@@ -24,15 +24,15 @@ from ..io import check_writable
 __all__ = ["run", "open_given", "open_in_browser"]
 
 
-def _check_save_folder(folder: Path) -> None:
-    """``--out-dir``: a folder, or one its first save can make; refused in one line before the
-    studio starts (:func:`~varcolor.io.check_writable`'s rule)."""
+def _check_save_folder(folder: Path, what: str = "save results in") -> None:
+    """``--out-dir`` (or ``--data-dir``: ``what`` it is for): a folder, or one its first save can
+    make; refused in one line before the studio starts (:func:`~varcolor.io.check_writable`'s rule)."""
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: not a folder to save results in")
+        raise InputError(f"{folder}: not a folder to {what}")
     try:
         check_writable(folder / "result.png", image=False)
     except OutputError as exc:
-        raise InputError(f"{folder}: cannot be made to save results in ({exc})") from None
+        raise InputError(f"{folder}: cannot be made to {what} ({exc})") from None
 
 
 def open_given(studio, image: str | None, session: str | None) -> None:
@@ -143,6 +143,8 @@ def run(
         out_dir = SAVE_FOLDER  # made by the first save
     else:  # made by the first save, as the default folder is: what must hold now is that it can be
         _check_save_folder(Path(out_dir))
+    if data_dir is not None:
+        _check_save_folder(Path(data_dir), "keep autosaves and uploads in")
     if preview_megapixels is not None and not (math.isfinite(preview_megapixels) and preview_megapixels >= 0.01):
         raise InputError(f"--preview-megapixels must be a number of at least 0.01, got {preview_megapixels}")
     pixels = PREVIEW_PIXELS if preview_megapixels is None else int(preview_megapixels * 1e6)
