@@ -86,6 +86,21 @@ def test_oversized_upload_is_refused(client):
     assert client.get("/api/state").json()["image"] is None
 
 
+def test_a_json_body_sent_without_its_length_is_refused_once_past_the_limit(client, monkeypatch):
+    """Chunked, a body says no length: it was read whole before its size was checked (200 MB
+    took the server from 263 to 655 MB). Counted as it comes, and refused past the limit."""
+    from varcolor.ui import server
+
+    monkeypatch.setattr(server, "MAX_BODY", 1000)
+
+    def body():
+        for _ in range(50):
+            yield b" " * 100
+
+    r = client.post("/api/edit", content=body(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "too large (over 1,000 bytes)" in r.json()["error"], r.text
+
+
 def test_non_finite_query_numbers_are_400(client):
     open_upload(client, edge_photo(client.tmp))
     for query in ("x=nan&y=3", "x=3&y=inf", "x=1e999&y=1", "x=a&y=1", "y=1"):

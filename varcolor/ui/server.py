@@ -171,7 +171,13 @@ async def _json_body(request: Request):
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:  # refused before it is read
         raise TooLarge(f"request body too large ({int(length):,} bytes; at most {MAX_BODY:,})")
-    return safe_json.loads(await request.body() or b"{}", "request body", max_bytes=MAX_BODY)
+    chunks, size = [], 0
+    async for chunk in request.stream():  # counted as it comes: a chunked body says no length
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TooLarge(f"request body too large (over {MAX_BODY:,} bytes)")
+        chunks.append(chunk)
+    return safe_json.loads(b"".join(chunks) or b"{}", "request body", max_bytes=MAX_BODY)
 
 
 async def _uploaded(request: Request, filename: str, max_upload: int) -> bytes | JSONResponse:
