@@ -110,9 +110,11 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     assert sorted(p.name for p in maps.iterdir()) == [frame_name(2), frame_name(99), "notes.txt"]
     assert read_image(maps / frame_name(2)).shape == (72, 96)
     monkeypatch.undo()
+    write_image(maps / "frame_1.png", np.zeros((4, 4)))  # no name varcolor writes: not an earlier map
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q")
     assert code == 0, err
-    assert sorted(p.name for p in maps.iterdir()) == [frame_name(k) for k in range(FRAMES)] + ["notes.txt"]
+    kept = [frame_name(k) for k in range(FRAMES)] + ["frame_1.png", "notes.txt"]
+    assert sorted(p.name for p in maps.iterdir()) == kept
 
 
 @pytest.mark.parametrize(

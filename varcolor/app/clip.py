@@ -21,6 +21,7 @@ from ..errors import InputError, listening
 from ..io import IMAGE_EXTENSIONS
 from ..options import Options
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
+from .reference import given_references
 from .run_options import RunOptions
 
 __all__ = ["CLIP_DEFAULTS", "ClipOptions", "ClipReport", "colorize_clip", "is_clip", "refuse_for_clip"]
@@ -159,6 +160,18 @@ def _output(source: Path, output: str) -> Path:
     return out
 
 
+def _check_frames_hold_no_input(out: Path, inputs: list) -> None:
+    """A folder of frames is replaced as a whole: refused where it holds an input of the run (a
+    reference still named as a frame was deleted with it)."""
+    from ..io.atomic import inside
+
+    if out.suffix.lower() in VIDEO_EXTENSIONS or not out.is_dir():
+        return
+    for given in inputs:
+        if given is not None and inside(given, out):
+            raise InputError(f"{out}: holds {given}, an input of this run; give another folder for the frames")
+
+
 def colorize_clip(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -229,6 +242,7 @@ def colorize_clip(
             raise InputError(f"{out}: is the input; refusing to overwrite it")
     except OSError:
         pass
+    _check_frames_hold_no_input(out, [source, cues, *(given_references(reference) or ())])
     if out.suffix.lower() in VIDEO_EXTENSIONS and clip.codec == "h264" and (opened.width % 2 or opened.height % 2):
         raise InputError(
             f"{source}: H.264 (yuv420p) needs an even width and height, not {opened.width}×{opened.height}"

@@ -445,8 +445,8 @@ class VideoWriter:
         self._audio = None
 
 
-#: A frame's file as :func:`frame_name` names it (any number of digits).
-_FRAME_FILE = re.compile(r"^frame_\d+\.png$")
+#: A frame's file as :func:`frame_name` names it (six digits or more).
+_FRAME_FILE = re.compile(r"^frame_\d{6,}\.png$")
 
 
 def frame_name(index: int, digits: int = 6) -> str:
@@ -480,7 +480,11 @@ class FrameFolderWriter:
         frames of an earlier run, never the clip, its cues or anything else put there."""
         if not self.path.is_dir():
             return
-        other = sorted(entry.name for entry in self.path.iterdir() if not _FRAME_FILE.match(entry.name))
+        other = sorted(
+            entry.name
+            for entry in self.path.iterdir()
+            if not (_FRAME_FILE.match(entry.name) and entry.is_file() and not entry.is_symlink())
+        )
         if other:
             more = f" and {len(other) - 3} more" if len(other) > 3 else ""
             raise OutputError(

@@ -109,8 +109,8 @@ def check_map_folder(
                 f"{folder}: holds maps already ({name}); kept (use --overwrite to replace them, or give "
                 f"{_FLAG} another folder)"
             )
-        if index >= clip.frame_count or name != frame_name(index):
-            surplus.append(path)  # an earlier, longer clip's
+        if index >= clip.frame_count and name == frame_name(index):
+            surplus.append(path)  # an earlier, longer clip's (a name varcolor writes: no other file goes)
     return surplus
 
 
