@@ -297,7 +297,7 @@ def test_the_notice_of_a_save_taken_back_reaches_the_page_when_the_photo_is_give
     (out / "gone.png").write_bytes(b"result")
     record = {"files": [str(out / "gone.png"), str(out / "gone.studio.json")]}
     record["sha256"] = [hashlib.sha256(b"result").hexdigest(), "0" * 64]
-    (saving / "journal.json").write_text(json.dumps(record))
+    (saving / "0123456789ab.json").write_text(json.dumps(record))  # (named by the save's id)
     studio = Studio(data_dir=tmp_path / "data", out_dir=out, warm=False)
     open_given(studio, str(photo), None)
     with TestClient(create_app(studio, TOKEN, hosts=None), headers={"X-Varcolor-Token": TOKEN}) as c:
@@ -307,6 +307,19 @@ def test_the_notice_of_a_save_taken_back_reaches_the_page_when_the_photo_is_give
     assert "interrupted save of gone.studio.json" in first["message"]
     assert not second["message"]  # said once
     assert not (out / "gone.png").exists()
+
+
+def test_what_a_user_keeps_in_the_data_folders_saving_folder_stays(tmp_path):
+    """A data folder given as one where a user keeps a ``saving`` folder of their own: recovery took
+    each name there for a save, deleting folders and any JSON it could not read as a journal."""
+    saving = tmp_path / "data" / "saving"
+    (saving / "receipts").mkdir(parents=True)
+    (saving / "receipts" / "jan.txt").write_text("mine")
+    (saving / "budget.json").write_text("{}")
+    (saving / "notes.txt").write_text("mine")
+    before = sorted(p.relative_to(saving).as_posix() for p in saving.rglob("*"))
+    Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False).close()
+    assert sorted(p.relative_to(saving).as_posix() for p in saving.rglob("*")) == before
 
 
 # -- two studios sharing one data folder (issue 52) ---------------------------------------------

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -558,6 +559,10 @@ def _child(args: list[str], env: dict) -> subprocess.Popen:
     )
 
 
+#: A save's id (``uuid4().hex[:12]``): the names of its work folder, journal and lock.
+_SAVE_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
 def recover(saving: Path) -> list[str]:
     """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker is
     missing loses the files it had published (those still the journal's); temporaries and work
@@ -565,7 +570,8 @@ def recover(saving: Path) -> list[str]:
     said: list[str] = []
     if not saving.is_dir():
         return said
-    saves = sorted({path.name.split(".")[0] for path in saving.iterdir()})
+    # (a save's name is its id, 12 hex digits: whatever else a user keeps in a folder given as the data folder stays)
+    saves = sorted({name for path in saving.iterdir() if _SAVE_ID.match(name := path.name.split(".")[0])})
     for save in saves:
         lock = saving / f"{save}.lock"
         fd = claim(lock)
