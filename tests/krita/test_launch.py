@@ -71,6 +71,16 @@ def _check(capsys, tmp_path, monkeypatch, krita: str, **environ: str) -> tuple[i
     return code, err, time.monotonic() - start
 
 
+def test_a_kept_check_refuses_a_folder_that_holds_files(capsys, tmp_path):
+    """The check writes photo.png, strokes.png, document.ora… into --keep's folder: a user's files
+    of those names were replaced."""
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "photo.png").write_text("mine")
+    code, _, err = run(capsys, "krita", "check", "--keep", tmp_path / "kept")
+    assert code == 2 and err.count("\n") == 1 and "not an empty folder" in err, err
+    assert (tmp_path / "kept" / "photo.png").read_text() == "mine"
+
+
 def test_krita_failing_to_start_is_one_line_within_seconds(capsys, tmp_path, monkeypatch):
     code, err, seconds = _check(capsys, tmp_path, monkeypatch, 'echo "krita: cannot connect to X server" >&2\nexit 1\n')
     assert code == 2 and seconds < 20

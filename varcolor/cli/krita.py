@@ -47,6 +47,9 @@ def _cmd_check(args) -> int:
         raise InputError(f"--size {args.size[0]} {args.size[1]}: at least 8 by 8 pixels")
     if args.method not in protocol.METHODS:
         raise InputError(f"--method {args.method}: one of {', '.join(protocol.METHODS)}")
+    if args.keep and Path(args.keep).exists() and (not Path(args.keep).is_dir() or any(Path(args.keep).iterdir())):
+        # (the check writes a dozen files of fixed names there: a user's of the same names were replaced)
+        raise InputError(f"--keep {args.keep}: not an empty folder; give a new or empty one")
     check.krita_programs(args.screenshot is not None)
     with tempfile.TemporaryDirectory(prefix="varcolor-krita-check-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
