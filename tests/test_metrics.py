@@ -378,3 +378,11 @@ def test_score_shares_its_work_and_gives_each_metrics_own_value():
     assert steps == ["ssim", "vif", "ciede2000"]
     small = varcolor.metrics.score(result[:60, :80], original[:60, :80])  # too small for MS-SSIM, not for SSIM
     assert np.isnan(small["ms_ssim"]) and small["ssim"] == m.ssim(result[:60, :80], original[:60, :80])
+
+
+def test_metrics_names_a_bad_file_once(tmp_path, capsys):
+    """A truncated result was named twice ("bad.png: bad.png: ...")."""
+    varcolor.write_image(tmp_path / "orig.png", skimage.data.astronaut()[:64, :64] / 255.0)
+    (tmp_path / "bad.png").write_bytes((tmp_path / "orig.png").read_bytes()[:200])
+    code, _, err = run(capsys, "metrics", tmp_path / "bad.png", "-r", tmp_path / "orig.png")
+    assert code == 2 and err.count("\n") == 1 and err.count("bad.png") == 1, err

@@ -125,7 +125,9 @@ def _score_pair(
             progress=progress,
         )
     except VarcolorError as exc:
-        raise InputError(f"{result_path}: {exc}") from None
+        said = str(exc)  # (a file's own error names it already: not twice)
+        named = said.startswith((f"{result_path}:", f"{original_path}:"))
+        raise InputError(said if named else f"{result_path}: {said}") from None
 
 
 #: A clip's table: each frame's scores, then the whole clip's.
