@@ -212,9 +212,7 @@ def _new_file_mode(path: Path) -> int:
     # mkstemp makes 0600 files; give the result the mode a plain open() would (or the replaced file's).
     if path.exists():
         return path.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & folder_mode()
 
 
 def folder_mode() -> int:
