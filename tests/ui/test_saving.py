@@ -156,6 +156,10 @@ def publish_then_die(tmp, fd, path, overwrite):
         os._exit(9)  # killed: the rest of the unit is never published
     real(tmp, fd, path, overwrite)
     published.append(path)
+if len(sys.argv) > 3:  # an earlier save of the same strokes: the killed one, by another method, is a re-save
+    studio.save("killed", overwrite=True)
+    __import__("shutil").copytree(folder / "out", folder / "earlier")
+    studio.edit({"op": "settings", "settings": {"method": "levin"}})
 atomic._publish_temporary = publish_then_die
 studio.save("killed", overwrite=True)
 """
@@ -181,14 +185,72 @@ def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, publ
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
     try:
         remaining = _folder_files(tmp_path / "out")
-        if published == 0:
-            assert remaining == ["killed_mask.png"] and older.read_bytes() == b"an older mask, kept"
-        else:  # the result and the mask (over the older one) had been published: both taken back
-            assert remaining == []
+        # Whatever the save had published is gone, and the older mask it had replaced is back.
+        assert remaining == ["killed_mask.png"] and older.read_bytes() == b"an older mask, kept"
         assert "interrupted save" in studio.state()["message"]
         assert not list((tmp_path / "data" / "saving").iterdir())
     finally:
         studio.close()
+
+
+@pytest.mark.slow  # as above
+def test_a_killed_re_save_leaves_the_earlier_save_whole(tmp_path):
+    """The same strokes saved again by another method with overwrite, killed after its result and
+    mask: the mask held the same bytes as the earlier save's, and was taken back as its own, so the
+    earlier save lost its mask (and its result was the new one's). Both are now put back."""
+    import subprocess
+    import sys
+
+    (tmp_path / "out").mkdir()
+    edge_photo(tmp_path)
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_MID_PUBLISH)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), "2", "twice"], env=env, capture_output=True)
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+
+    def saved(folder: Path) -> dict[str, bytes]:
+        return {name: (folder / name).read_bytes() for name in _folder_files(folder)}
+
+    earlier = saved(tmp_path / "earlier")  # the earlier save's files, as the script found them
+    assert len(earlier) == 4 and saved(tmp_path / "out")["killed.png"] != earlier["killed.png"]
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        assert saved(tmp_path / "out") == earlier
+        assert "interrupted save" in studio.state()["message"]
+        assert not list((tmp_path / "data" / "saving").iterdir())
+    finally:
+        studio.close()
+
+
+def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(tmp_path, monkeypatch):
+    import varcolor.io.atomic as atomic
+
+    photo = edge_photo(tmp_path)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        studio.open_path(photo)
+        studio.edit(stroke_edit([200, 60, 50], [[5, 10], [20, 10]]))
+        studio.save("again", overwrite=True)
+        earlier = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+        assert len(earlier) == 4
+        studio.edit(stroke_edit([50, 90, 200], [[30, 20], [50, 20]]))  # a new result; the same name
+        real, published = atomic._publish_temporary, []
+
+        def full_disk_at_the_third(tmp, fd, path, overwrite):
+            if len(published) == 2:
+                raise OSError(28, "No space left on device", str(path))
+            real(tmp, fd, path, overwrite)
+            published.append(path)
+
+        monkeypatch.setattr(atomic, "_publish_temporary", full_disk_at_the_third)
+        with pytest.raises(varcolor.OutputError, match="No space left"):
+            studio.save("again", overwrite=True)
+        assert published
+    finally:
+        studio.close()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == earlier
+    assert not list((tmp_path / "data" / "saving").iterdir())
 
 
 @pytest.mark.slow  # a studio process stopped by Ctrl-C mid-save: `make test-slow`

@@ -444,10 +444,16 @@ class SaveJob:
             "sha256": [
                 file_sha256(data) if isinstance(data, Path) else hashlib.sha256(data).hexdigest() for _, data in unit
             ],
+            # Made before the journal names them: a save killed before its marker puts these back.
+            "before": [_keep_before(path, self.work / "before" / str(i)) for i, (path, _) in enumerate(unit)],
         }
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         self.journal.write_text(json.dumps(journal))
-        publish(unit, overwrite=True)
+        try:
+            publish(unit, overwrite=True)
+        except BaseException:
+            _take_back(self.journal)  # before the work folder (with what was replaced) goes
+            raise
         self.journal.unlink()
 
 
@@ -565,8 +571,8 @@ _SAVE_ID = re.compile(r"^[0-9a-f]{12}$")
 
 def recover(saving: Path) -> list[str]:
     """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker is
-    missing loses the files it had published (those still the journal's); temporaries and work
-    folders go. Returns one line per unit taken back."""
+    missing loses the files it had published (those still the journal's) and gets back those it
+    had replaced; temporaries and work folders go. Returns one line per unit taken back."""
     said: list[str] = []
     if not saving.is_dir():
         return said
@@ -606,24 +612,48 @@ def release(fd: int | None, lock: Path) -> None:
     os.close(fd)
 
 
+def _keep_before(path: Path, keep: Path) -> str | None:
+    """A link to (or, across file systems, a copy of) the file a save is about to replace at
+    ``path``, made at ``keep`` in its work folder; None where there is none."""
+    if not path.is_file():
+        return None
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(path, keep)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(path, keep)
+    return str(keep)
+
+
 def _take_back(journal: Path) -> list[str]:
-    """The unit of a dead save's ``journal``: taken back unless its marker was published."""
+    """The unit of a dead save's ``journal``: taken back unless its marker was published; the
+    files it had replaced are put back."""
     said: list[str] = []
     if not journal.is_file():
         return said
     try:
         record = json.loads(journal.read_text())
         files, digests = [Path(p) for p in record["files"]], record["sha256"]
+        # (only files in this save's own work folder are ever moved back)
+        own = journal.with_suffix("") / "before"
+        before = [Path(p) if p and Path(p).parent == own else None for p in record.get("before", [None] * len(files))]
     except (OSError, ValueError, KeyError, TypeError):
         journal.unlink(missing_ok=True)
         return said
     marker = files[-1]
     complete = marker.is_file() and file_sha256(marker) == digests[-1]
     if not complete:
-        for path, digest in zip(files[:-1], digests[:-1]):
-            if path.is_file() and file_sha256(path) == digest:
+        restored = False
+        for index, (path, digest, kept) in enumerate(zip(files, digests, before)):
+            # (what the save published there, by its bytes; a file someone wrote since stays)
+            ours = path.is_file() and file_sha256(path) == digest
+            if kept is not None and kept.is_file() and (ours or not path.exists()):
+                os.replace(kept, path)
+                restored = True
+            elif ours and index < len(files) - 1:
                 path.unlink()
-        said.append(f"an interrupted save of {marker.name} was taken back (none of its files kept)")
+        kept_word = "the files it replaced are back" if restored else "none of its files kept"
+        said.append(f"an interrupted save of {marker.name} was taken back ({kept_word})")
         log.warning("%s", said[-1])
     for folder in {path.parent for path in files}:
         remove_stale_temporaries(folder, older_than=0)  # a live writer's (flocked) are kept
