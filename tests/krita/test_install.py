@@ -129,6 +129,20 @@ def test_uninstall_of_a_linked_plug_in_folder_removes_the_link_not_its_files(hom
     assert not (pykrita / "varcolor_krita").exists() and (checkout / "docker.py").read_text() == "# a developer's copy"
 
 
+def test_install_over_a_linked_plug_in_folder_is_refused_and_writes_nothing_through_it(home, capsys, tmp_path):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "docker.py").write_text("# a developer's copy, edited")
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    pykrita.mkdir(parents=True)
+    (pykrita / "varcolor_krita").symlink_to(checkout)
+    code, out, err = run(capsys, "krita", "install")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "is a link to" in err
+    assert [p.name for p in checkout.iterdir()] == ["docker.py"]
+    assert (checkout / "docker.py").read_text() == "# a developer's copy, edited"
+    assert not (home / ".config" / "kritarc").exists()  # not enabled either
+
+
 def test_an_unwritable_folder_is_one_line(home, capsys):
     (home / ".local").write_text("a file where a folder should be")
     code, out, err = run(capsys, "krita", "install")

@@ -127,6 +127,11 @@ def install(environ=os.environ, *, enable: bool = True) -> Installed:
     it in ``kritarc``; Krita loads it at its next start."""
     folder = pykrita_folder(environ)
     package = folder / NAME
+    if package.is_symlink():  # a developer's checkout, linked: copying would write over its files
+        raise OutputError(
+            f"{package} is a link to {os.readlink(package)}; nothing was installed "
+            "(varcolor krita install --uninstall removes the link, not its files)"
+        )
     kritarc = kritarc_path(environ) if enable else None
     if kritarc is not None:
         _check_writable(kritarc)  # before any file is copied: installed and enabled, or nothing
