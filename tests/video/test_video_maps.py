@@ -164,3 +164,22 @@ def test_an_input_where_a_map_would_go_is_refused_even_with_overwrite(scene, cap
     code, _, err = run(capsys, *argv(scene), "--confidence-map", scene / "maps", "--overwrite")
     assert code == 2 and "an input of this run" in err and err.count("\n") == 1, err
     assert read_image(scene / "maps" / frame_name(0)).shape == (72, 96, 3)  # the cue file, untouched
+
+
+def test_a_rerun_right_after_a_kill_removes_its_temporary_files(scene, capsys):
+    """A run killed while writing left its output's and a map's temporary files (0 bytes, hidden);
+    a rerun at once kept them, as younger than a minute. No live run holds their locks: they go."""
+    maps = scene / "maps"
+    maps.mkdir()
+    left = []
+    for path in (scene / "out.mkv", maps / frame_name(0)):
+        tmp, fd = _temporary_beside(path)
+        os.close(fd)  # the killed process's lock is gone with it
+        left.append(tmp)
+    held, fd = _temporary_beside(scene / "other.mkv")  # a live run's, beside: its lock held
+    try:
+        code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q")
+        assert code == 0, err
+        assert not any(tmp.exists() for tmp in left) and held.exists()
+    finally:
+        os.close(fd)

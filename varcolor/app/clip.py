@@ -18,7 +18,7 @@ from .. import batch, sources
 from ..common.fields import OptionValues, option
 from ..common.memory import check_memory
 from ..errors import InputError, listening
-from ..io import IMAGE_EXTENSIONS
+from ..io import IMAGE_EXTENSIONS, remove_stale_temporaries
 from ..options import Options
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .reference import given_references
@@ -265,6 +265,8 @@ def _run_streamed(opened, keyed, options, run, clip, output: Path, maps, warn, n
         output, fps=opened.fps, codec=clip.codec, overwrite=run.overwrite,
         audio_from=opened.path if opened.audio else None,
     )  # fmt: skip
+    # (a killed run's, however young: a live writer holds its temporary's lock)
+    remove_stale_temporaries(writer.path.parent, older_than=0, keep=[opened.path])
     # a shot is read and its keyframes' cues made before its first frame: a step of its own, off the frames' clock
     reading = tqdm(
         total=opened.frame_count, unit="frame", desc="reading", file=sys.stderr, disable=run.quiet, leave=False

@@ -567,7 +567,8 @@ def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet: bool, maps: MapFolder | None) -> None:
     """Write the output from the chunk files, on the lightness of the clip's own frames, and
     publish the frames' maps kept in the work folder into ``maps``."""
-    remove_stale_temporaries(writer.path.parent, keep=[clip.path])
+    # (a killed run's, however young: a live writer holds its temporary's lock)
+    remove_stale_temporaries(writer.path.parent, older_than=0, keep=[clip.path])
     bar = tqdm(total=clip.frame_count, unit="frame", desc="joining", file=sys.stderr, disable=quiet)
     stream = None
     try:

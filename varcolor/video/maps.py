@@ -137,7 +137,7 @@ class MapFolder:
         self.folder, self.overwrite = Path(folder), overwrite
         self.surplus = [Path(path) for path in surplus]
         self.added: list[Path] = []
-        remove_stale_temporaries(self.folder, keep=keep)  # a killed run's, never taken for maps
+        remove_stale_temporaries(self.folder, older_than=0, keep=keep)  # a killed run's (a live one holds its lock)
 
     def write(self, index: int, confidence: np.ndarray | None) -> None:
         """Publish frame ``index``'s map."""
