@@ -18,6 +18,10 @@ where the reading's own work is a larger share than with 80; ``--noise`` sets th
 (levels, a channel) and ``--rounds`` how many times each storage is measured, the two alternating
 (medians reported): ``python benchmarks/marks_reading.py --strokes 6 --noise 2 --megapixels 4
 --rounds 3 --name marks_reading_few_strokes``.
+
+``--gray-mask SHARE`` lays flat gray paint (level 128) over that share of the photo's width, from
+its left, before the few strokes (a restorer keeping a background neutral):
+``python benchmarks/marks_reading.py --strokes 6 --gray-mask 0.78 --megapixels 12 --name marks_reading_gray_mask``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def _scans(task: dict, queue) -> None:
     if task.get("strokes"):  # a few flat strokes on the one-channel copy instead of the 80 copied ones
         height, width = gray.shape
         marked = np.repeat(gray[..., None], 3, axis=2)
+        marked[:, : int(width * task.get("gray_mask", 0.0))] = 128
         for k in range(task["strokes"]):
             top = int(height * (0.15 + 0.7 * k / max(task["strokes"], 1)))
             marked[top : top + max(3, height // 300), width // 5 : width // 2] = FLAT_PAINTS[k % len(FLAT_PAINTS)]
@@ -109,10 +114,16 @@ def _chroma(path: str) -> float:
 
 
 def measure(
-    megapixels: float, scratch: str, timeout: float, strokes: int = 0, noise: float = NOISE, rounds: int = 1
+    megapixels: float,
+    scratch: str,
+    timeout: float,
+    strokes: int = 0,
+    noise: float = NOISE,
+    rounds: int = 1,
+    gray_mask: float = 0.0,
 ) -> list[dict]:
     stem = str(Path(scratch) / f"scan{megapixels:g}")
-    task = {"megapixels": megapixels, "stem": stem, "strokes": strokes, "noise": noise}
+    task = {"megapixels": megapixels, "stem": stem, "strokes": strokes, "noise": noise, "gray_mask": gray_mask}
     made = run(_scans, task, timeout)
     unit = run(_banded_unit, {"stem": stem}, timeout).get("unit_seconds")
     storages = (("one channel", f"{stem}.png"), ("scanner's RGB", f"{stem}_rgb.png"))
@@ -157,6 +168,7 @@ def measure(
                 "storage": storage,
                 "strokes": strokes or None,
                 "noise": noise,
+                "gray_mask": gray_mask or None,
                 "shape": made.get("shape"),
                 "floor_seconds": unit,
                 "units": median["seconds"] / unit if unit and "seconds" in median else None,
@@ -189,12 +201,14 @@ def ratios(rows: list[dict]) -> list[str]:
     return lines
 
 
-def markdown(rows: list[dict], strokes: int = 0, noise: float = NOISE, rounds: int = 1) -> str:
+def markdown(rows: list[dict], strokes: int = 0, noise: float = NOISE, rounds: int = 1, gray_mask: float = 0.0) -> str:
     scene = (
         f"{strokes} flat colour strokes painted on the one-channel copy, the RGB's noise {noise:g} levels a channel"
         if strokes
         else "80 strokes copied from the photo (textured)"
     )
+    if gray_mask:
+        scene += f", over flat gray paint on the left {100 * gray_mask:.0f} % of its width"
     title = "Reading a few strokes (issue 108, item 3)"
     title = title if strokes else "Reading marks against the floor (issue 94, item 0)"
     lines = [
@@ -233,12 +247,13 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=0, help="a few flat strokes instead of 80 copied ones")
     parser.add_argument("--noise", type=float, default=NOISE, help="the RGB's noise, levels a channel")
     parser.add_argument("--rounds", type=int, default=1, help="measurements of each storage, alternating")
+    parser.add_argument("--gray-mask", type=float, default=0.0, help="flat gray paint over this share (with --strokes)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for megapixels in (float(m) for m in args.megapixels.split(",")):
-            rows += measure(megapixels, scratch, args.timeout, args.strokes, args.noise, args.rounds)
-    text = markdown(rows, args.strokes, args.noise, args.rounds)
+            rows += measure(megapixels, scratch, args.timeout, args.strokes, args.noise, args.rounds, args.gray_mask)
+    text = markdown(rows, args.strokes, args.noise, args.rounds, args.gray_mask)
     print(text)
     write_report(HERE / "results", args.name, {"rows": rows}, text)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from skimage import color as skcolor
+from skimage.util import img_as_float64
 
 from varcolor import color
 from varcolor.errors import InputError
@@ -79,6 +80,33 @@ def test_lab_is_the_icc_lightness_with_d65_chroma(rng):
     assert np.array_equal(lab[..., 1:], skcolor.rgb2lab(rgb)[..., 1:])
     gray = np.repeat(rng.random((8, 8, 1)), 3, axis=2)  # a gray's L* is the same in both
     assert np.abs(color.rgb_to_lab(gray)[..., 0] - skcolor.rgb2lab(gray)[..., 0]).max() < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["floats", "8-bit levels", "16-bit levels", "uint8", "uint16", "beyond", "float32"])
+def test_lab_chroma_is_scikit_images_in_bands_and_by_level(rng, kind):
+    """rgb_to_lab converts in bands, its samples of 8 or 16 bits decoded by a table: a* and b*
+    are still scikit-image's rgb2lab (in float64) to the last bit, across the bands' seams."""
+    rgb = rng.random((700, 190, 3))  # (several bands)
+    rgb = {
+        "floats": rgb,
+        "8-bit levels": np.round(rgb * 255) / 255,
+        "16-bit levels": np.round(rgb * 65535) / 65535,
+        "uint8": np.round(rgb * 255).astype(np.uint8),
+        "uint16": np.round(rgb * 65535).astype(np.uint16),
+        "beyond": np.round(rgb * 400 - 50) / 255,  # levels past white and below black: the formula
+        "float32": rgb.astype(np.float32),
+    }[kind]
+    expected = skcolor.rgb2lab(rgb.astype(np.float64) if rgb.dtype == np.float32 else rgb)
+    lab = color.rgb_to_lab(rgb)
+    assert lab.dtype == np.float64 and np.array_equal(lab[..., 1:], expected[..., 1:])
+    decoded = color._srgb_decode(img_as_float64(rgb))
+    assert np.array_equal(lab[..., 0], color._lightness_of_luminance(decoded @ color.ICC_LUMINANCE))
+
+
+def test_the_table_of_decoded_levels_is_the_kernels_formula():
+    levels = np.arange(65536) / 65535.0
+    kernel = np.array([color._srgb_decode_one(v) for v in levels])
+    assert np.array_equal(color._decoded_levels(), kernel)
 
 
 def test_same_lightness_gray_keeps_lightness(astronaut_small):

@@ -178,11 +178,32 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     array([54.29, 80.09, 67.2 ])
     """
     rgb = _check_rgb(rgb)
-    lab = skcolor.rgb2lab(rgb, illuminant="D65", channel_axis=-1)
     # Integer samples scaled as rgb2lab scales them (scikit-image's img_as_float: 8-bit by 255, …).
     values = img_as_float64(rgb) if rgb.dtype.kind in "biu" else np.asarray(rgb, dtype=np.float64)
-    lab[..., 0] = _lightness_of_luminance(_srgb_decode(values) @ ICC_LUMINANCE)
-    return lab
+    out = np.empty(values.shape[:2] + (3,))
+    # scikit-image's rgb2lab, each band decoded once for both its a*, b* and our L*: no whole-image temporaries.
+    step = max(1, _LAB_BAND // max(values.shape[1], 1))
+    for top in range(0, values.shape[0], step):
+        linear = _decoded(values[top : top + step])
+        f = _lab_f((linear @ _XYZ_OF_LINEAR) / _WHITE)
+        lab = out[top : top + step]
+        lab[..., 0] = _lightness_of_luminance(linear @ ICC_LUMINANCE)
+        lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
+        lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
+    return out
+
+
+#: Pixels :func:`rgb_to_lab` converts at a time.
+_LAB_BAND = 1 << 16
+_XYZ_OF_LINEAR = np.ascontiguousarray(_cc.xyz_from_rgb.T)
+
+
+def _decoded(values: np.ndarray) -> np.ndarray:
+    """:func:`_srgb_decode` of ``values``, looked up where all are 8- or 16-bit samples (a file's)."""
+    levels = np.rint(values * 65535.0)
+    if levels.size and levels.min() >= 0 and levels.max() <= 65535 and np.array_equal(levels / 65535.0, values):
+        return _decoded_levels()[levels.astype(np.intp)]
+    return _srgb_decode(values)
 
 
 def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
@@ -1137,7 +1158,8 @@ _LEVELS: list[np.ndarray] = []
 def _decoded_levels() -> np.ndarray:
     """:func:`_srgb_decode_one` of every 8- and 16-bit sample (``k / 65535``), looked up instead of computed."""
     if not _LEVELS:
-        _LEVELS.append(np.array([_srgb_decode_one(k / 65535.0) for k in range(65536)]))
+        # (NumPy's formula: no compile; the same values as the kernel's, tests/test_color.py checks)
+        _LEVELS.append(_srgb_decode(np.arange(65536) / 65535.0))
     return _LEVELS[0]
 
 
