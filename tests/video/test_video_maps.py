@@ -95,6 +95,11 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q")
     assert code == 2 and "--confidence-map another folder" in err and "--overwrite" in err, err
     assert err.count("\n") == 1 and not (scene / "out.mkv").exists()
+    # A map past the clip's last frame is never this run's to delete, whatever the flags (it was).
+    code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q")
+    assert code == 2 and "past this clip's last frame" in err and frame_name(99) in err, err
+    assert err.count("\n") == 1 and (maps / frame_name(99)).exists() and not (scene / "out.mkv").exists()
+    (maps / frame_name(99)).rename(scene / frame_name(99))
     real = app_clip._colorize_video
 
     def failing(*args, **keywords):
@@ -107,7 +112,7 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q")
     assert code == 130
     # the maps it added went with its output; the one it replaced is its own now; the rest as they were
-    assert sorted(p.name for p in maps.iterdir()) == [frame_name(2), frame_name(99), "notes.txt"]
+    assert sorted(p.name for p in maps.iterdir()) == [frame_name(2), "notes.txt"]
     assert read_image(maps / frame_name(2)).shape == (72, 96)
     monkeypatch.undo()
     write_image(maps / "frame_1.png", np.zeros((4, 4)))  # no name varcolor writes: not an earlier map
@@ -183,3 +188,19 @@ def test_a_rerun_right_after_a_kill_removes_its_temporary_files(scene, capsys):
         assert not any(tmp.exists() for tmp in left) and held.exists()
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_files_named_as_maps_past_the_clip_are_never_deleted(scene, capsys, chunked):
+    """A folder of the user's own frame_NNNNNN.png files given as the maps folder, with --overwrite:
+    those past the clip's last frame were deleted as an earlier run's maps, exit 0. Refused now,
+    before any work, and nothing in the folder touched."""
+    maps = scene / "maps"
+    maps.mkdir()
+    for k in range(FRAMES + 3):
+        write_image(maps / frame_name(k), np.full((8, 8, 3), 0.2 + 0.02 * k))  # someone's frames
+    before = {p.name: p.read_bytes() for p in maps.iterdir()}
+    extra = ["--chunk-frames", "4"] if chunked else []
+    code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q", *extra)
+    assert code == 2 and "past this clip's last frame" in err and err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in maps.iterdir()} == before and not (scene / "out.mkv").exists()

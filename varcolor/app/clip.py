@@ -273,7 +273,7 @@ def _run_streamed(opened, keyed, options, run, clip, output: Path, maps, warn, n
     )
     bar: tqdm | None = None
     heard: list[str] = []
-    published = None if maps is None else MapFolder(maps[0], overwrite=run.overwrite, surplus=maps[1], keep=maps[2])
+    published = None if maps is None else MapFolder(maps[0], overwrite=run.overwrite, keep=maps[1])
     try:
         with listening() as notes, writer:
             shown = {index: _shown_as_made(cue, index, reading) for index, cue in keyed.items()}
@@ -297,8 +297,6 @@ def _run_streamed(opened, keyed, options, run, clip, output: Path, maps, warn, n
         reading.close()
         if bar is not None:
             bar.close()
-    if published is not None:
-        published.finish()
     for message in dict.fromkeys(heard):
         if warn is not None:
             warn(f"{source}: {message}")
@@ -333,8 +331,8 @@ def _check_maps(run: RunOptions, opened, options, output: Path, cues, reference)
     inputs += sorted(cue_folder.iterdir()) if cue_folder is not None and cue_folder.is_dir() else []
     inputs += list(references.paths) if references is not None else []
     work = work_folder(output)
-    surplus = check_map_folder(folder, opened, output, work=work, inputs=inputs, overwrite=run.overwrite)
-    return folder, surplus, inputs
+    check_map_folder(folder, opened, output, work=work, inputs=inputs, overwrite=run.overwrite)
+    return folder, inputs
 
 
 def _counted(frames, bar: tqdm):

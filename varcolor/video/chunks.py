@@ -418,8 +418,8 @@ def colorize_chunked(
     maps = None
     if confidence_maps is not None:
         check_restrained(options)
-        surplus = check_map_folder(confidence_maps, clip, output, work=work, inputs=inputs, overwrite=overwrite)
-        maps = (Path(confidence_maps), surplus, overwrite)
+        check_map_folder(confidence_maps, clip, output, work=work, inputs=inputs, overwrite=overwrite)
+        maps = (Path(confidence_maps), overwrite)
     if scheduler is not None and client is None:  # before anything is written or scanned
         batch.check_scheduler(scheduler)
     with _locked(work, inputs, resume):
@@ -539,11 +539,9 @@ def _run(
         )
     published = None
     if maps is not None:
-        folder, surplus, overwrite = maps
-        published = MapFolder(folder, overwrite=overwrite, surplus=surplus, keep=[clip.path, *clip._files])
+        folder, overwrite = maps
+        published = MapFolder(folder, overwrite=overwrite, keep=[clip.path, *clip._files])
     _join(clip, chunks, work, writer, options.gamut, quiet, published)
-    if published is not None:
-        published.finish()
     return report
 
 

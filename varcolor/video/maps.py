@@ -64,12 +64,14 @@ def check_map_folder(
     work: str | os.PathLike | None = None,
     inputs: Iterable[str | os.PathLike] = (),
     overwrite: bool = False,
-) -> list[Path]:
+) -> None:
     """Refuse, before any work, a folder that a clip's maps cannot go into: the input clip, the
     output (or a folder inside an output folder of frames, which is replaced whole), a chunked
     run's work folder (removed at the join), a file, a name that is no folder's (``map.png``); one
     that holds an input of the run under a map's name; and, without ``overwrite``, one that
-    holds maps already (files named like them: they are kept)."""
+    holds maps already (files named like them: they are kept); and, whatever ``overwrite``, one that
+    holds maps past the clip's last frame (a longer clip's, or files of the user's own: never
+    deleted, as replacing them alone would leave a folder of two runs' maps)."""
     folder = Path(folder)
     if same_file(folder, clip.path):
         raise InputError(f"{folder}: {_FLAG} is the input clip; give another folder")
@@ -87,14 +89,13 @@ def check_map_folder(
     except OutputError as exc:
         raise InputError(f"{_FLAG} {exc}") from None
     if not folder.exists():
-        return []
+        return
     own = {identity(path) for path in [clip.path, *clip._files, *inputs]}
     try:
         with os.scandir(folder) as entries:
             named = sorted((entry.name, entry.is_dir()) for entry in entries if MAP_FILE.match(entry.name))
     except OSError as exc:
         raise InputError(f"{folder}: {_FLAG} cannot be read ({exc.strerror or exc})") from None
-    surplus = []
     for name, is_folder in named:
         path = folder / name
         if identity(path) in own:
@@ -109,9 +110,11 @@ def check_map_folder(
                 f"{folder}: holds maps already ({name}); kept (use --overwrite to replace them, or give "
                 f"{_FLAG} another folder)"
             )
-        if index >= clip.frame_count and name == frame_name(index):
-            surplus.append(path)  # an earlier, longer clip's (a name varcolor writes: no other file goes)
-    return surplus
+        if index >= clip.frame_count and name == frame_name(index):  # (a name varcolor writes)
+            raise InputError(
+                f"{path}: past this clip's last frame ({clip.frame_count} frames), kept: another run's or "
+                f"your own, not this run's to replace or delete; move it, or give {_FLAG} another folder"
+            )
 
 
 def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwrite: bool = True) -> None:
@@ -124,18 +127,16 @@ def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwri
 class MapFolder:
     """Publishes a clip's maps into ``folder`` (checked by :func:`check_map_folder`), each frame's
     by its index; a run that fails calls :meth:`take_back` (the maps it added go: a rerun is not
-    refused for them), one that ends calls :meth:`finish` (``surplus`` goes)."""
+    refused for them)."""
 
     def __init__(
         self,
         folder: str | os.PathLike,
         *,
         overwrite: bool = False,
-        surplus: Iterable[str | os.PathLike] = (),
         keep: Iterable[str | os.PathLike] = (),
     ):
         self.folder, self.overwrite = Path(folder), overwrite
-        self.surplus = [Path(path) for path in surplus]
         self.added: list[Path] = []
         remove_stale_temporaries(self.folder, older_than=0, keep=keep)  # a killed run's (a live one holds its lock)
 
@@ -160,8 +161,3 @@ class MapFolder:
         for path in self.added:
             path.unlink(missing_ok=True)
         self.added = []
-
-    def finish(self) -> None:
-        """Remove the maps of an earlier run past the clip's last frame."""
-        for path in self.surplus:
-            path.unlink(missing_ok=True)
