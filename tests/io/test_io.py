@@ -865,3 +865,49 @@ def test_the_fast_path_decodes_only_a_file_whose_header_is_the_one_checked(tmp_p
     with Image.open(small) as im:
         assert formats._plain_png(small, im, 1) == small.read_bytes()
         assert formats._plain_png(large, im, 1) is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link to a device"])
+def test_a_device_or_pipe_is_never_replaced_by_an_output_whatever_the_flags(tmp_path, kind):
+    """``--overwrite`` onto a FIFO or a device node (``-o /dev/null``) renamed a plain file over it:
+    the node was gone, exit 0. Refused in one line, before and at publication."""
+    import os
+    import stat
+
+    from varcolor.errors import OutputError
+    from varcolor.io import atomic
+
+    path = tmp_path / "out.png"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        if not hasattr(os, "mknod") or os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, stat.S_IFCHR | 0o644, os.makedev(1, 3))
+    else:
+        path.symlink_to("/dev/null")
+    before = os.lstat(path)
+    with pytest.raises(OutputError, match="a device, pipe or socket"):
+        varcolor.io.check_writable(path)
+    with pytest.raises(OutputError, match="a device, pipe or socket"):
+        varcolor.write_image(path, np.zeros((4, 4)), overwrite=True)
+    with pytest.raises(OutputError, match="a device, pipe or socket"):
+        atomic.publish([(path, b"data")], overwrite=True)
+    # One that appears once the temporary is made: refused when it would be renamed over.
+    later = tmp_path / "later.png"
+    real = atomic._temporary_beside
+
+    def then_a_pipe(target):
+        made = real(target)
+        os.mkfifo(later)
+        return made
+
+    atomic._temporary_beside = then_a_pipe
+    try:
+        with pytest.raises(OutputError, match="a device, pipe or socket"):
+            atomic.publish([(later, b"data")], overwrite=True)
+    finally:
+        atomic._temporary_beside = real
+    after = os.lstat(path)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino) and stat.S_ISFIFO(os.lstat(later).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.png", "later.png"])  # no temporary left

@@ -142,8 +142,20 @@ def _gated() -> contextlib.AbstractContextManager:
     return contextlib.nullcontext() if gate is None else gate()
 
 
+def check_no_special_file(path: str | os.PathLike) -> None:
+    """Refuse an output ``path`` that is (or links to) a device, a pipe or a socket: renamed over,
+    it would become a plain file (``--overwrite`` of ``/dev/null``, as root, replaced the system's)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # nothing there (or a name no file can have): written as usual
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise OutputError(f"{path}: a device, pipe or socket, not a file; not replaced (give a file's name)")
+
+
 def _temporary_beside(path: Path) -> tuple[Path, int]:
     """A new, locked, empty temporary file in ``path``'s folder (made if needed)."""
+    check_no_special_file(path)
     try:
         if path.is_dir():
             raise IsADirectoryError(21, "a folder is in the way", str(path))
@@ -180,6 +192,7 @@ def _publish_temporary(tmp: Path, fd: int, path: Path, overwrite: bool) -> None:
         os.fsync(fd)
         os.chmod(tmp, _new_file_mode(path))
         if overwrite:
+            check_no_special_file(path)  # (again: one may have appeared since the temporary was made)
             os.replace(tmp, path)
             return
         try:
@@ -190,7 +203,7 @@ def _publish_temporary(tmp: Path, fd: int, path: Path, overwrite: bool) -> None:
             if os.path.lexists(path):
                 raise OutputExists(f"{path}: exists; kept (use --overwrite to replace it)") from None
             os.replace(tmp, path)
-    except OutputExists:
+    except OutputError:  # (refused above, in one line of its own)
         raise
     except OSError as exc:
         raise _failed(path, exc) from exc

@@ -18,7 +18,7 @@ import tifffile
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from ..errors import MAX_PIXELS, ClippedSamples, InputError, OutputError, tell
-from .atomic import atomic_path
+from .atomic import atomic_path, check_no_special_file
 from .layers import LAYERED_EXTENSIONS, canvas_shape, open_stack
 from .png import write_png
 from .profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
@@ -865,6 +865,7 @@ def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True
         _check_format(path, path.suffix.lower(), bits)
     if path.is_dir():
         raise OutputError(f"{path}: cannot write (a folder is in the way)")
+    check_no_special_file(path)
     folder = path.parent
     while not folder.exists():
         if folder.parent == folder:
