@@ -568,6 +568,7 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
             ["--methods", "levin+ideepcolor", "--network-file", "missing.safetensors"],
             "missing.safetensors: no such network file",
         ),
+        (["--seed", "-1"], "--seed must be >= 0"),  # (was "a bug in varcolor" a photo)
     ],
 )
 def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):
@@ -582,6 +583,28 @@ def test_bench_never_writes_its_table_over_a_photo(tmp_path, capsys):
     code, _, err = run(capsys, "bench", "-i", tmp_path / "photos", "-o", tmp_path / "photos" / "a.png", "--overwrite")
     assert code == 2 and "refusing to overwrite an input" in err
     assert (tmp_path / "photos" / "a.png").read_bytes() == before
+
+
+def test_bench_never_writes_its_plot_among_the_photos_it_scores(tmp_path, capsys):
+    """A plot written into the photos' folder was scored as a photo by the next run."""
+    _bench_photos(tmp_path / "photos")
+    before = sorted(p.name for p in (tmp_path / "photos").iterdir())
+    plot = tmp_path / "photos" / "plot.png"
+    code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "--hints", "5", "--plot", plot, "-q")
+    assert code == 2 and err.count("\n") == 1 and "where the next run would score the plot" in err
+    assert sorted(p.name for p in (tmp_path / "photos").iterdir()) == before
+
+
+def test_bench_refuses_a_gray_photo_by_name_and_scores_the_rest(tmp_path, capsys):
+    """A gray photo scored PSNR inf (every result is the photo itself) and a NumPy warning."""
+    _bench_photos(tmp_path / "photos")
+    gray = tmp_path / "photos" / "gray.png"
+    varcolor.write_image(gray, photo("camera", (48, 64)))
+    code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "--hints", "5", "--resolution", "64", "-q")
+    assert code == 1 and "inf" not in out and "RuntimeWarning" not in err
+    assert [line for line in err.splitlines() if "gray.png" in line] == [
+        line for line in err.splitlines() if "a gray photo" in line
+    ] and "gray.png" in err
 
 
 def test_version_and_help(capsys):

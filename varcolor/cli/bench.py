@@ -19,7 +19,7 @@ from ..bench import fid as bench_fid
 from ..bench import plot as bench_plot
 from ..bench import results as bench_results
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, read_image, same_file
+from ..io import equal_channels, image_shape, inside, read_image, same_file
 from ..options import Options
 from .common import (
     add_cluster_options,
@@ -56,6 +56,8 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         shape = image_shape(path, max_pixels=max_pixels)
         bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
         rgb = read_image(path, max_pixels=max_pixels)
+        if rgb.ndim == 2 or equal_channels(rgb):  # every method's result would be it exactly: PSNR inf
+            raise InputError(f"{path}: a gray photo; the bench scores colour against a colour original")
         original = bench.original(rgb, resolution) if export or results else None
         exported = (
             export
@@ -122,6 +124,8 @@ def _parameters_of(method: str) -> tuple[str, ...]:
 
 def _check_arguments(args) -> tuple[list[str], list[int], str]:
     """The methods, hint counts and resolution, the arguments checked before any photo is read."""
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
     methods = _check_methods(args)
     hints = _integers(args.hints, "--hints")
     resolution = bench.parse_resolution(args.resolution)
@@ -160,6 +164,11 @@ def _check_plot(args, methods, results, inputs):
     if args.plot:
         bench_plot.check(args.plot)
         check_table_output(args.plot, args.overwrite, inputs)
+        if Path(args.input).is_dir() and inside(Path(args.plot), Path(args.input)):
+            raise InputError(
+                f"{args.plot}: inside the photos' folder {args.input}, where the next run would score the plot "
+                "as a photo; write it elsewhere"
+            )
         if args.output is not None and same_file(args.plot, args.output):
             raise InputError(f"{args.plot}: the plot and the table (-o) would be one file")
         if not methods and not results:
