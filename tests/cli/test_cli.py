@@ -939,3 +939,25 @@ def test_a_marked_copy_saved_gray_is_refused_with_or_without_alpha(tmp_path, cap
     )
     assert code == 2 and err.count("\n") == 1 and "gray_marked.png: the marked image is gray" in err, err
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBA"])
+def test_a_photo_of_transparent_pixels_is_refused_and_one_partly_so_said(tmp_path, capsys, mode):
+    """A photo whose pixels are all transparent (a cleared layer's black under alpha 0) gave a black
+    result, exit 0. Refused in one line; a photo partly transparent is coloured, and that is said."""
+    from PIL import Image
+
+    make_pair(tmp_path)
+    photo_file = Image.open(tmp_path / "img.png").convert(mode)
+    cleared = Image.new(mode, photo_file.size, 0)
+    cleared.save(tmp_path / "cleared.png")
+    code, _, err = run(capsys, "colorize", tmp_path / "cleared.png", "--marked", tmp_path / "img_marked.png", "-o",
+                       tmp_path / "o.png")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and "cleared.png: every pixel is transparent" in err, err
+    assert not (tmp_path / "o.png").exists()
+    half = np.array(photo_file)
+    half[:, : half.shape[1] // 2, -1] = 0
+    Image.fromarray(half, mode).save(tmp_path / "half.png")
+    code, _, err = run(capsys, "colorize", tmp_path / "half.png", "--marked", tmp_path / "img_marked.png", "-o",
+                       tmp_path / "o.png")  # fmt: skip
+    assert code == 0 and "half.png" in err and "(50 %) are transparent" in err, err

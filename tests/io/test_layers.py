@@ -519,3 +519,23 @@ def test_an_ora_result_in_another_colour_space_is_refused_before_the_solve(tmp_p
     code, _, err = run(capsys, *argv, "--profile", choice)
     assert code == 2 and "OpenRaster carries no colour profile" in err and err.count("\n") == 1, err
     assert not solved and not (tmp_path / "out.ora").exists()
+
+
+def test_a_photo_layer_that_leaves_the_canvas_transparent_is_said_and_an_empty_one_refused(tmp_path, capsys):
+    """A photo layer smaller than its canvas was read as black round it, and an empty (transparent)
+    one gave a black result: exit 0, not a word. The first is said; the second refused in one line."""
+    gray, strokes = _gray_and_strokes()
+    small = _rgba(gray)
+    small[:, 24:, 3] = 0  # the scan covers the canvas's left half
+    _ora(tmp_path / "half.ora", [("scan", small, True), ("strokes", strokes, True)])
+    code, _, err = run(capsys, "colorize", tmp_path / "half.ora", "-o", tmp_path / "half.png")
+    assert code == 0 and "960 pixels (50 %) are transparent" in err, err
+    with zipfile.ZipFile(tmp_path / "half.ora") as ora:  # the scan's layer, cleared to transparent black
+        members = {name: ora.read(name) for name in ora.namelist()}
+    members["data/0.png"] = _png(np.zeros(SHAPE + (4,)))
+    with zipfile.ZipFile(tmp_path / "empty.ora", "w") as ora:
+        for name, data in members.items():
+            ora.writestr(name, data)
+    code, _, err = run(capsys, "colorize", tmp_path / "empty.ora", "-o", tmp_path / "empty.png")
+    assert code == 2 and err.count("\n") == 1 and "every pixel is transparent" in err, err
+    assert not (tmp_path / "empty.png").exists()
