@@ -160,6 +160,28 @@ def test_a_source_checks_its_file_once_before_reading(tmp_path, monkeypatch):
     assert decoded == []
 
 
+@pytest.mark.parametrize("kind", ["marked", "mask"])
+def test_marks_far_larger_than_the_photo_are_refused_from_their_header(tmp_path, monkeypatch, kind):
+    """Marks of the photo's aspect ratio at another size are scaled, after being decoded whole: a
+    36 MP mask of a thumbnail took a minute and 2 GB. Past 4× the photo's side (and 4 MP), refused
+    from the header; 4× is read."""
+    from ..conftest import png_declaring
+
+    gray = np.full((24, 32), 0.5)
+    name = tmp_path / f"g_{kind}.png"
+    name.write_bytes(png_declaring(3200, 2400, color=2, data=b""))  # 100× the side: never decoded
+    decoded = []
+    monkeypatch.setattr(sources.base, "read_image", lambda *a, **k: decoded.append(a))
+    with pytest.raises(InputError, match=rf"g_{kind}.png: the {kind} image is 3200×2400, over 4× the side"):
+        sources.load(name, gray)
+    assert decoded == []
+    monkeypatch.undo()
+    marks = np.full((96, 128, 3), 0.5 if kind == "marked" else 0.0)
+    marks[40:48, 20:100] = (0.8, 0.2, 0.2)
+    varcolor.write_image(name, marks)  # 4×: scaled, as before
+    assert sources.load(name, gray).mask[10:12, 5:25].all()
+
+
 def test_a_registered_source_gives_a_clips_keyframes(hints, tmp_path):
     """A clip's cue folder takes ``<frame><suffix>`` of every source found by name."""
     from varcolor.video import read_cue_folder

@@ -16,6 +16,11 @@ from ..io import JPEG_EXTENSIONS, image_shape, read_image
 from ..reading.marks import EDGES_DEFAULT
 from ..registry import Registry
 
+#: Marks drawn at another size may be this many times the photo's side (an editor's 2×, 4×) ...
+MARKS_LARGER = 4
+#: ... or, whatever the photo's size, this many pixels (a small photo's marks drawn large).
+MARKS_PIXELS_ANYWAY = 1 << 22
+
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
@@ -356,6 +361,12 @@ class ImageSource(CueSource):
             raise InputError(
                 f"{path}: the {cls.name} image is {width}×{height} "
                 f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
+            )
+        # (decoded whole before it is scaled down: a 36 MP mask of a thumbnail took 2 GB and a minute)
+        if height * width > max(MARKS_LARGER**2 * shape[0] * shape[1], MARKS_PIXELS_ANYWAY):
+            raise InputError(
+                f"{path}: the {cls.name} image is {width}×{height}, over {MARKS_LARGER}× the side of "
+                f"{image.name} ({shape[1]}×{shape[0]}); save it at the photo's size"
             )
 
     @classmethod
