@@ -961,3 +961,27 @@ def test_a_photo_of_transparent_pixels_is_refused_and_one_partly_so_said(tmp_pat
     code, _, err = run(capsys, "colorize", tmp_path / "half.png", "--marked", tmp_path / "img_marked.png", "-o",
                        tmp_path / "o.png")  # fmt: skip
     assert code == 0 and "half.png" in err and "(50 %) are transparent" in err, err
+
+
+def test_a_malformed_tiff_is_one_line_not_tifffiles_log_lines_too(tmp_path, capsys):
+    """A TIFF declaring 60000×60000 pixels over an 8×8 strip: tifffile logged two lines of its own
+    ("incorrect StripByteCounts count") before varcolor's, in a run and a folder run alike."""
+    import logging
+    import struct
+
+    import tifffile
+
+    logging.getLogger("tifffile").setLevel(logging.NOTSET)  # as a fresh process has it
+    tifffile.imwrite(tmp_path / "huge.tif", np.zeros((8, 8), np.uint8))
+    data = bytearray((tmp_path / "huge.tif").read_bytes())
+    first = struct.unpack("<I", data[4:8])[0]
+    for k in range(struct.unpack("<H", data[first : first + 2])[0]):
+        entry = first + 2 + 12 * k
+        tag, kind = struct.unpack("<HH", data[entry : entry + 4])
+        if tag in (256, 257):  # the width and the length
+            data[entry + 8 : entry + (10 if kind == 3 else 12)] = struct.pack("<H" if kind == 3 else "<I", 60000)
+    (tmp_path / "huge.tif").write_bytes(bytes(data))
+    make_pair(tmp_path)
+    code, _, err = run(capsys, "colorize", tmp_path / "huge.tif", "--marked", tmp_path / "img_marked.png", "-o",
+                       tmp_path / "o.png")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and "huge.tif: 60000×60000 pixels" in err, err

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from ..common.fields import fingerprint
 from ..errors import InputError, OutputError, OutputExists, VarcolorError
-from ..io import file_state, publish_gate, remove_stale_temporaries, writers_at_work
+from ..io import file_state, publish_gate, quiet_decoders, remove_stale_temporaries, writers_at_work
 from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate
 from .jobs import Job, Outcome, Report, Said, judge
@@ -240,6 +240,7 @@ def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[o
     gate : StopGate, optional
         The run's stop switch, on Dask.
     """
+    quiet_decoders()  # (in a worker process too)
     start = time.perf_counter()
     try:
         with publish_gate(gate) if gate is not None else contextlib.nullcontext():

@@ -17,6 +17,7 @@ import sys
 from .. import batch
 from ..common.kernels import compile_notice, kernels_choice
 from ..errors import VarcolorError, listening
+from ..io import quiet_decoders
 from ..registry import built_in_only
 from ..version import __version__
 from . import bench, colorize, common, ir, krita, metrics, train, ui, warm
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         The arguments after the program's name (default: ``sys.argv[1:]``).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    quiet_decoders()
     asks_help = any(word in ("-h", "--help", "--version") for word in argv[: _end_of_options(argv)])
     # Plug-ins are loaded while the parser is built (their methods and options become flags), but
     # not for --help and --version, which must work whatever a plug-in does.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import threading
 import zlib
@@ -844,6 +845,13 @@ def encode_image(
     buffer = io.BytesIO()
     _encode(buffer, pixels, suffix, bits, quality, profile, png_level)
     return buffer.getvalue()
+
+
+def quiet_decoders() -> None:
+    """Keep the decoders' own log lines off stderr in varcolor's processes (its command line, its
+    folder runs' workers): tifffile logs a malformed file's faults line by line, where varcolor
+    says what matters in one."""
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
 
 
 def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True) -> None:
