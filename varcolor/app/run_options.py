@@ -112,7 +112,8 @@ class RunOptions(OptionValues):
     )
     workers: int = option(
         1,
-        "images processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, in this process)",
+        "images processed in parallel by N local worker processes, at most one a core (a Dask LocalCluster; "
+        "default: 1, in this process)",
         check=_workers,
         metavar="N",
     )

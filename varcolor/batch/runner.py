@@ -334,6 +334,8 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
         for job in jobs:
             yield (job, *attempt(job.run))
         return
+    # (a local cluster of more processes than jobs or cores would split the memory into useless parts)
+    workers = max(1, min(workers, len(jobs), os.cpu_count() or 1))
     with dask_client(workers, scheduler, client) as active:
         yield from _dask_outcomes(jobs, active)
 
