@@ -457,3 +457,27 @@ def test_the_scheduler_option_is_one_line_and_exit_2_and_nothing_after(tmp_path,
     assert done.stderr.startswith(f"varcolor: error: --scheduler {address}: ")
     assert time.monotonic() - start < 30  # the probe's 5 s and a loaded machine's start-up
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("asked, jobs", [(200, 3), (200, 50), (2, 50)])
+def test_a_local_cluster_has_at_most_a_worker_a_job_and_a_core(monkeypatch, asked, jobs):
+    """``--workers 200`` on 3 photos and 2 cores started 200 processes, each with 1/200 of the
+    memory: nothing finished in minutes, and stderr filled with Dask's complaints."""
+    from pathlib import Path
+
+    from varcolor.batch import runner
+
+    made = []
+
+    @contextlib.contextmanager
+    def recorded(workers, scheduler, client):
+        made.append(workers)
+        raise InputError("recorded")
+        yield
+
+    monkeypatch.setattr(runner, "dask_client", recorded)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    work = [batch.Job([Path(f"{k}.png")], [Path(f"out{k}.png")], run=lambda: "") for k in range(jobs)]
+    with pytest.raises(InputError, match="recorded"):
+        list(runner.outcomes(work, asked))
+    assert made == [min(asked, jobs, 2)]
