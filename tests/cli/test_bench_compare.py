@@ -293,3 +293,19 @@ def test_a_result_declaring_gigapixels_is_one_line_from_its_header(made, tmp_pat
     code, out, err = _bench(capsys, photos, "-m", "", "--results", f"x={results}", "--format", "json")
     assert code == 1 and err.count("\n") == 1 and str(bomb) in err
     assert {m["hints"]: m["images"] for m in json.loads(out)["summary"]} == {0: 2, 5: 2, 50: 1}
+
+
+def test_a_result_of_clipped_samples_is_said_in_a_warning_line_and_scored(made, tmp_path, capsys):
+    """A float TIFF result past [0, 1] was said by Python's warning machinery (a file and code line
+    of varcolor's own): one "varcolor: warning:" line naming the result, and it is scored."""
+    import tifffile
+
+    photos, _, levin = made
+    results = _copy(levin, tmp_path)
+    result = varcolor.read_image(results / "a" / "50.png").astype(np.float32)
+    (results / "a" / "50.png").unlink()
+    tifffile.imwrite(results / "a" / "50.tif", result * 1.2 - 0.1, photometric="rgb")
+    code, out, err = _bench(capsys, photos, "-m", "", "--results", f"x={results}", "--format", "json")
+    assert code == 0 and err.count("\n") == 1, err
+    assert err.startswith("varcolor: warning: ") and "50.tif" in err and "are clipped" in err
+    assert {m["hints"]: m["images"] for m in json.loads(out)["summary"]} == {0: 2, 5: 2, 50: 2}

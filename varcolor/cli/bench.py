@@ -18,7 +18,7 @@ from ..bench import export as bench_export
 from ..bench import fid as bench_fid
 from ..bench import plot as bench_plot
 from ..bench import results as bench_results
-from ..errors import InputError, VarcolorError
+from ..errors import InputError, VarcolorError, listening
 from ..io import equal_channels, image_shape, inside, read_image, same_file
 from ..options import Options
 from .common import (
@@ -66,15 +66,17 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         )  # first: a photo some method cannot colorize is exported all the same
         network = None if fid is None else _fid_network(fid)
         rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, fid=network, **options)
-        scored, problems = (
-            bench_results.score_photo(original, name, resolution, results, max_pixels)
-            if results and original is not None
-            else ([], [])
-        )
+        with listening() as heard:  # (a result's clipped samples, say: one warning line, not Python's)
+            scored, problems = (
+                bench_results.score_photo(original, name, resolution, results, max_pixels)
+                if results and original is not None
+                else ([], [])
+            )
     except VarcolorError as exc:
         return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
     rows = [{"image": name, **row} for row in rows] + scored
-    return {"photo": name, "rows": rows, "problems": problems, "exported": exported or None}
+    said = list(dict.fromkeys(note.message for note in heard))
+    return {"photo": name, "rows": rows, "problems": problems, "exported": exported or None, "said": said}
 
 
 @functools.cache
@@ -234,6 +236,8 @@ def _score_photos(args, paths, resolution, methods, hints, options, files, photo
             continue
         rows += outcome["rows"]
         problems += outcome["problems"]
+        for message in outcome["said"]:
+            warn(message)
         if outcome["exported"]:
             sha256 = next(photo.sha256 for photo in photos if photo.name == outcome["photo"])
             exported.append({"photo": outcome["photo"], "sha256": sha256, **outcome["exported"]})
