@@ -411,3 +411,16 @@ def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_
     assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
     ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
     assert ours.max() <= 0.05  # as varcolor measures it: exact
+
+
+def test_a_profile_file_that_is_no_profile_is_named_as_given_not_as_embedded(tmp_path, capsys):
+    """``--profile photo.png`` said "its embedded ICC profile cannot be read … remove or repair it"."""
+    from ..conftest import run
+
+    varcolor.write_image(tmp_path / "gray.png", np.full((8, 8), 0.5))
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "mask.png", mask)
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png"]
+    code, _, err = run(capsys, *argv, "--profile", tmp_path / "gray.png")
+    assert code == 2 and err.count("\n") == 1 and "gray.png: not an ICC profile" in err and "embedded" not in err

@@ -56,11 +56,13 @@ SRGB_ICC = _dated(imagecodecs.cms_profile("srgb"))
 _BAND_SAMPLES = 1 << 22
 
 
-def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
+def _profile(data: bytes, path, embedded: bool = True) -> ImageCms.ImageCmsProfile:
     try:
         return ImageCms.ImageCmsProfile(io.BytesIO(data))
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        if not embedded:  # a profile file given as one (--profile)
+            raise InputError(f"{path}: not an ICC profile LittleCMS can read ({reason})") from None
         raise InputError(f"{path}: its embedded ICC profile cannot be read ({reason}); remove or repair it") from None
 
 
@@ -310,7 +312,7 @@ def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.n
     return converted
 
 
-def rgb_profile(data: bytes | None, path) -> bytes | None:
+def rgb_profile(data: bytes | None, path, *, embedded: bool = True) -> bytes | None:
     """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray
     profile or none (the result of a gray photo is written in sRGB).
 
@@ -320,10 +322,12 @@ def rgb_profile(data: bytes | None, path) -> bytes | None:
         The ICC profile (None or empty: none).
     path : path-like
         The file it came from, named in errors.
+    embedded : bool
+        Whether it is embedded in ``path`` (else ``path`` is the profile itself), for errors.
     """
     if not data:
         return None
-    profile = _profile(data, path)
+    profile = _profile(data, path, embedded)
     if _space(profile) == "GRAY":
         return None
     _check_space(profile, "RGB", path)
@@ -374,7 +378,7 @@ def output_profile(choice: str | os.PathLike | None, embedded: bytes | None = No
         raise InputError(f"{path}: cannot read this ICC profile ({exc.strerror or type(exc).__name__})") from None
     if len(data) > MAX_PROFILE_BYTES:
         raise InputError(f"{path}: more than {MAX_PROFILE_BYTES >> 20} MB; no ICC profile is that large")
-    found = rgb_profile(data, path)
+    found = rgb_profile(data, path, embedded=False)
     if found is None:
         raise InputError(f"{path}: not an RGB ICC profile; a colour result needs one")
     return found
