@@ -272,3 +272,11 @@ def test_a_plan_gives_one_memory_figure_the_one_it_checked(method, shape):
     plan = varcolor.check_fits(shape, method=method, max_memory=20e9)
     sizes = re.findall(r"about ([\d.]+ GB)", plan.reason)
     assert all(size == _gb(plan.bytes) for size in sizes), (plan.reason, plan.bytes)
+
+
+def test_a_refusal_of_the_default_method_names_the_image_not_its_grid():
+    """A 15000×15000 scan refused for memory was "a 938×938 image (0.9 MP)": the coarse grid's size."""
+    with pytest.raises(InputError) as refused:
+        varcolor.check_fits((15000, 12000), max_memory=1e8)
+    said = str(refused.value)
+    assert "on a 12000×15000 image" in said and "block grid" in said and "938×750 image" not in said, said
