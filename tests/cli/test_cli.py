@@ -289,6 +289,10 @@ def test_metrics_table(tmp_path, capsys):
     (results / "orphan.png").write_bytes(b"")
     code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", tmp_path / "t.md")
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
+    # A folder as the table: "exists; use --overwrite", then "a folder is in the way". One line, at once.
+    for flags in ([], ["--overwrite"]):
+        code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", tmp_path, *flags)
+        assert code == 2 and err.count("\n") == 1 and "a folder; name the table's file" in err, err
 
 
 def test_metrics_says_a_clip_it_does_not_score(tmp_path, capsys):
@@ -569,6 +573,7 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
             "missing.safetensors: no such network file",
         ),
         (["--seed", "-1"], "--seed must be >= 0"),  # (was "a bug in varcolor" a photo)
+        (["--hints", "5,0,5"], "--hints names 5 more than once"),  # (two columns of one name)
     ],
 )
 def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):

@@ -92,6 +92,9 @@ def _integers(text: str, what: str) -> list[int]:
         raise InputError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
     if any(value < 0 for value in values):
         raise InputError(f"{what} must be >= 0, got {text!r}")
+    twice = sorted({value for value in values if values.count(value) > 1})
+    if twice:  # (each a column of the table: two of one name)
+        raise InputError(f"{what} names {', '.join(map(str, twice))} more than once, got {text!r}")
     return values
 
 

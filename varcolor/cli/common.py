@@ -458,6 +458,8 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
     if output is None:
         return
     out = Path(output)
+    if out.is_dir():  # (not "exists, use --overwrite": no flag writes a table over a folder)
+        raise InputError(f"{out}: a folder; name the table's file")
     if os.path.lexists(out):
         given = [Path(path) for path in inputs]
         if identity(out) in {identity(path) for path in given}:
