@@ -521,6 +521,20 @@ def test_an_ora_result_in_another_colour_space_is_refused_before_the_solve(tmp_p
     assert not solved and not (tmp_path / "out.ora").exists()
 
 
+def test_an_ora_result_with_another_programs_srgb_profile_is_written(tmp_path, capsys):
+    """An sRGB profile made by Pillow (not varcolor's bytes, the same colours) was refused as
+    "another colour space"."""
+    from PIL import ImageCms
+
+    (tmp_path / "srgb.icc").write_bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    gray, strokes = _gray_and_strokes()
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "gray_mask.png", strokes[..., :3] * strokes[..., 3:])
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "gray_mask.png", "-o", tmp_path / "out.ora"]
+    code, _, err = run(capsys, *argv, "--profile", tmp_path / "srgb.icc", "-q")
+    assert code == 0 and (tmp_path / "out.ora").is_file(), err
+
+
 def test_a_photo_layer_that_leaves_the_canvas_transparent_is_said_and_an_empty_one_refused(tmp_path, capsys):
     """A photo layer smaller than its canvas was read as black round it, and an empty (transparent)
     one gave a black result: exit 0, not a word. The first is said; the second refused in one line."""

@@ -32,7 +32,7 @@ from ..io import (
     write_image,
 )
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
-from ..io.profiles import SRGB_ICC, output_profile, srgb_to_profile
+from ..io.profiles import SRGB_ICC, maps_as_srgb, output_profile, srgb_to_profile
 from ..io.stack import write_layers
 from ..options import Options
 from ..reading.marks import channel_noise, lossy_copy, unmarked_to_gray
@@ -274,7 +274,7 @@ def colorize_and_write(
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
     if is_layered(output):  # refused before the solve, not after it
         check_layered_output(output)
-        if output.suffix.lower() == ".ora" and icc != SRGB_ICC:
+        if output.suffix.lower() == ".ora" and icc != SRGB_ICC and not maps_as_srgb(icc):
             raise InputError(
                 f"{output}: OpenRaster carries no colour profile (its layers are sRGB), so a result in "
                 "another colour space would show wrong colours: write .psd or .tif to keep that profile, or write sRGB"

@@ -101,6 +101,21 @@ def _is_srgb(data: bytes) -> bool:
     return int(np.abs(np.asarray(converted).astype(int) - expected.astype(int)).max()) <= SRGB_LEVELS
 
 
+def maps_as_srgb(data: bytes) -> bool:
+    """Whether the ICC profile ``data`` maps colours as sRGB does (another program's sRGB profile,
+    whose bytes are not varcolor's :data:`SRGB_ICC`); False for one that cannot convert them.
+
+    Parameters
+    ----------
+    data : bytes
+        An RGB or gray ICC profile.
+    """
+    try:
+        return _is_srgb(bytes(data))
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+
+
 def _srgb_like(data: bytes, profile: ImageCms.ImageCmsProfile, path) -> bool:
     """:func:`_is_srgb`, a profile that parses but cannot transform (tags missing) refused in one line."""
     try:
