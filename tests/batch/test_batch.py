@@ -481,3 +481,13 @@ def test_a_local_cluster_has_at_most_a_worker_a_job_and_a_core(monkeypatch, aske
     with pytest.raises(InputError, match="recorded"):
         list(runner.outcomes(work, asked))
     assert made == [min(asked, jobs, 2)]
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "70000"])
+def test_a_port_no_machine_has_is_refused_at_once(port):
+    """``tcp://127.0.0.1:99999`` waited out the connection's deadline before being refused."""
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    with pytest.raises(InputError, match=rf"not a Dask address \(port {port}: ports are 1 to 65535\)"):
+        batch.check_scheduler(f"tcp://127.0.0.1:{port}", seconds=10)
+    assert time.monotonic() - start < 2

@@ -169,9 +169,13 @@ def check_scheduler(address: str, *, seconds: float | None = None) -> None:
 
     deadline = float(CONNECT_TIMEOUT if seconds is None else seconds)  # read now: tests shorten it
     try:
-        registry.get_backend(parse_address(address)[0])
+        scheme, location = parse_address(address)
+        registry.get_backend(scheme)
     except ValueError as exc:
         raise InputError(f"--scheduler {address}: not a Dask address ({first_line(exc)})") from None
+    port = location.rpartition(":")[2] if scheme in ("tcp", "tls", "ws", "wss") else ""
+    if port.isdigit() and not 0 < int(port) < 65536:  # (no connection is tried to learn that)
+        raise InputError(f"--scheduler {address}: not a Dask address (port {port}: ports are 1 to 65535)")
 
     async def identify() -> object:
         # Connecting gives up a second early: "cannot reach" is then told from "does not answer".
