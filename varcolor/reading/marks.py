@@ -1133,6 +1133,11 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             inside[max(inner.start - box[0].start, 0) : max(inner.stop - box[0].start, 0)] = True
             # A blend of one paint lies near the strokes' outside; one of two may lie deeper.
             chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
+            # Where every pixel within the reach is gray (R = G = B: a gray mask's holes over the photo),
+            # no paint a pixel could be read against has chroma, and gray ones are one direction, not
+            # two: no reading of a blend succeeds there (the pixel stays as it is), so none is tried.
+            colourful = (flat[:, 0] != flat[:, 1]) | (flat[:, 1] != flat[:, 2])
+            chosen &= ndimage.maximum_filter(colourful.reshape(strokes.shape), size=2 * reach + 1).ravel()[at]
             at, m, g = at[chosen], m[chosen], g[chosen]
             on_ramp = ramp.ravel()[at] & edge[at]
             if not len(at):
