@@ -118,27 +118,28 @@ def test_uninstall_leaves_a_file_the_user_put_in_the_plug_ins_folder(home, capsy
     assert not package.exists()  # nothing else in it: the folder goes too
 
 
-def test_uninstall_of_a_linked_plug_in_folder_removes_the_link_not_its_files(home, capsys, tmp_path):
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    (checkout / "docker.py").write_text("# a developer's copy")
-    pykrita = home / ".local" / "share" / "krita" / "pykrita"
-    pykrita.mkdir(parents=True)
-    (pykrita / "varcolor_krita").symlink_to(checkout)
-    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
-    assert not (pykrita / "varcolor_krita").exists() and (checkout / "docker.py").read_text() == "# a developer's copy"
-
-
-def test_install_over_a_linked_plug_in_folder_is_refused_and_writes_nothing_through_it(home, capsys, tmp_path):
+def _linked_checkout(home, tmp_path):
+    """A developer's checkout of the plug-in, linked as the plug-in's folder in pykrita."""
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     (checkout / "docker.py").write_text("# a developer's copy, edited")
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     pykrita.mkdir(parents=True)
     (pykrita / "varcolor_krita").symlink_to(checkout)
+    return checkout, pykrita / "varcolor_krita"
+
+
+def test_uninstall_of_a_linked_plug_in_folder_removes_the_link_not_its_files(home, capsys, tmp_path):
+    checkout, link = _linked_checkout(home, tmp_path)
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert not link.exists() and (checkout / "docker.py").read_text() == "# a developer's copy, edited"
+
+
+def test_install_over_a_linked_plug_in_folder_is_refused_and_writes_nothing_through_it(home, capsys, tmp_path):
+    checkout, link = _linked_checkout(home, tmp_path)
     code, out, err = run(capsys, "krita", "install")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "is a link to" in err
-    assert [p.name for p in checkout.iterdir()] == ["docker.py"]
+    assert [p.name for p in checkout.iterdir()] == ["docker.py"] and link.is_symlink()
     assert (checkout / "docker.py").read_text() == "# a developer's copy, edited"
     assert not (home / ".config" / "kritarc").exists()  # not enabled either
 
