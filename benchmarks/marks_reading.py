@@ -211,6 +211,7 @@ def markdown(rows: list[dict], strokes: int = 0, noise: float = NOISE, rounds: i
         scene += f", over flat gray paint on the left {100 * gray_mask:.0f} % of its width"
     title = "Reading a few strokes (issue 108, item 3)"
     title = title if strokes else "Reading marks against the floor (issue 94, item 0)"
+    title = "Reading a flat gray mask and a few strokes" if gray_mask else title
     lines = [
         f"# {title}",
         "",
