@@ -223,8 +223,33 @@ def test_a_killed_re_save_leaves_the_earlier_save_whole(tmp_path):
         studio.close()
 
 
-def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "across, stays_full", [(False, False), (True, False), (True, True)], ids=["one", "across", "across, full"]
+)
+def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(
+    tmp_path, monkeypatch, across, stays_full
+):
+    """One file system or two (the data folder's and the output's); a disk full for a moment, or
+    until the next start (then what was replaced waits in the data folder, and is put back then)."""
+    import errno
+    import os
+
     import varcolor.io.atomic as atomic
+    from varcolor.ui import saving
+
+    if across:  # the data folder on another file system than the output's: no link, no rename between them
+        real_replace = os.replace
+
+        def no_link(*args, **keywords):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        def replace(source, target, **keywords):
+            if "saving" in Path(source).parts:
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real_replace(source, target, **keywords)
+
+        monkeypatch.setattr(saving.os, "link", no_link)
+        monkeypatch.setattr(saving.os, "replace", replace)
 
     photo = edge_photo(tmp_path)
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
@@ -238,7 +263,8 @@ def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(tm
         real, published = atomic._publish_temporary, []
 
         def full_disk_at_the_third(tmp, fd, path, overwrite):
-            if len(published) == 2:
+            if len(published) == 2 or (stays_full and len(published) > 2):
+                published.append(None)
                 raise OSError(28, "No space left on device", str(path))
             real(tmp, fd, path, overwrite)
             published.append(path)
@@ -249,8 +275,41 @@ def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(tm
         assert published
     finally:
         studio.close()
+    if stays_full:
+        assert list((tmp_path / "data" / "saving").iterdir())  # the journal, and what it had replaced
+        monkeypatch.setattr(atomic, "_publish_temporary", real)  # room again: the next start
+        Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False).close()
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == earlier
     assert not list((tmp_path / "data" / "saving").iterdir())
+
+
+def test_a_killed_save_that_cannot_be_taken_back_yet_is_kept_and_the_studio_starts(tmp_path):
+    """Its output folder moved away (or its drive unplugged): the studio failed to start at all,
+    on every start. Now it starts, says so, and keeps the journal and what the save replaced until
+    a start can put them back."""
+    import hashlib
+    import json
+
+    from varcolor.ui import saving
+
+    out, folder = tmp_path / "out" / "sub", tmp_path / "data" / "saving"
+    kept = folder / "0123456789ab" / "before" / "0"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"the earlier mask")
+    record = {
+        "files": [str(out / "k_mask.png"), str(out / "k.studio.json")],
+        "sha256": [hashlib.sha256(b"the new mask").hexdigest(), "0" * 64],
+        "before": [str(kept), None],
+    }
+    (folder / "0123456789ab.json").write_text(json.dumps(record))
+    said = saving.recover(folder)  # out/sub is gone
+    assert len(said) == 1 and "could not be taken back yet" in said[0], said
+    assert kept.read_bytes() == b"the earlier mask" and (folder / "0123456789ab.json").exists()
+    out.mkdir(parents=True)  # back
+    (out / "k_mask.png").write_bytes(b"the new mask")
+    said = saving.recover(folder)
+    assert "interrupted save of k.studio.json was taken back" in said[0], said
+    assert (out / "k_mask.png").read_bytes() == b"the earlier mask" and not list(folder.iterdir())
 
 
 @pytest.mark.slow  # a studio process stopped by Ctrl-C mid-save: `make test-slow`

@@ -92,14 +92,15 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
     tmp, fd = _temporary_beside(maps / frame_name(0))  # a killed run's temporary file
     os.close(fd)
     os.utime(tmp, (time.time() - 3600,) * 2)
+    # A map past the clip's last frame is never this run's to delete, whatever the flags (it was).
+    for flags in ([], ["--overwrite"]):
+        code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q", *flags)
+        assert code == 2 and "past this clip's last frame" in err and frame_name(99) in err, err
+        assert err.count("\n") == 1 and (maps / frame_name(99)).exists() and not (scene / "out.mkv").exists()
+    (maps / frame_name(99)).rename(scene / frame_name(99))
     code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q")
     assert code == 2 and "--confidence-map another folder" in err and "--overwrite" in err, err
     assert err.count("\n") == 1 and not (scene / "out.mkv").exists()
-    # A map past the clip's last frame is never this run's to delete, whatever the flags (it was).
-    code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q")
-    assert code == 2 and "past this clip's last frame" in err and frame_name(99) in err, err
-    assert err.count("\n") == 1 and (maps / frame_name(99)).exists() and not (scene / "out.mkv").exists()
-    (maps / frame_name(99)).rename(scene / frame_name(99))
     real = app_clip._colorize_video
 
     def failing(*args, **keywords):
@@ -201,6 +202,7 @@ def test_files_named_as_maps_past_the_clip_are_never_deleted(scene, capsys, chun
         write_image(maps / frame_name(k), np.full((8, 8, 3), 0.2 + 0.02 * k))  # someone's frames
     before = {p.name: p.read_bytes() for p in maps.iterdir()}
     extra = ["--chunk-frames", "4"] if chunked else []
-    code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "--overwrite", "-q", *extra)
-    assert code == 2 and "past this clip's last frame" in err and err.count("\n") == 1, err
+    for flags in (["--overwrite"], []):  # (without it too: not "use --overwrite", which would not help)
+        code, _, err = run(capsys, *argv(scene), "--confidence-map", maps, "-q", *extra, *flags)
+        assert code == 2 and "past this clip's last frame" in err and err.count("\n") == 1, err
     assert {p.name: p.read_bytes() for p in maps.iterdir()} == before and not (scene / "out.mkv").exists()

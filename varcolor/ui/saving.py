@@ -11,6 +11,7 @@ live one's.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -315,6 +316,7 @@ class SaveJob:
         self._cancel = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock: int | None = None  # the save's lock (claim), held while it runs
+        self.keep_work = False  # a publication that could not be taken back: left for recover()
         result_name = "result" + files["result"].suffix
         self._request = save_request(photo, work / "mask.png", work / result_name, options, solver, bits)
         self._request["draw_mask"] = {**drawing, "path": str(work / "mask.png")}
@@ -400,7 +402,8 @@ class SaveJob:
         finally:
             self.seconds = time.monotonic() - self.started
             give_back_free_memory()  # the result's bytes
-            shutil.rmtree(self.work, ignore_errors=True)
+            if not self.keep_work:
+                shutil.rmtree(self.work, ignore_errors=True)
             release(self._lock, self.work.parent / (self.work.name + ".lock"))
 
     def _solve(self) -> None:
@@ -452,7 +455,10 @@ class SaveJob:
         try:
             publish(unit, overwrite=True)
         except BaseException:
-            _take_back(self.journal)  # before the work folder (with what was replaced) goes
+            try:
+                _take_back(self.journal)  # before the work folder (with what was replaced) goes
+            except OSError:
+                self.keep_work = True  # the journal and what it names, for the next start's recovery
             raise
         self.journal.unlink()
 
@@ -586,6 +592,11 @@ def recover(saving: Path) -> list[str]:
         try:
             said += _take_back(saving / f"{save}.json")
             shutil.rmtree(saving / save, ignore_errors=True)
+        except OSError as exc:  # (its folder gone, its drive unplugged): kept whole for a later start
+            said.append(
+                f"an interrupted save could not be taken back yet ({exc.strerror or exc}); kept for the next start"
+            )
+            log.warning("%s", said[-1])
         finally:
             release(fd, lock)
     return said
@@ -625,6 +636,18 @@ def _keep_before(path: Path, keep: Path) -> str | None:
     return str(keep)
 
 
+def _put_back(kept: Path, path: Path) -> None:
+    """The file a save replaced at ``path`` put back from ``kept`` (its work folder's link or copy):
+    renamed, or across file systems copied beside ``path`` and renamed (:func:`publish`)."""
+    try:
+        os.replace(kept, path)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        publish([(path, kept)], overwrite=True)
+        kept.unlink()
+
+
 def _take_back(journal: Path) -> list[str]:
     """The unit of a dead save's ``journal``: taken back unless its marker was published; the
     files it had replaced are put back."""
@@ -648,7 +671,7 @@ def _take_back(journal: Path) -> list[str]:
             # (what the save published there, by its bytes; a file someone wrote since stays)
             ours = path.is_file() and file_sha256(path) == digest
             if kept is not None and kept.is_file() and (ours or not path.exists()):
-                os.replace(kept, path)
+                _put_back(kept, path)
                 restored = True
             elif ours and index < len(files) - 1:
                 path.unlink()

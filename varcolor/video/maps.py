@@ -96,25 +96,28 @@ def check_map_folder(
             named = sorted((entry.name, entry.is_dir()) for entry in entries if MAP_FILE.match(entry.name))
     except OSError as exc:
         raise InputError(f"{folder}: {_FLAG} cannot be read ({exc.strerror or exc})") from None
+    files = []
     for name, is_folder in named:
         path = folder / name
         if identity(path) in own:
             raise InputError(f"{path}: an input of this run, where {_FLAG} would write a map; give another folder")
         index = int(MAP_FILE.match(name).group(1))  # type: ignore[union-attr]  # matched above
-        if is_folder:
-            if index < clip.frame_count:
-                raise InputError(f"{path}: a folder where a map is to go; move it, or give {_FLAG} another folder")
-            continue
-        if not overwrite:
-            raise InputError(
-                f"{folder}: holds maps already ({name}); kept (use --overwrite to replace them, or give "
-                f"{_FLAG} another folder)"
-            )
+        if is_folder and index < clip.frame_count:
+            raise InputError(f"{path}: a folder where a map is to go; move it, or give {_FLAG} another folder")
+        if not is_folder:
+            files.append((name, index))
+    # First what no flag replaces: said before --overwrite is asked for, which would not help.
+    for name, index in files:
         if index >= clip.frame_count and name == frame_name(index):  # (a name varcolor writes)
             raise InputError(
-                f"{path}: past this clip's last frame ({clip.frame_count} frames), kept: another run's or "
-                f"your own, not this run's to replace or delete; move it, or give {_FLAG} another folder"
+                f"{folder / name}: past this clip's last frame ({clip.frame_count} frames), kept: another "
+                f"run's or your own, not this run's to replace or delete; move it, or give {_FLAG} another folder"
             )
+    if files and not overwrite:
+        raise InputError(
+            f"{folder}: holds maps already ({files[0][0]}); kept (use --overwrite to replace them, or give "
+            f"{_FLAG} another folder)"
+        )
 
 
 def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwrite: bool = True) -> None:
