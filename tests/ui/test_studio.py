@@ -546,3 +546,17 @@ def test_out_dir_may_be_a_folder_the_first_save_makes(tmp_path):
         with pytest.raises(varcolor.InputError) as refused:
             _check_save_folder(bad)
         assert str(bad) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_photo_all_transparent_is_refused_as_it_opens_not_at_its_save(tmp_path):
+    """It opened, was painted on for a whole session, and only its save (after the solve) said
+    "every pixel is transparent"."""
+    from PIL import Image
+
+    Image.new("RGBA", (40, 30), (0, 0, 0, 0)).save(tmp_path / "cleared.png")
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        with pytest.raises(varcolor.InputError, match="cleared.png: every pixel is transparent"):
+            studio.open_path(tmp_path / "cleared.png")
+    finally:
+        studio.close()

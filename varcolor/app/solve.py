@@ -15,11 +15,12 @@ from .. import methods
 from ..api import check_fits, colorize
 from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
-from ..errors import MAX_PIXELS, InputError, VarcolorError, listening, messages, retell, tell
+from ..errors import MAX_PIXELS, InputError, VarcolorError, listening, messages, retell
 from ..gamut import GlobalHints
 from ..io import (
     JPEG_EXTENSIONS,
     atomic_path,
+    check_transparency,
     encode_image,
     file_sha256,
     image_bits,
@@ -76,22 +77,6 @@ def read_checked(
     return read_pixels(image, max_pixels, colour=colour, levels=levels), plan
 
 
-def _check_transparency(image: Path, pixels: np.ndarray) -> None:
-    """Refuse a photo every pixel of which is transparent (what it stores there is no photo: a
-    cleared layer's black), and say how much of one is (coloured as stored, however it looks)."""
-    if pixels.ndim != 3 or pixels.shape[2] not in (2, 4):
-        return
-    hidden = int(np.count_nonzero(pixels[..., -1] == 0))
-    if hidden == pixels.shape[0] * pixels.shape[1]:
-        raise InputError(f"{image}: every pixel is transparent: no photo to colour (flatten it onto its background)")
-    if hidden:
-        tell(
-            f"{image}: {hidden:,} pixels ({100 * hidden / (pixels.shape[0] * pixels.shape[1]):.0f} %) are "
-            "transparent: coloured as the gray they store, which the file does not show",
-            stacklevel=4,
-        )
-
-
 def read_pixels(
     image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False, keep: bool = False
 ) -> np.ndarray:
@@ -105,7 +90,7 @@ def read_pixels(
     else:
         with listening() as heard:
             pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
-            _check_transparency(image, pixels)
+            check_transparency(image, pixels)
             if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
                 pixels = gray_by_bands(pixels, colour=True)
             elif not levels and pixels.dtype.kind == "u":
@@ -213,7 +198,7 @@ def read_layered(
     base = stack.layer(base_entry)
     marks = None if marks_entry is None else stack.layer(marks_entry)
     pixels = base.pixels if np.any(base.pixels[..., 3] < 1) else base.pixels[..., :3]
-    _check_transparency(image, pixels)  # (a layer smaller than its canvas is transparent round it)
+    check_transparency(image, pixels)  # (a layer smaller than its canvas is transparent round it)
     if (
         pixels.shape[2] == 3
         and np.array_equal(pixels[..., 0], pixels[..., 1])

@@ -847,6 +847,30 @@ def encode_image(
     return buffer.getvalue()
 
 
+def check_transparency(image: str | os.PathLike, pixels: np.ndarray) -> None:
+    """Refuse a photo every pixel of which is transparent (what it stores there is no photo: a
+    cleared layer's black), and say how much of one is (coloured as stored, however it looks).
+
+    Parameters
+    ----------
+    image : path-like
+        The photo's file, named in what is said.
+    pixels : ndarray
+        Its pixels as read: ``H×W×2`` or ``H×W×4`` carry an alpha (the last), others none.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] not in (2, 4):
+        return
+    hidden = int(np.count_nonzero(pixels[..., -1] == 0))
+    if hidden == pixels.shape[0] * pixels.shape[1]:
+        raise InputError(f"{image}: every pixel is transparent: no photo to colour (flatten it onto its background)")
+    if hidden:
+        tell(
+            f"{image}: {hidden:,} pixels ({100 * hidden / (pixels.shape[0] * pixels.shape[1]):.0f} %) are "
+            "transparent: coloured as the gray they store, which the file does not show",
+            stacklevel=4,
+        )
+
+
 def quiet_decoders() -> None:
     """Keep the decoders' own log lines off stderr in varcolor's processes (its command line, its
     folder runs' workers): tifffile logs a malformed file's faults line by line, where varcolor

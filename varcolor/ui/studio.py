@@ -32,6 +32,7 @@ from ..io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
     atomic_path,
+    check_transparency,
     file_sha256,
     image_bits,
     inside,
@@ -130,6 +131,7 @@ class OpenImage:
             # An 8- or 16-bit photo's levels are kept as read until its full gray is made (smaller
             # than a float copy, held through the first strokes: the studio's peak).
             levels = read_image(path, np.float32, levels=True)
+            check_transparency(name, levels)  # (all transparent: refused as it opens, not at its save)
             pixels = levels if levels.dtype.kind == "f" else levels_to_float(levels, np.float32)
             self.bits = image_bits(path)
         self.sha256 = file_sha256(path)
