@@ -289,6 +289,9 @@ def test_metrics_table(tmp_path, capsys):
     (results / "orphan.png").write_bytes(b"")
     code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", tmp_path / "t.md")
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
+    # "-" is stdout, as without -o (it wrote a file named "-").
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", "-", "--format", "csv")
+    assert out.splitlines()[0] == "image," + ",".join(varcolor.metrics.METRICS) and not os.path.exists("-")
     # A folder as the table: "exists; use --overwrite", then "a folder is in the way". One line, at once.
     for flags in ([], ["--overwrite"]):
         code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", tmp_path, *flags)

@@ -285,8 +285,20 @@ def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
         The help of ``--format``.
     """
     p.add_argument("--format", default="md", choices=["md", "csv", "json"], help=formats_help)
-    p.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=_table_file,
+        help="write the table here instead of stdout ('-': stdout, as without it)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+
+
+def _table_file(text: str) -> str | None:
+    """``-o``'s file of a table; ``-`` is stdout (None), as the shell's habit has it (it wrote a
+    file named ``-``)."""
+    return None if text == "-" else text
 
 
 # ---------------------------------------------------------------- typed values, and their flags
