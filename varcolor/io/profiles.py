@@ -27,6 +27,7 @@ __all__ = [
     "samples_to_srgb",
     "srgb_to_profile",
     "rgb_profile",
+    "maps_as_srgb",
     "output_profile",
     "png_chunk_profile",
     "SRGB_ICC",

@@ -509,9 +509,10 @@ class LinearMethod(Method):
         return Updates(self, space, targets_at)
 
     @classmethod
-    def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
+    def plan(cls, shape: tuple[int, int], options: Options, *, what: str | None = None) -> SolverPlan:
         """The linear solver for an image of ``shape`` (:func:`varcolor.solvers.plan_solver`: the
-        one ``options`` name, or the one it picks), refused where it would not fit in the memory budget.
+        one ``options`` name, or the one it picks), refused where it would not fit in the memory budget
+        (``what``: what the refusal names, where the system is of another method's grid).
         """
         plan = plan_solver(
             options.solver,
@@ -521,6 +522,7 @@ class LinearMethod(Method):
             max_memory=options.max_memory,
             tol=options.tol,
             maxiter=options.maxiter,
+            what=what,
         )
         return dataclasses.replace(plan, method=cls.name)
 

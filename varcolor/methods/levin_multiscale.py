@@ -276,15 +276,13 @@ class LevinMultiscale(Method):
         """
         shape = (int(shape[0]), int(shape[1]))
         factor = cls.factor_for(shape, options)
-        coarse = coarse_shape(shape, factor)
-        try:
-            inner = Levin.plan(coarse, options)
-        except InputError as exc:  # it names the grid's size: say the image's, and the grid as the grid
-            if factor == 1:
-                raise
-            grid = f"a {coarse[1]}×{coarse[0]} image ("
-            whole = f"method {cls.name} on a {shape[1]}×{shape[0]} image (its {factor}×{factor}-block grid: "
-            raise InputError(str(exc).replace(grid, whole, 1)) from None
+        # (a refusal names the image's size, and the grid as the grid)
+        grid = (
+            None
+            if factor == 1
+            else f"method {cls.name} on a {shape[1]}×{shape[0]} image: its {factor}×{factor}-block grid"
+        )
+        inner = Levin.plan(coarse_shape(shape, factor), options, what=grid)
         # Full resolution: the gray, the chroma, the result's Lab and RGB (float64), a tile's LU.
         pixels = shape[0] * shape[1]
         need = inner.bytes + pixels * (8 + 16 + 16 + 24) + estimate_bytes("direct", min(TILE * TILE, pixels))

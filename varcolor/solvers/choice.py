@@ -139,6 +139,7 @@ def plan_solver(
     max_memory: float | None = None,
     tol: float = TOL,
     maxiter: int = 300,
+    what: str | None = None,
 ) -> SolverPlan:
     """The :class:`SolverPlan` for solver ``name`` (``"auto"`` resolved) on an image of ``shape``,
     refusing, before allocating, a solve that would not fit in the memory budget (``max_memory``
@@ -161,6 +162,8 @@ def plan_solver(
         The iterative solvers' relative residual to reach.
     maxiter : int, optional
         The iterative solvers' iteration limit.
+    what : str, optional
+        What the system is of, as a refusal names it (default: ``a W×H image``): a method's grid.
 
     Examples
     --------
@@ -226,7 +229,7 @@ def plan_solver(
             else f"; no solver fits (the smallest, '{smallest}', needs about {_gb(estimate_bytes(smallest, pixels))})"
         )
         raise InputError(
-            f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
+            f"{what or f'a {shape[1]}×{shape[0]} image'} ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
             f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}"
         )
     return SolverPlan(

@@ -362,7 +362,7 @@ class ImageSource(CueSource):
                 f"{path}: the {cls.name} image is {width}×{height} "
                 f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
             )
-        # (decoded whole before it is scaled down: a 36 MP mask of a thumbnail took 2 GB and a minute)
+        # (decoded whole before it is scaled down: marks far larger than the photo cost far more than it)
         if height * width > max(MARKS_LARGER**2 * shape[0] * shape[1], MARKS_PIXELS_ANYWAY):
             raise InputError(
                 f"{path}: the {cls.name} image is {width}×{height}, over {MARKS_LARGER}× the side of "
