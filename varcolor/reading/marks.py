@@ -674,17 +674,14 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
     size = 2 * PAINT_REACH + 1
     for box, own, small in _stroke_boxes(mask, PAINT_REACH):
         held = mask[box]
-        at = np.flatnonzero(held)
-        pixels = marked[box][..., :3].reshape(-1, 3)[at].astype(np.float32)
-        photo = gray[box]
-        under = photo.reshape(-1, photo.shape[2] if photo.ndim == 3 else 1)[at].astype(np.float32)
-        difference = np.zeros(held.shape, np.float32)
-        difference.ravel()[at] = np.abs(pixels - under).max(axis=1)
+        # The marks' differences from the photo, a channel at a time over the box (a gather of a
+        # large stroke's pixels costs more than the box's planes).
+        vectors = [np.where(held, plane, np.float32(0)) for plane in _differences(marked[box], gray[box])]
+        difference = np.maximum(np.maximum(np.abs(vectors[0]), np.abs(vectors[1])), np.abs(vectors[2]))
         near = ndimage.maximum_filter(difference, size=size, mode="constant")
         ratio = difference / np.maximum(near, np.float32(1e-6))
         # Only beside a stroke whose edge fades: copied texture's hard edge is as strong as inside it.
-        depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
-        outer = own & (depth <= 1.5)
+        outer = _outside_within(own, 1.5)
         if not outer.any() or not (own & ~outer).any():
             continue
         if ratio[outer].mean() >= FADING * ratio[own & ~outer].mean():
@@ -694,9 +691,7 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
         if found.any():
             found &= ~_laid_flat(held, marked[box])
         if found.any():
-            vectors = np.zeros(held.shape + (3,), np.float32)
-            vectors.reshape(-1, 3)[at] = pixels - under
-            found &= ~_paint_of_its_own(found, vectors, difference, size)
+            found &= ~_paint_of_its_own(found, np.stack(vectors, axis=-1), difference, size)
         if found.any():  # what the ringing's removal leaves of the stroke in specks goes with it
             pieces, _ = ndimage.label(own & ~found, structure=np.ones((3, 3), bool))
             left = np.bincount(pieces.ravel()) < SPECK
@@ -704,6 +699,22 @@ def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarr
             found |= left[pieces]
         out[box] |= found
     return out
+
+
+def _differences(marked: np.ndarray, photo: np.ndarray) -> list[np.ndarray]:
+    """``marked``'s three channels less ``photo``'s (H×W gray or H×W×3), in float32."""
+    planes = [photo] * 3 if photo.ndim == 2 else [photo[..., c] for c in range(3)]
+    return [marked[..., c].astype(np.float32) - planes[c].astype(np.float32) for c in range(3)]
+
+
+def _outside_within(own: np.ndarray, radius: float) -> np.ndarray:
+    """The pixels of ``own`` within ``radius`` (Euclidean) of a pixel outside it, past its box's
+    edge included: an erosion by the disk, as a distance transform would say, at a fraction of its cost."""
+    from scipy import ndimage
+
+    reach = int(radius)
+    y, x = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    return own & ~ndimage.binary_erosion(own, structure=y * y + x * x <= radius * radius, border_value=0)
 
 
 def _paint_of_its_own(found: np.ndarray, vectors: np.ndarray, difference: np.ndarray, size: int) -> np.ndarray:
@@ -793,13 +804,18 @@ def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarr
     full = np.zeros(mask.shape, bool)
     size = 2 * PAINT_REACH + 1
     for box, own, _ in _stroke_boxes(mask, PAINT_REACH):
-        depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
-        rim = own & (depth <= RIM)
+        rim = _outside_within(own, RIM)
         core = own & ~rim
         if not rim.any() or not core.any():
             continue
-        weight = core.astype(np.float32)
         a, b = ab[box][..., 0].astype(np.float32), ab[box][..., 1].astype(np.float32)
+        # A window's paint is a mean of its core's ab: only within reach of a core pixel of chroma
+        # can it have any (a margin for the float sums). Too few such pixels: no paint laid flat enough.
+        chromatic = core & (a * a + b * b >= (_MIN_CHROMA * (1 - 1e-3)) ** 2)
+        within = ndimage.maximum_filter(chromatic, size, mode="constant")
+        if np.count_nonzero(within & core) < ONE_PAINT * np.count_nonzero(core):
+            continue
+        weight = core.astype(np.float32)
         count = ndimage.uniform_filter(weight, size, mode="constant")
         some = count > 0.5 / size**2
         safe = np.where(some, count, np.float32(1.0))
@@ -811,7 +827,7 @@ def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarr
         flat = some & (spread <= FLAT_PAINT) & (paint2 >= _MIN_CHROMA**2)
         alpha = (a * mean_a + b * mean_b) / np.maximum(paint2, 1e-6)
         # A soft stroke: one paint along it and an edge that fades; copied texture has neither.
-        outer = own & (depth <= 1.5) & some
+        outer = _outside_within(own, 1.5) & some
         if flat[core].mean() < ONE_PAINT or not outer.any() or np.clip(alpha[outer], 0, 1).mean() >= FADING:
             continue
         off = np.hypot(a - alpha * mean_a, b - alpha * mean_b)
