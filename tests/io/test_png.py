@@ -148,3 +148,35 @@ def test_an_interlaced_png_reads_quietly_and_as_its_plain_twin(tmp_path):
     argv += [str(tmp_path / "inter_mask.png"), "-o", str(tmp_path / "out.png"), "-q"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("greyscale", [True, False])
+def test_a_tRNS_colour_is_read_as_transparency_and_checked(tmp_path, bits, greyscale):
+    """A gray or RGB PNG whose tRNS chunk names one level (or colour) transparent: 8-bit ones were read
+    opaque, so an all-transparent photo gave a black result unchecked. Written by pypng, the alpha
+    expected from the chunk's definition (0 exactly where the samples equal it)."""
+    top = 2**bits - 1
+    rng = np.random.default_rng(3)
+    levels = rng.integers(1, top, (6, 7, 1 if greyscale else 3)).astype(np.uint16 if bits == 16 else np.uint8)
+    levels[:, :3] = 0  # the key
+    key = 0 if greyscale else (0, 0, 0)
+
+    def written(name: str, pixels: np.ndarray) -> str:
+        path = tmp_path / name
+        writer = png.Writer(7, 6, greyscale=greyscale, bitdepth=bits, transparent=key)
+        with open(path, "wb") as f:
+            writer.write(f, pixels.reshape(6, -1).tolist())
+        return str(path)
+
+    read = varcolor.read_image(written("half.png", levels))
+    assert read.shape == (6, 7, 4)
+    np.testing.assert_array_equal(read[..., 3] == 0, np.all(levels == 0, axis=2))
+    np.testing.assert_allclose(read[..., :3], np.broadcast_to(levels / top, (6, 7, 3)), atol=1e-12)
+    with pytest.warns(UserWarning, match=r"18 pixels \(43 %\) are transparent"):
+        formats.check_transparency("half.png", read)
+    cleared = varcolor.read_image(written("cleared.png", np.zeros_like(levels)))
+    with pytest.raises(varcolor.InputError, match="cleared.png: every pixel is transparent"):
+        formats.check_transparency("cleared.png", cleared)
+    if bits == 8:  # a chunk whose colour no pixel has: the file as it was read before
+        assert varcolor.read_image(written("none.png", levels + 1)).ndim == (2 if greyscale else 3)

@@ -127,7 +127,7 @@ def read_image(
     -------
     image : ndarray
         ``H×W`` for gray files, ``H×W×3`` for RGB (and CMYK, converted), ``H×W×4`` for RGBA
-        (gray+alpha becomes RGBA).
+        (gray+alpha becomes RGBA, as does a PNG whose tRNS colour some pixels have).
 
     Raises
     ------
@@ -715,6 +715,11 @@ def _read_png16(path: Path) -> np.ndarray:
 def _pillow_pixels(im: Image.Image) -> np.ndarray:
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         return np.asarray(im).astype(np.uint16 if im.mode.startswith("I;16") else np.int32)
+    if im.mode in ("L", "RGB") and "transparency" in im.info:
+        # A PNG's tRNS: one level or colour the file shows as transparent, where it lies.
+        shown = np.asarray(im.convert("RGBA"))
+        if not shown[..., 3].all():
+            return shown
     if im.mode in ("1", "L"):
         return np.asarray(im.convert("L"))
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
