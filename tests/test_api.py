@@ -105,6 +105,7 @@ def test_bad_images():
         varcolor.colorize(np.full((4, 4), 255.0), cues)
 
 
+@pytest.mark.slow
 def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
     # A parallel kernel set up at import started OpenMP in the parent, and workers forked from it
     # aborted on their first parallel kernel ("fork() called from a process already using GNU
@@ -123,6 +124,7 @@ def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
     assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # one cue colours the whole image
 
 
+@pytest.mark.slow
 def test_a_process_that_solved_a_reach_forks_workers_that_solve_theirs():
     """A script colorizes one photo, then forks workers that colorize theirs (a multiprocessing
     pool): each worker starts its own thread for the reach (the parent's is not in the child; the

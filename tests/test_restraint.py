@@ -276,6 +276,7 @@ def test_a_map_left_alone_or_of_a_wrong_kind_is_said_before_the_solve_and_never_
     assert code != 0 and conf.exists(), err  # the earlier map, replaced, is not taken back
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_writing_its_colours_leaves_no_map_to_stop_the_rerun(tmp_path, capsys):
     """A run killed (SIGKILL: no cleanup) while its colours were being encoded left their map
     published alone: the rerun was refused ("map.png: exists; kept", exit 2; a folder run's

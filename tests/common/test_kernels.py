@@ -564,6 +564,7 @@ with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
 def test_workers_forked_after_openmp_kernels_ran_colorize_by_array_code():
     import subprocess

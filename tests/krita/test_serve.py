@@ -133,6 +133,7 @@ def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
     assert said[-1]["ok"] and said[-1]["box"] == [0, 0, *SHAPE]
 
 
+@pytest.mark.slow
 def test_the_worker_ends_when_its_stdin_closes(tmp_path):
     """Krita gone (however it ended) closes the pipe: the worker answers what it was asked and ends."""
     strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)

@@ -655,6 +655,7 @@ def _thread_solves(monkeypatch, wrap) -> None:
     monkeypatch.setattr(levin_multiscale._Refactor, "_run", run)
 
 
+@pytest.mark.slow
 def test_the_coarse_grid_is_factored_again_in_the_background_not_in_an_edit(monkeypatch):
     """As held pixels add up, the coarse grid is factored again in a thread and a later edit
     adopts those factors: no edit of the sequence factors the coarse grid itself (the
@@ -672,6 +673,7 @@ def test_the_coarse_grid_is_factored_again_in_the_background_not_in_an_edit(monk
     assert np.abs(edits[-1].ab - same_edits[-1].ab).max() <= 0.05
 
 
+@pytest.mark.slow
 def test_edits_and_undos_while_the_background_factorisation_runs(monkeypatch):
     """Attack the thread: quick strokes and undos while the coarse grid's factorisation is held
     back in its thread (started for cues that the undos then remove), then let it finish. Each

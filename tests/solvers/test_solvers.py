@@ -249,6 +249,7 @@ def test_a_solve_that_misses_its_tolerance_is_an_error_not_a_result():
         varcolor.colorize(gray, cues, solver="amg")
 
 
+@pytest.mark.slow
 def test_the_command_line_refuses_a_non_converged_solve_and_a_folder_goes_on(tmp_path, capsys):
     from ..conftest import make_pair, run
 

@@ -29,6 +29,7 @@ from .conftest import (
 )
 
 
+@pytest.mark.slow
 def test_save_reproduces_through_the_command_line(client, tmp_path):
     open_upload(client, edge_photo(client.tmp))
     client.post("/api/edit", json=stroke_edit([200, 60, 50], [[5, 10], [20, 10]]))
@@ -224,7 +225,12 @@ def test_a_killed_re_save_leaves_the_earlier_save_whole(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "across, stays_full", [(False, False), (True, False), (True, True)], ids=["one", "across", "across, full"]
+    "across, stays_full",
+    [
+        pytest.param(False, False, id="one"),
+        pytest.param(True, False, id="across", marks=pytest.mark.slow),
+        pytest.param(True, True, id="across, full", marks=pytest.mark.slow),
+    ],
 )
 def test_a_save_that_fails_while_publishing_leaves_the_earlier_save_as_it_was(
     tmp_path, monkeypatch, across, stays_full
@@ -434,6 +440,7 @@ def test_a_save_reads_the_studios_mask_as_the_live_view_does(tmp_path):
     assert np.abs(result[14, 12:28] - painted).max() < 1  # the line on the photo's dark half, as painted
 
 
+@pytest.mark.slow
 def test_two_saves_asked_for_at_once_start_one(tmp_path, monkeypatch):
     """Ctrl+S twice fast (two tabs, a double key press): both requests passed the "a save is under
     way" check before either had started its save, so two children solved the same unit at once

@@ -10,7 +10,7 @@ from ..conftest import run
 from .test_video import pan, write_cues
 
 
-@pytest.mark.parametrize("chunked", [[], ["--chunk-frames", "2"]])
+@pytest.mark.parametrize("chunked", [[], pytest.param(["--chunk-frames", "2"], marks=pytest.mark.slow)])
 def test_rerun_into_a_frames_folder_replaces_its_frames(tmp_path, capsys, chunked):
     frames = pan(frames=4)
     for k, frame in enumerate(frames):
