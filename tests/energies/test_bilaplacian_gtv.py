@@ -22,10 +22,11 @@ from varcolor.solvers.stencil import graph_laplacian
 from ..conftest import tiny_problem
 
 
-@pytest.fixture(params=["numba", "array"])
+@pytest.fixture(params=[pytest.param("numba", marks=pytest.mark.slow), "array"])
 def path(request, monkeypatch):
     """Each way a CPU solve runs: the kernels, or the array code of a small photo whose kernels
-    are not compiled (varcolor.common.kernels.array_code), chosen as a user would (VARCOLOR_KERNELS)."""
+    are not compiled (varcolor.common.kernels.array_code), chosen as a user would (VARCOLOR_KERNELS).
+    The kernels' run is `make test-slow`'s: in a cold `make test` compiling ADMM's kernels was most of it."""
     monkeypatch.setenv("VARCOLOR_KERNELS", request.param)
     return request.param
 

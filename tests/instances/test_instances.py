@@ -132,10 +132,10 @@ def test_user_cues_still_win_inside_an_instance(fixed):
 
 
 def test_cost_is_per_instance_not_per_pixel():
-    # A 12 MP image with three small instances: the network sees three crops, nothing else.
-    shape = (3000, 4000)
+    # A 3 MP image with three small instances: the network sees three crops, nothing else.
+    shape = (1500, 2000)
     gray = np.zeros(shape)  # never read by this fake network
-    boxes = [(100, 100, 80, 80), (2000, 3000, 120, 100), (1500, 50, 60, 60)]
+    boxes = [(100, 100, 80, 80), (1000, 1500, 120, 100), (750, 50, 60, 60)]
     found = [Instance(box, 0.8, "face", np.ones(box[2:])) for box in boxes]
     seen = []
 
