@@ -39,8 +39,10 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format first; then the types (`make typecheck`) beside the suite, their report printed
-# after it, so that every core stays busy. The suite runs on every core (pytest-xdist; at most 4
-# workers, as each runs solves, threads and child processes of its own), a test file to a worker
+# after it, so that every core stays busy: at the lowest priority, they take the cores' idle moments
+# (a child process's start, the browser) rather than the workers' time. The suite runs on every
+# core (pytest-xdist; at most 4 workers, as each runs solves, threads and child processes of its
+# own), a test file to a worker
 # (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
 # No collecting pass to write the bytecode first, and no `varcolor warm`: neither made the run
 # quicker (benchmarks/results/make_test_notes.md). Python writes its bytecode even where the
@@ -51,7 +53,7 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@types=$$(mktemp); trap 'rm -f "$$types"' EXIT; \
-	$(PY) -m mypy varcolor > "$$types" 2>&1 & typing=$$!; \
+	nice -n 19 $(PY) -m mypy varcolor > "$$types" 2>&1 & typing=$$!; \
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests; \
 	tested=$$?; wait $$typing; typed=$$?; echo "types (mypy varcolor):"; cat "$$types"; \
 	exit $$(( tested ? tested : typed ))
