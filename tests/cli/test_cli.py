@@ -282,8 +282,14 @@ def test_metrics_table(tmp_path, capsys):
     assert rows[2]["psnr"] == pytest.approx((rows[0]["psnr"] + rows[1]["psnr"]) / 2)
     expected = varcolor.metrics.psnr(varcolor.read_image(results / "x.jpg"), varcolor.read_image(originals / "x.png"))
     assert rows[1]["psnr"] == pytest.approx(expected)
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "-q")
-    assert out.splitlines()[0].startswith("| image | psnr | ssim | ms_ssim")
+    code, out, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q")
+    assert out.splitlines()[0].startswith("| image | psnr | ssim | ms_ssim") and err == ""
+    # An original without its result (a photo the method failed on) is said: the mean is not all of them.
+    varcolor.write_image(originals / "z.png", photo("astronaut", (40, 40)))
+    code, out, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q")
+    assert code == 0 and "mean (2)" in out and err.count("\n") == 1 and "1 original without a result" in err, err
+    assert "z.png" in err, err
+    (originals / "z.png").unlink()
     code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "--format", "csv", "--ab", "-q")
     assert out.splitlines()[0] == "image," + ",".join(varcolor.metrics.METRICS)
     (results / "orphan.png").write_bytes(b"")

@@ -33,17 +33,20 @@ from .common import (
     to_csv,
     to_json,
     walk_reported,
+    warn,
     write_table,
 )
 
 
-def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
+def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]], list[str], list[str]]:
+    """The (name, result, original) pairs, the lines of what cannot be scored, and the originals
+    no result matches (by their paths less the extension)."""
     if results.is_file():
         if not originals.is_file():
             raise InputError(f"{originals}: with a result file, -r must be an original image file")
         if is_video(originals):
             raise InputError(f"{originals}: a clip; an image is scored against an image (a clip against a clip)")
-        return [(results.name, results, originals)], []
+        return [(results.name, results, originals)], [], []
     if not results.is_dir():
         raise InputError(f"{results}: no such file or folder")
     if originals.is_file():
@@ -56,6 +59,7 @@ def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]]
         by_key.setdefault(rel.with_suffix("").as_posix(), []).append(rel)
     found, more = walk_reported(results)
     pairs, missing = [], unlisted + more  # folders that cannot be listed: failures, as a bad image is
+    matched: set[str] = set()
     for rel in found:
         key = rel.with_suffix("").as_posix()
         if key not in by_key:
@@ -65,11 +69,12 @@ def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]]
             both = " and ".join(str(originals / other) for other in sorted(by_key[key])[:2])
             raise InputError(f"{results / rel}: ambiguous original, both {both} match; keep one of them")
         pairs.append((rel.as_posix(), results / rel, originals / by_key[key][0]))
+        matched.add(key)
     # A clip among the results is no image to score: said, not passed over.
     clips = sorted(path for path in results.rglob("*") if path.is_file() and is_video(path))
     said = "a clip; score it alone against its original clip (varcolor metrics CLIP -r ORIGINAL)"
     missing += [f"{clip}: {said}" for clip in clips]
-    return pairs, missing
+    return pairs, missing, [by_key[key][0].as_posix() for key in sorted(by_key) if key not in matched]
 
 
 def _format_table(rows: list[dict], fmt: str) -> str:
@@ -233,11 +238,11 @@ def score_files(
 ) -> int:
     """Score ``results`` (a file or folder) against ``originals`` and write the table to
     ``output`` (or stdout); the exit code (1 where some images could not be scored)."""
-    pairs, failures = _pairs(Path(results), Path(originals))
+    pairs, failures, unscored = _pairs(Path(results), Path(originals))
     if only is not None:
         chosen = {identity(path) for path in only}
         pairs = [pair for pair in pairs if identity(pair[1]) in chosen]
-        failures = []  # results that are not this run's have no original to miss
+        failures, unscored = [], []  # results that are not this run's have no original to miss
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
     single = Path(results).is_file()
@@ -293,6 +298,10 @@ def score_files(
         }
         rows.append({"image": f"mean ({len(rows)})", **mean})
     write_table(_format_table(rows, fmt), output, overwrite, inputs)
+    if unscored:  # a mean over fewer photos than another method's is no comparison: said
+        named = ", ".join(unscored[:3]) + (", …" if len(unscored) > 3 else "")
+        count = f"{len(unscored)} original{'s' if len(unscored) > 1 else ''}"
+        warn(f"{originals}: {count} without a result in {results} ({named}): the mean is over the results found")
     for line in failures:
         error(line)
     return 1 if failures else 0
