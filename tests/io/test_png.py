@@ -180,3 +180,17 @@ def test_a_tRNS_colour_is_read_as_transparency_and_checked(tmp_path, bits, greys
         formats.check_transparency("cleared.png", cleared)
     if bits == 8:  # a chunk whose colour no pixel has: the file as it was read before
         assert varcolor.read_image(written("none.png", levels + 1)).ndim == (2 if greyscale else 3)
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4])
+def test_a_tRNS_level_of_a_low_bit_depth_gray_png_is_its_transparency(tmp_path, bits):
+    """Gray PNGs of 1, 2 and 4 bits with a tRNS level (1 bit was read opaque): the alpha is 0
+    exactly where the samples equal it (pypng writes them; the chunk's definition)."""
+    levels = np.zeros((6, 7), np.uint8)
+    levels[:, :3] = 2**bits - 1
+    path = tmp_path / "low.png"
+    with open(path, "wb") as f:
+        png.Writer(7, 6, greyscale=True, bitdepth=bits, transparent=0).write(f, levels.tolist())
+    read = varcolor.read_image(path)
+    assert read.shape == (6, 7, 4)
+    np.testing.assert_array_equal(read[..., 3] == 0, levels == 0)

@@ -715,7 +715,7 @@ def _read_png16(path: Path) -> np.ndarray:
 def _pillow_pixels(im: Image.Image) -> np.ndarray:
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         return np.asarray(im).astype(np.uint16 if im.mode.startswith("I;16") else np.int32)
-    if im.mode in ("L", "RGB") and "transparency" in im.info:
+    if im.mode in ("1", "L", "RGB") and "transparency" in im.info:
         # A PNG's tRNS: one level or colour the file shows as transparent, where it lies.
         shown = np.asarray(im.convert("RGBA"))
         if not shown[..., 3].all():
