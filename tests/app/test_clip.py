@@ -92,3 +92,32 @@ def test_a_clip_written_to_an_image_name_is_refused_before_any_frame(scene, caps
     with pytest.raises(InputError, match="not a .tif image"):
         run_folder("colorize", scene / "gray.mkv", scene / "out.tif", cues="keyframes", cue_path=scene / "cues")
     assert not (scene / "out.png").exists() and not (scene / "out.tif").exists()
+
+
+@pytest.mark.parametrize("kind", ["pipe", "exists", "frames holding the cues"])
+def test_an_output_that_cannot_be_published_is_refused_before_any_cue_is_read(scene, capsys, monkeypatch, kind):
+    """A pipe named as the clip, a clip that exists without --overwrite, a frame folder holding
+    the run's cues: refused in one line before the keyframes' cues are read (with a reference,
+    before its matching: half a minute on a real clip)."""
+    import os
+
+    import varcolor.video
+
+    def reading(*args, **kwargs):
+        raise AssertionError("the cues were read before the output was checked")
+
+    monkeypatch.setattr(varcolor.video, "read_cue_folder", reading)
+    out, flags = scene / "out.mkv", ["--codec", "lossless"]
+    if kind == "pipe":
+        os.mkfifo(out)
+        flags.append("--overwrite")
+    elif kind == "exists":
+        out.write_bytes(b"an earlier clip")
+    else:
+        out, flags = scene / "cues", ["--overwrite"]  # an earlier run's frames beside the cues
+        write_image(out / "frame_000000.png", np.full((72, 96), 0.5))
+    code, _, err = run(capsys, "colorize", scene / "gray.mkv", "--cues", scene / "cues", "-o", out, *flags)
+    expected = {"pipe": "a device, pipe or socket", "exists": "exists; kept", "frames holding the cues": "holds"}
+    assert code == 2 and expected[kind] in err and len(err.strip().splitlines()) == 1, err
+    if kind == "exists":
+        assert out.read_bytes() == b"an earlier clip"

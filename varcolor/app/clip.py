@@ -18,7 +18,7 @@ from .. import batch, sources
 from ..common.fields import OptionValues, option
 from ..common.memory import check_memory
 from ..errors import InputError, listening
-from ..io import IMAGE_EXTENSIONS, remove_stale_temporaries
+from ..io import IMAGE_EXTENSIONS, check_writable, remove_stale_temporaries
 from ..options import Options
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .reference import given_references
@@ -172,6 +172,28 @@ def _check_frames_hold_no_input(out: Path, inputs: list) -> None:
             raise InputError(f"{out}: holds {given}, an input of this run; give another folder for the frames")
 
 
+def _check_output(out: Path, source: Path, opened, clip: ClipOptions, run: RunOptions, inputs: list) -> None:
+    """Refuse, before any cue is read or matched, an output the run could not publish: the input
+    itself, a folder of frames holding an input, a pipe or device, one that exists without
+    ``--overwrite``, or H.264 of odd-sized frames."""
+    from ..video.io import open_writer
+
+    try:
+        if out.exists() and os.path.samefile(out, source):
+            raise InputError(f"{out}: is the input; refusing to overwrite it")
+    except OSError:
+        pass
+    _check_frames_hold_no_input(out, inputs)
+    video = out.suffix.lower() in VIDEO_EXTENSIONS
+    if video:
+        check_writable(out, image=False)
+    open_writer(out, fps=opened.fps, codec=clip.codec, overwrite=run.overwrite)  # its own checks; opens nothing
+    if video and clip.codec == "h264" and (opened.width % 2 or opened.height % 2):
+        raise InputError(
+            f"{opened.path}: H.264 (yuv420p) needs an even width and height, not {opened.width}×{opened.height}"
+        )
+
+
 def colorize_clip(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -231,22 +253,13 @@ def colorize_clip(
         options.max_memory,
     )
     out = _output(source, os.fspath(output))
+    _check_output(out, source, opened, clip, run, [source, cues, *(given_references(reference) or ())])
     maps = _check_maps(run, opened, options, out, cues, reference) if run.confidence_map is not None else None
     keyed = read_cue_folder(cues, opened.frame_count, opened.shape, edges=run.edges) if cues else {}
     if reference:
         keyed = _film_cues(run, opened, keyed, options, reference)
     if not keyed and not options.prior:
         raise InputError(f"{source}: no cues; give --cues DIR or --prior ideepcolor")
-    try:
-        if out.exists() and os.path.samefile(out, source):
-            raise InputError(f"{out}: is the input; refusing to overwrite it")
-    except OSError:
-        pass
-    _check_frames_hold_no_input(out, [source, cues, *(given_references(reference) or ())])
-    if out.suffix.lower() in VIDEO_EXTENSIONS and clip.codec == "h264" and (opened.width % 2 or opened.height % 2):
-        raise InputError(
-            f"{source}: H.264 (yuv420p) needs an even width and height, not {opened.width}×{opened.height}"
-        )
     chunk_frames = clip.chunk_frames or CHUNK_FRAMES
     chunked = run.resume or run.workers != 1 or run.scheduler or clip.chunk_frames
     if chunked or opened.frame_count > chunk_frames:
