@@ -8,7 +8,8 @@ Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (2
 set; ``N=`` another count, ``PART=test`` the test part), ``dense '[{"LIKENESS_POWER": 2.0}]'``,
 ``fence '[{}]'``, ``reference``,
 ``gate`` or ``map-gate`` (the gate on the colour or on the map, on the test part: the network was
-trained on the tuning part), ``gap`` (where the gain falls short of the ceiling).
+trained on the tuning part), ``feature-map`` (the map times a texture features' likeness to the
+strokes), ``gap`` (where the gain falls short of the ceiling).
 """
 
 from __future__ import annotations
@@ -242,6 +243,64 @@ def gap() -> None:
               "ceiling {:+.2f} | shading-aware {:+.2f}".format(*r))  # fmt: skip
 
 
+def _gaussian_log_density(points: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """The log-density of a Gaussian fitted to ``sample`` (rows) at ``points``, up to a constant."""
+    lower = np.linalg.cholesky(np.cov(sample.T) + 1e-3 * np.eye(sample.shape[1]))
+    d = np.linalg.solve(lower, (points - sample.mean(0)).T)
+    return -0.5 * (d * d).sum(0) - np.log(np.diag(lower)).sum()
+
+
+def _like_the_strokes(c: dict, confidence: np.ndarray, rng) -> np.ndarray:
+    """How like the strokes a pixel is, against the pixels the map calls unknown (under 0.15), in
+    skimage's multiscale features of the gray (level, edges, texture at 5 scales): a Gaussian a
+    stroke colour against 4 clusters of the unknown, as a probability."""
+    from skimage.feature import multiscale_basic_features
+
+    features = multiscale_basic_features(c["gray"].astype(np.float32), sigma_min=1, sigma_max=16, num_sigma=5)
+    x, cue = features.reshape(-1, features.shape[-1]).astype(np.float64), c["mask"].ravel()
+    unknown = np.flatnonzero((confidence.ravel() < 0.15) & ~cue)
+    if unknown.size < 100:
+        return np.ones(c["mask"].shape)
+    on = rng.choice(np.flatnonzero(cue), min(int(cue.sum()), 4000), replace=False)
+    off = x[rng.choice(unknown, min(unknown.size, 8000), replace=False)]
+    _, colour = np.unique(np.round(c["ab"].reshape(-1, 2)[on] / 6), axis=0, return_inverse=True)
+    like = [_gaussian_log_density(x, x[on[colour.ravel() == k]]) for k in range(colour.max() + 1)
+            if (colour == k).sum() > x.shape[1] + 5] or [_gaussian_log_density(x, x[on])]  # fmt: skip
+    centres = off[rng.choice(len(off), 4, replace=False)]
+    for _ in range(10):  # k-means of the unknown's features
+        nearest = ((off[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
+        centres = np.array([off[nearest == j].mean(0) if (nearest == j).any() else centres[j] for j in range(4)])
+    unlike = [_gaussian_log_density(x, off[nearest == j]) for j in range(4) if (nearest == j).sum() > x.shape[1] + 5]
+    ratio = np.clip(np.max(like, 0) - np.max(unlike, 0), -50, 50)
+    return (1 / (1 + np.exp(-ratio))).reshape(c["mask"].shape)
+
+
+def feature_map() -> None:
+    """The map times how like the strokes each pixel is in texture features (``_like_the_strokes``,
+    to the powers below), the colour as it is: cL / cS as ``sweep``'s, and how well the map ranks
+    the stroked objects' pixels above the leaked ones (AUC, a photo's, averaged); ``N`` photos a
+    set of the part named (``PART``, default test)."""
+    module, rng, rows, powers = ss.protocol(), np.random.default_rng(0), {}, (0.0, 0.5, 1.0)
+    for c in skeleton_cases(os.environ.get("PART", "test")):
+        result = varcolor.colorize(c["gray"], varcolor.Cues(c["mask"], c["ab"]))
+        neutral = module.score(result.rgb, c["rgb"], c["lab"], c["chroma"], c["stroked"])[3]
+        chroma = np.hypot(*rgb_to_lab(result.rgb)[..., 1:].transpose(2, 0, 1))
+        leaked, on = neutral & (chroma >= 6), c["stroked"] & ~c["mask"]
+        if not leaked.any():
+            continue
+        like, line = _like_the_strokes(c, result.confidence, rng), []
+        for power in powers:
+            known = result.confidence * np.where(c["mask"], 1.0, like**power)
+            a, b = known[on], known[leaked]
+            ranks = np.concatenate([a, b]).argsort().argsort()[: a.size]
+            line += [b.mean(), a.mean(), (ranks.sum() - a.size * (a.size - 1) / 2) / (a.size * b.size)]
+        rows.setdefault((c["set"], c["variant"]), []).append(line)
+    for (name, variant), values in sorted(rows.items()):
+        r = np.mean(values, 0)
+        shown = (f"γ{p}: cL {r[3 * i]:.2f} cS {r[3 * i + 1]:.2f} AUC {r[3 * i + 2]:.2f}" for i, p in enumerate(powers))
+        print(name, variant, len(values), " ".join(shown))
+
+
 def fence(configs: list[dict]) -> None:
     """The skeleton's strokes, and with them gray "fences": on each of the 4 largest neutral objects
     (median chroma under 6, no stroked one) the central 40 % of its skeleton, painted ab 0 (12
@@ -290,4 +349,4 @@ if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     mode, given = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
     {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate,
-     "map-gate": map_gate, "gap": gap, "fence": lambda: fence(given)}[mode]()  # fmt: skip
+     "map-gate": map_gate, "feature-map": feature_map, "gap": gap, "fence": lambda: fence(given)}[mode]()  # fmt: skip

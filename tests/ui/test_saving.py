@@ -479,3 +479,21 @@ def test_two_saves_asked_for_at_once_start_one(tmp_path, monkeypatch):
         assert studio.save_status()["state"] == "done"
     finally:
         studio.close()
+
+
+@pytest.mark.parametrize("kind", ["pipe", "folder"])
+def test_a_save_name_that_cannot_be_published_is_refused_before_the_solve(client, tmp_path, kind):
+    """A pipe (or a folder) in the way of one of the save's files, with overwrite: refused at once
+    in one line, no save started (it had solved the photo, then failed to publish)."""
+    import os
+
+    open_upload(client, edge_photo(client.tmp))
+    client.post("/api/edit", json=stroke_edit([200, 60, 50], [[5, 10], [20, 10]]))
+    (tmp_path / "out").mkdir(exist_ok=True)
+    in_the_way = tmp_path / "out" / "piped_mask.png"
+    os.mkfifo(in_the_way) if kind == "pipe" else in_the_way.mkdir()
+    r = client.post("/api/save", json={"name": "piped", "overwrite": True})
+    expected = "a device, pipe or socket" if kind == "pipe" else "a folder is in the way"
+    assert r.status_code == 400 and expected in r.json()["error"] and "\n" not in r.json()["error"], r.text
+    assert client.get("/api/save-status").json()["state"] not in ("solving", "publishing", "done")
+    assert not (tmp_path / "out" / "piped.png").exists()

@@ -35,7 +35,16 @@ from ..app.cues import cue_path
 from ..common.fields import path_word
 from ..common.memory import give_back_free_memory, memory_budget
 from ..errors import InputError, OutputError
-from ..io import WRITE_EXTENSIONS, encode_image, file_sha256, inside, publish, remove_stale_temporaries, same_file
+from ..io import (
+    WRITE_EXTENSIONS,
+    check_writable,
+    encode_image,
+    file_sha256,
+    inside,
+    publish,
+    remove_stale_temporaries,
+    same_file,
+)
 from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 from .refphoto import Suggestions
@@ -182,6 +191,8 @@ class Saves:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
+        for path in paths.values():  # a pipe, a folder in the way: refused now, not after the solve
+            check_writable(path, image=False)
         method = doc.settings.get("method", DEFAULT_PRESET)
         options = dict(PRESETS[method])
         # The solver is decided here, once, and named in the command ("auto" could pick another
