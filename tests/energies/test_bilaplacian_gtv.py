@@ -141,7 +141,8 @@ def simulated_gpu(monkeypatch):
     return simulated
 
 
-@pytest.mark.parametrize("kind", ["numba", "array", "gpu"])
+# The kernels' parameter is `make test-slow`'s, as the `path` fixture's (their compile).
+@pytest.mark.parametrize("kind", [pytest.param("numba", marks=pytest.mark.slow), "array", "gpu"])
 @pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
 def test_grid_kernels_match_the_sparse_operators(kind, shape):
     # Each grid in its own layout and precision (the kernels' and the GPU's edge variables float32).
@@ -235,9 +236,10 @@ print("COMPILED", compiled)
     assert "COMPILED []" in done.stdout, done.stdout
 
 
-def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch):
+@pytest.mark.parametrize("kernels", [pytest.param("numba", marks=pytest.mark.slow), "array"])
+def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch, kernels):
     simulated_gpu(monkeypatch)
-    monkeypatch.setenv("VARCOLOR_KERNELS", "numba")  # the CPU's kernels, as a large photo's
+    monkeypatch.setenv("VARCOLOR_KERNELS", kernels)  # the CPU's kernels (a large photo's), or its array code
     gray, mask, targets = tiny_problem(4, (32, 40))
     params = Parameters(tol=1e-6, maxiter=5000)
     cpu, cpu_info = solve(gray, mask, targets, params)
