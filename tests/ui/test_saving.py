@@ -497,3 +497,36 @@ def test_a_save_name_that_cannot_be_published_is_refused_before_the_solve(client
     assert r.status_code == 400 and expected in r.json()["error"] and "\n" not in r.json()["error"], r.text
     assert client.get("/api/save-status").json()["state"] not in ("solving", "publishing", "done")
     assert not (tmp_path / "out" / "piped.png").exists()
+
+
+def test_a_journal_naming_files_no_save_writes_touches_nothing(tmp_path):
+    """A hand-written journal in the data folder named any file whose digest it knew, and the next
+    start deleted it (a dead save's published file). Only a save unit's names are taken back."""
+    import hashlib
+    import json
+
+    from varcolor.ui import saving
+
+    folder, out = tmp_path / "data" / "saving", tmp_path / "out"
+    folder.mkdir(parents=True)
+    out.mkdir()
+    victims = [tmp_path / "thesis.txt", out / "k.png", out / "other.png"]
+    for victim in victims:
+        victim.write_bytes(b"keep me " + victim.name.encode())
+    digest = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
+    journals = [  # a file elsewhere; a result whose session is named otherwise; a result of another name
+        [victims[0], out / "k.studio.json"],
+        [victims[1], out / "k.studio.txt"],
+        [victims[2], out / "k.studio.json"],
+    ]
+    for index, files in enumerate(journals):
+        record = {"files": [str(p) for p in files], "sha256": [digest(files[0]), "0" * 64]}
+        (folder / f"0123456789a{index}.json").write_text(json.dumps(record))
+    assert saving.recover(folder) == []
+    assert all(victim.read_bytes() == b"keep me " + victim.name.encode() for victim in victims)
+    assert not list(folder.iterdir())
+    # the same journal naming the unit's own result is taken back (the dead save's file goes)
+    record = {"files": [str(out / "k.png"), str(out / "k.studio.json")], "sha256": [digest(out / "k.png"), "0" * 64]}
+    (folder / "0123456789ab.json").write_text(json.dumps(record))
+    assert "interrupted save of k.studio.json" in saving.recover(folder)[0]
+    assert not (out / "k.png").exists()

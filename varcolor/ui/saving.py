@@ -659,6 +659,18 @@ def _put_back(kept: Path, path: Path) -> None:
         kept.unlink()
 
 
+def _named_as_a_unit(files: list[Path]) -> bool:
+    """Whether ``files`` are named as a save's unit (:meth:`Saves.start`): in one folder, the
+    session file last, the others its name's result, mask or points."""
+    marker = files[-1]
+    if not marker.name.endswith(".studio.json"):
+        return False
+    base = marker.name.removesuffix(".studio.json")
+    names = {base + suffix for suffix in SAVE_FORMATS.values()} | {marker.name}
+    names |= {cue_path(marker.parent, base, kind).name for kind in ("mask", "points")}
+    return all(path.parent == marker.parent and path.name in names for path in files)
+
+
 def _take_back(journal: Path) -> list[str]:
     """The unit of a dead save's ``journal``: taken back unless its marker was published; the
     files it had replaced are put back."""
@@ -672,6 +684,10 @@ def _take_back(journal: Path) -> list[str]:
         own = journal.with_suffix("") / "before"
         before = [Path(p) if p and Path(p).parent == own else None for p in record.get("before", [None] * len(files))]
     except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return said
+    if not files or not _named_as_a_unit(files):  # (a hand-written journal: it touches nothing)
+        log.warning("%s: names files no save writes; ignored", journal)
         journal.unlink(missing_ok=True)
         return said
     marker = files[-1]
