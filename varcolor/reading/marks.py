@@ -465,8 +465,15 @@ def _photo_like(marks: Marks, marked: np.ndarray, gray: np.ndarray) -> tuple[int
         return none  # too few to tell, whatever they are (and each test below may leave too few)
     rows, columns = np.divmod(at, mask.shape[1])
     under = gray[rows, columns].astype(np.float32)
-    level = marked[rows, columns, :3].astype(np.float32)
-    near = np.abs(level - (under[:, None] if under.ndim == 1 else under[:, :3])).max(axis=1) * 255
+    # A channel at a time: an (n, 3) gather reduced along its short axis took most of this.
+    near = np.zeros(at.size, np.float32)
+    for c in range(3):
+        np.maximum(
+            near,
+            np.abs(marked[rows, columns, c].astype(np.float32) - (under if under.ndim == 1 else under[:, c])),
+            out=near,
+        )
+    near *= 255
     keep = near <= COPY_NOISE_MAX + 0.5
     at, near = at[keep], near[keep]
     around, spread = _square_of_cues(mask, marked, at)
