@@ -190,7 +190,7 @@ def _check_output(out: Path, source: Path, opened, clip: ClipOptions, run: RunOp
     open_writer(out, fps=opened.fps, codec=clip.codec, overwrite=run.overwrite)  # its own checks; opens nothing
     if video and clip.codec == "h264" and (opened.width % 2 or opened.height % 2):
         raise InputError(
-            f"{opened.path}: H.264 (yuv420p) needs an even width and height, not {opened.width}×{opened.height}"
+            f"{source}: H.264 (yuv420p) needs an even width and height, not {opened.width}×{opened.height}"
         )
 
 
