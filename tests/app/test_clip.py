@@ -94,7 +94,7 @@ def test_a_clip_written_to_an_image_name_is_refused_before_any_frame(scene, caps
     assert not (scene / "out.png").exists() and not (scene / "out.tif").exists()
 
 
-@pytest.mark.parametrize("kind", ["pipe", "exists", "frames holding the cues"])
+@pytest.mark.parametrize("kind", ["pipe", "link to a pipe", "folder", "exists", "frames holding the cues"])
 def test_an_output_that_cannot_be_published_is_refused_before_any_cue_is_read(scene, capsys, monkeypatch, kind):
     """A pipe named as the clip, a clip that exists without --overwrite, a frame folder holding
     the run's cues: refused in one line before the keyframes' cues are read (with a reference,
@@ -108,8 +108,12 @@ def test_an_output_that_cannot_be_published_is_refused_before_any_cue_is_read(sc
 
     monkeypatch.setattr(varcolor.video, "read_cue_folder", reading)
     out, flags = scene / "out.mkv", ["--codec", "lossless"]
-    if kind == "pipe":
-        os.mkfifo(out)
+    if kind in ("pipe", "link to a pipe"):
+        os.mkfifo(scene / "pipe")
+        os.symlink(scene / "pipe", out) if kind == "link to a pipe" else os.replace(scene / "pipe", out)
+        flags.append("--overwrite")
+    elif kind == "folder":
+        out.mkdir()
         flags.append("--overwrite")
     elif kind == "exists":
         out.write_bytes(b"an earlier clip")
@@ -117,7 +121,9 @@ def test_an_output_that_cannot_be_published_is_refused_before_any_cue_is_read(sc
         out, flags = scene / "cues", ["--overwrite"]  # an earlier run's frames beside the cues
         write_image(out / "frame_000000.png", np.full((72, 96), 0.5))
     code, _, err = run(capsys, "colorize", scene / "gray.mkv", "--cues", scene / "cues", "-o", out, *flags)
-    expected = {"pipe": "a device, pipe or socket", "exists": "exists; kept", "frames holding the cues": "holds"}
+    pipe = "a device, pipe or socket"
+    expected = {"pipe": pipe, "link to a pipe": pipe, "folder": "a folder is in the way", "exists": "exists; kept"}
+    expected["frames holding the cues"] = "holds"
     assert code == 2 and expected[kind] in err and len(err.strip().splitlines()) == 1, err
     if kind == "exists":
         assert out.read_bytes() == b"an earlier clip"
